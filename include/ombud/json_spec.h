@@ -1,0 +1,48 @@
+/*
+ * Declarative JSON body checks (after GNU Taler's GNUNET_JSON_spec):
+ * a handler lists the fields it takes; one call checks the whole object,
+ * reporting every missing, unknown, mistyped or out-of-range field as a
+ * field error. Values are borrowed from the json object.
+ */
+#ifndef OMBUD_JSON_SPEC_H
+#define OMBUD_JSON_SPEC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ombud/err.h"
+
+enum ombud_spec_type {
+    OMBUD_SPEC_STRING, /* min/max in characters (code points) */
+    OMBUD_SPEC_INT,    /* min/max inclusive */
+    OMBUD_SPEC_BOOL,
+    OMBUD_SPEC_ENUM,   /* string from a NULL-terminated list */
+    OMBUD_SPEC_OBJECT, /* any object; checked by the caller */
+    OMBUD_SPEC_ARRAY,  /* any array; checked by the caller */
+};
+
+struct ombud_spec {
+    const char *name;
+    enum ombud_spec_type type;
+    bool required;
+    bool nullable; /* JSON null accepted (and reported as absent) */
+    int64_t min, max;
+    const char *const *values; /* ENUM */
+    /* outputs; present is set when the field was given (and not null) */
+    bool *present;
+    const char **s; /* STRING, ENUM */
+    int64_t *i;     /* INT */
+    bool *b;        /* BOOL */
+    json_t **j;     /* OBJECT, ARRAY (borrowed) */
+};
+
+/* Checks obj against spec[0..n); prefix names nested fields ("customer.").
+ * Appends field errors to err; never sets err->status. */
+void ombud_spec_parse(const json_t *obj, const struct ombud_spec *spec, size_t n,
+                      const char *prefix, struct ombud_err *err);
+
+/* Number of Unicode code points in a valid UTF-8 string. */
+size_t ombud_utf8_len(const char *s);
+
+#endif

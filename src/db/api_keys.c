@@ -1,0 +1,143 @@
+/* API keys: the only SQL touching api_keys. Secrets never reach here, only hashes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/internal.h"
+
+#define KEY_COLS                                                                                   \
+    "id, name, role, agent_id, ombud_usec(created_at) AS created_us,"                             \
+    " ombud_usec(last_used_at) AS last_used_us"
+
+static void read_key(const PGresult *r, int row, struct ombud_api_key *k)
+{
+    k->id = ombud_db_int(r, row, 0);
+    ombud_db_text(r, row, 1, k->name, sizeof k->name);
+    ombud_db_text(r, row, 2, k->role, sizeof k->role);
+    k->agent_id = ombud_db_int(r, row, 3);
+    k->created_at = ombud_db_int(r, row, 4);
+    k->last_used_at = ombud_db_int(r, row, 5);
+}
+
+static struct ombud_db_stmt q_insert = OMBUD_STMT(
+    "INSERT INTO api_keys (name, role, agent_id, key_hash)"
+    " VALUES ($1::text, $2::text, $3::bigint, $4::text) RETURNING " KEY_COLS);
+
+enum ombud_rc ombud_db_api_key_insert(struct ombud_db_conn *c, const char *name, const char *role,
+                                      int64_t agent_id, const char *hash,
+                                      struct ombud_api_key *out, struct ombud_err *err)
+{
+    char agent[24];
+    snprintf(agent, sizeof agent, "%lld", (long long)agent_id);
+    const char *p[] = {name, role, agent_id ? agent : NULL, hash};
+    PGresult *r = ombud_db_exec(c, &q_insert, 4, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    read_key(r, 0, out);
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+static struct ombud_db_stmt q_ensure_admin = OMBUD_STMT(
+    "INSERT INTO api_keys (name, role, key_hash) VALUES ('bootstrap admin', 'admin', $1::text)"
+    " ON CONFLICT (key_hash) DO UPDATE SET role = 'admin', revoked_at = NULL");
+
+enum ombud_rc ombud_db_api_key_ensure_admin(struct ombud_db_conn *c, const char *hash,
+                                            struct ombud_err *err)
+{
+    const char *p[] = {hash};
+    PGresult *r = ombud_db_exec(c, &q_ensure_admin, 1, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+/* One round trip: find the key and, at most once a minute, note its use. */
+static struct ombud_db_stmt q_auth = OMBUD_STMT(
+    "WITH k AS (SELECT " KEY_COLS " FROM api_keys"
+    "  WHERE key_hash = $1::text AND revoked_at IS NULL),"
+    " touch AS (UPDATE api_keys SET last_used_at = now()"
+    "  WHERE id = (SELECT id FROM k)"
+    "  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute'))"
+    " SELECT * FROM k");
+
+enum ombud_rc ombud_db_api_key_authenticate(struct ombud_db_conn *c, const char *hash,
+                                            struct ombud_api_key *out, bool *found,
+                                            struct ombud_err *err)
+{
+    const char *p[] = {hash};
+    PGresult *r = ombud_db_exec(c, &q_auth, 1, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    *found = PQntuples(r) == 1;
+    if (*found)
+        read_key(r, 0, out);
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+static struct ombud_db_stmt q_get =
+    OMBUD_STMT("SELECT " KEY_COLS " FROM api_keys WHERE id = $1::bigint AND revoked_at IS NULL");
+
+enum ombud_rc ombud_db_api_key_get(struct ombud_db_conn *c, int64_t id, struct ombud_api_key *out,
+                                   bool *found, struct ombud_err *err)
+{
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    const char *p[] = {ids};
+    PGresult *r = ombud_db_exec(c, &q_get, 1, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    *found = PQntuples(r) == 1;
+    if (*found)
+        read_key(r, 0, out);
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+static struct ombud_db_stmt q_list = OMBUD_STMT(
+    "SELECT " KEY_COLS " FROM api_keys WHERE revoked_at IS NULL"
+    " AND ($1::bigint = 0 OR id < $1::bigint) ORDER BY id DESC LIMIT $2::int");
+
+enum ombud_rc ombud_db_api_key_list(struct ombud_db_conn *c, int64_t before_id, int limit,
+                                    struct ombud_api_key **out, size_t *n, struct ombud_err *err)
+{
+    char before[24], lim[16];
+    snprintf(before, sizeof before, "%lld", (long long)before_id);
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {before, lim};
+    PGresult *r = ombud_db_exec(c, &q_list, 2, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    size_t rows = (size_t)PQntuples(r);
+    struct ombud_api_key *keys = calloc(rows ? rows : 1, sizeof *keys);
+    if (!keys) {
+        PQclear(r);
+        return ombud_err_internal(err, "out of memory");
+    }
+    for (size_t i = 0; i < rows; i++)
+        read_key(r, (int)i, &keys[i]);
+    PQclear(r);
+    free(*out);
+    *out = keys;
+    *n = rows;
+    return OMBUD_OK;
+}
+
+static struct ombud_db_stmt q_revoke = OMBUD_STMT(
+    "UPDATE api_keys SET revoked_at = now() WHERE id = $1::bigint AND revoked_at IS NULL");
+
+enum ombud_rc ombud_db_api_key_revoke(struct ombud_db_conn *c, int64_t id, bool *found,
+                                      struct ombud_err *err)
+{
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    const char *p[] = {ids};
+    PGresult *r = ombud_db_exec(c, &q_revoke, 1, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    *found = strcmp(PQcmdTuples(r), "1") == 0;
+    PQclear(r);
+    return OMBUD_OK;
+}

@@ -1,0 +1,59 @@
+/*
+ * Private to src/db: the connection struct and the prepared-statement
+ * helper. A statement is declared once, beside the code that binds it:
+ *
+ *   static struct ombud_db_stmt q_get = OMBUD_STMT("SELECT … WHERE id = $1::bigint");
+ *
+ * and prepared lazily on each connection the first time it is used there.
+ */
+#ifndef OMBUD_DB_INTERNAL_H
+#define OMBUD_DB_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "ombud/db.h"
+
+#define OMBUD_DB_MAX_STMTS 512
+
+/* err->type of a serialization failure or deadlock: ombud_tx_run retries. */
+#define OMBUD_ERR_RETRY_TYPE "concurrent-update"
+
+struct ombud_db_stmt {
+    const char *sql;
+    atomic_int id; /* 0 until first use; then 1..OMBUD_DB_MAX_STMTS */
+};
+
+#define OMBUD_STMT(text) {.sql = (text), .id = 0}
+
+struct ombud_db_conn {
+    PGconn *pg;
+    bool prepared[OMBUD_DB_MAX_STMTS + 1];
+    bool broken; /* connection lost: drop it on release */
+};
+
+/* Runs a prepared statement with text parameters (NULL entries are SQL
+ * NULL). Returns the result on success (caller PQclear()s it), or NULL
+ * with err set: 503 when the connection is gone, 409 on a unique
+ * violation, 422 on a check or foreign-key violation, and
+ * OMBUD_ERR_RETRY_TYPE on serialization failure or deadlock. */
+PGresult *ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
+                        const char *const *params, struct ombud_err *err);
+
+/* Same for one-off statements without parameters (BEGIN, COMMIT). */
+bool ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct ombud_err *err);
+
+/* Maps a failed result to err; returns OMBUD_RETRY for 40001/40P01. */
+enum ombud_rc ombud_db_fail(struct ombud_db_conn *c, PGresult *res, struct ombud_err *err);
+
+/* Column helpers: copy out before PQclear. */
+int64_t ombud_db_int(const PGresult *r, int row, int col);  /* 0 for NULL */
+bool ombud_db_bool(const PGresult *r, int row, int col);
+void ombud_db_text(const PGresult *r, int row, int col, char *out, size_t len);
+
+/* Opens a connection with Ombud's session settings. NULL when it fails. */
+PGconn *ombud_db_connect(const char *url, unsigned statement_timeout_ms, char *errbuf,
+                         size_t errlen);
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * Connection pool. DESIGN: a fixed array of slots guarded by one mutex
+ * and condvar. Checkout waits (bounded) for a free slot, then connects
+ * it outside the lock if it has no live connection, so one slow connect
+ * does not block other threads. A connection found broken is dropped at
+ * release; the next checkout of that slot reconnects. That is the whole
+ * recovery story: no background thread, no restart.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db/internal.h"
+#include "ombud/log.h"
+
+struct ombud_db_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *url;
+    unsigned timeout_ms;
+    unsigned statement_timeout_ms;
+    size_t n;
+    struct ombud_db_conn *conns;
+    bool *busy;
+    uint64_t checkouts, timeouts;
+};
+
+static atomic_int next_stmt_id;
+
+PGconn *ombud_db_connect(const char *url, unsigned statement_timeout_ms, char *errbuf,
+                         size_t errlen)
+{
+    char options[128];
+    snprintf(options, sizeof options, "-c statement_timeout=%u -c TimeZone=UTC",
+             statement_timeout_ms);
+    const char *const keys[] = {"dbname",          "connect_timeout", "options",
+                                "application_name", "client_encoding", NULL};
+    const char *const vals[] = {url, "3", options, "ombud", "UTF8", NULL};
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+
+    if (!pg) {
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    if (PQstatus(pg) != CONNECTION_OK) {
+        const char *m = PQerrorMessage(pg);
+        snprintf(errbuf, errlen, "%.*s", (int)strcspn(m, "\n"), m);
+        PQfinish(pg);
+        return NULL;
+    }
+    return pg;
+}
+
+struct ombud_db_pool *ombud_db_pool_new(const char *url, size_t size, unsigned checkout_timeout_ms,
+                                        unsigned statement_timeout_ms)
+{
+    struct ombud_db_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->url = strdup(url);
+    p->conns = calloc(size, sizeof *p->conns);
+    p->busy = calloc(size, sizeof *p->busy);
+    if (!p->url || !p->conns || !p->busy) {
+        free(p->url);
+        free(p->conns);
+        free(p->busy);
+        free(p);
+        return NULL;
+    }
+    p->n = size;
+    p->timeout_ms = checkout_timeout_ms;
+    p->statement_timeout_ms = statement_timeout_ms;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    return p;
+}
+
+void ombud_db_pool_free(struct ombud_db_pool *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->conns[i].pg)
+            PQfinish(p->conns[i].pg);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p->conns);
+    free(p->busy);
+    free(p->url);
+    free(p);
+}
+
+void ombud_db_pool_get_stats(struct ombud_db_pool *p, struct ombud_db_pool_stats *out)
+{
+    pthread_mutex_lock(&p->mu);
+    out->size = p->n;
+    out->in_use = out->connected = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        out->in_use += p->busy[i];
+        out->connected += p->conns[i].pg != NULL;
+    }
+    out->checkouts = p->checkouts;
+    out->timeouts = p->timeouts;
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void reset_conn(struct ombud_db_conn *c)
+{
+    if (c->pg)
+        PQfinish(c->pg);
+    c->pg = NULL;
+    c->broken = false;
+    memset(c->prepared, 0, sizeof c->prepared);
+}
+
+enum ombud_rc ombud_db_checkout(struct ombud_db_pool *p, struct ombud_db_conn **out,
+                                struct ombud_err *err)
+{
+    struct timespec deadline;
+    size_t slot = p->n;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += p->timeout_ms / 1000;
+    deadline.tv_nsec += (long)(p->timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        /* Prefer a slot that already has a connection. */
+        for (size_t i = 0; i < p->n; i++) {
+            if (!p->busy[i] && p->conns[i].pg) {
+                slot = i;
+                break;
+            }
+        }
+        if (slot == p->n)
+            for (size_t i = 0; i < p->n; i++)
+                if (!p->busy[i]) {
+                    slot = i;
+                    break;
+                }
+        if (slot < p->n)
+            break;
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT) {
+            p->timeouts++;
+            pthread_mutex_unlock(&p->mu);
+            return ombud_err_unavailable(err, "no database connection free; try again");
+        }
+    }
+    p->busy[slot] = true;
+    p->checkouts++;
+    pthread_mutex_unlock(&p->mu);
+
+    struct ombud_db_conn *c = &p->conns[slot];
+    if (c->pg && PQstatus(c->pg) != CONNECTION_OK)
+        reset_conn(c);
+    if (!c->pg) {
+        char msg[256];
+        c->pg = ombud_db_connect(p->url, p->statement_timeout_ms, msg, sizeof msg);
+        if (!c->pg) {
+            ombud_log(OMBUD_LOG_WARN, "db_connect_failed", "%s", msg);
+            ombud_db_release(p, c);
+            return ombud_err_unavailable(err, "database unavailable");
+        }
+    }
+    *out = c;
+    return OMBUD_OK;
+}
+
+void ombud_db_release(struct ombud_db_pool *p, struct ombud_db_conn *c)
+{
+    size_t slot = (size_t)(c - p->conns);
+
+    if (c->pg && !c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(c->pg, "ROLLBACK");
+        PQclear(r);
+        if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+            c->broken = true;
+    }
+    if (c->broken || (c->pg && PQstatus(c->pg) != CONNECTION_OK))
+        reset_conn(c);
+    pthread_mutex_lock(&p->mu);
+    p->busy[slot] = false;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- statements ---- */
+
+static int stmt_id(struct ombud_db_stmt *s)
+{
+    int id = atomic_load(&s->id);
+    if (id == 0) {
+        int fresh = atomic_fetch_add(&next_stmt_id, 1) + 1;
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&s->id, &expected, fresh))
+            id = fresh;
+        else
+            id = expected;
+    }
+    return id;
+}
+
+enum ombud_rc ombud_db_fail(struct ombud_db_conn *c, PGresult *res, struct ombud_err *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    enum ombud_rc rc = OMBUD_ERROR;
+
+    if (!msg)
+        msg = PQerrorMessage(c->pg);
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        c->broken = true;
+        ombud_err_unavailable(err, "database unavailable");
+    } else if (!state) {
+        ombud_err_internal(err, "database error");
+    } else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
+        ombud_err_set(err, 409, OMBUD_ERR_RETRY_TYPE, "Conflict", "concurrent update; try again");
+        rc = OMBUD_RETRY;
+    } else if (strcmp(state, "23505") == 0) {
+        ombud_err_set(err, 409, "conflict", "Conflict", "already exists (%s)",
+                      constraint ? constraint : "unique");
+    } else if (strncmp(state, "23", 2) == 0) {
+        ombud_err_set(err, 422, "validation-failed", "Validation failed", "rejected by %s",
+                      constraint ? constraint : "a database constraint");
+    } else if (strcmp(state, "57014") == 0) {
+        ombud_err_unavailable(err, "database statement timed out");
+    } else if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+               strcmp(state, "53300") == 0) {
+        c->broken = true;
+        ombud_err_unavailable(err, "database unavailable");
+    } else {
+        ombud_log(OMBUD_LOG_ERROR, "db_error", "%s: %s", state, msg ? msg : "");
+        ombud_err_internal(err, "database error");
+    }
+    PQclear(res);
+    return rc;
+}
+
+PGresult *ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
+                        const char *const *params, struct ombud_err *err)
+{
+    int id = stmt_id(s);
+    char name[24];
+    PGresult *r;
+
+    if (id > OMBUD_DB_MAX_STMTS) {
+        ombud_err_internal(err, "too many statements");
+        return NULL;
+    }
+    snprintf(name, sizeof name, "s%d", id);
+    if (!c->prepared[id]) {
+        r = PQprepare(c->pg, name, s->sql, 0, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            ombud_db_fail(c, r, err);
+            return NULL;
+        }
+        PQclear(r);
+        c->prepared[id] = true;
+    }
+    r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return r;
+    ombud_db_fail(c, r, err);
+    return NULL;
+}
+
+bool ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct ombud_err *err)
+{
+    PGresult *r = PQexec(c->pg, sql);
+    if (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK) {
+        PQclear(r);
+        return true;
+    }
+    ombud_db_fail(c, r, err);
+    return false;
+}
+
+int64_t ombud_db_int(const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return 0;
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+bool ombud_db_bool(const PGresult *r, int row, int col)
+{
+    return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
+}
+
+void ombud_db_text(const PGresult *r, int row, int col, char *out, size_t len)
+{
+    if (PQgetisnull(r, row, col)) {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out, len, "%s", PQgetvalue(r, row, col));
+}

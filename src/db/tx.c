@@ -1,0 +1,96 @@
+/*
+ * Transactions. fn runs between BEGIN and COMMIT on one pooled
+ * connection; serialization failures and deadlocks run it again (a few
+ * times, with a short jittered pause), and a connection that died while
+ * idle in the pool (PostgreSQL restarted) is replaced once, so the first
+ * request after an outage succeeds instead of failing.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db/internal.h"
+#include "ombud/keys.h"
+
+#define MAX_ATTEMPTS 5
+
+static bool is_retry(const struct ombud_err *err)
+{
+    return strcmp(err->type, OMBUD_ERR_RETRY_TYPE) == 0;
+}
+
+static void pause_ms(unsigned attempt)
+{
+    char hex[3];
+    ombud_random_hex(hex, 1);
+    long ms = (long)(attempt * 5) + strtol(hex, NULL, 16) % 10;
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static enum ombud_rc run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx, bool tx,
+                         struct ombud_err *err)
+{
+    bool reconnected = false;
+
+    for (unsigned attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        struct ombud_db_conn *c;
+        enum ombud_rc rc;
+
+        ombud_err_clear(err);
+        if (ombud_db_checkout(pool, &c, err) != OMBUD_OK)
+            return OMBUD_ERROR;
+        if (tx && !ombud_db_simple(c, "BEGIN", err)) {
+            bool dead = c->broken;
+            ombud_db_release(pool, c);
+            if (dead && !reconnected) {
+                reconnected = true;
+                continue;
+            }
+            return OMBUD_ERROR;
+        }
+        rc = fn(c, ctx, err);
+        if (rc == OMBUD_OK && tx && !ombud_db_simple(c, "COMMIT", err))
+            rc = OMBUD_ERROR;
+        if (rc != OMBUD_OK && tx && !c->broken)
+            (void)ombud_db_simple(c, "ROLLBACK", &(struct ombud_err){0});
+        /* A statement failing on a connection that was idle in the pool
+         * (the first after a restart) gets one more try on a fresh one. */
+        bool dead_first = rc != OMBUD_OK && c->broken && !reconnected && !tx;
+        ombud_db_release(pool, c);
+        if (rc == OMBUD_OK)
+            return OMBUD_OK;
+        if (dead_first) {
+            reconnected = true;
+            continue;
+        }
+        if (rc == OMBUD_RETRY || is_retry(err)) {
+            pause_ms(attempt);
+            continue;
+        }
+        return OMBUD_ERROR;
+    }
+    return OMBUD_ERROR;
+}
+
+enum ombud_rc ombud_tx_run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx,
+                           struct ombud_err *err)
+{
+    return run(pool, fn, ctx, true, err);
+}
+
+enum ombud_rc ombud_db_run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx,
+                           struct ombud_err *err)
+{
+    return run(pool, fn, ctx, false, err);
+}
+
+static enum ombud_rc ping(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
+{
+    return ombud_db_simple(c, "SELECT 1", err) ? OMBUD_OK : OMBUD_ERROR;
+}
+
+enum ombud_rc ombud_db_ping(struct ombud_db_pool *pool, struct ombud_err *err)
+{
+    return ombud_db_run(pool, ping, NULL, err);
+}

@@ -1,0 +1,148 @@
+/*
+ * /v1/api-keys (admin): create (the secret is returned this once and only
+ * its hash is stored), list without secrets, get, revoke.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ombud/cursor.h"
+#include "ombud/db.h"
+#include "ombud/http.h"
+#include "ombud/json_spec.h"
+#include "ombud/keys.h"
+#include "ombud/repr.h"
+
+static const char *const roles[] = {"service", "agent", "supervisor", "admin", NULL};
+
+struct create_ctx {
+    const char *name, *role;
+    int64_t agent_id;
+    char hash[OMBUD_HASH_BUFLEN];
+    struct ombud_api_key out;
+};
+
+static enum ombud_rc create_tx(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
+{
+    struct create_ctx *x = ctx;
+    return ombud_db_api_key_insert(c, x->name, x->role, x->agent_id, x->hash, &x->out, err);
+}
+
+void ombud_h_api_keys_create(struct ombud_req *req)
+{
+    struct create_ctx x = {0};
+    struct ombud_err err;
+    char key[OMBUD_KEY_BUFLEN], location[64];
+    const struct ombud_spec spec[] = {
+        {.name = "name", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 100,
+         .s = &x.name},
+        {.name = "role", .type = OMBUD_SPEC_ENUM, .required = true, .values = roles, .s = &x.role},
+        {.name = "agent_id", .type = OMBUD_SPEC_INT, .nullable = true, .min = 1,
+         .max = INT64_MAX, .i = &x.agent_id},
+    };
+
+    ombud_err_clear(&err);
+    ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
+    if (ombud_err_finish_validation(&err) != OMBUD_OK ||
+        ombud_key_generate(key, &err) != OMBUD_OK ||
+        ombud_key_hash(key, strlen(key), x.hash) != OMBUD_OK ||
+        ombud_tx_run(req->pool, create_tx, &x, &err) != OMBUD_OK) {
+        ombud_reply_problem(req, &err);
+        return;
+    }
+    json_t *body = ombud_repr_api_key(&x.out);
+    json_object_del(body, "last_used_at");
+    json_object_set_new(body, "key", json_string(key));
+    snprintf(location, sizeof location, "/v1/api-keys/%lld", (long long)x.out.id);
+    ombud_reply_json_h(req, 201, body, "Location", location, NULL);
+}
+
+struct list_ctx {
+    int64_t before;
+    int limit;
+    struct ombud_api_key *keys;
+    size_t n;
+};
+
+static enum ombud_rc list_q(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
+{
+    struct list_ctx *x = ctx;
+    return ombud_db_api_key_list(c, x->before, x->limit, &x->keys, &x->n, err);
+}
+
+void ombud_h_api_keys_list(struct ombud_req *req)
+{
+    struct list_ctx x = {0};
+    struct ombud_err err;
+    bool has_cursor;
+    char next[OMBUD_CURSOR_BUFLEN];
+
+    ombud_err_clear(&err);
+    ombud_req_page(req, &x.limit, &x.before, 1, &has_cursor, &err);
+    if (has_cursor && x.before < 1)
+        ombud_err_field(&err, "cursor", "is not a cursor this list returned");
+    if (ombud_err_finish_validation(&err) != OMBUD_OK ||
+        ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
+        free(x.keys);
+        ombud_reply_problem(req, &err);
+        return;
+    }
+    json_t *items = json_array();
+    size_t shown = x.n > (size_t)x.limit ? (size_t)x.limit : x.n;
+    for (size_t i = 0; i < shown; i++)
+        json_array_append_new(items, ombud_repr_api_key(&x.keys[i]));
+    if (x.n > shown)
+        ombud_cursor_encode(&x.keys[shown - 1].id, 1, next);
+    free(x.keys);
+    ombud_reply_json(req, 200, ombud_repr_page(items, x.n > shown ? next : NULL));
+}
+
+struct one_ctx {
+    int64_t id;
+    struct ombud_api_key key;
+    bool found;
+};
+
+static enum ombud_rc get_q(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
+{
+    struct one_ctx *x = ctx;
+    return ombud_db_api_key_get(c, x->id, &x->key, &x->found, err);
+}
+
+static enum ombud_rc revoke_tx(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
+{
+    struct one_ctx *x = ctx;
+    return ombud_db_api_key_revoke(c, x->id, &x->found, err);
+}
+
+void ombud_h_api_keys_get(struct ombud_req *req)
+{
+    struct one_ctx x = {.id = req->match.ids[0]};
+    struct ombud_err err;
+
+    ombud_err_clear(&err);
+    if (ombud_db_run(req->pool, get_q, &x, &err) != OMBUD_OK) {
+        ombud_reply_problem(req, &err);
+    } else if (!x.found) {
+        ombud_err_not_found(&err, "API key");
+        ombud_reply_problem(req, &err);
+    } else {
+        ombud_reply_json(req, 200, ombud_repr_api_key(&x.key));
+    }
+}
+
+void ombud_h_api_keys_delete(struct ombud_req *req)
+{
+    struct one_ctx x = {.id = req->match.ids[0]};
+    struct ombud_err err;
+
+    ombud_err_clear(&err);
+    if (ombud_tx_run(req->pool, revoke_tx, &x, &err) != OMBUD_OK) {
+        ombud_reply_problem(req, &err);
+    } else if (!x.found) {
+        ombud_err_not_found(&err, "API key");
+        ombud_reply_problem(req, &err);
+    } else {
+        ombud_reply_empty(req, 204);
+    }
+}

@@ -1,0 +1,50 @@
+/* Operations endpoints: liveness, readiness, metrics, the OpenAPI document. */
+#include <stdlib.h>
+
+#include "ombud/db.h"
+#include "ombud/http.h"
+#include "ombud/metrics.h"
+
+extern const char *const ombud_openapi_yaml;
+extern const size_t ombud_openapi_yaml_len;
+
+void ombud_h_health_live(struct ombud_req *req)
+{
+    ombud_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void ombud_h_health_ready(struct ombud_req *req)
+{
+    struct ombud_err err;
+    ombud_err_clear(&err);
+    if (ombud_db_ping(req->pool, &err) != OMBUD_OK) {
+        ombud_reply_json_h(req, 503,
+                           json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "type",
+                                     "/problems/unavailable", "title", "Service unavailable",
+                                     "status", 503, "detail", err.detail, "status_text",
+                                     "unavailable", "database", "down"),
+                           "Content-Type", "application/problem+json", "Retry-After", "1", NULL);
+        return;
+    }
+    ombud_reply_json(req, 200, json_pack("{s:s, s:s}", "status", "ok", "database", "up"));
+}
+
+void ombud_h_metrics(struct ombud_req *req)
+{
+    size_t len = 0;
+    char *text = ombud_metrics_render(req->pool, &len);
+    if (!text) {
+        struct ombud_err err;
+        ombud_err_clear(&err);
+        ombud_err_internal(&err, "out of memory");
+        ombud_reply_problem(req, &err);
+        return;
+    }
+    ombud_reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    free(text);
+}
+
+void ombud_h_openapi(struct ombud_req *req)
+{
+    ombud_reply_raw(req, 200, "application/yaml", ombud_openapi_yaml, ombud_openapi_yaml_len);
+}

@@ -1,0 +1,25 @@
+/*
+ * The route table: every endpoint, its method, the least role allowed
+ * and whether it takes a JSON body. Order does not matter for matching;
+ * keep it grouped by resource.
+ */
+#include "ombud/http.h"
+
+#define R(m, pat, name, role, flags, h) {m, pat, name, role, flags, (void *)(h)}
+
+const struct ombud_route ombud_routes[] = {
+    R(OMBUD_GET, "/health/live", "health_live", OMBUD_ROLE_NONE, 0, ombud_h_health_live),
+    R(OMBUD_GET, "/health/ready", "health_ready", OMBUD_ROLE_NONE, 0, ombud_h_health_ready),
+    R(OMBUD_GET, "/metrics", "metrics", OMBUD_ROLE_NONE, 0, ombud_h_metrics),
+    R(OMBUD_GET, "/openapi.yaml", "openapi", OMBUD_ROLE_NONE, 0, ombud_h_openapi),
+
+    R(OMBUD_POST, "/v1/api-keys", "api_keys_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
+      ombud_h_api_keys_create),
+    R(OMBUD_GET, "/v1/api-keys", "api_keys_list", OMBUD_ROLE_ADMIN, 0, ombud_h_api_keys_list),
+    R(OMBUD_GET, "/v1/api-keys/{id}", "api_keys_get", OMBUD_ROLE_ADMIN, 0,
+      ombud_h_api_keys_get),
+    R(OMBUD_DELETE, "/v1/api-keys/{id}", "api_keys_delete", OMBUD_ROLE_ADMIN, 0,
+      ombud_h_api_keys_delete),
+};
+
+const size_t ombud_nroutes = sizeof ombud_routes / sizeof ombud_routes[0];

@@ -1,0 +1,98 @@
+/*
+ * JSON-lines logger. Lines are built with jansson (correct escaping of
+ * any text) and written with one write(2) each, so concurrent threads
+ * never interleave within a line.
+ */
+#include "ombud/log.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ombud/timefmt.h"
+
+static atomic_int current_level = OMBUD_LOG_INFO;
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void ombud_log_set_level(enum ombud_log_level level)
+{
+    atomic_store(&current_level, (int)level);
+}
+
+bool ombud_log_enabled(enum ombud_log_level level)
+{
+    return (int)level >= atomic_load(&current_level);
+}
+
+bool ombud_log_parse_level(const char *s, enum ombud_log_level *out)
+{
+    for (int i = 0; i < 4; i++) {
+        if (s && strcmp(s, level_names[i]) == 0) {
+            *out = (enum ombud_log_level)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *ombud_log_level_name(enum ombud_log_level level)
+{
+    return (unsigned)level < 4 ? level_names[level] : "info";
+}
+
+static void write_all(const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(STDOUT_FILENO, s, len);
+        if (w <= 0)
+            return;
+        s += w;
+        len -= (size_t)w;
+    }
+}
+
+void ombud_log_line(enum ombud_log_level level, const char *json)
+{
+    size_t len;
+    char *buf;
+
+    if (!ombud_log_enabled(level))
+        return;
+    len = strlen(json);
+    buf = malloc(len + 2);
+    if (!buf)
+        return;
+    memcpy(buf, json, len);
+    buf[len] = '\n';
+    write_all(buf, len + 1);
+    free(buf);
+}
+
+void ombud_log(enum ombud_log_level level, const char *event, const char *fmt, ...)
+{
+    char msg[1024], ts[OMBUD_TIME_BUFLEN];
+    va_list ap;
+    json_t *o;
+    char *line;
+
+    if (!ombud_log_enabled(level))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ombud_time_format(ombud_time_now(), ts);
+    o = json_pack("{s:s, s:s, s:s, s:s?}", "ts", ts, "level", ombud_log_level_name(level),
+                  "event", event, "msg", msg[0] ? msg : NULL);
+    if (!o)
+        return;
+    line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(o);
+    if (line) {
+        ombud_log_line(level, line);
+        free(line);
+    }
+}

@@ -1,0 +1,152 @@
+/*
+ * Metrics. DESIGN: a fixed table of (route, status) counters found by a
+ * linear probe over routes (tens) and a fixed list of statuses; anything
+ * unusual lands in an "other" column. Fixed storage means no allocation
+ * and no lock when counting.
+ */
+#include "ombud/metrics.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ombud/db.h"
+#include "ombud/http.h"
+
+static const int statuses[] = {0,   200, 201, 204, 304, 400, 401, 403, 404, 405,
+                               409, 412, 413, 415, 422, 429, 500, 503, -1};
+#define NSTATUS (sizeof statuses / sizeof statuses[0])
+#define MAX_ROUTES 128
+static const double buckets_ms[] = {1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000};
+#define NBUCKETS (sizeof buckets_ms / sizeof buckets_ms[0])
+
+static atomic_ulong counts[MAX_ROUTES + 1][NSTATUS];
+static atomic_ulong hist[NBUCKETS + 1];
+static atomic_ulong hist_count;
+static atomic_ullong hist_sum_us;
+
+static size_t route_index(const char *route)
+{
+    for (size_t i = 0; i < ombud_nroutes && i < MAX_ROUTES; i++)
+        if (strcmp(ombud_routes[i].name, route) == 0)
+            return i;
+    return MAX_ROUTES; /* unmatched */
+}
+
+static size_t status_index(int status)
+{
+    for (size_t i = 0; i + 1 < NSTATUS; i++)
+        if (statuses[i] == status)
+            return i;
+    return NSTATUS - 1;
+}
+
+void ombud_metrics_request(const char *route, int status, int64_t duration_us)
+{
+    atomic_fetch_add(&counts[route_index(route)][status_index(status)], 1);
+    double ms = (double)duration_us / 1000.0;
+    size_t b = 0;
+    while (b < NBUCKETS && ms > buckets_ms[b])
+        b++;
+    atomic_fetch_add(&hist[b], 1);
+    atomic_fetch_add(&hist_count, 1);
+    atomic_fetch_add(&hist_sum_us, duration_us > 0 ? (unsigned long long)duration_us : 0);
+}
+
+struct buf {
+    char *p;
+    size_t len, cap;
+    int failed;
+};
+
+static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    if (b->failed)
+        return;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = 1;
+            return;
+        }
+        if ((size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap * 2 + (size_t)n;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->failed = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+}
+
+char *ombud_metrics_render(struct ombud_db_pool *pool, size_t *len)
+{
+    struct buf b = {malloc(8192), 0, 8192, 0};
+    if (!b.p)
+        return NULL;
+    b.p[0] = '\0';
+    put(&b, "# HELP ombud_http_requests_total HTTP requests by route and status.\n"
+            "# TYPE ombud_http_requests_total counter\n");
+    for (size_t r = 0; r <= MAX_ROUTES; r++) {
+        if (r < MAX_ROUTES && r >= ombud_nroutes)
+            continue;
+        const char *name = r < MAX_ROUTES ? ombud_routes[r].name : "unmatched";
+        for (size_t s = 0; s < NSTATUS; s++) {
+            unsigned long v = atomic_load(&counts[r][s]);
+            if (!v)
+                continue;
+            if (statuses[s] < 0)
+                put(&b, "ombud_http_requests_total{route=\"%s\",status=\"other\"} %lu\n", name, v);
+            else
+                put(&b, "ombud_http_requests_total{route=\"%s\",status=\"%d\"} %lu\n", name,
+                    statuses[s], v);
+        }
+    }
+    put(&b, "# HELP ombud_http_request_duration_seconds Time from first byte to reply.\n"
+            "# TYPE ombud_http_request_duration_seconds histogram\n");
+    unsigned long cum = 0;
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        cum += atomic_load(&hist[i]);
+        put(&b, "ombud_http_request_duration_seconds_bucket{le=\"%g\"} %lu\n",
+            buckets_ms[i] / 1000.0, cum);
+    }
+    cum += atomic_load(&hist[NBUCKETS]);
+    put(&b, "ombud_http_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
+    put(&b, "ombud_http_request_duration_seconds_sum %.6f\n",
+        (double)atomic_load(&hist_sum_us) / 1e6);
+    put(&b, "ombud_http_request_duration_seconds_count %lu\n", atomic_load(&hist_count));
+    if (pool) {
+        struct ombud_db_pool_stats st;
+        ombud_db_pool_get_stats(pool, &st);
+        put(&b,
+            "# HELP ombud_db_pool_size Database connections the pool may hold.\n"
+            "# TYPE ombud_db_pool_size gauge\nombud_db_pool_size %zu\n"
+            "# HELP ombud_db_pool_in_use Connections checked out now.\n"
+            "# TYPE ombud_db_pool_in_use gauge\nombud_db_pool_in_use %zu\n"
+            "# HELP ombud_db_pool_connected Connections open now.\n"
+            "# TYPE ombud_db_pool_connected gauge\nombud_db_pool_connected %zu\n"
+            "# HELP ombud_db_pool_checkouts_total Checkouts so far.\n"
+            "# TYPE ombud_db_pool_checkouts_total counter\nombud_db_pool_checkouts_total %llu\n"
+            "# HELP ombud_db_pool_timeouts_total Checkouts that timed out (503).\n"
+            "# TYPE ombud_db_pool_timeouts_total counter\nombud_db_pool_timeouts_total %llu\n",
+            st.size, st.in_use, st.connected, (unsigned long long)st.checkouts,
+            (unsigned long long)st.timeouts);
+    }
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    *len = b.len;
+    return b.p;
+}
