@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ombud/complaint.h"
 #include "ombud/err.h"
 
 struct ombud_db_conn;
@@ -93,5 +94,95 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_api_key_list(struct ombud_db_conn *c, int
 /* Revokes an active key; *found false when unknown or already revoked. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_api_key_revoke(struct ombud_db_conn *c, int64_t id,
                                                       bool *found, struct ombud_err *err);
+
+
+/* ---- complaints (src/db/complaints.c) ---- */
+
+struct ombud_complaint_new {
+    const char *title, *description;
+    const char *customer_name, *customer_external_id, *customer_email, *customer_phone;
+    const char *customer_tier, *channel, *category, *grade, *priority, *demand, *demand_detail;
+    const char *tags_json; /* JSON array text */
+    const char *external_ref;
+    int64_t team_id, assignee_id, created_by_key_id; /* 0: none */
+};
+
+/* Whether referenced rows exist (category NULL / ids 0 are not checked). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_refs_check(struct ombud_db_conn *c, const char *category,
+                                                  int64_t team_id, int64_t agent_id,
+                                                  bool *category_ok, bool *team_ok,
+                                                  bool *agent_ok, struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_insert(struct ombud_db_conn *c,
+                                                        const struct ombud_complaint_new *in,
+                                                        int64_t *id, struct ombud_err *err);
+/* Reads one complaint (FOR UPDATE when lock); *found false when absent. The
+ * caller clears out with ombud_complaint_clear. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id,
+                                                     bool lock, struct ombud_complaint *out,
+                                                     bool *found, struct ombud_err *err);
+
+/* Timestamps in ombud_db_complaint_save: this value means "now()". */
+#define OMBUD_DB_NOW INT64_MIN
+
+/* Writes every mutable field of c back and bumps version (c->version is
+ * the version read; the row must still have it). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_save(struct ombud_db_conn *c,
+                                                      const struct ombud_complaint *cp,
+                                                      struct ombud_err *err);
+
+struct ombud_complaint_filter {
+    const char *status, *priority, *grade, *category, *channel; /* comma-separated lists */
+    const char *customer_external_id, *q;
+    int64_t team_id, assignee_id;         /* 0: any */
+    int64_t created_after, created_before; /* usec; 0: unbounded */
+    int64_t creator_key_id;               /* service keys see only their own; 0: all */
+    bool ascending;
+    bool has_cursor;
+    int64_t cursor_ts, cursor_id;
+    int limit; /* rows wanted; one more is read to tell whether more follow */
+};
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
+                                                      const struct ombud_complaint_filter *f,
+                                                      struct ombud_complaint **out, size_t *n,
+                                                      struct ombud_err *err);
+
+/* Appends a timeline event (data: JSON object text). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_event_add(struct ombud_db_conn *c, int64_t complaint_id,
+                                                 const char *kind, const struct ombud_actor *a,
+                                                 const char *data_json, struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_event_list(struct ombud_db_conn *c, int64_t complaint_id,
+                                                  int64_t after_id, int limit,
+                                                  struct ombud_event **out, size_t *n,
+                                                  struct ombud_err *err);
+
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_note_add(struct ombud_db_conn *c, int64_t complaint_id,
+                                                const char *body, const char *visibility,
+                                                const struct ombud_actor *a,
+                                                struct ombud_note *out, struct ombud_err *err);
+/* Notes in id order after after_id; public_only for service keys. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_note_list(struct ombud_db_conn *c, int64_t complaint_id,
+                                                 bool public_only, int64_t after_id, int limit,
+                                                 struct ombud_note **out, size_t *n,
+                                                 struct ombud_err *err);
+
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_category_list(struct ombud_db_conn *c,
+                                                     struct ombud_category **out, size_t *n,
+                                                     struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_category_insert(struct ombud_db_conn *c, const char *key,
+                                                       const char *name,
+                                                       struct ombud_category *out,
+                                                       struct ombud_err *err);
+
+/* Idempotency: takes the key's transaction lock (*busy when another
+ * transaction holds it), then reads a stored response younger than 24 h. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_idem_begin(struct ombud_db_conn *c, int64_t key_id,
+                                                  const char *key, bool *busy, bool *found,
+                                                  char *hash_out, int *status_out,
+                                                  char **body_out, int64_t *complaint_id,
+                                                  struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_idem_store(struct ombud_db_conn *c, int64_t key_id,
+                                                  const char *key, const char *hash, int status,
+                                                  const char *body, int64_t complaint_id,
+                                                  struct ombud_err *err);
 
 #endif

@@ -82,6 +82,17 @@ void ombud_h_api_keys_create(struct ombud_req *req);
 void ombud_h_api_keys_list(struct ombud_req *req);
 void ombud_h_api_keys_get(struct ombud_req *req);
 void ombud_h_api_keys_delete(struct ombud_req *req);
+void ombud_h_complaints_create(struct ombud_req *req);
+void ombud_h_complaints_get(struct ombud_req *req);
+void ombud_h_complaints_list(struct ombud_req *req);
+void ombud_h_complaints_patch(struct ombud_req *req);
+void ombud_h_complaints_transition(struct ombud_req *req);
+void ombud_h_notes_create(struct ombud_req *req);
+void ombud_h_notes_list(struct ombud_req *req);
+void ombud_h_events_list(struct ombud_req *req);
+void ombud_h_satisfaction_create(struct ombud_req *req);
+void ombud_h_categories_list(struct ombud_req *req);
+void ombud_h_categories_create(struct ombud_req *req);
 
 extern const struct ombud_route ombud_routes[];
 extern const size_t ombud_nroutes;

@@ -16,6 +16,7 @@
 enum ombud_spec_type {
     OMBUD_SPEC_STRING, /* min/max in characters (code points) */
     OMBUD_SPEC_INT,    /* min/max inclusive */
+    OMBUD_SPEC_NUMBER, /* integer or real, min/max inclusive */
     OMBUD_SPEC_BOOL,
     OMBUD_SPEC_ENUM,   /* string from a NULL-terminated list */
     OMBUD_SPEC_OBJECT, /* any object; checked by the caller */
@@ -26,13 +27,14 @@ struct ombud_spec {
     const char *name;
     enum ombud_spec_type type;
     bool required;
-    bool nullable; /* JSON null accepted (and reported as absent) */
+    bool nullable; /* JSON null accepted: present set, outputs left untouched */
     int64_t min, max;
     const char *const *values; /* ENUM */
-    /* outputs; present is set when the field was given (and not null) */
+    /* outputs; present is set when the field was given (null included, if nullable) */
     bool *present;
     const char **s; /* STRING, ENUM */
     int64_t *i;     /* INT */
+    double *d;      /* NUMBER */
     bool *b;        /* BOOL */
     json_t **j;     /* OBJECT, ARRAY (borrowed) */
 };

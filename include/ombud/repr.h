@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "ombud/complaint.h"
 #include "ombud/db.h"
 #include "ombud/err.h"
 
@@ -19,5 +20,15 @@ json_t *ombud_repr_time(int64_t usec);
 json_t *ombud_repr_api_key(const struct ombud_api_key *k);
 /* {items: [...], next_cursor} steals items. */
 json_t *ombud_repr_page(json_t *items, const char *next_cursor);
+
+/* "CMP-000042" for id 42 (at least six digits). */
+void ombud_repr_reference(int64_t id, char *out, size_t len);
+/* The complaint resource; sla is stolen (NULL renders null). */
+json_t *ombud_repr_complaint(const struct ombud_complaint *c, json_t *sla);
+/* ETag value for a complaint version: "v<version>" with the quotes. */
+void ombud_repr_etag(int version, char *out, size_t len);
+json_t *ombud_repr_note(const struct ombud_note *n);
+json_t *ombud_repr_event(const struct ombud_event *e);
+json_t *ombud_repr_category(const struct ombud_category *k);
 
 #endif

@@ -41,6 +41,14 @@ struct ombud_db_conn {
 PGresult *ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
                         const char *const *params, struct ombud_err *err);
 
+/* Runs SQL assembled at run time from fixed fragments (never from user
+ * text, which goes only into params), unprepared. Same contract. */
+PGresult *ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int nparams,
+                            const char *const *params, struct ombud_err *err);
+
+/* Copies a text column to a new heap string; NULL for SQL NULL. */
+char *ombud_db_strdup(const PGresult *r, int row, int col);
+
 /* Same for one-off statements without parameters (BEGIN, COMMIT). */
 bool ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct ombud_err *err);
 

@@ -273,6 +273,24 @@ PGresult *ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, int np
     return NULL;
 }
 
+PGresult *ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int nparams,
+                            const char *const *params, struct ombud_err *err)
+{
+    PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return r;
+    ombud_db_fail(c, r, err);
+    return NULL;
+}
+
+char *ombud_db_strdup(const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return NULL;
+    return strdup(PQgetvalue(r, row, col));
+}
+
 bool ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct ombud_err *err)
 {
     PGresult *r = PQexec(c->pg, sql);

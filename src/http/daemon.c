@@ -89,7 +89,7 @@ static struct MHD_Response *json_response(json_t *body, const char *content_type
     struct MHD_Response *resp;
 
     if (body) {
-        text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
         json_decref(body);
         if (!text)
             return NULL;

@@ -19,10 +19,9 @@ void ombud_h_health_ready(struct ombud_req *req)
     ombud_err_clear(&err);
     if (ombud_db_ping(req->pool, &err) != OMBUD_OK) {
         ombud_reply_json_h(req, 503,
-                           json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "type",
+                           json_pack("{s:s, s:s, s:i, s:s, s:s}", "type",
                                      "/problems/unavailable", "title", "Service unavailable",
-                                     "status", 503, "detail", err.detail, "status_text",
-                                     "unavailable", "database", "down"),
+                                     "status", 503, "detail", err.detail, "database", "down"),
                            "Content-Type", "application/problem+json", "Retry-After", "1", NULL);
         return;
     }

@@ -20,6 +20,8 @@ static const char *type_name(enum ombud_spec_type t)
         return "a string";
     case OMBUD_SPEC_INT:
         return "an integer";
+    case OMBUD_SPEC_NUMBER:
+        return "a number";
     case OMBUD_SPEC_BOOL:
         return "a boolean";
     case OMBUD_SPEC_OBJECT:
@@ -91,6 +93,19 @@ static void check_one(const json_t *v, const struct ombud_spec *s, const char *f
             *s->i = i;
         goto present;
     }
+    case OMBUD_SPEC_NUMBER: {
+        if (!json_is_number(v))
+            goto wrong_type;
+        double d = json_number_value(v);
+        if (d < (double)s->min || d > (double)s->max) {
+            ombud_err_field(err, field, "must be from %lld to %lld", (long long)s->min,
+                            (long long)s->max);
+            return;
+        }
+        if (s->d)
+            *s->d = d;
+        goto present;
+    }
     case OMBUD_SPEC_BOOL:
         if (!json_is_boolean(v))
             goto wrong_type;
@@ -133,9 +148,17 @@ void ombud_spec_parse(const json_t *obj, const struct ombud_spec *spec, size_t n
             *spec[i].present = false;
         snprintf(field, sizeof field, "%s%s", prefix, spec[i].name);
         v = json_object_get(obj, spec[i].name);
-        if (!v || (json_is_null(v) && spec[i].nullable)) {
+        if (!v) {
             if (spec[i].required)
                 ombud_err_field(err, field, "is required");
+            continue;
+        }
+        if (json_is_null(v) && spec[i].nullable) {
+            /* Given as null: present, with the output left empty (clears it). */
+            if (spec[i].required)
+                ombud_err_field(err, field, "is required");
+            else if (spec[i].present)
+                *spec[i].present = true;
             continue;
         }
         check_one(v, &spec[i], field, err);

@@ -20,6 +20,30 @@ const struct ombud_route ombud_routes[] = {
       ombud_h_api_keys_get),
     R(OMBUD_DELETE, "/v1/api-keys/{id}", "api_keys_delete", OMBUD_ROLE_ADMIN, 0,
       ombud_h_api_keys_delete),
+
+    R(OMBUD_POST, "/v1/complaints", "complaints_create", OMBUD_ROLE_SERVICE, OMBUD_ROUTE_BODY,
+      ombud_h_complaints_create),
+    R(OMBUD_GET, "/v1/complaints", "complaints_list", OMBUD_ROLE_SERVICE, 0,
+      ombud_h_complaints_list),
+    R(OMBUD_GET, "/v1/complaints/{id}", "complaints_get", OMBUD_ROLE_SERVICE, 0,
+      ombud_h_complaints_get),
+    R(OMBUD_PATCH, "/v1/complaints/{id}", "complaints_patch", OMBUD_ROLE_AGENT, OMBUD_ROUTE_BODY,
+      ombud_h_complaints_patch),
+    R(OMBUD_POST, "/v1/complaints/{id}/transitions", "complaints_transition", OMBUD_ROLE_AGENT,
+      OMBUD_ROUTE_BODY, ombud_h_complaints_transition),
+    R(OMBUD_POST, "/v1/complaints/{id}/notes", "notes_create", OMBUD_ROLE_SERVICE,
+      OMBUD_ROUTE_BODY, ombud_h_notes_create),
+    R(OMBUD_GET, "/v1/complaints/{id}/notes", "notes_list", OMBUD_ROLE_SERVICE, 0,
+      ombud_h_notes_list),
+    R(OMBUD_GET, "/v1/complaints/{id}/events", "events_list", OMBUD_ROLE_AGENT, 0,
+      ombud_h_events_list),
+    R(OMBUD_POST, "/v1/complaints/{id}/satisfaction", "satisfaction_create", OMBUD_ROLE_SERVICE,
+      OMBUD_ROUTE_BODY, ombud_h_satisfaction_create),
+
+    R(OMBUD_GET, "/v1/categories", "categories_list", OMBUD_ROLE_SERVICE, 0,
+      ombud_h_categories_list),
+    R(OMBUD_POST, "/v1/categories", "categories_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
+      ombud_h_categories_create),
 };
 
 const size_t ombud_nroutes = sizeof ombud_routes / sizeof ombud_routes[0];

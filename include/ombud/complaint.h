@@ -1,0 +1,89 @@
+/*
+ * The complaint record as C sees it, shared by db (fills it), repr
+ * (renders it) and http (validates changes to it). Text fields are heap
+ * strings (NULL when absent); ombud_complaint_clear frees them.
+ */
+#ifndef OMBUD_COMPLAINT_H
+#define OMBUD_COMPLAINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ombud/lifecycle.h"
+
+struct ombud_complaint {
+    int64_t id;
+    char *title, *description;
+    char *customer_name, *customer_external_id, *customer_email, *customer_phone;
+    char customer_tier[16];
+    char channel[16];
+    char category[48];
+    char grade[16];
+    char priority[16];
+    char demand[16]; /* "" when none */
+    char *demand_detail;
+    char *tags_json; /* JSON array text, e.g. ["a","b"] */
+    int64_t team_id, assignee_id; /* 0: none */
+    char *external_ref;
+    enum ombud_status status;
+    int escalation_level, reopen_count;
+    char *resolution_summary;
+    char *compensation_amount; /* numeric as text, or NULL */
+    char compensation_currency[4];
+    int customer_agreed; /* -1 unknown, 0 no, 1 yes */
+    int satisfaction_score; /* 0: none */
+    char *satisfaction_comment;
+    int64_t satisfaction_at;
+    int64_t created_by_key_id;
+    int64_t created_at, updated_at, first_response_at, resolved_at, closed_at;
+    int version;
+};
+
+/* Frees the heap strings and zeroes the record. */
+void ombud_complaint_clear(struct ombud_complaint *c);
+
+/* Default priority for a grade: potential->low, explicit->normal, high_risk->urgent. */
+const char *ombud_complaint_default_priority(const char *grade);
+
+/* Who did something: recorded on events and notes. */
+struct ombud_actor {
+    int64_t key_id;
+    const char *role; /* service|agent|supervisor|admin|system */
+    int64_t agent_id; /* 0: none */
+};
+
+
+
+
+struct ombud_note {
+    int64_t id, complaint_id;
+    char *body;
+    char visibility[16];
+    int64_t author_key_id;
+    char author_role[16];
+    int64_t author_agent_id;
+    int64_t created_at;
+};
+
+struct ombud_event {
+    int64_t id, complaint_id;
+    char kind[32];
+    int64_t actor_key_id;
+    char actor_role[16];
+    int64_t actor_agent_id;
+    char *data_json;
+    int64_t created_at;
+};
+
+struct ombud_category {
+    char key[48];
+    char name[404];
+    int64_t created_at;
+};
+
+void ombud_notes_free(struct ombud_note *n, size_t count);
+void ombud_events_free(struct ombud_event *e, size_t count);
+void ombud_complaints_free(struct ombud_complaint *c, size_t count);
+
+#endif

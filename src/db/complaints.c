@@ -1,0 +1,583 @@
+/*
+ * Complaints, their notes, timeline events, categories and idempotency
+ * records: the only SQL touching those tables. Values travel as text
+ * parameters with casts in the SQL; tags travel as JSON array text so no
+ * array literal is ever assembled by hand.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/internal.h"
+
+#define COMPLAINT_COLS                                                                             \
+    "id, title, description, customer_name, customer_external_id, customer_email,"                 \
+    " customer_phone, customer_tier, channel, category, grade, priority, demand, demand_detail,"  \
+    " to_json(tags)::text, team_id, assignee_id, external_ref, status, escalation_level,"          \
+    " reopen_count, resolution_summary, compensation_amount::text, compensation_currency,"         \
+    " customer_agreed, satisfaction_score, satisfaction_comment, ombud_usec(satisfaction_at),"     \
+    " created_by_key_id, ombud_usec(created_at), ombud_usec(updated_at),"                          \
+    " ombud_usec(first_response_at), ombud_usec(resolved_at), ombud_usec(closed_at), version"
+
+static void i64s(char *buf, size_t len, int64_t v)
+{
+    snprintf(buf, len, "%lld", (long long)v);
+}
+
+static void read_complaint(const PGresult *r, int row, struct ombud_complaint *c)
+{
+    int k = 0;
+    memset(c, 0, sizeof *c);
+    c->id = ombud_db_int(r, row, k++);
+    c->title = ombud_db_strdup(r, row, k++);
+    c->description = ombud_db_strdup(r, row, k++);
+    c->customer_name = ombud_db_strdup(r, row, k++);
+    c->customer_external_id = ombud_db_strdup(r, row, k++);
+    c->customer_email = ombud_db_strdup(r, row, k++);
+    c->customer_phone = ombud_db_strdup(r, row, k++);
+    ombud_db_text(r, row, k++, c->customer_tier, sizeof c->customer_tier);
+    ombud_db_text(r, row, k++, c->channel, sizeof c->channel);
+    ombud_db_text(r, row, k++, c->category, sizeof c->category);
+    ombud_db_text(r, row, k++, c->grade, sizeof c->grade);
+    ombud_db_text(r, row, k++, c->priority, sizeof c->priority);
+    ombud_db_text(r, row, k++, c->demand, sizeof c->demand);
+    c->demand_detail = ombud_db_strdup(r, row, k++);
+    c->tags_json = ombud_db_strdup(r, row, k++);
+    c->team_id = ombud_db_int(r, row, k++);
+    c->assignee_id = ombud_db_int(r, row, k++);
+    c->external_ref = ombud_db_strdup(r, row, k++);
+    char st[32];
+    ombud_db_text(r, row, k++, st, sizeof st);
+    if (!ombud_status_parse(st, &c->status))
+        c->status = OMBUD_ST_NEW;
+    c->escalation_level = (int)ombud_db_int(r, row, k++);
+    c->reopen_count = (int)ombud_db_int(r, row, k++);
+    c->resolution_summary = ombud_db_strdup(r, row, k++);
+    c->compensation_amount = ombud_db_strdup(r, row, k++);
+    ombud_db_text(r, row, k++, c->compensation_currency, sizeof c->compensation_currency);
+    c->customer_agreed = PQgetisnull(r, row, k) ? -1 : ombud_db_bool(r, row, k);
+    k++;
+    c->satisfaction_score = (int)ombud_db_int(r, row, k++);
+    c->satisfaction_comment = ombud_db_strdup(r, row, k++);
+    c->satisfaction_at = ombud_db_int(r, row, k++);
+    c->created_by_key_id = ombud_db_int(r, row, k++);
+    c->created_at = ombud_db_int(r, row, k++);
+    c->updated_at = ombud_db_int(r, row, k++);
+    c->first_response_at = ombud_db_int(r, row, k++);
+    c->resolved_at = ombud_db_int(r, row, k++);
+    c->closed_at = ombud_db_int(r, row, k++);
+    c->version = (int)ombud_db_int(r, row, k++);
+}
+
+static struct ombud_db_stmt q_refs = OMBUD_STMT(
+    "SELECT $1::text IS NULL OR EXISTS (SELECT 1 FROM categories WHERE key = $1::text),"
+    " $2::bigint IS NULL OR EXISTS (SELECT 1 FROM teams WHERE id = $2::bigint),"
+    " $3::bigint IS NULL OR EXISTS (SELECT 1 FROM agents WHERE id = $3::bigint)");
+
+enum ombud_rc ombud_db_refs_check(struct ombud_db_conn *c, const char *category, int64_t team_id,
+                                  int64_t agent_id, bool *category_ok, bool *team_ok,
+                                  bool *agent_ok, struct ombud_err *err)
+{
+    char t[24], a[24];
+    i64s(t, sizeof t, team_id);
+    i64s(a, sizeof a, agent_id);
+    const char *p[] = {category, team_id ? t : NULL, agent_id ? a : NULL};
+    PGresult *r = ombud_db_exec(c, &q_refs, 3, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    *category_ok = ombud_db_bool(r, 0, 0);
+    *team_ok = ombud_db_bool(r, 0, 1);
+    *agent_ok = ombud_db_bool(r, 0, 2);
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+static struct ombud_db_stmt q_insert = OMBUD_STMT(
+    "INSERT INTO complaints (title, description, customer_name, customer_external_id,"
+    " customer_email, customer_phone, customer_tier, channel, category, grade, priority, demand,"
+    " demand_detail, tags, team_id, assignee_id, external_ref, created_by_key_id)"
+    " VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text,"
+    " $9::text, $10::text, $11::text, $12::text, $13::text,"
+    " ARRAY(SELECT json_array_elements_text($14::json)), $15::bigint, $16::bigint, $17::text,"
+    " $18::bigint) RETURNING id");
+
+enum ombud_rc ombud_db_complaint_insert(struct ombud_db_conn *c,
+                                        const struct ombud_complaint_new *in, int64_t *id,
+                                        struct ombud_err *err)
+{
+    char team[24], agent[24], key[24];
+    i64s(team, sizeof team, in->team_id);
+    i64s(agent, sizeof agent, in->assignee_id);
+    i64s(key, sizeof key, in->created_by_key_id);
+    const char *p[] = {in->title,
+                       in->description,
+                       in->customer_name,
+                       in->customer_external_id,
+                       in->customer_email,
+                       in->customer_phone,
+                       in->customer_tier,
+                       in->channel,
+                       in->category,
+                       in->grade,
+                       in->priority,
+                       in->demand,
+                       in->demand_detail,
+                       in->tags_json ? in->tags_json : "[]",
+                       in->team_id ? team : NULL,
+                       in->assignee_id ? agent : NULL,
+                       in->external_ref,
+                       in->created_by_key_id ? key : NULL};
+    PGresult *r = ombud_db_exec(c, &q_insert, 18, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    *id = ombud_db_int(r, 0, 0);
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+static struct ombud_db_stmt q_get =
+    OMBUD_STMT("SELECT " COMPLAINT_COLS " FROM complaints WHERE id = $1::bigint");
+static struct ombud_db_stmt q_get_lock =
+    OMBUD_STMT("SELECT " COMPLAINT_COLS " FROM complaints WHERE id = $1::bigint FOR UPDATE");
+
+enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool lock,
+                                     struct ombud_complaint *out, bool *found,
+                                     struct ombud_err *err)
+{
+    char ids[24];
+    i64s(ids, sizeof ids, id);
+    const char *p[] = {ids};
+    PGresult *r = ombud_db_exec(c, lock ? &q_get_lock : &q_get, 1, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    *found = PQntuples(r) == 1;
+    if (*found)
+        read_complaint(r, 0, out);
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+#define TS_PARAM(n) "CASE WHEN $" #n "::bigint = 0 THEN NULL WHEN $" #n "::bigint = "          \
+                    "-9223372036854775808 THEN now() ELSE ombud_ts($" #n "::bigint) END"
+
+static struct ombud_db_stmt q_save = OMBUD_STMT(
+    "UPDATE complaints SET title = $2::text, description = $3::text, category = $4::text,"
+    " grade = $5::text, priority = $6::text, demand = $7::text, demand_detail = $8::text,"
+    " tags = ARRAY(SELECT json_array_elements_text($9::json)), team_id = $10::bigint,"
+    " assignee_id = $11::bigint, status = $12::text, escalation_level = $13::int,"
+    " reopen_count = $14::int, resolution_summary = $15::text,"
+    " compensation_amount = $16::numeric, compensation_currency = $17::text,"
+    " customer_agreed = $18::boolean, satisfaction_score = $19::smallint,"
+    " satisfaction_comment = $20::text, satisfaction_at = " TS_PARAM(21) ","
+    " first_response_at = " TS_PARAM(22) ", resolved_at = " TS_PARAM(23) ","
+    " closed_at = " TS_PARAM(24) ", updated_at = now(), version = version + 1"
+    " WHERE id = $1::bigint AND version = $25::int");
+
+enum ombud_rc ombud_db_complaint_save(struct ombud_db_conn *c, const struct ombud_complaint *cp,
+                                      struct ombud_err *err)
+{
+    char id[24], team[24], agent[24], lvl[16], reopen[16], score[16], sat[24], fr[24], res[24],
+        closed[24], ver[16];
+    i64s(id, sizeof id, cp->id);
+    i64s(team, sizeof team, cp->team_id);
+    i64s(agent, sizeof agent, cp->assignee_id);
+    snprintf(lvl, sizeof lvl, "%d", cp->escalation_level);
+    snprintf(reopen, sizeof reopen, "%d", cp->reopen_count);
+    snprintf(score, sizeof score, "%d", cp->satisfaction_score);
+    i64s(sat, sizeof sat, cp->satisfaction_at);
+    i64s(fr, sizeof fr, cp->first_response_at);
+    i64s(res, sizeof res, cp->resolved_at);
+    i64s(closed, sizeof closed, cp->closed_at);
+    snprintf(ver, sizeof ver, "%d", cp->version);
+    const char *p[] = {id,
+                       cp->title,
+                       cp->description,
+                       cp->category,
+                       cp->grade,
+                       cp->priority,
+                       cp->demand[0] ? cp->demand : NULL,
+                       cp->demand_detail,
+                       cp->tags_json ? cp->tags_json : "[]",
+                       cp->team_id ? team : NULL,
+                       cp->assignee_id ? agent : NULL,
+                       ombud_status_name(cp->status),
+                       lvl,
+                       reopen,
+                       cp->resolution_summary,
+                       cp->compensation_amount,
+                       cp->compensation_currency[0] ? cp->compensation_currency : NULL,
+                       cp->customer_agreed < 0 ? NULL : cp->customer_agreed ? "true" : "false",
+                       cp->satisfaction_score ? score : NULL,
+                       cp->satisfaction_comment,
+                       sat,
+                       fr,
+                       res,
+                       closed,
+                       ver};
+    PGresult *r = ombud_db_exec(c, &q_save, 25, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    bool updated = strcmp(PQcmdTuples(r), "1") == 0;
+    PQclear(r);
+    if (!updated)
+        return ombud_err_set(err, 409, "conflict", "Conflict",
+                             "the complaint changed meanwhile; read it again");
+    return OMBUD_OK;
+}
+
+/* ---- list ---- */
+
+struct sqlbuf {
+    char sql[4096];
+    size_t len;
+    const char *params[24];
+    char store[24][32];
+    int n;
+};
+
+static void add(struct sqlbuf *b, const char *frag)
+{
+    size_t l = strlen(frag);
+    if (b->len + l < sizeof b->sql) {
+        memcpy(b->sql + b->len, frag, l + 1);
+        b->len += l;
+    }
+}
+
+/* Adds a parameter and returns its $number. */
+static int param(struct sqlbuf *b, const char *value)
+{
+    b->params[b->n] = value;
+    return ++b->n;
+}
+
+static int param_i64(struct sqlbuf *b, int64_t v)
+{
+    i64s(b->store[b->n], sizeof b->store[0], v);
+    return param(b, b->store[b->n]);
+}
+
+static void addf(struct sqlbuf *b, const char *fmt, int n)
+{
+    char frag[256];
+    snprintf(frag, sizeof frag, fmt, n, n);
+    add(b, frag);
+}
+
+enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
+                                      const struct ombud_complaint_filter *f,
+                                      struct ombud_complaint **out, size_t *n,
+                                      struct ombud_err *err)
+{
+    struct sqlbuf b = {.len = 0, .n = 0};
+    static const struct {
+        size_t off;
+        const char *col;
+    } lists[] = {
+        {offsetof(struct ombud_complaint_filter, status), "status"},
+        {offsetof(struct ombud_complaint_filter, priority), "priority"},
+        {offsetof(struct ombud_complaint_filter, grade), "grade"},
+        {offsetof(struct ombud_complaint_filter, category), "category"},
+        {offsetof(struct ombud_complaint_filter, channel), "channel"},
+    };
+
+    b.sql[0] = '\0';
+    add(&b, "SELECT " COMPLAINT_COLS " FROM complaints WHERE true");
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        const char *v = *(const char *const *)((const char *)f + lists[i].off);
+        if (!v)
+            continue;
+        char frag[128];
+        snprintf(frag, sizeof frag, " AND %s = ANY (string_to_array($%d::text, ','))",
+                 lists[i].col, param(&b, v));
+        add(&b, frag);
+    }
+    if (f->team_id)
+        addf(&b, " AND team_id = $%d::bigint", param_i64(&b, f->team_id));
+    if (f->assignee_id)
+        addf(&b, " AND assignee_id = $%d::bigint", param_i64(&b, f->assignee_id));
+    if (f->customer_external_id)
+        addf(&b, " AND customer_external_id = $%d::text", param(&b, f->customer_external_id));
+    if (f->created_after)
+        addf(&b, " AND created_at >= ombud_ts($%d::bigint)", param_i64(&b, f->created_after));
+    if (f->created_before)
+        addf(&b, " AND created_at < ombud_ts($%d::bigint)", param_i64(&b, f->created_before));
+    if (f->creator_key_id)
+        addf(&b, " AND created_by_key_id = $%d::bigint", param_i64(&b, f->creator_key_id));
+    if (f->q) {
+        addf(&b,
+             " AND ombud_grams(ombud_complaint_search_text(title, description, customer_name))"
+             " @> ombud_query_grams($%d::text) AND strpos(ombud_complaint_search_text(title,"
+             " description, customer_name), lower($%d::text)) > 0",
+             param(&b, f->q));
+    }
+    if (f->has_cursor) {
+        int ts = param_i64(&b, f->cursor_ts);
+        int id = param_i64(&b, f->cursor_id);
+        char frag[160];
+        snprintf(frag, sizeof frag, " AND (created_at, id) %s (ombud_ts($%d::bigint), $%d::bigint)",
+                 f->ascending ? ">" : "<", ts, id);
+        add(&b, frag);
+    }
+    add(&b, f->ascending ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC");
+    addf(&b, " LIMIT $%d::int", param_i64(&b, f->limit + 1));
+
+    PGresult *r = ombud_db_exec_sql(c, b.sql, b.n, b.params, err);
+    if (!r)
+        return OMBUD_ERROR;
+    size_t rows = (size_t)PQntuples(r);
+    struct ombud_complaint *list = calloc(rows ? rows : 1, sizeof *list);
+    if (!list) {
+        PQclear(r);
+        return ombud_err_internal(err, "out of memory");
+    }
+    for (size_t i = 0; i < rows; i++)
+        read_complaint(r, (int)i, &list[i]);
+    PQclear(r);
+    *out = list;
+    *n = rows;
+    return OMBUD_OK;
+}
+
+/* ---- events ---- */
+
+static struct ombud_db_stmt q_event_add = OMBUD_STMT(
+    "INSERT INTO complaint_events (complaint_id, kind, actor_key_id, actor_role, actor_agent_id,"
+    " data) VALUES ($1::bigint, $2::text, $3::bigint, $4::text, $5::bigint, $6::jsonb)");
+
+enum ombud_rc ombud_db_event_add(struct ombud_db_conn *c, int64_t complaint_id, const char *kind,
+                                 const struct ombud_actor *a, const char *data_json,
+                                 struct ombud_err *err)
+{
+    char cid[24], key[24], agent[24];
+    i64s(cid, sizeof cid, complaint_id);
+    i64s(key, sizeof key, a->key_id);
+    i64s(agent, sizeof agent, a->agent_id);
+    const char *p[] = {cid, kind, a->key_id ? key : NULL, a->role, a->agent_id ? agent : NULL,
+                       data_json ? data_json : "{}"};
+    PGresult *r = ombud_db_exec(c, &q_event_add, 6, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+static struct ombud_db_stmt q_event_list = OMBUD_STMT(
+    "SELECT id, complaint_id, kind, actor_key_id, actor_role, actor_agent_id, data::text,"
+    " ombud_usec(created_at) FROM complaint_events WHERE complaint_id = $1::bigint"
+    " AND id > $2::bigint ORDER BY id LIMIT $3::int");
+
+enum ombud_rc ombud_db_event_list(struct ombud_db_conn *c, int64_t complaint_id, int64_t after_id,
+                                  int limit, struct ombud_event **out, size_t *n,
+                                  struct ombud_err *err)
+{
+    char cid[24], after[24], lim[16];
+    i64s(cid, sizeof cid, complaint_id);
+    i64s(after, sizeof after, after_id);
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {cid, after, lim};
+    PGresult *r = ombud_db_exec(c, &q_event_list, 3, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    size_t rows = (size_t)PQntuples(r);
+    struct ombud_event *ev = calloc(rows ? rows : 1, sizeof *ev);
+    if (!ev) {
+        PQclear(r);
+        return ombud_err_internal(err, "out of memory");
+    }
+    for (size_t i = 0; i < rows; i++) {
+        int row = (int)i;
+        ev[i].id = ombud_db_int(r, row, 0);
+        ev[i].complaint_id = ombud_db_int(r, row, 1);
+        ombud_db_text(r, row, 2, ev[i].kind, sizeof ev[i].kind);
+        ev[i].actor_key_id = ombud_db_int(r, row, 3);
+        ombud_db_text(r, row, 4, ev[i].actor_role, sizeof ev[i].actor_role);
+        ev[i].actor_agent_id = ombud_db_int(r, row, 5);
+        ev[i].data_json = ombud_db_strdup(r, row, 6);
+        ev[i].created_at = ombud_db_int(r, row, 7);
+    }
+    PQclear(r);
+    *out = ev;
+    *n = rows;
+    return OMBUD_OK;
+}
+
+/* ---- notes ---- */
+
+#define NOTE_COLS                                                                                  \
+    "id, complaint_id, body, visibility, author_key_id, author_role, author_agent_id,"             \
+    " ombud_usec(created_at)"
+
+static void read_note(const PGresult *r, int row, struct ombud_note *n)
+{
+    n->id = ombud_db_int(r, row, 0);
+    n->complaint_id = ombud_db_int(r, row, 1);
+    n->body = ombud_db_strdup(r, row, 2);
+    ombud_db_text(r, row, 3, n->visibility, sizeof n->visibility);
+    n->author_key_id = ombud_db_int(r, row, 4);
+    ombud_db_text(r, row, 5, n->author_role, sizeof n->author_role);
+    n->author_agent_id = ombud_db_int(r, row, 6);
+    n->created_at = ombud_db_int(r, row, 7);
+}
+
+static struct ombud_db_stmt q_note_add = OMBUD_STMT(
+    "INSERT INTO complaint_notes (complaint_id, body, visibility, author_key_id, author_role,"
+    " author_agent_id) VALUES ($1::bigint, $2::text, $3::text, $4::bigint, $5::text, $6::bigint)"
+    " RETURNING " NOTE_COLS);
+
+enum ombud_rc ombud_db_note_add(struct ombud_db_conn *c, int64_t complaint_id, const char *body,
+                                const char *visibility, const struct ombud_actor *a,
+                                struct ombud_note *out, struct ombud_err *err)
+{
+    char cid[24], key[24], agent[24];
+    i64s(cid, sizeof cid, complaint_id);
+    i64s(key, sizeof key, a->key_id);
+    i64s(agent, sizeof agent, a->agent_id);
+    const char *p[] = {cid, body, visibility, a->key_id ? key : NULL, a->role,
+                       a->agent_id ? agent : NULL};
+    PGresult *r = ombud_db_exec(c, &q_note_add, 6, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    read_note(r, 0, out);
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+static struct ombud_db_stmt q_note_list = OMBUD_STMT(
+    "SELECT " NOTE_COLS " FROM complaint_notes WHERE complaint_id = $1::bigint"
+    " AND id > $2::bigint AND (NOT $3::boolean OR visibility = 'public') ORDER BY id"
+    " LIMIT $4::int");
+
+enum ombud_rc ombud_db_note_list(struct ombud_db_conn *c, int64_t complaint_id, bool public_only,
+                                 int64_t after_id, int limit, struct ombud_note **out, size_t *n,
+                                 struct ombud_err *err)
+{
+    char cid[24], after[24], lim[16];
+    i64s(cid, sizeof cid, complaint_id);
+    i64s(after, sizeof after, after_id);
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {cid, after, public_only ? "true" : "false", lim};
+    PGresult *r = ombud_db_exec(c, &q_note_list, 4, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    size_t rows = (size_t)PQntuples(r);
+    struct ombud_note *notes = calloc(rows ? rows : 1, sizeof *notes);
+    if (!notes) {
+        PQclear(r);
+        return ombud_err_internal(err, "out of memory");
+    }
+    for (size_t i = 0; i < rows; i++)
+        read_note(r, (int)i, &notes[i]);
+    PQclear(r);
+    *out = notes;
+    *n = rows;
+    return OMBUD_OK;
+}
+
+/* ---- categories ---- */
+
+static struct ombud_db_stmt q_cat_list =
+    OMBUD_STMT("SELECT key, name, ombud_usec(created_at) FROM categories ORDER BY key");
+static struct ombud_db_stmt q_cat_insert = OMBUD_STMT(
+    "INSERT INTO categories (key, name) VALUES ($1::text, $2::text)"
+    " RETURNING key, name, ombud_usec(created_at)");
+
+static void read_category(const PGresult *r, int row, struct ombud_category *k)
+{
+    ombud_db_text(r, row, 0, k->key, sizeof k->key);
+    ombud_db_text(r, row, 1, k->name, sizeof k->name);
+    k->created_at = ombud_db_int(r, row, 2);
+}
+
+enum ombud_rc ombud_db_category_list(struct ombud_db_conn *c, struct ombud_category **out,
+                                     size_t *n, struct ombud_err *err)
+{
+    PGresult *r = ombud_db_exec(c, &q_cat_list, 0, NULL, err);
+    if (!r)
+        return OMBUD_ERROR;
+    size_t rows = (size_t)PQntuples(r);
+    struct ombud_category *cats = calloc(rows ? rows : 1, sizeof *cats);
+    if (!cats) {
+        PQclear(r);
+        return ombud_err_internal(err, "out of memory");
+    }
+    for (size_t i = 0; i < rows; i++)
+        read_category(r, (int)i, &cats[i]);
+    PQclear(r);
+    *out = cats;
+    *n = rows;
+    return OMBUD_OK;
+}
+
+enum ombud_rc ombud_db_category_insert(struct ombud_db_conn *c, const char *key, const char *name,
+                                       struct ombud_category *out, struct ombud_err *err)
+{
+    const char *p[] = {key, name};
+    PGresult *r = ombud_db_exec(c, &q_cat_insert, 2, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    read_category(r, 0, out);
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+/* ---- idempotency ---- */
+
+static struct ombud_db_stmt q_idem_lock = OMBUD_STMT(
+    "SELECT pg_try_advisory_xact_lock(hashtextextended($1::bigint::text || ':' || $2::text, 0))");
+static struct ombud_db_stmt q_idem_get = OMBUD_STMT(
+    "SELECT request_hash, response_status, response_body, complaint_id,"
+    " created_at < now() - interval '24 hours' FROM idempotency_keys"
+    " WHERE api_key_id = $1::bigint AND key = $2::text");
+static struct ombud_db_stmt q_idem_store = OMBUD_STMT(
+    "INSERT INTO idempotency_keys (api_key_id, key, request_hash, response_status,"
+    " response_body, complaint_id) VALUES ($1::bigint, $2::text, $3::text, $4::int, $5::text,"
+    " $6::bigint) ON CONFLICT (api_key_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"
+    " response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,"
+    " complaint_id = EXCLUDED.complaint_id, created_at = now()"
+    " WHERE idempotency_keys.created_at < now() - interval '24 hours'");
+
+enum ombud_rc ombud_db_idem_begin(struct ombud_db_conn *c, int64_t key_id, const char *key,
+                                  bool *busy, bool *found, char *hash_out, int *status_out,
+                                  char **body_out, int64_t *complaint_id, struct ombud_err *err)
+{
+    char kid[24];
+    i64s(kid, sizeof kid, key_id);
+    const char *p[] = {kid, key};
+    PGresult *r = ombud_db_exec(c, &q_idem_lock, 2, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    *busy = !ombud_db_bool(r, 0, 0);
+    PQclear(r);
+    *found = false;
+    if (*busy)
+        return OMBUD_OK;
+    r = ombud_db_exec(c, &q_idem_get, 2, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    if (PQntuples(r) == 1 && !ombud_db_bool(r, 0, 4)) {
+        *found = true;
+        ombud_db_text(r, 0, 0, hash_out, 65);
+        *status_out = (int)ombud_db_int(r, 0, 1);
+        *body_out = ombud_db_strdup(r, 0, 2);
+        *complaint_id = ombud_db_int(r, 0, 3);
+    }
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+enum ombud_rc ombud_db_idem_store(struct ombud_db_conn *c, int64_t key_id, const char *key,
+                                  const char *hash, int status, const char *body,
+                                  int64_t complaint_id, struct ombud_err *err)
+{
+    char kid[24], st[16], cid[24];
+    i64s(kid, sizeof kid, key_id);
+    snprintf(st, sizeof st, "%d", status);
+    i64s(cid, sizeof cid, complaint_id);
+    const char *p[] = {kid, key, hash, st, body, cid};
+    PGresult *r = ombud_db_exec(c, &q_idem_store, 6, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    PQclear(r);
+    return OMBUD_OK;
+}

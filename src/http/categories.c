@@ -1,0 +1,80 @@
+/* /v1/categories: any key lists them; admins add more. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ombud/db.h"
+#include "ombud/http.h"
+#include "ombud/json_spec.h"
+#include "ombud/repr.h"
+
+struct cat_ctx {
+    const char *key, *name;
+    struct ombud_category *list;
+    size_t n;
+    struct ombud_category one;
+};
+
+static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct cat_ctx *x = arg;
+    free(x->list);
+    x->list = NULL;
+    return ombud_db_category_list(c, &x->list, &x->n, err);
+}
+
+void ombud_h_categories_list(struct ombud_req *req)
+{
+    struct cat_ctx x = {0};
+    struct ombud_err err;
+    ombud_err_clear(&err);
+    if (ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
+        ombud_reply_problem(req, &err);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < x.n; i++)
+        json_array_append_new(items, ombud_repr_category(&x.list[i]));
+    free(x.list);
+    ombud_reply_json(req, 200, ombud_repr_page(items, NULL));
+}
+
+static enum ombud_rc insert_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct cat_ctx *x = arg;
+    return ombud_db_category_insert(c, x->key, x->name, &x->one, err);
+}
+
+static bool key_ok(const char *k)
+{
+    size_t len = strlen(k);
+    if (len < 1 || len > 40 || k[0] < 'a' || k[0] > 'z')
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') || k[i] == '_'))
+            return false;
+    return true;
+}
+
+void ombud_h_categories_create(struct ombud_req *req)
+{
+    struct cat_ctx x = {0};
+    struct ombud_err err;
+    const struct ombud_spec spec[] = {
+        {.name = "key", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 40,
+         .s = &x.key},
+        {.name = "name", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 100,
+         .s = &x.name},
+    };
+    ombud_err_clear(&err);
+    ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
+    if (x.key && !key_ok(x.key))
+        ombud_err_field(&err, "key", "must be a lowercase letter then letters, digits or _");
+    if (ombud_err_finish_validation(&err) != OMBUD_OK ||
+        ombud_tx_run(req->pool, insert_tx, &x, &err) != OMBUD_OK) {
+        if (err.status == 409)
+            ombud_err_set(&err, 409, "conflict", "Conflict", "category %s already exists", x.key);
+        ombud_reply_problem(req, &err);
+        return;
+    }
+    ombud_reply_json(req, 201, ombud_repr_category(&x.one));
+}
