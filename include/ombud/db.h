@@ -185,4 +185,44 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_idem_store(struct ombud_db_conn *c, int64
                                                   const char *body, int64_t complaint_id,
                                                   struct ombud_err *err);
 
+
+/* ---- teams and agents (src/db/teams.c) ---- */
+
+struct ombud_team {
+    int64_t id;
+    char name[404];
+    int64_t escalation_team_id; /* 0: none */
+    char assignment[16];
+    int64_t created_at, updated_at;
+};
+
+struct ombud_agent {
+    int64_t id;
+    char name[804];
+    char email[324]; /* "" when none */
+    int64_t team_id; /* 0: none */
+    char role[16];
+    bool active;
+    int64_t created_at, updated_at;
+};
+
+/* Insert (id 0) or update (id set) a team; *found false when id is unknown. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_team_save(struct ombud_db_conn *c, struct ombud_team *t,
+                                                 bool *found, struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_team_get(struct ombud_db_conn *c, int64_t id,
+                                                struct ombud_team *out, bool *found,
+                                                struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_team_list(struct ombud_db_conn *c, int64_t after_id,
+                                                 int limit, struct ombud_team **out, size_t *n,
+                                                 struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_agent_save(struct ombud_db_conn *c, struct ombud_agent *a,
+                                                  bool *found, struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_agent_get(struct ombud_db_conn *c, int64_t id,
+                                                 struct ombud_agent *out, bool *found,
+                                                 struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_agent_list(struct ombud_db_conn *c, int64_t after_id,
+                                                  int limit, int64_t team_id,
+                                                  struct ombud_agent **out, size_t *n,
+                                                  struct ombud_err *err);
+
 #endif

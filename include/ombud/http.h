@@ -93,6 +93,14 @@ void ombud_h_events_list(struct ombud_req *req);
 void ombud_h_satisfaction_create(struct ombud_req *req);
 void ombud_h_categories_list(struct ombud_req *req);
 void ombud_h_categories_create(struct ombud_req *req);
+void ombud_h_teams_create(struct ombud_req *req);
+void ombud_h_teams_list(struct ombud_req *req);
+void ombud_h_teams_get(struct ombud_req *req);
+void ombud_h_teams_patch(struct ombud_req *req);
+void ombud_h_agents_create(struct ombud_req *req);
+void ombud_h_agents_list(struct ombud_req *req);
+void ombud_h_agents_get(struct ombud_req *req);
+void ombud_h_agents_patch(struct ombud_req *req);
 
 extern const struct ombud_route ombud_routes[];
 extern const size_t ombud_nroutes;

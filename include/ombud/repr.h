@@ -31,4 +31,7 @@ json_t *ombud_repr_note(const struct ombud_note *n);
 json_t *ombud_repr_event(const struct ombud_event *e);
 json_t *ombud_repr_category(const struct ombud_category *k);
 
+json_t *ombud_repr_team(const struct ombud_team *t);
+json_t *ombud_repr_agent(const struct ombud_agent *a);
+
 #endif

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OMBUD_TIME_BUFLEN 32
+#define OMBUD_TIME_BUFLEN 64
 
 /* Formats usec as RFC 3339 UTC seconds into out (>= OMBUD_TIME_BUFLEN). */
 void ombud_time_format(int64_t usec, char *out);

@@ -44,6 +44,19 @@ const struct ombud_route ombud_routes[] = {
       ombud_h_categories_list),
     R(OMBUD_POST, "/v1/categories", "categories_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
       ombud_h_categories_create),
+
+    R(OMBUD_POST, "/v1/teams", "teams_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
+      ombud_h_teams_create),
+    R(OMBUD_GET, "/v1/teams", "teams_list", OMBUD_ROLE_AGENT, 0, ombud_h_teams_list),
+    R(OMBUD_GET, "/v1/teams/{id}", "teams_get", OMBUD_ROLE_AGENT, 0, ombud_h_teams_get),
+    R(OMBUD_PATCH, "/v1/teams/{id}", "teams_patch", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
+      ombud_h_teams_patch),
+    R(OMBUD_POST, "/v1/agents", "agents_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
+      ombud_h_agents_create),
+    R(OMBUD_GET, "/v1/agents", "agents_list", OMBUD_ROLE_AGENT, 0, ombud_h_agents_list),
+    R(OMBUD_GET, "/v1/agents/{id}", "agents_get", OMBUD_ROLE_AGENT, 0, ombud_h_agents_get),
+    R(OMBUD_PATCH, "/v1/agents/{id}", "agents_patch", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
+      ombud_h_agents_patch),
 };
 
 const size_t ombud_nroutes = sizeof ombud_routes / sizeof ombud_routes[0];

@@ -1,0 +1,316 @@
+/*
+ * /v1/teams and /v1/agents: who complaints are assigned and escalated
+ * to. Admins create and change them; agents and above read them.
+ * POST and PATCH share one path: read (PATCH), apply the given fields,
+ * check references, save.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ombud/cursor.h"
+#include "ombud/db.h"
+#include "ombud/http.h"
+#include "ombud/json_spec.h"
+#include "ombud/repr.h"
+
+static const char *const assignments[] = {"round_robin", "manual", NULL};
+static const char *const agent_roles[] = {"agent", "supervisor", "admin", NULL};
+
+/* ---- teams ---- */
+
+struct team_ctx {
+    int64_t id; /* 0: create */
+    bool has_name, has_esc, has_assign;
+    const char *name, *assignment;
+    int64_t esc;
+    struct ombud_team t;
+    struct ombud_team *list;
+    size_t n;
+    int64_t after;
+    int limit;
+};
+
+static enum ombud_rc team_save_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct team_ctx *x = arg;
+    bool found = true, cat_ok, team_ok = true, agent_ok;
+
+    memset(&x->t, 0, sizeof x->t);
+    snprintf(x->t.assignment, sizeof x->t.assignment, "manual");
+    if (x->id && ombud_db_team_get(c, x->id, &x->t, &found, err) != OMBUD_OK)
+        return OMBUD_ERROR;
+    if (!found)
+        return ombud_err_not_found(err, "team");
+    if (x->has_name)
+        snprintf(x->t.name, sizeof x->t.name, "%s", x->name);
+    if (x->has_assign)
+        snprintf(x->t.assignment, sizeof x->t.assignment, "%s", x->assignment);
+    if (x->has_esc)
+        x->t.escalation_team_id = x->esc;
+    if (x->t.escalation_team_id &&
+        ombud_db_refs_check(c, NULL, x->t.escalation_team_id, 0, &cat_ok, &team_ok, &agent_ok,
+                            err) != OMBUD_OK)
+        return OMBUD_ERROR;
+    if (!team_ok)
+        ombud_err_field(err, "escalation_team_id", "names no team");
+    if (x->id && x->t.escalation_team_id == x->id)
+        ombud_err_field(err, "escalation_team_id", "must name another team");
+    if (ombud_err_finish_validation(err) != OMBUD_OK)
+        return OMBUD_ERROR;
+    if (ombud_db_team_save(c, &x->t, &found, err) != OMBUD_OK) {
+        if (err->status == 409)
+            ombud_err_set(err, 409, "conflict", "Conflict", "a team with this name exists");
+        return OMBUD_ERROR;
+    }
+    return found ? OMBUD_OK : ombud_err_not_found(err, "team");
+}
+
+static void team_write(struct ombud_req *req, int64_t id)
+{
+    struct team_ctx x = {.id = id};
+    struct ombud_err err;
+    const struct ombud_spec spec[] = {
+        {.name = "name", .type = OMBUD_SPEC_STRING, .required = id == 0, .min = 1, .max = 100,
+         .s = &x.name, .present = &x.has_name},
+        {.name = "escalation_team_id", .type = OMBUD_SPEC_INT, .nullable = true, .min = 1,
+         .max = INT64_MAX, .i = &x.esc, .present = &x.has_esc},
+        {.name = "assignment", .type = OMBUD_SPEC_ENUM, .values = assignments,
+         .s = &x.assignment, .present = &x.has_assign},
+    };
+    ombud_err_clear(&err);
+    ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
+    if (ombud_err_finish_validation(&err) != OMBUD_OK ||
+        ombud_tx_run(req->pool, team_save_tx, &x, &err) != OMBUD_OK) {
+        ombud_reply_problem(req, &err);
+        return;
+    }
+    char location[64];
+    snprintf(location, sizeof location, "/v1/teams/%lld", (long long)x.t.id);
+    ombud_reply_json_h(req, id ? 200 : 201, ombud_repr_team(&x.t), "Location",
+                       id ? NULL : location, NULL);
+}
+
+void ombud_h_teams_create(struct ombud_req *req)
+{
+    team_write(req, 0);
+}
+
+void ombud_h_teams_patch(struct ombud_req *req)
+{
+    team_write(req, req->match.ids[0]);
+}
+
+static enum ombud_rc team_get_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct team_ctx *x = arg;
+    bool found;
+    if (ombud_db_team_get(c, x->id, &x->t, &found, err) != OMBUD_OK)
+        return OMBUD_ERROR;
+    return found ? OMBUD_OK : ombud_err_not_found(err, "team");
+}
+
+void ombud_h_teams_get(struct ombud_req *req)
+{
+    struct team_ctx x = {.id = req->match.ids[0]};
+    struct ombud_err err;
+    ombud_err_clear(&err);
+    if (ombud_db_run(req->pool, team_get_q, &x, &err) != OMBUD_OK)
+        ombud_reply_problem(req, &err);
+    else
+        ombud_reply_json(req, 200, ombud_repr_team(&x.t));
+}
+
+static enum ombud_rc team_list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct team_ctx *x = arg;
+    free(x->list);
+    x->list = NULL;
+    return ombud_db_team_list(c, x->after, x->limit, &x->list, &x->n, err);
+}
+
+void ombud_h_teams_list(struct ombud_req *req)
+{
+    struct team_ctx x = {0};
+    struct ombud_err err;
+    bool has_cursor;
+    char next[OMBUD_CURSOR_BUFLEN];
+
+    ombud_err_clear(&err);
+    ombud_req_page(req, &x.limit, &x.after, 1, &has_cursor, &err);
+    if (has_cursor && x.after < 1)
+        ombud_err_field(&err, "cursor", "is not a cursor this list returned");
+    if (ombud_err_finish_validation(&err) != OMBUD_OK ||
+        ombud_db_run(req->pool, team_list_q, &x, &err) != OMBUD_OK) {
+        free(x.list);
+        ombud_reply_problem(req, &err);
+        return;
+    }
+    json_t *items = json_array();
+    size_t shown = x.n > (size_t)x.limit ? (size_t)x.limit : x.n;
+    for (size_t i = 0; i < shown; i++)
+        json_array_append_new(items, ombud_repr_team(&x.list[i]));
+    if (x.n > shown)
+        ombud_cursor_encode(&x.list[shown - 1].id, 1, next);
+    free(x.list);
+    ombud_reply_json(req, 200, ombud_repr_page(items, x.n > shown ? next : NULL));
+}
+
+/* ---- agents ---- */
+
+struct agent_ctx {
+    int64_t id;
+    bool has_name, has_email, has_team, has_role, has_active;
+    const char *name, *email, *role;
+    int64_t team;
+    bool active;
+    struct ombud_agent a;
+    struct ombud_agent *list;
+    size_t n;
+    int64_t after, team_filter;
+    int limit;
+};
+
+static enum ombud_rc agent_save_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct agent_ctx *x = arg;
+    bool found = true, cat_ok, team_ok = true, agent_ok;
+
+    memset(&x->a, 0, sizeof x->a);
+    snprintf(x->a.role, sizeof x->a.role, "agent");
+    x->a.active = true;
+    if (x->id && ombud_db_agent_get(c, x->id, &x->a, &found, err) != OMBUD_OK)
+        return OMBUD_ERROR;
+    if (!found)
+        return ombud_err_not_found(err, "agent");
+    if (x->has_name)
+        snprintf(x->a.name, sizeof x->a.name, "%s", x->name);
+    if (x->has_email)
+        snprintf(x->a.email, sizeof x->a.email, "%s", x->email ? x->email : "");
+    if (x->has_team)
+        x->a.team_id = x->team;
+    if (x->has_role)
+        snprintf(x->a.role, sizeof x->a.role, "%s", x->role);
+    if (x->has_active)
+        x->a.active = x->active;
+    if (x->a.team_id && ombud_db_refs_check(c, NULL, x->a.team_id, 0, &cat_ok, &team_ok,
+                                            &agent_ok, err) != OMBUD_OK)
+        return OMBUD_ERROR;
+    if (!team_ok)
+        ombud_err_field(err, "team_id", "names no team");
+    if (ombud_err_finish_validation(err) != OMBUD_OK)
+        return OMBUD_ERROR;
+    if (ombud_db_agent_save(c, &x->a, &found, err) != OMBUD_OK) {
+        if (err->status == 409)
+            ombud_err_set(err, 409, "conflict", "Conflict", "an agent with this e-mail exists");
+        return OMBUD_ERROR;
+    }
+    return found ? OMBUD_OK : ombud_err_not_found(err, "agent");
+}
+
+static void agent_write(struct ombud_req *req, int64_t id)
+{
+    struct agent_ctx x = {.id = id};
+    struct ombud_err err;
+    const struct ombud_spec spec[] = {
+        {.name = "name", .type = OMBUD_SPEC_STRING, .required = id == 0, .min = 1, .max = 200,
+         .s = &x.name, .present = &x.has_name},
+        {.name = "email", .type = OMBUD_SPEC_STRING, .nullable = true, .min = 3, .max = 320,
+         .s = &x.email, .present = &x.has_email},
+        {.name = "team_id", .type = OMBUD_SPEC_INT, .nullable = true, .min = 1, .max = INT64_MAX,
+         .i = &x.team, .present = &x.has_team},
+        {.name = "role", .type = OMBUD_SPEC_ENUM, .values = agent_roles, .s = &x.role,
+         .present = &x.has_role},
+        {.name = "active", .type = OMBUD_SPEC_BOOL, .b = &x.active, .present = &x.has_active},
+    };
+    ombud_err_clear(&err);
+    ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
+    if (x.email) {
+        const char *at = strchr(x.email, '@');
+        if (!at || at == x.email || !at[1] || strpbrk(x.email, " \t\r\n"))
+            ombud_err_field(&err, "email", "must be an e-mail address");
+    }
+    if (ombud_err_finish_validation(&err) != OMBUD_OK ||
+        ombud_tx_run(req->pool, agent_save_tx, &x, &err) != OMBUD_OK) {
+        ombud_reply_problem(req, &err);
+        return;
+    }
+    char location[64];
+    snprintf(location, sizeof location, "/v1/agents/%lld", (long long)x.a.id);
+    ombud_reply_json_h(req, id ? 200 : 201, ombud_repr_agent(&x.a), "Location",
+                       id ? NULL : location, NULL);
+}
+
+void ombud_h_agents_create(struct ombud_req *req)
+{
+    agent_write(req, 0);
+}
+
+void ombud_h_agents_patch(struct ombud_req *req)
+{
+    agent_write(req, req->match.ids[0]);
+}
+
+static enum ombud_rc agent_get_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct agent_ctx *x = arg;
+    bool found;
+    if (ombud_db_agent_get(c, x->id, &x->a, &found, err) != OMBUD_OK)
+        return OMBUD_ERROR;
+    return found ? OMBUD_OK : ombud_err_not_found(err, "agent");
+}
+
+void ombud_h_agents_get(struct ombud_req *req)
+{
+    struct agent_ctx x = {.id = req->match.ids[0]};
+    struct ombud_err err;
+    ombud_err_clear(&err);
+    if (ombud_db_run(req->pool, agent_get_q, &x, &err) != OMBUD_OK)
+        ombud_reply_problem(req, &err);
+    else
+        ombud_reply_json(req, 200, ombud_repr_agent(&x.a));
+}
+
+static enum ombud_rc agent_list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct agent_ctx *x = arg;
+    free(x->list);
+    x->list = NULL;
+    return ombud_db_agent_list(c, x->after, x->limit, x->team_filter, &x->list, &x->n, err);
+}
+
+void ombud_h_agents_list(struct ombud_req *req)
+{
+    struct agent_ctx x = {0};
+    struct ombud_err err;
+    bool has_cursor;
+    char next[OMBUD_CURSOR_BUFLEN];
+    const char *team = ombud_req_query(req, "team_id");
+
+    ombud_err_clear(&err);
+    ombud_req_page(req, &x.limit, &x.after, 1, &has_cursor, &err);
+    if (has_cursor && x.after < 1)
+        ombud_err_field(&err, "cursor", "is not a cursor this list returned");
+    if (team) {
+        char *end;
+        long long v = strtoll(team, &end, 10);
+        if (!*team || *end || v < 1)
+            ombud_err_field(&err, "team_id", "must be a positive integer");
+        else
+            x.team_filter = v;
+    }
+    if (ombud_err_finish_validation(&err) != OMBUD_OK ||
+        ombud_db_run(req->pool, agent_list_q, &x, &err) != OMBUD_OK) {
+        free(x.list);
+        ombud_reply_problem(req, &err);
+        return;
+    }
+    json_t *items = json_array();
+    size_t shown = x.n > (size_t)x.limit ? (size_t)x.limit : x.n;
+    for (size_t i = 0; i < shown; i++)
+        json_array_append_new(items, ombud_repr_agent(&x.list[i]));
+    if (x.n > shown)
+        ombud_cursor_encode(&x.list[shown - 1].id, 1, next);
+    free(x.list);
+    ombud_reply_json(req, 200, ombud_repr_page(items, x.n > shown ? next : NULL));
+}
