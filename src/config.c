@@ -94,7 +94,13 @@ static void parse_listen(const char *s, struct ombud_config *cfg, struct ombud_e
         return;
     }
     hostlen = (size_t)(colon - s);
-    if (hostlen >= 2 && s[0] == '[' && s[hostlen - 1] == ']') {
+    bool open_br = hostlen >= 1 && s[0] == '[';
+    bool close_br = hostlen >= 1 && s[hostlen - 1] == ']';
+    if (open_br != close_br || (open_br && hostlen < 3)) {
+        ombud_err_field(err, "OMBUD_LISTEN", "has unbalanced brackets around the host");
+        return;
+    }
+    if (open_br) {
         s++;
         hostlen -= 2;
     }

@@ -28,7 +28,8 @@ struct ombud_principal {
 struct ombud_req {
     struct MHD_Connection *conn;
     const char *method; /* owned by MHD until completion */
-    const char *path;
+    const char *path;   /* valid UTF-8 (sanitized copy when MHD's was not) */
+    char *path_owned;
     char request_id[129];
     int64_t started_us;
     struct ombud_route_match match;

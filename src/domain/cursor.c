@@ -82,9 +82,13 @@ bool ombud_cursor_decode(const char *text, int64_t *v, size_t n)
             if (*end != '.')
                 return false;
             p = end + 1;
-        } else if (*end != '\0') {
+        } else if (end != plain + o) {
             return false;
         }
     }
-    return true;
+    /* Only the canonical text of these values is a cursor ("007", "-0",
+     * or bits left over in the last character are not). */
+    char again[OMBUD_CURSOR_BUFLEN];
+    ombud_cursor_encode(v, n, again);
+    return strcmp(again, text) == 0;
 }

@@ -5,9 +5,27 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Drops a multi-byte UTF-8 character that truncation cut in two, so a
+ * truncated text stays valid UTF-8 (jansson refuses anything else). */
+static void utf8_trim(char *s)
+{
+    size_t len = strlen(s), i = len, need;
+    if (len == 0)
+        return;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (len - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
 static void copy(char *dst, size_t len, const char *src)
 {
     snprintf(dst, len, "%s", src ? src : "");
+    utf8_trim(dst);
 }
 
 void ombud_err_clear(struct ombud_err *err)
@@ -28,6 +46,7 @@ enum ombud_rc ombud_err_set(struct ombud_err *err, int status, const char *type,
     va_start(ap, fmt);
     vsnprintf(err->detail, sizeof err->detail, fmt, ap);
     va_end(ap);
+    utf8_trim(err->detail);
     return OMBUD_ERROR;
 }
 
@@ -43,6 +62,7 @@ void ombud_err_field(struct ombud_err *err, const char *field, const char *fmt, 
     va_start(ap, fmt);
     vsnprintf(f->message, sizeof f->message, fmt, ap);
     va_end(ap);
+    utf8_trim(f->message);
 }
 
 enum ombud_rc ombud_err_finish_validation(struct ombud_err *err)

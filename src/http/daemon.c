@@ -36,6 +36,7 @@
 #include "ombud/log.h"
 #include "ombud/metrics.h"
 #include "ombud/repr.h"
+#include "ombud/text.h"
 #include "ombud/timefmt.h"
 
 static atomic_long inflight;
@@ -435,6 +436,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         req->conn = conn;
         req->method = method;
         req->path = url;
+        if (!ombud_utf8_valid(url)) {
+            /* A percent-decoded path may hold any bytes; JSON needs UTF-8. */
+            req->path_owned = ombud_utf8_sanitize_dup(url);
+            req->path = req->path_owned ? req->path_owned : "/";
+        }
         req->pool = the_pool;
         req->started_us = ombud_time_now();
         set_request_id(req);
@@ -509,6 +515,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     }
     json_decref(req->json);
     free(req->body);
+    free(req->path_owned);
     free(req);
     atomic_fetch_sub(&inflight, 1);
 }

@@ -72,8 +72,12 @@ static void check_one(const json_t *v, const struct ombud_spec *s, const char *f
         }
         size_t len = ombud_utf8_len(str);
         if ((int64_t)len < s->min || (s->max > 0 && (int64_t)len > s->max)) {
-            ombud_err_field(err, field, "must be %lld to %lld characters long",
-                            (long long)s->min, (long long)s->max);
+            if (s->max > 0)
+                ombud_err_field(err, field, "must be %lld to %lld characters long",
+                                (long long)s->min, (long long)s->max);
+            else
+                ombud_err_field(err, field, "must be at least %lld characters long",
+                                (long long)s->min);
             return;
         }
         if (s->s)
@@ -154,7 +158,7 @@ void ombud_spec_parse(const json_t *obj, const struct ombud_spec *spec, size_t n
             continue;
         }
         if (json_is_null(v) && spec[i].nullable) {
-            /* Given as null: present, with the output left empty (clears it). */
+            /* Given as null: present, outputs untouched (the caller clears the field). */
             if (spec[i].required)
                 ombud_err_field(err, field, "is required");
             else if (spec[i].present)

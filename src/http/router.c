@@ -49,10 +49,12 @@ void ombud_router_allow_string(unsigned mask, char *out, size_t outlen)
 static bool parse_id(const char *s, size_t len, int64_t *out)
 {
     int64_t v = 0;
-    if (len == 0 || len > 18 || s[0] == '0')
+    if (len == 0 || len > 19 || s[0] == '0')
         return false;
     for (size_t i = 0; i < len; i++) {
         if (s[i] < '0' || s[i] > '9')
+            return false;
+        if (v > (INT64_MAX - (s[i] - '0')) / 10)
             return false;
         v = v * 10 + (s[i] - '0');
     }

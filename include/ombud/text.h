@@ -1,0 +1,13 @@
+/* UTF-8 checks for text that reaches JSON from outside (paths, headers). Pure C. */
+#ifndef OMBUD_TEXT_H
+#define OMBUD_TEXT_H
+
+#include <stdbool.h>
+
+/* Whether s is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+bool ombud_utf8_valid(const char *s);
+/* A heap copy of s with every byte that is not part of a well-formed
+ * sequence replaced by '?'. NULL on ENOMEM. */
+char *ombud_utf8_sanitize_dup(const char *s);
+
+#endif
