@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ombud/calendar.h"
 #include "ombud/complaint.h"
 #include "ombud/err.h"
 
@@ -199,7 +200,7 @@ struct ombud_team {
 struct ombud_agent {
     int64_t id;
     char name[804];
-    char email[324]; /* "" when none */
+    char email[1284]; /* up to 320 characters of UTF-8; "" when none */
     int64_t team_id; /* 0: none */
     char role[16];
     bool active;
@@ -224,5 +225,25 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_agent_list(struct ombud_db_conn *c, int64
                                                   int limit, int64_t team_id,
                                                   struct ombud_agent **out, size_t *n,
                                                   struct ombud_err *err);
+
+
+/* ---- calendars (src/db/calendars.c) ---- */
+
+/* Insert (c->id 0) or update; *found false when the id is unknown. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_calendar_save(struct ombud_db_conn *c,
+                                                     struct ombud_calendar *cal, bool *found,
+                                                     struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_calendar_get(struct ombud_db_conn *c, int64_t id,
+                                                    struct ombud_calendar *out, bool *found,
+                                                    struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_calendar_list(struct ombud_db_conn *c, int64_t after_id,
+                                                     int limit, struct ombud_calendar **out,
+                                                     size_t *n, struct ombud_err *err);
+/* Deletes an unused calendar: *found false when unknown, *in_use when a
+ * policy or clock refers to it (then nothing is deleted). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_calendar_delete(struct ombud_db_conn *c, int64_t id,
+                                                       bool *found, bool *in_use,
+                                                       struct ombud_err *err);
+void ombud_calendars_free(struct ombud_calendar *list, size_t n);
 
 #endif

@@ -403,6 +403,10 @@ static const char *list_filter(struct ombud_req *req, const char *name,
     bool ok = *p != '\0';
     while (ok && *p) {
         size_t len = strcspn(p, ",");
+        if (len == 0 || (p[len] == ',' && p[len + 1] == '\0')) { /* empty entry */
+            ok = false;
+            break;
+        }
         bool known = false;
         for (size_t i = 0; values && values[i] && !known; i++)
             known = strlen(values[i]) == len && strncmp(values[i], p, len) == 0;
@@ -440,7 +444,7 @@ static int64_t id_filter(struct ombud_req *req, const char *name, struct ombud_e
     if (!v)
         return 0;
     long long n = strtoll(v, &end, 10);
-    if (!*v || *end || n < 1) {
+    if (*v < '1' || *v > '9' || *end || n < 1) {
         ombud_err_field(err, name, "must be a positive integer");
         return 0;
     }

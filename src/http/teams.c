@@ -294,7 +294,7 @@ void ombud_h_agents_list(struct ombud_req *req)
     if (team) {
         char *end;
         long long v = strtoll(team, &end, 10);
-        if (!*team || *end || v < 1)
+        if (*team < '1' || *team > '9' || *end || v < 1)
             ombud_err_field(&err, "team_id", "must be a positive integer");
         else
             x.team_filter = v;
