@@ -1,0 +1,214 @@
+/*
+ * Calendars: the only SQL touching calendars. Hours are stored as jsonb
+ * [[weekday, open minute, close minute], ...] and holidays as date[];
+ * they cross into C as JSON text and day-number lists.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/internal.h"
+
+#define CAL_COLS                                                                                   \
+    "id, name, timezone, hours::text,"                                                             \
+    " (SELECT coalesce(string_agg((d - date '1970-01-01')::text, ',' ORDER BY d), '')"            \
+    "    FROM unnest(holidays) d),"                                                                \
+    " ombud_usec(created_at), ombud_usec(updated_at)"
+
+static void i64s(char *buf, size_t len, int64_t v)
+{
+    snprintf(buf, len, "%lld", (long long)v);
+}
+
+static bool read_cal(const PGresult *r, int row, struct ombud_calendar *c)
+{
+    memset(c, 0, sizeof *c);
+    c->id = ombud_db_int(r, row, 0);
+    ombud_db_text(r, row, 1, c->name, sizeof c->name);
+    ombud_db_text(r, row, 2, c->timezone, sizeof c->timezone);
+    json_t *hours = json_loads(PQgetvalue(r, row, 3), 0, NULL);
+    size_t i;
+    json_t *h;
+    json_array_foreach(hours, i, h) {
+        if (c->nhours >= OMBUD_CAL_MAX_HOURS)
+            break;
+        c->weekday[c->nhours] = (int)json_integer_value(json_array_get(h, 0));
+        c->hours[c->nhours].open = (uint16_t)json_integer_value(json_array_get(h, 1));
+        c->hours[c->nhours].close = (uint16_t)json_integer_value(json_array_get(h, 2));
+        c->nhours++;
+    }
+    json_decref(hours);
+    const char *hol = PQgetvalue(r, row, 4);
+    size_t n = *hol ? 1 : 0;
+    for (const char *p = hol; *p; p++)
+        n += *p == ',';
+    if (n) {
+        c->holidays = calloc(n, sizeof *c->holidays);
+        if (!c->holidays)
+            return false;
+        const char *p = hol;
+        while (*p && c->nholidays < n) {
+            char *end;
+            c->holidays[c->nholidays++] = strtoll(p, &end, 10);
+            p = *end == ',' ? end + 1 : end;
+        }
+    }
+    c->created_at = ombud_db_int(r, row, 5);
+    c->updated_at = ombud_db_int(r, row, 6);
+    return true;
+}
+
+/* Parameters: hours as jsonb text, holidays as a JSON array of day numbers. */
+static char *hours_json(const struct ombud_calendar *c)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < c->nhours; i++)
+        json_array_append_new(a, json_pack("[i, i, i]", c->weekday[i], (int)c->hours[i].open,
+                                           (int)c->hours[i].close));
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
+}
+
+static char *holidays_json(const struct ombud_calendar *c)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < c->nholidays; i++)
+        json_array_append_new(a, json_integer(c->holidays[i]));
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
+}
+
+#define HOLIDAYS_FROM(n)                                                                           \
+    "ARRAY(SELECT DISTINCT date '1970-01-01' + d::int FROM json_array_elements_text($" #n          \
+    "::json) d ORDER BY 1)"
+
+static struct ombud_db_stmt q_insert = OMBUD_STMT(
+    "INSERT INTO calendars (name, timezone, hours, holidays)"
+    " VALUES ($1::text, $2::text, $3::jsonb, " HOLIDAYS_FROM(4) ") RETURNING " CAL_COLS);
+static struct ombud_db_stmt q_update = OMBUD_STMT(
+    "UPDATE calendars SET name = $2::text, timezone = $3::text, hours = $4::jsonb,"
+    " holidays = " HOLIDAYS_FROM(5) ", updated_at = now() WHERE id = $1::bigint"
+    " RETURNING " CAL_COLS);
+
+enum ombud_rc ombud_db_calendar_save(struct ombud_db_conn *c, struct ombud_calendar *cal,
+                                     bool *found, struct ombud_err *err)
+{
+    char id[24];
+    char *hours = hours_json(cal), *hol = holidays_json(cal);
+    PGresult *r = NULL;
+    enum ombud_rc rc = OMBUD_ERROR;
+
+    if (!hours || !hol) {
+        ombud_err_internal(err, "out of memory");
+        goto out;
+    }
+    i64s(id, sizeof id, cal->id);
+    if (cal->id) {
+        const char *p[] = {id, cal->name, cal->timezone, hours, hol};
+        r = ombud_db_exec(c, &q_update, 5, p, err);
+    } else {
+        const char *p[] = {cal->name, cal->timezone, hours, hol};
+        r = ombud_db_exec(c, &q_insert, 4, p, err);
+    }
+    if (!r)
+        goto out;
+    *found = PQntuples(r) == 1;
+    if (*found) {
+        ombud_calendar_clear(cal);
+        if (!read_cal(r, 0, cal)) {
+            ombud_err_internal(err, "out of memory");
+            goto out;
+        }
+    }
+    rc = OMBUD_OK;
+out:
+    PQclear(r);
+    free(hours);
+    free(hol);
+    return rc;
+}
+
+static struct ombud_db_stmt q_get =
+    OMBUD_STMT("SELECT " CAL_COLS " FROM calendars WHERE id = $1::bigint");
+
+enum ombud_rc ombud_db_calendar_get(struct ombud_db_conn *c, int64_t id,
+                                    struct ombud_calendar *out, bool *found,
+                                    struct ombud_err *err)
+{
+    char ids[24];
+    i64s(ids, sizeof ids, id);
+    const char *p[] = {ids};
+    PGresult *r = ombud_db_exec(c, &q_get, 1, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    *found = PQntuples(r) == 1;
+    bool ok = !*found || read_cal(r, 0, out);
+    PQclear(r);
+    return ok ? OMBUD_OK : ombud_err_internal(err, "out of memory");
+}
+
+static struct ombud_db_stmt q_list = OMBUD_STMT(
+    "SELECT " CAL_COLS " FROM calendars WHERE id > $1::bigint ORDER BY id LIMIT $2::int");
+
+void ombud_calendars_free(struct ombud_calendar *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        ombud_calendar_clear(&list[i]);
+    free(list);
+}
+
+enum ombud_rc ombud_db_calendar_list(struct ombud_db_conn *c, int64_t after_id, int limit,
+                                     struct ombud_calendar **out, size_t *n,
+                                     struct ombud_err *err)
+{
+    char after[24], lim[16];
+    i64s(after, sizeof after, after_id);
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {after, lim};
+    PGresult *r = ombud_db_exec(c, &q_list, 2, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    size_t rows = (size_t)PQntuples(r);
+    struct ombud_calendar *list = calloc(rows ? rows : 1, sizeof *list);
+    if (!list) {
+        PQclear(r);
+        return ombud_err_internal(err, "out of memory");
+    }
+    for (size_t i = 0; i < rows; i++)
+        read_cal(r, (int)i, &list[i]);
+    PQclear(r);
+    *out = list;
+    *n = rows;
+    return OMBUD_OK;
+}
+
+static struct ombud_db_stmt q_in_use = OMBUD_STMT(
+    "SELECT EXISTS (SELECT 1 FROM sla_policies WHERE calendar_id = $1::bigint)"
+    " OR EXISTS (SELECT 1 FROM sla_clocks WHERE calendar_id = $1::bigint)"
+    " FROM calendars WHERE id = $1::bigint FOR UPDATE");
+static struct ombud_db_stmt q_delete =
+    OMBUD_STMT("DELETE FROM calendars WHERE id = $1::bigint");
+
+enum ombud_rc ombud_db_calendar_delete(struct ombud_db_conn *c, int64_t id, bool *found,
+                                       bool *in_use, struct ombud_err *err)
+{
+    char ids[24];
+    i64s(ids, sizeof ids, id);
+    const char *p[] = {ids};
+    PGresult *r = ombud_db_exec(c, &q_in_use, 1, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    *found = PQntuples(r) == 1;
+    *in_use = *found && ombud_db_bool(r, 0, 0);
+    PQclear(r);
+    if (!*found || *in_use)
+        return OMBUD_OK;
+    r = ombud_db_exec(c, &q_delete, 1, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    PQclear(r);
+    return OMBUD_OK;
+}
