@@ -102,6 +102,13 @@ void ombud_h_agents_create(struct ombud_req *req);
 void ombud_h_agents_list(struct ombud_req *req);
 void ombud_h_agents_get(struct ombud_req *req);
 void ombud_h_agents_patch(struct ombud_req *req);
+void ombud_h_calendars_create(struct ombud_req *req);
+void ombud_h_calendars_list(struct ombud_req *req);
+void ombud_h_calendars_get(struct ombud_req *req);
+void ombud_h_calendars_patch(struct ombud_req *req);
+void ombud_h_calendars_delete(struct ombud_req *req);
+void ombud_h_calendars_due(struct ombud_req *req);
+void ombud_h_calendars_minutes(struct ombud_req *req);
 
 extern const struct ombud_route ombud_routes[];
 extern const size_t ombud_nroutes;

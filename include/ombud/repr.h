@@ -34,4 +34,6 @@ json_t *ombud_repr_category(const struct ombud_category *k);
 json_t *ombud_repr_team(const struct ombud_team *t);
 json_t *ombud_repr_agent(const struct ombud_agent *a);
 
+json_t *ombud_repr_calendar(const struct ombud_calendar *c);
+
 #endif

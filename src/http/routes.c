@@ -57,6 +57,21 @@ const struct ombud_route ombud_routes[] = {
     R(OMBUD_GET, "/v1/agents/{id}", "agents_get", OMBUD_ROLE_AGENT, 0, ombud_h_agents_get),
     R(OMBUD_PATCH, "/v1/agents/{id}", "agents_patch", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
       ombud_h_agents_patch),
+
+    R(OMBUD_POST, "/v1/calendars", "calendars_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
+      ombud_h_calendars_create),
+    R(OMBUD_GET, "/v1/calendars", "calendars_list", OMBUD_ROLE_SERVICE, 0,
+      ombud_h_calendars_list),
+    R(OMBUD_GET, "/v1/calendars/{id}", "calendars_get", OMBUD_ROLE_SERVICE, 0,
+      ombud_h_calendars_get),
+    R(OMBUD_PATCH, "/v1/calendars/{id}", "calendars_patch", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
+      ombud_h_calendars_patch),
+    R(OMBUD_DELETE, "/v1/calendars/{id}", "calendars_delete", OMBUD_ROLE_ADMIN, 0,
+      ombud_h_calendars_delete),
+    R(OMBUD_GET, "/v1/calendars/{id}/due", "calendars_due", OMBUD_ROLE_SERVICE, 0,
+      ombud_h_calendars_due),
+    R(OMBUD_GET, "/v1/calendars/{id}/business-minutes", "calendars_minutes", OMBUD_ROLE_SERVICE,
+      0, ombud_h_calendars_minutes),
 };
 
 const size_t ombud_nroutes = sizeof ombud_routes / sizeof ombud_routes[0];
