@@ -218,7 +218,9 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
         if (ombud_db_event_add(c, cp.id, "assigned", &actor, data, err) != OMBUD_OK)
             goto out;
     }
-    x->body = json_dumps(ombud_repr_complaint(&cp, NULL), JSON_COMPACT);
+    json_t *repr = ombud_repr_complaint(&cp, NULL);
+    x->body = repr ? json_dumps(repr, JSON_COMPACT) : NULL;
+    json_decref(repr);
     x->version = cp.version;
     if (!x->body) {
         ombud_err_internal(err, "out of memory");

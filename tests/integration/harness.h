@@ -51,6 +51,13 @@ void h_server_start(struct h_server *s, const char *const *extra_env);
 void h_server_spawn(struct h_server *s, const char *const *extra_env);
 /* SIGTERM; asserts a clean exit 0. drop: also drop the database. */
 void h_server_stop(struct h_server *s, bool drop);
+/* Nonzero when a server stop failed (unclean exit, e.g. a leak found by
+ * ASan): cmocka ignores failures in group teardowns, so mains end with
+ * H_RUN_GROUP, which adds this to the exit status. */
+int h_exit_status(void);
+#define H_RUN_GROUP(tests, setup, teardown)                                                        \
+    (cmocka_run_group_tests(tests, setup, teardown) | h_exit_status())
+
 /* Prints the server's log (on failure). */
 void h_server_dump_log(const struct h_server *s);
 

@@ -93,5 +93,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(outage_and_recovery),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return H_RUN_GROUP(tests, setup, teardown);
 }

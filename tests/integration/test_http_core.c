@@ -314,5 +314,5 @@ int main(void)
         cmocka_unit_test(cors_preflight),
         cmocka_unit_test(access_log_lines),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return H_RUN_GROUP(tests, setup, teardown);
 }
