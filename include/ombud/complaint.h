@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ombud/lifecycle.h"
+#include "ombud/sla.h"
 
 struct ombud_complaint {
     int64_t id;
@@ -38,6 +39,11 @@ struct ombud_complaint {
     int64_t created_by_key_id;
     int64_t created_at, updated_at, first_response_at, resolved_at, closed_at;
     int version;
+    int64_t sla_policy_id; /* 0: none */
+    int resolution_cycle;
+    /* current clocks: [0] first response, [1] resolution (filled by loads that ask) */
+    struct ombud_sla_clock sla[2];
+    bool sla_have[2];
 };
 
 /* Frees the heap strings and zeroes the record. */

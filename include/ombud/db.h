@@ -18,6 +18,7 @@
 #include "ombud/calendar.h"
 #include "ombud/complaint.h"
 #include "ombud/err.h"
+#include "ombud/sla.h"
 
 struct ombud_db_conn;
 struct ombud_db_pool;
@@ -245,5 +246,60 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_calendar_delete(struct ombud_db_conn *c, 
                                                        bool *found, bool *in_use,
                                                        struct ombud_err *err);
 void ombud_calendars_free(struct ombud_calendar *list, size_t n);
+
+
+/* ---- SLA policies (src/db/sla_policies.c) ---- */
+
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_policy_save(struct ombud_db_conn *c,
+                                                   struct ombud_sla_policy *p, bool *found,
+                                                   struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_policy_get(struct ombud_db_conn *c, int64_t id,
+                                                  struct ombud_sla_policy *out, bool *found,
+                                                  struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_policy_list(struct ombud_db_conn *c, int64_t after_id,
+                                                   int limit, struct ombud_sla_policy **out,
+                                                   size_t *n, struct ombud_err *err);
+/* *found false when unknown; *in_use when a clock refers to it. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_policy_delete(struct ombud_db_conn *c, int64_t id,
+                                                     bool *found, bool *in_use,
+                                                     struct ombud_err *err);
+/* The active policy with the lowest position whose every non-empty match
+ * list contains the complaint's value; *found false when none does. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_policy_select(struct ombud_db_conn *c,
+                                                     const char *priority, const char *grade,
+                                                     const char *category, const char *channel,
+                                                     const char *tier,
+                                                     struct ombud_sla_policy *out, bool *found,
+                                                     struct ombud_err *err);
+void ombud_policies_free(struct ombud_sla_policy *list, size_t n);
+
+
+/* ---- SLA clocks and alerts (src/db/sla_clocks.c) ---- */
+
+/* What a complaint change does to its clocks (run inside its transaction). */
+enum ombud_sla_op {
+    OMBUD_SLA_OP_START,    /* new complaint: select the policy, start both clocks */
+    OMBUD_SLA_OP_PAUSE,    /* pending_customer */
+    OMBUD_SLA_OP_RESUME,   /* back from pending_customer */
+    OMBUD_SLA_OP_MEET_FR,  /* first response given */
+    OMBUD_SLA_OP_MEET_RES, /* resolved (also meets first response) */
+    OMBUD_SLA_OP_STOP,     /* closed without resolution (withdrawn) */
+    OMBUD_SLA_OP_REOPEN,   /* a new resolution cycle with the full target */
+    OMBUD_SLA_OP_RESELECT, /* priority/grade/category/channel changed */
+};
+
+/* Applies op to the complaint's current clocks at now (seconds) and wakes
+ * the SLA workers (NOTIFY on commit). cp must be the row as it is now
+ * (after the change); cp->resolution_cycle is read for REOPEN. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_apply(struct ombud_db_conn *c,
+                                                 const struct ombud_complaint *cp,
+                                                 enum ombud_sla_op op, int64_t now,
+                                                 struct ombud_err *err);
+
+/* The complaint's current clocks: out[0] first response (cycle 1),
+ * out[1] resolution (current cycle); have[i] false when absent. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_load(struct ombud_db_conn *c, int64_t complaint_id,
+                                                struct ombud_sla_clock out[2], bool have[2],
+                                                struct ombud_err *err);
 
 #endif

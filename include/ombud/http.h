@@ -109,6 +109,11 @@ void ombud_h_calendars_patch(struct ombud_req *req);
 void ombud_h_calendars_delete(struct ombud_req *req);
 void ombud_h_calendars_due(struct ombud_req *req);
 void ombud_h_calendars_minutes(struct ombud_req *req);
+void ombud_h_policies_create(struct ombud_req *req);
+void ombud_h_policies_list(struct ombud_req *req);
+void ombud_h_policies_get(struct ombud_req *req);
+void ombud_h_policies_patch(struct ombud_req *req);
+void ombud_h_policies_delete(struct ombud_req *req);
 
 extern const struct ombud_route ombud_routes[];
 extern const size_t ombud_nroutes;

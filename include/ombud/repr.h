@@ -23,8 +23,9 @@ json_t *ombud_repr_page(json_t *items, const char *next_cursor);
 
 /* "CMP-000042" for id 42 (at least six digits). */
 void ombud_repr_reference(int64_t id, char *out, size_t len);
-/* The complaint resource; sla is stolen (NULL renders null). */
-json_t *ombud_repr_complaint(const struct ombud_complaint *c, json_t *sla);
+/* The complaint resource with its sla object from c->sla (null when the
+ * complaint has no clocks), as seen at now (seconds). */
+json_t *ombud_repr_complaint(const struct ombud_complaint *c, int64_t now);
 /* ETag value for a complaint version: "v<version>" with the quotes. */
 void ombud_repr_etag(int version, char *out, size_t len);
 json_t *ombud_repr_note(const struct ombud_note *n);
@@ -35,5 +36,7 @@ json_t *ombud_repr_team(const struct ombud_team *t);
 json_t *ombud_repr_agent(const struct ombud_agent *a);
 
 json_t *ombud_repr_calendar(const struct ombud_calendar *c);
+
+json_t *ombud_repr_policy(const struct ombud_sla_policy *p);
 
 #endif

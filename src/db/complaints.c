@@ -17,7 +17,8 @@
     " reopen_count, resolution_summary, compensation_amount::text, compensation_currency,"         \
     " customer_agreed, satisfaction_score, satisfaction_comment, ombud_usec(satisfaction_at),"     \
     " created_by_key_id, ombud_usec(created_at), ombud_usec(updated_at),"                          \
-    " ombud_usec(first_response_at), ombud_usec(resolved_at), ombud_usec(closed_at), version"
+    " ombud_usec(first_response_at), ombud_usec(resolved_at), ombud_usec(closed_at), version,"  \
+    " sla_policy_id, resolution_cycle"
 
 static void i64s(char *buf, size_t len, int64_t v)
 {
@@ -67,6 +68,8 @@ static void read_complaint(const PGresult *r, int row, struct ombud_complaint *c
     c->resolved_at = ombud_db_int(r, row, k++);
     c->closed_at = ombud_db_int(r, row, k++);
     c->version = (int)ombud_db_int(r, row, k++);
+    c->sla_policy_id = ombud_db_int(r, row, k++);
+    c->resolution_cycle = (int)ombud_db_int(r, row, k++);
 }
 
 static struct ombud_db_stmt q_refs = OMBUD_STMT(

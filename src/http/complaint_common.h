@@ -13,8 +13,9 @@
 /* The key behind the request, as recorded on events and notes. */
 void ombud_actor_of(const struct ombud_req *req, struct ombud_actor *a);
 
-/* Reads complaint id (locked when lock) into out; 404 when it does not
- * exist or the caller's service key did not create it. */
+/* Reads complaint id (locked when lock) and its current SLA clocks into
+ * out; 404 when it does not exist or the caller's service key did not
+ * create it. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_complaint_load(struct ombud_db_conn *c,
                                                    const struct ombud_req *req, int64_t id,
                                                    bool lock, struct ombud_complaint *out,
@@ -27,6 +28,9 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_check_if_match(struct ombud_req *req, int ve
 /* Replies status with the complaint and its ETag (and Location when given). */
 void ombud_reply_complaint(struct ombud_req *req, int status, const struct ombud_complaint *c,
                            const char *location);
+
+/* Wall-clock now in seconds: the SLA clocks' notion of now. */
+int64_t ombud_now_s(void);
 
 /* Returns a JSON object {"from": a, "to": b} (steals both). */
 json_t *ombud_change(json_t *from, json_t *to);

@@ -47,7 +47,12 @@ enum ombud_rc ombud_complaint_load(struct ombud_db_conn *c, const struct ombud_r
     }
     if (!found)
         return ombud_err_not_found(err, "complaint");
-    return OMBUD_OK;
+    return ombud_db_sla_load(c, out->id, out->sla, out->sla_have, err);
+}
+
+int64_t ombud_now_s(void)
+{
+    return ombud_time_now() / 1000000;
 }
 
 enum ombud_rc ombud_check_if_match(struct ombud_req *req, int version, struct ombud_err *err)
@@ -81,7 +86,8 @@ void ombud_reply_complaint(struct ombud_req *req, int status, const struct ombud
 {
     char etag[32];
     ombud_repr_etag(c->version, etag, sizeof etag);
-    ombud_reply_json_h(req, status, ombud_repr_complaint(c, NULL), "ETag", etag, "Location",
+    ombud_reply_json_h(req, status, ombud_repr_complaint(c, ombud_now_s()), "ETag", etag,
+                       "Location",
                        location, NULL);
 }
 
@@ -199,7 +205,11 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
     }
     if (check_refs(c, x->in.category, x->in.team_id, x->in.assignee_id, err) != OMBUD_OK ||
         ombud_db_complaint_insert(c, &x->in, &x->id, err) != OMBUD_OK ||
-        ombud_complaint_load(c, x->req, x->id, false, &cp, err) != OMBUD_OK)
+        ombud_complaint_load(c, x->req, x->id, false, &cp, err) != OMBUD_OK ||
+        ombud_db_sla_apply(c, &cp, OMBUD_SLA_OP_START, ombud_now_s(), err) != OMBUD_OK)
+        goto out;
+    ombud_complaint_clear(&cp);
+    if (ombud_complaint_load(c, x->req, x->id, false, &cp, err) != OMBUD_OK)
         goto out;
     char ref[32];
     ombud_repr_reference(cp.id, ref, sizeof ref);
@@ -218,7 +228,7 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
         if (ombud_db_event_add(c, cp.id, "assigned", &actor, data, err) != OMBUD_OK)
             goto out;
     }
-    json_t *repr = ombud_repr_complaint(&cp, NULL);
+    json_t *repr = ombud_repr_complaint(&cp, ombud_now_s());
     x->body = repr ? json_dumps(repr, JSON_COMPACT) : NULL;
     json_decref(repr);
     x->version = cp.version;
@@ -391,7 +401,13 @@ static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err
     ombud_complaints_free(x->items, x->n);
     x->items = NULL;
     x->n = 0;
-    return ombud_db_complaint_list(c, &x->f, &x->items, &x->n, err);
+    if (ombud_db_complaint_list(c, &x->f, &x->items, &x->n, err) != OMBUD_OK)
+        return OMBUD_ERROR;
+    for (size_t i = 0; i < x->n; i++)
+        if (ombud_db_sla_load(c, x->items[i].id, x->items[i].sla, x->items[i].sla_have, err) !=
+            OMBUD_OK)
+            return OMBUD_ERROR;
+    return OMBUD_OK;
 }
 
 /* A comma-separated filter whose every entry is one of values. */
@@ -510,8 +526,9 @@ void ombud_h_complaints_list(struct ombud_req *req)
     json_t *items = json_array();
     size_t shown = x.n > (size_t)x.f.limit ? (size_t)x.f.limit : x.n;
     char next[OMBUD_CURSOR_BUFLEN];
+    int64_t now = ombud_now_s();
     for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, ombud_repr_complaint(&x.items[i], NULL));
+        json_array_append_new(items, ombud_repr_complaint(&x.items[i], now));
     if (x.n > shown) {
         int64_t v[2] = {x.items[shown - 1].created_at, x.items[shown - 1].id};
         ombud_cursor_encode(v, 2, next);
@@ -620,6 +637,12 @@ static enum ombud_rc patch_tx(struct ombud_db_conn *c, void *arg, struct ombud_e
     /* Timestamps are written back unchanged (0 stays NULL). */
     if (ombud_db_complaint_save(c, &x->cp, err) != OMBUD_OK)
         goto out;
+    if (json_object_get(changes, "priority") || json_object_get(changes, "grade") ||
+        json_object_get(changes, "category")) {
+        /* The policy may change: elapsed business time is kept. */
+        if (ombud_db_sla_apply(c, &x->cp, OMBUD_SLA_OP_RESELECT, ombud_now_s(), err) != OMBUD_OK)
+            goto out;
+    }
     if (json_object_size(changes)) {
         data = ombud_event_data(json_pack("{s:O}", "changes", changes));
         if (ombud_db_event_add(c, x->cp.id, "updated", &actor, data, err) != OMBUD_OK)

@@ -42,7 +42,8 @@ static enum ombud_rc note_tx(struct ombud_db_conn *c, void *arg, struct ombud_er
     if (strcmp(x->visibility, "public") == 0 && x->req->who.role >= OMBUD_ROLE_AGENT &&
         cp.first_response_at == 0) {
         cp.first_response_at = OMBUD_DB_NOW;
-        if (ombud_db_complaint_save(c, &cp, err) != OMBUD_OK)
+        if (ombud_db_complaint_save(c, &cp, err) != OMBUD_OK ||
+            ombud_db_sla_apply(c, &cp, OMBUD_SLA_OP_MEET_FR, ombud_now_s(), err) != OMBUD_OK)
             goto out;
     }
     rc = OMBUD_OK;

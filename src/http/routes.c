@@ -72,6 +72,17 @@ const struct ombud_route ombud_routes[] = {
       ombud_h_calendars_due),
     R(OMBUD_GET, "/v1/calendars/{id}/business-minutes", "calendars_minutes", OMBUD_ROLE_SERVICE,
       0, ombud_h_calendars_minutes),
+
+    R(OMBUD_POST, "/v1/sla-policies", "policies_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
+      ombud_h_policies_create),
+    R(OMBUD_GET, "/v1/sla-policies", "policies_list", OMBUD_ROLE_SERVICE, 0,
+      ombud_h_policies_list),
+    R(OMBUD_GET, "/v1/sla-policies/{id}", "policies_get", OMBUD_ROLE_SERVICE, 0,
+      ombud_h_policies_get),
+    R(OMBUD_PATCH, "/v1/sla-policies/{id}", "policies_patch", OMBUD_ROLE_ADMIN,
+      OMBUD_ROUTE_BODY, ombud_h_policies_patch),
+    R(OMBUD_DELETE, "/v1/sla-policies/{id}", "policies_delete", OMBUD_ROLE_ADMIN, 0,
+      ombud_h_policies_delete),
 };
 
 const size_t ombud_nroutes = sizeof ombud_routes / sizeof ombud_routes[0];

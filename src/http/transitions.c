@@ -102,6 +102,24 @@ static enum ombud_rc transition_tx(struct ombud_db_conn *c, void *arg, struct om
         if (ombud_db_event_add(c, x->cp.id, "note_added", &actor, data, err) != OMBUD_OK)
             goto out;
         free(data);
+        data = NULL;
+    }
+    /* The SLA clocks follow the life cycle, in the same transaction. */
+    static const enum ombud_sla_op ops[OMBUD_ACT_COUNT] = {
+        [OMBUD_ACT_ACKNOWLEDGE] = OMBUD_SLA_OP_MEET_FR, [OMBUD_ACT_START] = OMBUD_SLA_OP_MEET_FR,
+        [OMBUD_ACT_PEND] = OMBUD_SLA_OP_PAUSE,          [OMBUD_ACT_RESUME] = OMBUD_SLA_OP_RESUME,
+        [OMBUD_ACT_RESOLVE] = OMBUD_SLA_OP_MEET_RES,    [OMBUD_ACT_CLOSE] = OMBUD_SLA_OP_STOP,
+        [OMBUD_ACT_REOPEN] = OMBUD_SLA_OP_REOPEN,       [OMBUD_ACT_WITHDRAW] = OMBUD_SLA_OP_STOP,
+    };
+    if (ombud_db_sla_apply(c, &x->cp, ops[x->action], ombud_now_s(), err) != OMBUD_OK)
+        goto out;
+    if (x->action == OMBUD_ACT_PEND || x->action == OMBUD_ACT_RESUME) {
+        free(data);
+        data = ombud_event_data(json_pack("{s:s}", "status", ombud_status_name(to)));
+        if (ombud_db_event_add(c, x->cp.id,
+                               x->action == OMBUD_ACT_PEND ? "sla_paused" : "sla_resumed", &actor,
+                               data, err) != OMBUD_OK)
+            goto out;
     }
     json_t *ev = json_pack("{s:s, s:s, s:s}", "action", ombud_action_name(x->action), "from",
                            ombud_status_name(from), "to", ombud_status_name(to));
@@ -113,6 +131,7 @@ static enum ombud_rc transition_tx(struct ombud_db_conn *c, void *arg, struct om
         json_object_set_new(ev, "reopen_count", json_integer(x->cp.reopen_count));
     if (x->action == OMBUD_ACT_RESOLVE)
         json_object_set_new(ev, "resolution", json_pack("{s:s}", "summary", x->summary));
+    free(data);
     data = ombud_event_data(ev);
     if (ombud_db_event_add(c, x->cp.id, "status_changed", &actor, data, err) != OMBUD_OK)
         goto out;

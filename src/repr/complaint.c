@@ -38,8 +38,45 @@ static json_t *resolution(const struct ombud_complaint *c)
                      c->customer_agreed < 0 ? json_null() : json_boolean(c->customer_agreed));
 }
 
-json_t *ombud_repr_complaint(const struct ombud_complaint *c, json_t *sla)
+static json_t *clock_json(const struct ombud_sla_clock *k, int64_t now)
 {
+    json_t *w = json_array();
+    for (size_t i = 0; i < k->nwarnings; i++)
+        json_array_append_new(
+            w, json_pack("{s:i, s:o, s:o}", "level", k->warnings[i].level, "at",
+                         ombud_repr_time(k->warnings[i].at * 1000000), "raised_at",
+                         ombud_repr_time(k->warnings[i].raised_at > 0
+                                             ? k->warnings[i].raised_at * 1000000
+                                             : 0)));
+    int64_t warn_at = k->nwarnings ? k->warnings[0].at : 0;
+    bool breached = k->breached || (!k->met_at && k->due_at && now >= k->due_at);
+    return json_pack("{s:i, s:o, s:o, s:o, s:b, s:s, s:o, s:o}", "cycle", k->cycle, "due_at",
+                     ombud_repr_time(k->due_at * 1000000), "warn_at",
+                     ombud_repr_time(warn_at * 1000000), "met_at",
+                     ombud_repr_time(k->met_at * 1000000), "breached", breached, "state",
+                     ombud_sla_clock_state(k, now), "remaining_seconds",
+                     k->due_at && !k->met_at ? json_integer(k->due_at - now) : json_null(),
+                     "warnings", w);
+}
+
+static json_t *sla_json(const struct ombud_complaint *c, int64_t now)
+{
+    if (!c->sla_have[0] && !c->sla_have[1])
+        return json_null();
+    bool paused = false;
+    for (int i = 0; i < 2; i++)
+        paused |= c->sla_have[i] && !c->sla[i].met_at && !c->sla[i].running_since &&
+                  c->status == OMBUD_ST_PENDING_CUSTOMER;
+    return json_pack("{s:o, s:b, s:o, s:o}", "policy_id",
+                     c->sla_policy_id ? json_integer(c->sla_policy_id) : json_null(), "paused",
+                     paused, "first_response",
+                     c->sla_have[0] ? clock_json(&c->sla[0], now) : json_null(), "resolution",
+                     c->sla_have[1] ? clock_json(&c->sla[1], now) : json_null());
+}
+
+json_t *ombud_repr_complaint(const struct ombud_complaint *c, int64_t now)
+{
+    json_t *sla = sla_json(c, now);
     char ref[32];
     json_t *tags = c->tags_json ? json_loads(c->tags_json, 0, NULL) : NULL;
     ombud_repr_reference(c->id, ref, sizeof ref);

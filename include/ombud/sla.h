@@ -1,0 +1,98 @@
+/*
+ * SLA policies and clocks (API.md "SLA"). Pure C over the business-time
+ * module: a clock keeps the business seconds elapsed up to running_since
+ * (0 while paused); its due time and warning moments follow from that
+ * and the calendar, so pausing, resuming and re-selecting a policy only
+ * change those two numbers and the target.
+ */
+#ifndef OMBUD_SLA_H
+#define OMBUD_SLA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ombud/business_time.h"
+
+#define OMBUD_SLA_MAX_WARNINGS 5
+
+struct ombud_sla_warning_rule {
+    bool percent;  /* true: value is a percent 1..99; false: minutes before due */
+    int64_t value;
+};
+
+struct ombud_sla_policy {
+    int64_t id;
+    char name[404];
+    int position;
+    bool active;
+    char *match_json[5]; /* JSON arrays: priorities, grades, categories, channels, tiers */
+    int64_t first_response_minutes, resolution_minutes;
+    size_t nwarnings;
+    struct ombud_sla_warning_rule warnings[OMBUD_SLA_MAX_WARNINGS];
+    int64_t calendar_id;
+    int64_t created_at, updated_at;
+};
+
+extern const char *const ombud_sla_match_names[5]; /* "priorities", … */
+
+void ombud_sla_policy_clear(struct ombud_sla_policy *p);
+
+enum ombud_sla_target { OMBUD_SLA_FIRST_RESPONSE = 0, OMBUD_SLA_RESOLUTION = 1 };
+const char *ombud_sla_target_name(enum ombud_sla_target t);
+
+struct ombud_sla_warning {
+    int level;
+    int64_t threshold; /* business seconds from the cycle's start */
+    int64_t at;        /* instant (seconds); 0 unknown (paused) */
+    int64_t raised_at; /* 0 not yet; -1 skipped (its breach was known first) */
+};
+
+struct ombud_sla_clock {
+    enum ombud_sla_target target;
+    int cycle;
+    int64_t policy_id, calendar_id;
+    int64_t target_seconds;
+    int64_t elapsed_seconds; /* business seconds up to running_since */
+    int64_t running_since;   /* 0 while paused or stopped */
+    int64_t due_at;          /* 0 while paused */
+    int64_t met_at;          /* 0 until met */
+    bool breached;
+    int64_t breach_raised_at;
+    size_t nwarnings;
+    struct ombud_sla_warning warnings[OMBUD_SLA_MAX_WARNINGS];
+    int64_t next_alert_at; /* 0: nothing to raise */
+};
+
+/* Starts a clock at now with the policy's target and ladder. */
+void ombud_sla_clock_start(struct ombud_sla_clock *c, const struct ombud_bt_calendar *cal,
+                           const struct ombud_sla_policy *p, enum ombud_sla_target target,
+                           int cycle, int64_t now);
+/* Pauses (business time so far is kept) / resumes from now. */
+void ombud_sla_clock_pause(struct ombud_sla_clock *c, const struct ombud_bt_calendar *cal,
+                           int64_t now);
+void ombud_sla_clock_resume(struct ombud_sla_clock *c, const struct ombud_bt_calendar *cal,
+                            int64_t now);
+/* Met at now: late counts as breached; nothing more to raise. */
+void ombud_sla_clock_meet(struct ombud_sla_clock *c, const struct ombud_bt_calendar *cal,
+                          int64_t now);
+/* A new policy applies: elapsed business time is kept and measured
+ * against the new target (cal: the new policy's calendar). Raised
+ * warnings stay raised; moments already past are due at once, and only
+ * the breach when it is past too. */
+void ombud_sla_clock_reselect(struct ombud_sla_clock *c, const struct ombud_bt_calendar *old_cal,
+                              const struct ombud_bt_calendar *cal,
+                              const struct ombud_sla_policy *p, int64_t now);
+/* Recomputes due_at, warning moments and next_alert_at. */
+void ombud_sla_clock_plan(struct ombud_sla_clock *c, const struct ombud_bt_calendar *cal,
+                          int64_t now);
+
+/* What is due at now: warnings to raise (levels into out, count
+ * returned) and whether the breach is. Marks them raised at now. */
+size_t ombud_sla_clock_fire(struct ombud_sla_clock *c, int64_t now, int *levels,
+                            bool *breach);
+
+/* "on_track", "at_risk", "breached", "met", "paused". */
+const char *ombud_sla_clock_state(const struct ombud_sla_clock *c, int64_t now);
+
+#endif

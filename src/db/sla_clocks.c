@@ -1,0 +1,273 @@
+/*
+ * SLA clocks: the only SQL touching sla_clocks, and the glue that runs
+ * the pure clock operations (domain/sla.c) inside a complaint's
+ * transaction. Every change ends with pg_notify('ombud_sla'), which
+ * PostgreSQL delivers on commit, so the workers replan at once.
+ * Instants are epoch seconds in C and timestamptz in the table.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/internal.h"
+
+#define CLOCK_COLS                                                                                 \
+    "target, cycle, policy_id, calendar_id, target_seconds, elapsed_seconds,"                      \
+    " extract(epoch FROM running_since)::bigint, extract(epoch FROM due_at)::bigint,"              \
+    " extract(epoch FROM met_at)::bigint, breached, extract(epoch FROM breach_raised_at)::bigint,"  \
+    " warnings::text, extract(epoch FROM next_alert_at)::bigint"
+
+static void i64s(char *buf, size_t len, int64_t v)
+{
+    snprintf(buf, len, "%lld", (long long)v);
+}
+
+static void read_clock(const PGresult *r, int row, struct ombud_sla_clock *k)
+{
+    memset(k, 0, sizeof *k);
+    k->target = strcmp(PQgetvalue(r, row, 0), "first_response") == 0 ? OMBUD_SLA_FIRST_RESPONSE
+                                                                      : OMBUD_SLA_RESOLUTION;
+    k->cycle = (int)ombud_db_int(r, row, 1);
+    k->policy_id = ombud_db_int(r, row, 2);
+    k->calendar_id = ombud_db_int(r, row, 3);
+    k->target_seconds = ombud_db_int(r, row, 4);
+    k->elapsed_seconds = ombud_db_int(r, row, 5);
+    k->running_since = ombud_db_int(r, row, 6);
+    k->due_at = ombud_db_int(r, row, 7);
+    k->met_at = ombud_db_int(r, row, 8);
+    k->breached = ombud_db_bool(r, row, 9);
+    k->breach_raised_at = ombud_db_int(r, row, 10);
+    json_t *w = json_loads(PQgetvalue(r, row, 11), 0, NULL);
+    size_t i;
+    json_t *e;
+    json_array_foreach(w, i, e) {
+        if (k->nwarnings >= OMBUD_SLA_MAX_WARNINGS)
+            break;
+        struct ombud_sla_warning *x = &k->warnings[k->nwarnings++];
+        x->level = (int)json_integer_value(json_object_get(e, "level"));
+        x->threshold = json_integer_value(json_object_get(e, "threshold"));
+        x->at = json_integer_value(json_object_get(e, "at"));
+        x->raised_at = json_integer_value(json_object_get(e, "raised_at"));
+    }
+    json_decref(w);
+    k->next_alert_at = ombud_db_int(r, row, 12);
+}
+
+static struct ombud_db_stmt q_load = OMBUD_STMT(
+    "SELECT " CLOCK_COLS " FROM sla_clocks WHERE complaint_id = $1::bigint"
+    " AND ((target = 'first_response' AND cycle = 1) OR (target = 'resolution' AND cycle ="
+    " (SELECT resolution_cycle FROM complaints WHERE id = $1::bigint)))");
+
+enum ombud_rc ombud_db_sla_load(struct ombud_db_conn *c, int64_t complaint_id,
+                                struct ombud_sla_clock out[2], bool have[2],
+                                struct ombud_err *err)
+{
+    char id[24];
+    i64s(id, sizeof id, complaint_id);
+    const char *p[] = {id};
+    PGresult *r = ombud_db_exec(c, &q_load, 1, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    have[0] = have[1] = false;
+    for (int i = 0; i < PQntuples(r); i++) {
+        struct ombud_sla_clock k;
+        read_clock(r, i, &k);
+        out[k.target] = k;
+        have[k.target] = true;
+    }
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+/* Epoch seconds as a timestamptz parameter (NULL for 0). */
+#define TS(n) "CASE WHEN $" #n "::bigint = 0 THEN NULL ELSE to_timestamp($" #n "::bigint) END"
+
+static struct ombud_db_stmt q_save = OMBUD_STMT(
+    "INSERT INTO sla_clocks (complaint_id, target, cycle, policy_id, calendar_id, target_seconds,"
+    " elapsed_seconds, running_since, due_at, met_at, breached, breach_raised_at, warnings,"
+    " next_alert_at) VALUES ($1::bigint, $2::text, $3::int, $4::bigint, $5::bigint, $6::bigint,"
+    " $7::bigint, " TS(8) ", " TS(9) ", " TS(10) ", $11::boolean, " TS(12) ", $13::jsonb, " TS(14)
+    ") ON CONFLICT (complaint_id, target, cycle) DO UPDATE SET policy_id = EXCLUDED.policy_id,"
+    " calendar_id = EXCLUDED.calendar_id, target_seconds = EXCLUDED.target_seconds,"
+    " elapsed_seconds = EXCLUDED.elapsed_seconds, running_since = EXCLUDED.running_since,"
+    " due_at = EXCLUDED.due_at, met_at = EXCLUDED.met_at, breached = EXCLUDED.breached,"
+    " breach_raised_at = EXCLUDED.breach_raised_at, warnings = EXCLUDED.warnings,"
+    " next_alert_at = EXCLUDED.next_alert_at, updated_at = now()");
+
+enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint_id,
+                                      const struct ombud_sla_clock *k, struct ombud_err *err);
+enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint_id,
+                                      const struct ombud_sla_clock *k, struct ombud_err *err)
+{
+    char v[12][24];
+    json_t *w = json_array();
+    for (size_t i = 0; i < k->nwarnings; i++)
+        json_array_append_new(w, json_pack("{s:i, s:I, s:I, s:I}", "level", k->warnings[i].level,
+                                           "threshold", (json_int_t)k->warnings[i].threshold,
+                                           "at", (json_int_t)k->warnings[i].at, "raised_at",
+                                           (json_int_t)k->warnings[i].raised_at));
+    char *wj = json_dumps(w, JSON_COMPACT);
+    json_decref(w);
+    if (!wj)
+        return ombud_err_internal(err, "out of memory");
+    i64s(v[0], 24, complaint_id);
+    snprintf(v[1], 24, "%d", k->cycle);
+    i64s(v[2], 24, k->policy_id);
+    i64s(v[3], 24, k->calendar_id);
+    i64s(v[4], 24, k->target_seconds);
+    i64s(v[5], 24, k->elapsed_seconds);
+    i64s(v[6], 24, k->running_since);
+    i64s(v[7], 24, k->due_at);
+    i64s(v[8], 24, k->met_at);
+    i64s(v[9], 24, k->breach_raised_at);
+    i64s(v[10], 24, k->next_alert_at);
+    const char *p[] = {v[0], ombud_sla_target_name(k->target), v[1], v[2], v[3], v[4], v[5],
+                       v[6], v[7], v[8], k->breached ? "true" : "false", v[9], wj, v[10]};
+    PGresult *r = ombud_db_exec(c, &q_save, 14, p, err);
+    free(wj);
+    if (!r)
+        return OMBUD_ERROR;
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+static struct ombud_db_stmt q_notify = OMBUD_STMT("SELECT pg_notify('ombud_sla', '')");
+static struct ombud_db_stmt q_next_cycle = OMBUD_STMT(
+    "UPDATE complaints SET resolution_cycle = resolution_cycle + 1 WHERE id = $1::bigint"
+    " RETURNING resolution_cycle");
+static struct ombud_db_stmt q_set_policy = OMBUD_STMT(
+    "UPDATE complaints SET sla_policy_id = $2::bigint WHERE id = $1::bigint");
+
+/* Loads and compiles a calendar. */
+static enum ombud_rc load_calendar(struct ombud_db_conn *c, int64_t id,
+                                   struct ombud_bt_calendar *out, struct ombud_err *err)
+{
+    struct ombud_calendar cal = {0};
+    bool found;
+    enum ombud_rc rc;
+    if (ombud_db_calendar_get(c, id, &cal, &found, err) != OMBUD_OK)
+        return OMBUD_ERROR;
+    if (!found)
+        return ombud_err_internal(err, "an SLA clock names a missing calendar");
+    rc = ombud_calendar_compile(&cal, out, err);
+    ombud_calendar_clear(&cal);
+    return rc;
+}
+
+enum ombud_rc ombud_db_sla_apply(struct ombud_db_conn *c, const struct ombud_complaint *cp,
+                                 enum ombud_sla_op op, int64_t now, struct ombud_err *err)
+{
+    struct ombud_sla_clock k[2];
+    bool have[2] = {false, false}, found = false, changed[2] = {false, false};
+    struct ombud_sla_policy pol = {0};
+    struct ombud_bt_calendar cal = {0}, newcal = {0};
+    enum ombud_rc rc = OMBUD_ERROR;
+    char id[24], pid[24];
+
+    i64s(id, sizeof id, cp->id);
+    if (op == OMBUD_SLA_OP_START || op == OMBUD_SLA_OP_RESELECT || op == OMBUD_SLA_OP_REOPEN) {
+        if (ombud_db_policy_select(c, cp->priority, cp->grade, cp->category, cp->channel,
+                                   cp->customer_tier, &pol, &found, err) != OMBUD_OK)
+            goto out;
+        if (!found && op != OMBUD_SLA_OP_REOPEN) {
+            rc = OMBUD_OK; /* no policy applies: no clocks */
+            goto out;
+        }
+        if (found && load_calendar(c, pol.calendar_id, &newcal, err) != OMBUD_OK)
+            goto out;
+    }
+    if (op != OMBUD_SLA_OP_START && ombud_db_sla_load(c, cp->id, k, have, err) != OMBUD_OK)
+        goto out;
+    if (op != OMBUD_SLA_OP_START && !have[0] && !have[1] && op != OMBUD_SLA_OP_REOPEN) {
+        rc = OMBUD_OK; /* the complaint has no clocks */
+        goto out;
+    }
+    /* The calendar of the existing clocks (both share the policy's). */
+    int64_t cal_id = have[1] ? k[1].calendar_id : have[0] ? k[0].calendar_id : 0;
+    if (cal_id && load_calendar(c, cal_id, &cal, err) != OMBUD_OK)
+        goto out;
+
+    switch (op) {
+    case OMBUD_SLA_OP_START:
+        ombud_sla_clock_start(&k[0], &newcal, &pol, OMBUD_SLA_FIRST_RESPONSE, 1, now);
+        ombud_sla_clock_start(&k[1], &newcal, &pol, OMBUD_SLA_RESOLUTION,
+                              cp->resolution_cycle ? cp->resolution_cycle : 1, now);
+        changed[0] = changed[1] = true;
+        break;
+    case OMBUD_SLA_OP_PAUSE:
+    case OMBUD_SLA_OP_RESUME:
+        for (int i = 0; i < 2; i++)
+            if (have[i]) {
+                if (op == OMBUD_SLA_OP_PAUSE)
+                    ombud_sla_clock_pause(&k[i], &cal, now);
+                else
+                    ombud_sla_clock_resume(&k[i], &cal, now);
+                changed[i] = true;
+            }
+        break;
+    case OMBUD_SLA_OP_MEET_RES:
+        if (have[1]) {
+            ombud_sla_clock_meet(&k[1], &cal, now);
+            changed[1] = true;
+        }
+        /* resolving is also a first response */
+        __attribute__((fallthrough));
+    case OMBUD_SLA_OP_MEET_FR:
+        if (have[0] && !k[0].met_at) {
+            ombud_sla_clock_meet(&k[0], &cal, now);
+            changed[0] = true;
+        }
+        break;
+    case OMBUD_SLA_OP_STOP:
+        for (int i = 0; i < 2; i++)
+            if (have[i] && !k[i].met_at && k[i].running_since) {
+                ombud_sla_clock_pause(&k[i], &cal, now);
+                k[i].next_alert_at = 0;
+                changed[i] = true;
+            }
+        break;
+    case OMBUD_SLA_OP_REOPEN: {
+        /* A new cycle; the old cycle's clock stays as history. */
+        const char *p[] = {id};
+        PGresult *r = ombud_db_exec(c, &q_next_cycle, 1, p, err);
+        if (!r)
+            goto out;
+        int cycle = (int)ombud_db_int(r, 0, 0);
+        PQclear(r);
+        if (found) {
+            ombud_sla_clock_start(&k[1], &newcal, &pol, OMBUD_SLA_RESOLUTION, cycle, now);
+            have[1] = changed[1] = true;
+        }
+        break;
+    }
+    case OMBUD_SLA_OP_RESELECT:
+        for (int i = 0; i < 2; i++)
+            if (have[i] && k[i].policy_id != pol.id) {
+                ombud_sla_clock_reselect(&k[i], &cal, &newcal, &pol, now);
+                changed[i] = true;
+            }
+        break;
+    }
+    for (int i = 0; i < 2; i++)
+        if (changed[i] && ombud_db_sla_save_clock(c, cp->id, &k[i], err) != OMBUD_OK)
+            goto out;
+    if (found && pol.id != cp->sla_policy_id) {
+        i64s(pid, sizeof pid, pol.id);
+        const char *p[] = {id, pid};
+        PGresult *r = ombud_db_exec(c, &q_set_policy, 2, p, err);
+        if (!r)
+            goto out;
+        PQclear(r);
+    }
+    PGresult *r = ombud_db_exec(c, &q_notify, 0, NULL, err);
+    if (!r)
+        goto out;
+    PQclear(r);
+    rc = OMBUD_OK;
+out:
+    ombud_sla_policy_clear(&pol);
+    ombud_bt_calendar_clear(&cal);
+    ombud_bt_calendar_clear(&newcal);
+    return rc;
+}

@@ -1,0 +1,211 @@
+/*
+ * SLA clocks; see include/ombud/sla.h. All instants are seconds.
+ */
+#include "ombud/sla.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const ombud_sla_match_names[5] = {"priorities", "grades", "categories", "channels",
+                                              "customer_tiers"};
+
+void ombud_sla_policy_clear(struct ombud_sla_policy *p)
+{
+    for (int i = 0; i < 5; i++)
+        free(p->match_json[i]);
+    memset(p, 0, sizeof *p);
+}
+
+const char *ombud_sla_target_name(enum ombud_sla_target t)
+{
+    return t == OMBUD_SLA_FIRST_RESPONSE ? "first_response" : "resolution";
+}
+
+static int cmp_threshold(const void *a, const void *b)
+{
+    const struct ombud_sla_warning *x = a, *y = b;
+    return (x->threshold > y->threshold) - (x->threshold < y->threshold);
+}
+
+/* The ladder for a target: thresholds sorted, those at or before the
+ * start left out, levels numbered 1, 2, … in order. */
+static void ladder(struct ombud_sla_clock *c, const struct ombud_sla_policy *p)
+{
+    c->nwarnings = 0;
+    for (size_t i = 0; i < p->nwarnings && i < OMBUD_SLA_MAX_WARNINGS; i++) {
+        int64_t th = p->warnings[i].percent ? c->target_seconds * p->warnings[i].value / 100
+                                            : c->target_seconds - p->warnings[i].value * 60;
+        if (th <= 0)
+            continue;
+        c->warnings[c->nwarnings++] = (struct ombud_sla_warning){0, th, 0, 0};
+    }
+    qsort(c->warnings, c->nwarnings, sizeof c->warnings[0], cmp_threshold);
+    for (size_t i = 0; i < c->nwarnings; i++)
+        c->warnings[i].level = (int)i + 1;
+}
+
+static int64_t target_of(const struct ombud_sla_policy *p, enum ombud_sla_target t)
+{
+    return (t == OMBUD_SLA_FIRST_RESPONSE ? p->first_response_minutes : p->resolution_minutes) *
+           60;
+}
+
+void ombud_sla_clock_plan(struct ombud_sla_clock *c, const struct ombud_bt_calendar *cal,
+                          int64_t now)
+{
+    c->next_alert_at = 0;
+    if (c->met_at || !c->running_since) {
+        if (!c->met_at)
+            c->due_at = 0;
+        for (size_t i = 0; i < c->nwarnings; i++)
+            if (!c->warnings[i].raised_at)
+                c->warnings[i].at = 0;
+        return;
+    }
+    int64_t left = c->target_seconds - c->elapsed_seconds;
+    if (left > 0) {
+        if (!ombud_bt_add(cal, c->running_since, left, &c->due_at))
+            c->due_at = 0;
+    } else if (!c->due_at) {
+        c->due_at = now; /* already overdue when it became known */
+    }
+    bool breach_known_past = left <= 0 && !c->breach_raised_at;
+    for (size_t i = 0; i < c->nwarnings; i++) {
+        struct ombud_sla_warning *w = &c->warnings[i];
+        if (w->raised_at)
+            continue;
+        int64_t wl = w->threshold - c->elapsed_seconds;
+        if (wl > 0) {
+            if (!ombud_bt_add(cal, c->running_since, wl, &w->at))
+                w->at = 0;
+        } else if (breach_known_past) {
+            w->raised_at = -1; /* the breach is past too: only the breach is raised */
+            w->at = 0;
+        } else if (!w->at || w->at > now) {
+            w->at = now; /* past when it became known: raise at once */
+        }
+    }
+    for (size_t i = 0; i < c->nwarnings; i++)
+        if (!c->warnings[i].raised_at && c->warnings[i].at &&
+            (!c->next_alert_at || c->warnings[i].at < c->next_alert_at))
+            c->next_alert_at = c->warnings[i].at;
+    if (!c->breach_raised_at && c->due_at && (!c->next_alert_at || c->due_at < c->next_alert_at))
+        c->next_alert_at = c->due_at;
+}
+
+void ombud_sla_clock_start(struct ombud_sla_clock *c, const struct ombud_bt_calendar *cal,
+                           const struct ombud_sla_policy *p, enum ombud_sla_target target,
+                           int cycle, int64_t now)
+{
+    memset(c, 0, sizeof *c);
+    c->target = target;
+    c->cycle = cycle;
+    c->policy_id = p->id;
+    c->calendar_id = p->calendar_id;
+    c->target_seconds = target_of(p, target);
+    c->running_since = now;
+    ladder(c, p);
+    ombud_sla_clock_plan(c, cal, now);
+}
+
+/* Folds the running segment into elapsed_seconds, up to now. */
+static void fold(struct ombud_sla_clock *c, const struct ombud_bt_calendar *cal, int64_t now)
+{
+    if (c->running_since && now > c->running_since)
+        c->elapsed_seconds += ombud_bt_between(cal, c->running_since, now);
+    if (c->running_since)
+        c->running_since = now;
+}
+
+void ombud_sla_clock_pause(struct ombud_sla_clock *c, const struct ombud_bt_calendar *cal,
+                           int64_t now)
+{
+    if (c->met_at || !c->running_since)
+        return;
+    fold(c, cal, now);
+    c->running_since = 0;
+    ombud_sla_clock_plan(c, cal, now);
+}
+
+void ombud_sla_clock_resume(struct ombud_sla_clock *c, const struct ombud_bt_calendar *cal,
+                            int64_t now)
+{
+    if (c->met_at || c->running_since)
+        return;
+    c->running_since = now;
+    ombud_sla_clock_plan(c, cal, now);
+}
+
+void ombud_sla_clock_meet(struct ombud_sla_clock *c, const struct ombud_bt_calendar *cal,
+                          int64_t now)
+{
+    if (c->met_at)
+        return;
+    fold(c, cal, now);
+    if (c->elapsed_seconds > c->target_seconds || (c->due_at && now > c->due_at))
+        c->breached = true; /* met late counts as breached */
+    c->met_at = now;
+    c->running_since = 0;
+    c->next_alert_at = 0;
+}
+
+void ombud_sla_clock_reselect(struct ombud_sla_clock *c, const struct ombud_bt_calendar *old_cal,
+                              const struct ombud_bt_calendar *cal,
+                              const struct ombud_sla_policy *p, int64_t now)
+{
+    struct ombud_sla_warning old[OMBUD_SLA_MAX_WARNINGS];
+    size_t nold = c->nwarnings;
+
+    if (c->met_at) /* a target already met stays met */
+        return;
+    fold(c, old_cal, now);
+    memcpy(old, c->warnings, sizeof old);
+    c->policy_id = p->id;
+    c->calendar_id = p->calendar_id;
+    c->target_seconds = target_of(p, c->target);
+    ladder(c, p);
+    /* Warnings already raised stay raised (by level). */
+    for (size_t i = 0; i < c->nwarnings; i++)
+        for (size_t k = 0; k < nold; k++)
+            if (old[k].level == c->warnings[i].level && old[k].raised_at) {
+                c->warnings[i].raised_at = old[k].raised_at;
+                c->warnings[i].at = old[k].at;
+            }
+    if (!c->breach_raised_at)
+        c->due_at = 0; /* recomputed from the new target */
+    ombud_sla_clock_plan(c, cal, now);
+}
+
+size_t ombud_sla_clock_fire(struct ombud_sla_clock *c, int64_t now, int *levels, bool *breach)
+{
+    size_t n = 0;
+    *breach = false;
+    if (c->met_at || !c->running_since)
+        return 0;
+    if (!c->breach_raised_at && c->due_at && c->due_at <= now) {
+        *breach = true;
+        c->breached = true;
+        c->breach_raised_at = now;
+    }
+    for (size_t i = 0; i < c->nwarnings; i++) {
+        struct ombud_sla_warning *w = &c->warnings[i];
+        if (!w->raised_at && w->at && w->at <= now) {
+            w->raised_at = now;
+            levels[n++] = w->level;
+        }
+    }
+    return n;
+}
+
+const char *ombud_sla_clock_state(const struct ombud_sla_clock *c, int64_t now)
+{
+    if (c->met_at)
+        return "met";
+    if (!c->running_since)
+        return "paused";
+    if (c->breached || (c->due_at && now >= c->due_at))
+        return "breached";
+    if (c->nwarnings && c->warnings[0].at && now >= c->warnings[0].at)
+        return "at_risk";
+    return "on_track";
+}
