@@ -302,4 +302,82 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_load(struct ombud_db_conn *c, int64_t
                                                 struct ombud_sla_clock out[2], bool have[2],
                                                 struct ombud_err *err);
 
+
+/* ---- the SLA worker's side (src/db/sla_clocks.c, src/db/pool.c) ---- */
+
+/* A connection of its own, outside the pool (the worker's, for LISTEN). */
+struct ombud_db_conn *ombud_db_conn_open(const char *url, struct ombud_err *err);
+void ombud_db_conn_close(struct ombud_db_conn *c);
+bool ombud_db_conn_ok(const struct ombud_db_conn *c);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_listen(struct ombud_db_conn *c, struct ombud_err *err);
+/* Waits up to timeout_ms for a notification or for wake_fd to become
+ * readable: 1 notified/woken, 0 timed out, -1 connection lost. */
+int ombud_db_wait(struct ombud_db_conn *c, int timeout_ms, int wake_fd);
+
+struct ombud_sla_tick_stats {
+    size_t clocks;   /* clocks handled */
+    size_t raised;   /* alerts this process raised */
+    int64_t lag_max_ms;
+    int64_t lag_sum_ms;
+};
+
+/* One pass: claims clocks due at now (FOR UPDATE SKIP LOCKED, at most
+ * limit), raises their warnings and breaches (each once: the alerts'
+ * unique key), writes the timeline events, replans the clocks, commits. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_tick(struct ombud_db_conn *c, int64_t now, int limit,
+                                                struct ombud_sla_tick_stats *st,
+                                                struct ombud_err *err);
+/* The earliest next_alert_at (epoch seconds), 0 when none. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_next(struct ombud_db_conn *c, int64_t *next,
+                                                struct ombud_err *err);
+
+
+/* ---- alerts and SLA views (src/db/alerts.c) ---- */
+
+struct ombud_alert {
+    int64_t id;
+    char kind[16];
+    int level;
+    int64_t complaint_id;
+    char target[16];
+    int cycle;
+    int64_t scheduled_at, created_at, acknowledged_at; /* usec; 0 none */
+    int64_t acknowledged_by;
+};
+
+struct ombud_alert_filter {
+    int state; /* 0 open, 1 acknowledged, 2 all */
+    const char *kind;
+    int64_t complaint_id;
+    int64_t creator_key_id; /* service keys: only alerts of their complaints */
+    int64_t before_id;      /* cursor: newest first */
+    int limit;
+};
+
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_alert_list(struct ombud_db_conn *c,
+                                                  const struct ombud_alert_filter *f,
+                                                  struct ombud_alert **out, size_t *n,
+                                                  struct ombud_err *err);
+/* Acknowledges an alert (once); *found false when unknown, *already when
+ * it was acknowledged before (out holds it either way). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id,
+                                                 int64_t key_id, struct ombud_alert *out,
+                                                 bool *found, bool *already,
+                                                 struct ombud_err *err);
+
+/* Open complaints whose next due time (either target) is before until
+ * (epoch seconds), soonest first: ids and due times. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_at_risk(struct ombud_db_conn *c, int64_t until,
+                                                   int limit, int64_t creator_key_id,
+                                                   int64_t **ids, int64_t **due, size_t *n,
+                                                   struct ombud_err *err);
+
+struct ombud_sla_summary {
+    int64_t by_state[5]; /* on_track, at_risk, breached, paused, met (open complaints) */
+    int64_t fr_total, fr_met_in_time, res_total, res_met_in_time; /* last 30 days */
+};
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_summary(struct ombud_db_conn *c, int64_t now,
+                                                   struct ombud_sla_summary *out,
+                                                   struct ombud_err *err);
+
 #endif

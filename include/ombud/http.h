@@ -114,6 +114,10 @@ void ombud_h_policies_list(struct ombud_req *req);
 void ombud_h_policies_get(struct ombud_req *req);
 void ombud_h_policies_patch(struct ombud_req *req);
 void ombud_h_policies_delete(struct ombud_req *req);
+void ombud_h_alerts_list(struct ombud_req *req);
+void ombud_h_alerts_ack(struct ombud_req *req);
+void ombud_h_sla_at_risk(struct ombud_req *req);
+void ombud_h_sla_summary(struct ombud_req *req);
 
 extern const struct ombud_route ombud_routes[];
 extern const size_t ombud_nroutes;

@@ -39,4 +39,6 @@ json_t *ombud_repr_calendar(const struct ombud_calendar *c);
 
 json_t *ombud_repr_policy(const struct ombud_sla_policy *p);
 
+json_t *ombud_repr_alert(const struct ombud_alert *a);
+
 #endif

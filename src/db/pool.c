@@ -7,6 +7,7 @@
  * recovery story: no background thread, no restart.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,4 +322,71 @@ void ombud_db_text(const PGresult *r, int row, int col, char *out, size_t len)
         return;
     }
     snprintf(out, len, "%s", PQgetvalue(r, row, col));
+}
+
+/* ---- standalone connections ---- */
+
+struct ombud_db_conn *ombud_db_conn_open(const char *url, struct ombud_err *err)
+{
+    char msg[256];
+    struct ombud_db_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        ombud_err_internal(err, "out of memory");
+        return NULL;
+    }
+    c->pg = ombud_db_connect(url, 5000, msg, sizeof msg);
+    if (!c->pg) {
+        free(c);
+        ombud_err_unavailable(err, msg);
+        return NULL;
+    }
+    return c;
+}
+
+void ombud_db_conn_close(struct ombud_db_conn *c)
+{
+    if (!c)
+        return;
+    if (c->pg)
+        PQfinish(c->pg);
+    free(c);
+}
+
+bool ombud_db_conn_ok(const struct ombud_db_conn *c)
+{
+    return c && c->pg && !c->broken && PQstatus(c->pg) == CONNECTION_OK;
+}
+
+enum ombud_rc ombud_db_listen(struct ombud_db_conn *c, struct ombud_err *err)
+{
+    return ombud_db_simple(c, "LISTEN ombud_sla", err) ? OMBUD_OK : OMBUD_ERROR;
+}
+
+int ombud_db_wait(struct ombud_db_conn *c, int timeout_ms, int wake_fd)
+{
+    struct pollfd fds[2] = {{.fd = PQsocket(c->pg), .events = POLLIN},
+                            {.fd = wake_fd, .events = POLLIN}};
+    int got = 0;
+    if (fds[0].fd < 0)
+        return -1;
+    if (poll(fds, wake_fd >= 0 ? 2 : 1, timeout_ms) < 0)
+        return 0;
+    if (fds[1].revents & POLLIN)
+        got = 1;
+    if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) {
+        if (!PQconsumeInput(c->pg)) {
+            c->broken = true;
+            return -1;
+        }
+        PGnotify *n;
+        while ((n = PQnotifies(c->pg)) != NULL) {
+            PQfreemem(n);
+            got = 1;
+        }
+    }
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        c->broken = true;
+        return -1;
+    }
+    return got;
 }

@@ -23,22 +23,30 @@ static void i64s(char *buf, size_t len, int64_t v)
     snprintf(buf, len, "%lld", (long long)v);
 }
 
+static void read_clock_at(const PGresult *r, int row, int o, struct ombud_sla_clock *k);
+
 static void read_clock(const PGresult *r, int row, struct ombud_sla_clock *k)
 {
+    read_clock_at(r, row, 0, k);
+}
+
+/* Reads CLOCK_COLS starting at column o. */
+static void read_clock_at(const PGresult *r, int row, int o, struct ombud_sla_clock *k)
+{
     memset(k, 0, sizeof *k);
-    k->target = strcmp(PQgetvalue(r, row, 0), "first_response") == 0 ? OMBUD_SLA_FIRST_RESPONSE
+    k->target = strcmp(PQgetvalue(r, row, o), "first_response") == 0 ? OMBUD_SLA_FIRST_RESPONSE
                                                                       : OMBUD_SLA_RESOLUTION;
-    k->cycle = (int)ombud_db_int(r, row, 1);
-    k->policy_id = ombud_db_int(r, row, 2);
-    k->calendar_id = ombud_db_int(r, row, 3);
-    k->target_seconds = ombud_db_int(r, row, 4);
-    k->elapsed_seconds = ombud_db_int(r, row, 5);
-    k->running_since = ombud_db_int(r, row, 6);
-    k->due_at = ombud_db_int(r, row, 7);
-    k->met_at = ombud_db_int(r, row, 8);
-    k->breached = ombud_db_bool(r, row, 9);
-    k->breach_raised_at = ombud_db_int(r, row, 10);
-    json_t *w = json_loads(PQgetvalue(r, row, 11), 0, NULL);
+    k->cycle = (int)ombud_db_int(r, row, o + 1);
+    k->policy_id = ombud_db_int(r, row, o + 2);
+    k->calendar_id = ombud_db_int(r, row, o + 3);
+    k->target_seconds = ombud_db_int(r, row, o + 4);
+    k->elapsed_seconds = ombud_db_int(r, row, o + 5);
+    k->running_since = ombud_db_int(r, row, o + 6);
+    k->due_at = ombud_db_int(r, row, o + 7);
+    k->met_at = ombud_db_int(r, row, o + 8);
+    k->breached = ombud_db_bool(r, row, o + 9);
+    k->breach_raised_at = ombud_db_int(r, row, o + 10);
+    json_t *w = json_loads(PQgetvalue(r, row, o + 11), 0, NULL);
     size_t i;
     json_t *e;
     json_array_foreach(w, i, e) {
@@ -51,22 +59,34 @@ static void read_clock(const PGresult *r, int row, struct ombud_sla_clock *k)
         x->raised_at = json_integer_value(json_object_get(e, "raised_at"));
     }
     json_decref(w);
-    k->next_alert_at = ombud_db_int(r, row, 12);
+    k->next_alert_at = ombud_db_int(r, row, o + 12);
 }
 
-static struct ombud_db_stmt q_load = OMBUD_STMT(
-    "SELECT " CLOCK_COLS " FROM sla_clocks WHERE complaint_id = $1::bigint"
-    " AND ((target = 'first_response' AND cycle = 1) OR (target = 'resolution' AND cycle ="
-    " (SELECT resolution_cycle FROM complaints WHERE id = $1::bigint)))");
+#define LOAD_SQL                                                                                   \
+    "SELECT " CLOCK_COLS " FROM sla_clocks WHERE complaint_id = $1::bigint"                        \
+    " AND ((target = 'first_response' AND cycle = 1) OR (target = 'resolution' AND cycle ="         \
+    " (SELECT resolution_cycle FROM complaints WHERE id = $1::bigint)))"
+static struct ombud_db_stmt q_load = OMBUD_STMT(LOAD_SQL);
+/* Write paths lock the clocks: a worker holding one is waited for. */
+static struct ombud_db_stmt q_load_lock = OMBUD_STMT(LOAD_SQL " FOR UPDATE");
+
+static enum ombud_rc load(struct ombud_db_conn *c, int64_t complaint_id, bool lock,
+                          struct ombud_sla_clock out[2], bool have[2], struct ombud_err *err);
 
 enum ombud_rc ombud_db_sla_load(struct ombud_db_conn *c, int64_t complaint_id,
                                 struct ombud_sla_clock out[2], bool have[2],
                                 struct ombud_err *err)
 {
+    return load(c, complaint_id, false, out, have, err);
+}
+
+static enum ombud_rc load(struct ombud_db_conn *c, int64_t complaint_id, bool lock,
+                          struct ombud_sla_clock out[2], bool have[2], struct ombud_err *err)
+{
     char id[24];
     i64s(id, sizeof id, complaint_id);
     const char *p[] = {id};
-    PGresult *r = ombud_db_exec(c, &q_load, 1, p, err);
+    PGresult *r = ombud_db_exec(c, lock ? &q_load_lock : &q_load, 1, p, err);
     if (!r)
         return OMBUD_ERROR;
     have[0] = have[1] = false;
@@ -177,7 +197,7 @@ enum ombud_rc ombud_db_sla_apply(struct ombud_db_conn *c, const struct ombud_com
         if (found && load_calendar(c, pol.calendar_id, &newcal, err) != OMBUD_OK)
             goto out;
     }
-    if (op != OMBUD_SLA_OP_START && ombud_db_sla_load(c, cp->id, k, have, err) != OMBUD_OK)
+    if (op != OMBUD_SLA_OP_START && load(c, cp->id, true, k, have, err) != OMBUD_OK)
         goto out;
     if (op != OMBUD_SLA_OP_START && !have[0] && !have[1] && op != OMBUD_SLA_OP_REOPEN) {
         rc = OMBUD_OK; /* the complaint has no clocks */
@@ -270,4 +290,141 @@ out:
     ombud_bt_calendar_clear(&cal);
     ombud_bt_calendar_clear(&newcal);
     return rc;
+}
+
+/* ---- the worker's pass ---- */
+
+static struct ombud_db_stmt q_due = OMBUD_STMT(
+    "SELECT complaint_id, " CLOCK_COLS " FROM sla_clocks"
+    " WHERE next_alert_at <= to_timestamp($1::bigint) ORDER BY next_alert_at"
+    " LIMIT $2::int FOR UPDATE SKIP LOCKED");
+static struct ombud_db_stmt q_alert = OMBUD_STMT(
+    "INSERT INTO alerts (kind, level, complaint_id, target, cycle, scheduled_at)"
+    " VALUES ($1::text, $2::int, $3::bigint, $4::text, $5::int, to_timestamp($6::bigint))"
+    " ON CONFLICT (complaint_id, target, cycle, kind, level) DO NOTHING"
+    " RETURNING id, (extract(epoch FROM created_at - scheduled_at) * 1000)::bigint");
+static struct ombud_db_stmt q_next = OMBUD_STMT(
+    "SELECT coalesce(extract(epoch FROM min(next_alert_at))::bigint, 0) FROM sla_clocks"
+    " WHERE next_alert_at IS NOT NULL");
+
+/* Inserts one alert and, if this process raised it, its timeline event. */
+static enum ombud_rc raise_alert(struct ombud_db_conn *c, int64_t complaint_id,
+                                 const struct ombud_sla_clock *k, bool breach, int level,
+                                 int64_t scheduled, struct ombud_sla_tick_stats *st,
+                                 struct ombud_err *err)
+{
+    char lv[16], cid[24], cyc[16], sch[24];
+    snprintf(lv, sizeof lv, "%d", breach ? 0 : level);
+    i64s(cid, sizeof cid, complaint_id);
+    snprintf(cyc, sizeof cyc, "%d", k->cycle);
+    i64s(sch, sizeof sch, scheduled);
+    const char *p[] = {breach ? "sla_breach" : "sla_warning", lv, cid,
+                       ombud_sla_target_name(k->target), cyc, sch};
+    PGresult *r = ombud_db_exec(c, &q_alert, 6, p, err);
+    if (!r)
+        return OMBUD_ERROR;
+    bool mine = PQntuples(r) == 1;
+    int64_t alert_id = mine ? ombud_db_int(r, 0, 0) : 0;
+    int64_t lag = mine ? ombud_db_int(r, 0, 1) : 0;
+    PQclear(r);
+    if (!mine)
+        return OMBUD_OK; /* raised already, by this or another process */
+    st->raised++;
+    st->lag_sum_ms += lag;
+    if (lag > st->lag_max_ms)
+        st->lag_max_ms = lag;
+    json_t *d = json_pack("{s:I, s:s, s:i, s:I}", "alert_id", (json_int_t)alert_id, "target",
+                          ombud_sla_target_name(k->target), "cycle", k->cycle, "scheduled_at",
+                          (json_int_t)scheduled);
+    if (!breach)
+        json_object_set_new(d, "level", json_integer(level));
+    char *data = json_dumps(d, JSON_COMPACT);
+    json_decref(d);
+    struct ombud_actor system = {0, "system", 0};
+    enum ombud_rc rc = ombud_db_event_add(c, complaint_id, breach ? "sla_breached" : "sla_warning",
+                                          &system, data, err);
+    free(data);
+    return rc;
+}
+
+enum ombud_rc ombud_db_sla_tick(struct ombud_db_conn *c, int64_t now, int limit,
+                                struct ombud_sla_tick_stats *st, struct ombud_err *err)
+{
+    char nows[24], lim[16];
+    enum ombud_rc rc = OMBUD_ERROR;
+    PGresult *r = NULL;
+    struct {
+        int64_t id;
+        struct ombud_bt_calendar cal;
+    } cache[8];
+    size_t ncache = 0;
+
+    memset(st, 0, sizeof *st);
+    if (!ombud_db_simple(c, "BEGIN", err))
+        return OMBUD_ERROR;
+    i64s(nows, sizeof nows, now);
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *p[] = {nows, lim};
+    r = ombud_db_exec(c, &q_due, 2, p, err);
+    if (!r)
+        goto out;
+    for (int i = 0; i < PQntuples(r); i++) {
+        struct ombud_sla_clock k;
+        int64_t complaint_id = ombud_db_int(r, i, 0);
+        read_clock_at(r, i, 1, &k); /* CLOCK_COLS follow complaint_id */
+        const struct ombud_bt_calendar *cal = NULL;
+        for (size_t j = 0; j < ncache; j++)
+            if (cache[j].id == k.calendar_id)
+                cal = &cache[j].cal;
+        if (!cal) {
+            if (ncache == sizeof cache / sizeof cache[0]) {
+                for (size_t j = 0; j < ncache; j++)
+                    ombud_bt_calendar_clear(&cache[j].cal);
+                ncache = 0;
+            }
+            if (load_calendar(c, k.calendar_id, &cache[ncache].cal, err) != OMBUD_OK)
+                goto out;
+            cache[ncache].id = k.calendar_id;
+            cal = &cache[ncache++].cal;
+        }
+        int levels[OMBUD_SLA_MAX_WARNINGS];
+        int64_t at[OMBUD_SLA_MAX_WARNINGS];
+        for (size_t w = 0; w < k.nwarnings; w++)
+            at[w] = k.warnings[w].at;
+        int64_t due = k.due_at;
+        bool breach;
+        size_t n = ombud_sla_clock_fire(&k, now, levels, &breach);
+        if (breach && raise_alert(c, complaint_id, &k, true, 0, due, st, err) != OMBUD_OK)
+            goto out;
+        for (size_t j = 0; j < n; j++)
+            if (raise_alert(c, complaint_id, &k, false, levels[j], at[levels[j] - 1], st, err) !=
+                OMBUD_OK)
+                goto out;
+        ombud_sla_clock_plan(&k, cal, now);
+        if (ombud_db_sla_save_clock(c, complaint_id, &k, err) != OMBUD_OK)
+            goto out;
+        st->clocks++;
+    }
+    PQclear(r);
+    r = NULL;
+    if (!ombud_db_simple(c, "COMMIT", err))
+        goto out;
+    rc = OMBUD_OK;
+out:
+    PQclear(r);
+    if (rc != OMBUD_OK && ombud_db_conn_ok(c))
+        (void)ombud_db_simple(c, "ROLLBACK", &(struct ombud_err){0});
+    for (size_t j = 0; j < ncache; j++)
+        ombud_bt_calendar_clear(&cache[j].cal);
+    return rc;
+}
+
+enum ombud_rc ombud_db_sla_next(struct ombud_db_conn *c, int64_t *next, struct ombud_err *err)
+{
+    PGresult *r = ombud_db_exec(c, &q_next, 0, NULL, err);
+    if (!r)
+        return OMBUD_ERROR;
+    *next = ombud_db_int(r, 0, 0);
+    PQclear(r);
+    return OMBUD_OK;
 }

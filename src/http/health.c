@@ -4,6 +4,9 @@
 #include "ombud/db.h"
 #include "ombud/http.h"
 #include "ombud/metrics.h"
+#include "ombud/repr.h"
+#include "ombud/sla_worker.h"
+#include "ombud/timefmt.h"
 
 extern const char *const ombud_openapi_yaml;
 extern const size_t ombud_openapi_yaml_len;
@@ -13,19 +16,32 @@ void ombud_h_health_live(struct ombud_req *req)
     ombud_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+static json_t *worker_json(void)
+{
+    struct ombud_sla_worker_status w;
+    ombud_sla_worker_status(&w);
+    return json_pack("{s:s, s:b, s:o, s:I, s:I, s:I}", "status",
+                     !w.running ? "stopped" : w.connected ? "running" : "reconnecting",
+                     "connected", w.connected, "last_pass_at", ombud_repr_time(w.last_tick_us),
+                     "alerts_raised", (json_int_t)w.alerts_raised, "lag_last_ms",
+                     (json_int_t)w.lag_last_ms, "lag_max_ms", (json_int_t)w.lag_max_ms);
+}
+
 void ombud_h_health_ready(struct ombud_req *req)
 {
     struct ombud_err err;
     ombud_err_clear(&err);
     if (ombud_db_ping(req->pool, &err) != OMBUD_OK) {
         ombud_reply_json_h(req, 503,
-                           json_pack("{s:s, s:s, s:i, s:s, s:s}", "type",
+                           json_pack("{s:s, s:s, s:i, s:s, s:s, s:o}", "type",
                                      "/problems/unavailable", "title", "Service unavailable",
-                                     "status", 503, "detail", err.detail, "database", "down"),
+                                     "status", 503, "detail", err.detail, "database", "down",
+                                     "sla_worker", worker_json()),
                            "Content-Type", "application/problem+json", "Retry-After", "1", NULL);
         return;
     }
-    ombud_reply_json(req, 200, json_pack("{s:s, s:s}", "status", "ok", "database", "up"));
+    ombud_reply_json(req, 200, json_pack("{s:s, s:s, s:o}", "status", "ok", "database", "up",
+                                         "sla_worker", worker_json()));
 }
 
 void ombud_h_metrics(struct ombud_req *req)

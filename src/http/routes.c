@@ -83,6 +83,12 @@ const struct ombud_route ombud_routes[] = {
       OMBUD_ROUTE_BODY, ombud_h_policies_patch),
     R(OMBUD_DELETE, "/v1/sla-policies/{id}", "policies_delete", OMBUD_ROLE_ADMIN, 0,
       ombud_h_policies_delete),
+
+    R(OMBUD_GET, "/v1/alerts", "alerts_list", OMBUD_ROLE_AGENT, 0, ombud_h_alerts_list),
+    R(OMBUD_POST, "/v1/alerts/{id}/ack", "alerts_ack", OMBUD_ROLE_SUPERVISOR, 0,
+      ombud_h_alerts_ack),
+    R(OMBUD_GET, "/v1/sla/at-risk", "sla_at_risk", OMBUD_ROLE_AGENT, 0, ombud_h_sla_at_risk),
+    R(OMBUD_GET, "/v1/sla/summary", "sla_summary", OMBUD_ROLE_AGENT, 0, ombud_h_sla_summary),
 };
 
 const size_t ombud_nroutes = sizeof ombud_routes / sizeof ombud_routes[0];

@@ -1,0 +1,29 @@
+/*
+ * The SLA worker: one background thread per server process that raises
+ * every warning and breach once, on time, whatever the number of
+ * processes sharing the database.
+ */
+#ifndef OMBUD_SLA_WORKER_H
+#define OMBUD_SLA_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ombud/err.h"
+
+struct ombud_sla_worker_status {
+    bool running;          /* thread alive */
+    bool connected;        /* has its database connection */
+    int64_t last_tick_us;  /* wall clock of the last completed pass; 0 none */
+    int64_t alerts_raised; /* by this process */
+    int64_t lag_last_ms;   /* raise time minus due moment of the last alert */
+    int64_t lag_max_ms;
+};
+
+/* Starts the thread (signals must already be blocked in the caller). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_sla_worker_start(const char *url, struct ombud_err *err);
+/* Wakes and joins the thread. */
+void ombud_sla_worker_stop(void);
+void ombud_sla_worker_status(struct ombud_sla_worker_status *out);
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * /v1/alerts (agents read; supervisors acknowledge) and the operators'
+ * SLA views: /v1/sla/at-risk and /v1/sla/summary.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/complaint_common.h"
+#include "ombud/cursor.h"
+#include "ombud/repr.h"
+
+struct alert_ctx {
+    struct ombud_alert_filter f;
+    struct ombud_alert *list;
+    size_t n;
+    int64_t id;
+    struct ombud_alert one;
+    bool found, already;
+};
+
+static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct alert_ctx *x = arg;
+    return ombud_db_alert_list(c, &x->f, &x->list, &x->n, err);
+}
+
+void ombud_h_alerts_list(struct ombud_req *req)
+{
+    struct alert_ctx x = {0};
+    struct ombud_err err;
+    bool has_cursor;
+    const char *state = ombud_req_query(req, "state"), *kind = ombud_req_query(req, "kind");
+    const char *cid = ombud_req_query(req, "complaint_id");
+    char next[OMBUD_CURSOR_BUFLEN];
+
+    ombud_err_clear(&err);
+    x.f.state = 0;
+    if (state) {
+        if (strcmp(state, "open") == 0)
+            x.f.state = 0;
+        else if (strcmp(state, "acknowledged") == 0)
+            x.f.state = 1;
+        else if (strcmp(state, "all") == 0)
+            x.f.state = 2;
+        else
+            ombud_err_field(&err, "state", "must be open, acknowledged or all");
+    }
+    if (kind && strcmp(kind, "sla_warning") != 0 && strcmp(kind, "sla_breach") != 0 &&
+        strcmp(kind, "escalation") != 0)
+        ombud_err_field(&err, "kind", "must be sla_warning, sla_breach or escalation");
+    x.f.kind = kind;
+    if (cid) {
+        char *end;
+        long long v = strtoll(cid, &end, 10);
+        if (*cid < '1' || *cid > '9' || *end || v < 1)
+            ombud_err_field(&err, "complaint_id", "must be a positive integer");
+        x.f.complaint_id = v;
+    }
+    ombud_req_page(req, &x.f.limit, &x.f.before_id, 1, &has_cursor, &err);
+    if (has_cursor && x.f.before_id < 1)
+        ombud_err_field(&err, "cursor", "is not a cursor this list returned");
+    if (ombud_err_finish_validation(&err) != OMBUD_OK ||
+        ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
+        free(x.list);
+        ombud_reply_problem(req, &err);
+        return;
+    }
+    json_t *items = json_array();
+    size_t shown = x.n > (size_t)x.f.limit ? (size_t)x.f.limit : x.n;
+    for (size_t i = 0; i < shown; i++)
+        json_array_append_new(items, ombud_repr_alert(&x.list[i]));
+    if (x.n > shown)
+        ombud_cursor_encode(&x.list[shown - 1].id, 1, next);
+    free(x.list);
+    ombud_reply_json(req, 200, ombud_repr_page(items, x.n > shown ? next : NULL));
+}
+
+static enum ombud_rc ack_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct alert_ctx *x = arg;
+    return ombud_db_alert_ack(c, x->id, x->f.creator_key_id, &x->one, &x->found, &x->already,
+                              err);
+}
+
+void ombud_h_alerts_ack(struct ombud_req *req)
+{
+    struct alert_ctx x = {.id = req->match.ids[0]};
+    struct ombud_err err;
+    ombud_err_clear(&err);
+    x.f.creator_key_id = req->who.key_id; /* who acknowledges */
+    if (ombud_tx_run(req->pool, ack_tx, &x, &err) != OMBUD_OK) {
+        ombud_reply_problem(req, &err);
+    } else if (!x.found) {
+        ombud_err_not_found(&err, "alert");
+        ombud_reply_problem(req, &err);
+    } else if (x.already) {
+        ombud_err_set(&err, 409, "already-acknowledged", "Conflict",
+                      "the alert was acknowledged already");
+        ombud_reply_problem(req, &err);
+    } else {
+        ombud_reply_json(req, 200, ombud_repr_alert(&x.one));
+    }
+}
+
+/* ---- at-risk ---- */
+
+struct risk_ctx {
+    struct ombud_req *req;
+    int64_t until;
+    int limit;
+    int64_t *ids, *due;
+    size_t n;
+    struct ombud_complaint *items;
+};
+
+static enum ombud_rc risk_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct risk_ctx *x = arg;
+    free(x->ids);
+    free(x->due);
+    ombud_complaints_free(x->items, x->items ? x->n : 0);
+    x->ids = x->due = NULL;
+    x->items = NULL;
+    x->n = 0;
+    int64_t key = x->req->who.role == OMBUD_ROLE_SERVICE ? x->req->who.key_id : 0;
+    if (ombud_db_sla_at_risk(c, x->until, x->limit, key, &x->ids, &x->due, &x->n, err) !=
+        OMBUD_OK)
+        return OMBUD_ERROR;
+    x->items = calloc(x->n ? x->n : 1, sizeof *x->items);
+    if (!x->items)
+        return ombud_err_internal(err, "out of memory");
+    for (size_t i = 0; i < x->n; i++)
+        if (ombud_complaint_load(c, x->req, x->ids[i], false, &x->items[i], err) != OMBUD_OK)
+            return OMBUD_ERROR;
+    return OMBUD_OK;
+}
+
+void ombud_h_sla_at_risk(struct ombud_req *req)
+{
+    struct risk_ctx x = {.req = req};
+    struct ombud_err err;
+    const char *w = ombud_req_query(req, "within_minutes");
+    int64_t within = 60;
+    bool has_cursor;
+    int64_t unused;
+
+    ombud_err_clear(&err);
+    if (w) {
+        char *end;
+        within = strtoll(w, &end, 10);
+        if (*w < '0' || *w > '9' || *end || within < 0 || within > 5256000)
+            ombud_err_field(&err, "within_minutes", "must be an integer from 0 to 5256000");
+    }
+    ombud_req_page(req, &x.limit, &unused, 1, &has_cursor, &err);
+    if (has_cursor)
+        ombud_err_field(&err, "cursor", "is not taken: the list is bounded by limit");
+    int64_t now = ombud_now_s();
+    x.until = now + within * 60;
+    if (ombud_err_finish_validation(&err) != OMBUD_OK ||
+        ombud_db_run(req->pool, risk_q, &x, &err) != OMBUD_OK) {
+        ombud_reply_problem(req, &err);
+    } else {
+        json_t *items = json_array();
+        for (size_t i = 0; i < x.n; i++)
+            json_array_append_new(items, ombud_repr_complaint(&x.items[i], now));
+        ombud_reply_json(req, 200, ombud_repr_page(items, NULL));
+    }
+    free(x.ids);
+    free(x.due);
+    ombud_complaints_free(x.items, x.items ? x.n : 0);
+}
+
+/* ---- summary ---- */
+
+struct sum_ctx {
+    int64_t now;
+    struct ombud_sla_summary s;
+};
+
+static enum ombud_rc sum_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct sum_ctx *x = arg;
+    return ombud_db_sla_summary(c, x->now, &x->s, err);
+}
+
+static json_t *percent(int64_t part, int64_t whole)
+{
+    return whole ? json_real((double)(part * 10000 / whole) / 100.0) : json_null();
+}
+
+void ombud_h_sla_summary(struct ombud_req *req)
+{
+    struct sum_ctx x = {.now = ombud_now_s()};
+    struct ombud_err err;
+    ombud_err_clear(&err);
+    if (ombud_db_run(req->pool, sum_q, &x, &err) != OMBUD_OK) {
+        ombud_reply_problem(req, &err);
+        return;
+    }
+    ombud_reply_json(
+        req, 200,
+        json_pack("{s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:o}, s:{s:I, s:I, s:o}, s:i}", "open",
+                  "on_track", (json_int_t)x.s.by_state[0], "at_risk",
+                  (json_int_t)x.s.by_state[1], "breached", (json_int_t)x.s.by_state[2],
+                  "paused", (json_int_t)x.s.by_state[3], "first_response", "total",
+                  (json_int_t)x.s.fr_total, "met_in_time", (json_int_t)x.s.fr_met_in_time,
+                  "compliance_percent", percent(x.s.fr_met_in_time, x.s.fr_total), "resolution",
+                  "total", (json_int_t)x.s.res_total, "met_in_time",
+                  (json_int_t)x.s.res_met_in_time, "compliance_percent",
+                  percent(x.s.res_met_in_time, x.s.res_total), "window_days", 30));
+}
