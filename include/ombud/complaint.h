@@ -44,6 +44,7 @@ struct ombud_complaint {
     /* current clocks: [0] first response, [1] resolution (filled by loads that ask) */
     struct ombud_sla_clock sla[2];
     bool sla_have[2];
+    int64_t sla_due; /* lists: earliest unmet due (seconds), INT64_MAX when none */
 };
 
 /* Frees the heap strings and zeroes the record. */

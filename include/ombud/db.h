@@ -139,8 +139,11 @@ struct ombud_complaint_filter {
     int64_t created_after, created_before; /* usec; 0: unbounded */
     int64_t creator_key_id;               /* service keys see only their own; 0: all */
     bool ascending;
+    bool by_due;           /* sort=due_at: earliest unmet due first, none last */
+    const char *sla_state; /* comma-separated: on_track, at_risk, breached, met, paused, none */
+    int64_t now;           /* seconds, for sla_state and due order */
     bool has_cursor;
-    int64_t cursor_ts, cursor_id;
+    int64_t cursor_ts, cursor_id; /* created_at usec, or due epoch seconds when by_due */
     int limit; /* rows wanted; one more is read to tell whether more follow */
 };
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,

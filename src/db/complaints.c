@@ -285,7 +285,32 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
     };
 
     b.sql[0] = '\0';
-    add(&b, "SELECT " COMPLAINT_COLS " FROM complaints WHERE true");
+    if (f->by_due || f->sla_state) {
+        /* The SLA view of each complaint from its current clocks: the
+         * earliest unmet due, and the state of its most urgent clock (in
+         * the order the sla object uses). */
+        int now = param_i64(&b, f->now);
+        char frag[1400];
+        snprintf(frag, sizeof frag,
+                 "SELECT " COMPLAINT_COLS ", s.sla_due FROM complaints LEFT JOIN LATERAL ("
+                 " SELECT min(extract(epoch FROM k.due_at)::bigint) FILTER (WHERE k.met_at IS NULL"
+                 "   AND k.running_since IS NOT NULL) AS sla_due,"
+                 " (ARRAY['met', 'paused', 'on_track', 'at_risk', 'breached'])[1 + max(CASE"
+                 "   WHEN k.met_at IS NOT NULL THEN 0 WHEN k.running_since IS NULL THEN 1"
+                 "   WHEN k.breached OR k.due_at <= to_timestamp($%d::bigint) THEN 4"
+                 "   WHEN (k.warnings->0->>'at')::bigint BETWEEN 1 AND $%d::bigint THEN 3"
+                 "   ELSE 2 END)] AS sla_state"
+                 " FROM sla_clocks k WHERE k.complaint_id = complaints.id"
+                 "   AND (k.target = 'first_response' OR k.cycle = complaints.resolution_cycle)) s"
+                 " ON true WHERE true",
+                 now, now);
+        add(&b, frag);
+    } else {
+        add(&b, "SELECT " COMPLAINT_COLS ", NULL::bigint FROM complaints WHERE true");
+    }
+    if (f->sla_state)
+        addf(&b, " AND coalesce(s.sla_state, 'none') = ANY (string_to_array($%d::text, ','))",
+             param(&b, f->sla_state));
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         const char *v = *(const char *const *)((const char *)f + lists[i].off);
         if (!v)
@@ -314,7 +339,15 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
              " description, customer_name), lower($%d::text)) > 0",
              param(&b, f->q));
     }
-    if (f->has_cursor) {
+    if (f->has_cursor && f->by_due) {
+        int due = param_i64(&b, f->cursor_ts);
+        int id = param_i64(&b, f->cursor_id);
+        char frag[200];
+        snprintf(frag, sizeof frag,
+                 " AND (coalesce(s.sla_due, 9223372036854775807), id) > ($%d::bigint, $%d::bigint)",
+                 due, id);
+        add(&b, frag);
+    } else if (f->has_cursor) {
         int ts = param_i64(&b, f->cursor_ts);
         int id = param_i64(&b, f->cursor_id);
         char frag[160];
@@ -322,7 +355,10 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
                  f->ascending ? ">" : "<", ts, id);
         add(&b, frag);
     }
-    add(&b, f->ascending ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC");
+    if (f->by_due)
+        add(&b, " ORDER BY coalesce(s.sla_due, 9223372036854775807), id");
+    else
+        add(&b, f->ascending ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC");
     addf(&b, " LIMIT $%d::int", param_i64(&b, f->limit + 1));
 
     PGresult *r = ombud_db_exec_sql(c, b.sql, b.n, b.params, err);
@@ -334,8 +370,12 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
         PQclear(r);
         return ombud_err_internal(err, "out of memory");
     }
-    for (size_t i = 0; i < rows; i++)
+    int due_col = PQnfields(r) - 1;
+    for (size_t i = 0; i < rows; i++) {
         read_complaint(r, (int)i, &list[i]);
+        list[i].sla_due = PQgetisnull(r, (int)i, due_col) ? INT64_MAX
+                                                           : ombud_db_int(r, (int)i, due_col);
+    }
     PQclear(r);
     *out = list;
     *n = rows;

@@ -507,11 +507,15 @@ void ombud_h_complaints_list(struct ombud_req *req)
         if (len < 1 || len > 200 || blank)
             ombud_err_field(&err, "q", "must be 1 to 200 characters, not only spaces");
     }
-    if (ombud_req_query(req, "sla_state"))
-        ombud_err_field(&err, "sla_state", "is not supported until SLA clocks are enabled");
-    if (sort && strcmp(sort, "created_at") != 0 && strcmp(sort, "-created_at") != 0)
-        ombud_err_field(&err, "sort", "must be created_at or -created_at");
+    static const char *const sla_states[] = {"on_track", "at_risk", "breached", "met",
+                                             "paused",   "none",    NULL};
+    x.f.sla_state = list_filter(req, "sla_state", sla_states, &err);
+    if (sort && strcmp(sort, "created_at") != 0 && strcmp(sort, "-created_at") != 0 &&
+        strcmp(sort, "due_at") != 0)
+        ombud_err_field(&err, "sort", "must be created_at, -created_at or due_at");
     x.f.ascending = sort && strcmp(sort, "created_at") == 0;
+    x.f.by_due = sort && strcmp(sort, "due_at") == 0;
+    x.f.now = ombud_now_s();
     ombud_req_page(req, &x.f.limit, cur, 2, &x.f.has_cursor, &err);
     x.f.cursor_ts = cur[0];
     x.f.cursor_id = cur[1];
@@ -530,7 +534,8 @@ void ombud_h_complaints_list(struct ombud_req *req)
     for (size_t i = 0; i < shown; i++)
         json_array_append_new(items, ombud_repr_complaint(&x.items[i], now));
     if (x.n > shown) {
-        int64_t v[2] = {x.items[shown - 1].created_at, x.items[shown - 1].id};
+        const struct ombud_complaint *last = &x.items[shown - 1];
+        int64_t v[2] = {x.f.by_due ? last->sla_due : last->created_at, last->id};
         ombud_cursor_encode(v, 2, next);
     }
     ombud_complaints_free(x.items, x.n);
