@@ -88,6 +88,7 @@ void ombud_h_complaints_get(struct ombud_req *req);
 void ombud_h_complaints_list(struct ombud_req *req);
 void ombud_h_complaints_patch(struct ombud_req *req);
 void ombud_h_complaints_transition(struct ombud_req *req);
+void ombud_h_complaints_escalate(struct ombud_req *req);
 void ombud_h_notes_create(struct ombud_req *req);
 void ombud_h_notes_list(struct ombud_req *req);
 void ombud_h_events_list(struct ombud_req *req);

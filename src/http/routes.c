@@ -31,6 +31,8 @@ const struct ombud_route ombud_routes[] = {
       ombud_h_complaints_patch),
     R(OMBUD_POST, "/v1/complaints/{id}/transitions", "complaints_transition", OMBUD_ROLE_AGENT,
       OMBUD_ROUTE_BODY, ombud_h_complaints_transition),
+    R(OMBUD_POST, "/v1/complaints/{id}/escalate", "complaints_escalate", OMBUD_ROLE_SUPERVISOR,
+      OMBUD_ROUTE_BODY, ombud_h_complaints_escalate),
     R(OMBUD_POST, "/v1/complaints/{id}/notes", "notes_create", OMBUD_ROLE_SERVICE,
       OMBUD_ROUTE_BODY, ombud_h_notes_create),
     R(OMBUD_GET, "/v1/complaints/{id}/notes", "notes_list", OMBUD_ROLE_SERVICE, 0,

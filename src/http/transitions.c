@@ -227,3 +227,89 @@ fail:
     ombud_complaint_clear(&x.cp);
     ombud_reply_problem(req, &err);
 }
+
+/*
+ * POST /v1/complaints/{id}/escalate {reason, team_id?} (supervisor): the
+ * escalation level goes up by one and the complaint moves to team_id, or
+ * to its team's escalation team when it has one.
+ */
+struct esc_ctx {
+    struct ombud_req *req;
+    const char *reason;
+    int64_t team_id;
+    struct ombud_complaint cp;
+};
+
+static enum ombud_rc escalate_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct esc_ctx *x = arg;
+    struct ombud_actor actor;
+    struct ombud_team team;
+    bool found, cat_ok, team_ok = true, agent_ok;
+    char *data = NULL;
+    enum ombud_rc rc = OMBUD_ERROR;
+
+    ombud_complaint_clear(&x->cp);
+    if (ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &x->cp, err) != OMBUD_OK ||
+        ombud_check_if_match(x->req, x->cp.version, err) != OMBUD_OK)
+        goto out;
+    if (!ombud_status_is_open(x->cp.status)) {
+        ombud_err_set(err, 409, "not-open", "Conflict",
+                      "only open complaints are escalated; this one is %s",
+                      ombud_status_name(x->cp.status));
+        goto out;
+    }
+    int64_t to_team = x->team_id;
+    if (to_team) {
+        if (ombud_db_refs_check(c, NULL, to_team, 0, &cat_ok, &team_ok, &agent_ok, err) !=
+            OMBUD_OK)
+            goto out;
+        if (!team_ok) {
+            ombud_err_field(err, "team_id", "names no team");
+            ombud_err_finish_validation(err);
+            goto out;
+        }
+    } else if (x->cp.team_id) {
+        if (ombud_db_team_get(c, x->cp.team_id, &team, &found, err) != OMBUD_OK)
+            goto out;
+        to_team = found && team.escalation_team_id ? team.escalation_team_id : x->cp.team_id;
+    }
+    json_t *ev = json_pack("{s:s, s:i, s:i}", "reason", x->reason, "from_level",
+                           x->cp.escalation_level, "to_level", x->cp.escalation_level + 1);
+    if (to_team != x->cp.team_id)
+        json_object_set_new(ev, "team_id",
+                            ombud_change(x->cp.team_id ? json_integer(x->cp.team_id) : NULL,
+                                         to_team ? json_integer(to_team) : NULL));
+    data = ombud_event_data(ev);
+    x->cp.escalation_level++;
+    x->cp.team_id = to_team;
+    ombud_actor_of(x->req, &actor);
+    if (ombud_db_complaint_save(c, &x->cp, err) != OMBUD_OK ||
+        ombud_db_event_add(c, x->cp.id, "escalated", &actor, data, err) != OMBUD_OK)
+        goto out;
+    ombud_complaint_clear(&x->cp);
+    rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], false, &x->cp, err);
+out:
+    free(data);
+    return rc;
+}
+
+void ombud_h_complaints_escalate(struct ombud_req *req)
+{
+    struct esc_ctx x = {.req = req};
+    struct ombud_err err;
+    const struct ombud_spec spec[] = {
+        {.name = "reason", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 2000,
+         .s = &x.reason},
+        {.name = "team_id", .type = OMBUD_SPEC_INT, .nullable = true, .min = 1,
+         .max = INT64_MAX, .i = &x.team_id},
+    };
+    ombud_err_clear(&err);
+    ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
+    if (ombud_err_finish_validation(&err) != OMBUD_OK ||
+        ombud_tx_run(req->pool, escalate_tx, &x, &err) != OMBUD_OK)
+        ombud_reply_problem(req, &err);
+    else
+        ombud_reply_complaint(req, 200, &x.cp, NULL);
+    ombud_complaint_clear(&x.cp);
+}
