@@ -14,6 +14,7 @@
 
 #include "ombud/db.h"
 #include "ombud/http.h"
+#include "ombud/sla_worker.h"
 
 static const int statuses[] = {0,   200, 201, 204, 304, 400, 401, 403, 404, 405,
                                409, 412, 413, 415, 422, 429, 500, 503, -1};
@@ -143,6 +144,19 @@ char *ombud_metrics_render(struct ombud_db_pool *pool, size_t *len)
             st.size, st.in_use, st.connected, (unsigned long long)st.checkouts,
             (unsigned long long)st.timeouts);
     }
+    struct ombud_sla_worker_status w;
+    ombud_sla_worker_status(&w);
+    put(&b,
+        "# HELP ombud_sla_alerts_raised_total SLA alerts this process raised.\n"
+        "# TYPE ombud_sla_alerts_raised_total counter\nombud_sla_alerts_raised_total %lld\n"
+        "# HELP ombud_sla_worker_lag_seconds Raise time minus due moment of the latest alert.\n"
+        "# TYPE ombud_sla_worker_lag_seconds gauge\nombud_sla_worker_lag_seconds %.3f\n"
+        "# HELP ombud_sla_worker_lag_max_seconds Largest lag seen by this process.\n"
+        "# TYPE ombud_sla_worker_lag_max_seconds gauge\nombud_sla_worker_lag_max_seconds %.3f\n"
+        "# HELP ombud_sla_worker_connected Whether the worker has its database connection.\n"
+        "# TYPE ombud_sla_worker_connected gauge\nombud_sla_worker_connected %d\n",
+        (long long)w.alerts_raised, (double)w.lag_last_ms / 1000.0, (double)w.lag_max_ms / 1000.0,
+        w.connected ? 1 : 0);
     if (b.failed) {
         free(b.p);
         return NULL;

@@ -187,6 +187,7 @@ enum ombud_rc ombud_db_calendar_list(struct ombud_db_conn *c, int64_t after_id, 
 
 static struct ombud_db_stmt q_in_use = OMBUD_STMT(
     "SELECT EXISTS (SELECT 1 FROM sla_policies WHERE calendar_id = $1::bigint)"
+    " OR EXISTS (SELECT 1 FROM sla_clocks WHERE calendar_id = $1::bigint)"
     " FROM calendars WHERE id = $1::bigint FOR UPDATE");
 static struct ombud_db_stmt q_delete =
     OMBUD_STMT("DELETE FROM calendars WHERE id = $1::bigint");

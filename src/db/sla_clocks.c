@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/timefmt.h"
 
 #define CLOCK_COLS                                                                                 \
     "target, cycle, policy_id, calendar_id, target_seconds, elapsed_seconds,"                      \
@@ -333,9 +334,11 @@ static enum ombud_rc raise_alert(struct ombud_db_conn *c, int64_t complaint_id,
     st->lag_sum_ms += lag;
     if (lag > st->lag_max_ms)
         st->lag_max_ms = lag;
-    json_t *d = json_pack("{s:I, s:s, s:i, s:I}", "alert_id", (json_int_t)alert_id, "target",
+    char sched[OMBUD_TIME_BUFLEN];
+    ombud_time_format(scheduled * 1000000, sched);
+    json_t *d = json_pack("{s:I, s:s, s:i, s:s}", "alert_id", (json_int_t)alert_id, "target",
                           ombud_sla_target_name(k->target), "cycle", k->cycle, "scheduled_at",
-                          (json_int_t)scheduled);
+                          sched);
     if (!breach)
         json_object_set_new(d, "level", json_integer(level));
     char *data = json_dumps(d, JSON_COMPACT);

@@ -173,6 +173,7 @@ enum ombud_rc ombud_db_policy_list(struct ombud_db_conn *c, int64_t after_id, in
 
 static struct ombud_db_stmt q_in_use = OMBUD_STMT(
     "SELECT EXISTS (SELECT 1 FROM complaints WHERE sla_policy_id = $1::bigint)"
+    " OR EXISTS (SELECT 1 FROM sla_clocks WHERE policy_id = $1::bigint)"
     " FROM sla_policies WHERE id = $1::bigint FOR UPDATE");
 static struct ombud_db_stmt q_delete =
     OMBUD_STMT("DELETE FROM sla_policies WHERE id = $1::bigint");

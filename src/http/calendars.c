@@ -269,7 +269,7 @@ void ombud_h_calendars_delete(struct ombud_req *req)
         ombud_reply_problem(req, (ombud_err_not_found(&err, "calendar"), &err));
     else if (x.in_use)
         ombud_reply_problem(req, (ombud_err_set(&err, 409, "calendar-in-use", "Conflict",
-                                                "an SLA policy uses this calendar"),
+                                                "an SLA policy or clock uses this calendar"),
                                   &err));
     else
         ombud_reply_empty(req, 204);

@@ -63,10 +63,14 @@ static json_t *sla_json(const struct ombud_complaint *c, int64_t now)
 {
     if (!c->sla_have[0] && !c->sla_have[1])
         return json_null();
-    bool paused = false;
-    for (int i = 0; i < 2; i++)
-        paused |= c->sla_have[i] && !c->sla[i].met_at && !c->sla[i].running_since &&
-                  c->status == OMBUD_ST_PENDING_CUSTOMER;
+    /* Paused: some target is still unmet and no clock is running (waiting
+     * on the customer, or stopped because the complaint was withdrawn). */
+    bool unmet = false, running = false;
+    for (int i = 0; i < 2; i++) {
+        unmet |= c->sla_have[i] && !c->sla[i].met_at;
+        running |= c->sla_have[i] && !c->sla[i].met_at && c->sla[i].running_since;
+    }
+    bool paused = unmet && !running;
     return json_pack("{s:o, s:b, s:o, s:o}", "policy_id",
                      c->sla_policy_id ? json_integer(c->sla_policy_id) : json_null(), "paused",
                      paused, "first_response",
