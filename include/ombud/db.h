@@ -64,7 +64,7 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_ping(struct ombud_db_pool *pool, struct o
 
 struct ombud_api_key {
     int64_t id;
-    char name[256];
+    char name[404]; /* up to 100 characters of UTF-8 */
     char role[16];
     int64_t agent_id; /* 0: none */
     int64_t created_at;
@@ -136,7 +136,8 @@ struct ombud_complaint_filter {
     const char *status, *priority, *grade, *category, *channel; /* comma-separated lists */
     const char *customer_external_id, *q;
     int64_t team_id, assignee_id;         /* 0: any */
-    int64_t created_after, created_before; /* usec; 0: unbounded */
+    bool has_created_after, has_created_before;
+    int64_t created_after, created_before; /* usec */
     int64_t creator_key_id;               /* service keys see only their own; 0: all */
     bool ascending;
     bool by_due;           /* sort=due_at: earliest unmet due first, none last */

@@ -326,9 +326,9 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
         addf(&b, " AND assignee_id = $%d::bigint", param_i64(&b, f->assignee_id));
     if (f->customer_external_id)
         addf(&b, " AND customer_external_id = $%d::text", param(&b, f->customer_external_id));
-    if (f->created_after)
+    if (f->has_created_after)
         addf(&b, " AND created_at >= ombud_ts($%d::bigint)", param_i64(&b, f->created_after));
-    if (f->created_before)
+    if (f->has_created_before)
         addf(&b, " AND created_at < ombud_ts($%d::bigint)", param_i64(&b, f->created_before));
     if (f->creator_key_id)
         addf(&b, " AND created_by_key_id = $%d::bigint", param_i64(&b, f->creator_key_id));

@@ -160,6 +160,42 @@ static enum ombud_rc check_refs(struct ombud_db_conn *c, const char *category, i
     return ombud_err_finish_validation(err);
 }
 
+struct refs_ctx {
+    const char *category;
+    int64_t team_id, agent_id;
+    bool cat_ok, team_ok, agent_ok;
+};
+
+static enum ombud_rc refs_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct refs_ctx *x = arg;
+    return ombud_db_refs_check(c, x->category, x->team_id, x->agent_id, &x->cat_ok, &x->team_ok,
+                               &x->agent_ok, err);
+}
+
+/* When a body already has field errors, unknown references are named in
+ * the same answer (otherwise the transaction checks them, race-free). */
+static enum ombud_rc report_refs(struct ombud_req *req, const char *category, int64_t team_id,
+                                 int64_t agent_id, struct ombud_err *err)
+{
+    struct refs_ctx x = {.category = category, .team_id = team_id, .agent_id = agent_id};
+    struct ombud_err dberr;
+    ombud_err_clear(&dberr);
+    if (!category && !team_id && !agent_id)
+        return OMBUD_OK;
+    if (ombud_db_run(req->pool, refs_q, &x, &dberr) != OMBUD_OK) {
+        *err = dberr;
+        return OMBUD_ERROR;
+    }
+    if (!x.cat_ok)
+        ombud_err_field(err, "category", "is not a known category (see GET /v1/categories)");
+    if (!x.team_ok)
+        ombud_err_field(err, "team_id", "names no team");
+    if (!x.agent_ok)
+        ombud_err_field(err, "assignee_id", "names no agent");
+    return OMBUD_OK;
+}
+
 /* ---- create ---- */
 
 struct create_ctx {
@@ -330,6 +366,9 @@ void ombud_h_complaints_create(struct ombud_req *req)
         if (!ok)
             ombud_err_field(&err, "Idempotency-Key", "must be 1 to 255 visible ASCII characters");
     }
+    if (err.nfields && report_refs(req, x.in.category, x.in.team_id, x.in.assignee_id, &err) !=
+                           OMBUD_OK)
+        goto fail;
     if (ombud_err_finish_validation(&err) != OMBUD_OK)
         goto fail;
     if (x.idem_key) {
@@ -469,17 +508,18 @@ static int64_t id_filter(struct ombud_req *req, const char *name, struct ombud_e
     return n;
 }
 
-static int64_t time_filter(struct ombud_req *req, const char *name, struct ombud_err *err)
+/* Sets *t and returns true when the parameter is given and valid. */
+static bool time_filter(struct ombud_req *req, const char *name, int64_t *t,
+                        struct ombud_err *err)
 {
     const char *v = ombud_req_query(req, name);
-    int64_t t;
     if (!v)
-        return 0;
-    if (!ombud_time_parse(v, &t) || t == 0) {
+        return false;
+    if (!ombud_time_parse(v, t)) {
         ombud_err_field(err, name, "must be an RFC 3339 date-time, e.g. 2026-11-22T08:00:00Z");
-        return 0;
+        return false;
     }
-    return t;
+    return true;
 }
 
 void ombud_h_complaints_list(struct ombud_req *req)
@@ -498,8 +538,8 @@ void ombud_h_complaints_list(struct ombud_req *req)
     x.f.team_id = id_filter(req, "team_id", &err);
     x.f.assignee_id = id_filter(req, "assignee_id", &err);
     x.f.customer_external_id = ombud_req_query(req, "customer_external_id");
-    x.f.created_after = time_filter(req, "created_after", &err);
-    x.f.created_before = time_filter(req, "created_before", &err);
+    x.f.has_created_after = time_filter(req, "created_after", &x.f.created_after, &err);
+    x.f.has_created_before = time_filter(req, "created_before", &x.f.created_before, &err);
     x.f.q = ombud_req_query(req, "q");
     if (x.f.q) {
         size_t len = ombud_utf8_len(x.f.q);
@@ -616,13 +656,16 @@ static enum ombud_rc patch_tx(struct ombud_db_conn *c, void *arg, struct ombud_e
         set_text(&x->cp.demand_detail, x->detail, "demand_detail", changes);
     if (x->has_tags) {
         const char *now = x->tags ? x->tags : "[]";
-        if (!x->cp.tags_json || strcmp(x->cp.tags_json, now) != 0) {
-            json_object_set_new(changes, "tags",
-                                ombud_change(json_loads(x->cp.tags_json ? x->cp.tags_json : "[]",
-                                                        0, NULL),
-                                             json_loads(now, 0, NULL)));
+        /* Compare as JSON: the database and jansson escape differently. */
+        json_t *was = json_loads(x->cp.tags_json ? x->cp.tags_json : "[]", 0, NULL);
+        json_t *will = json_loads(now, 0, NULL);
+        if (!json_equal(was, will)) {
+            json_object_set_new(changes, "tags", ombud_change(was, will));
             free(x->cp.tags_json);
             x->cp.tags_json = strdup(now);
+        } else {
+            json_decref(was);
+            json_decref(will);
         }
     }
     if (x->has_team && x->team != x->cp.team_id) {
@@ -702,6 +745,13 @@ void ombud_h_complaints_patch(struct ombud_req *req)
     ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
     if (tags)
         x.tags = tags_json(tags, &err);
+    if (err.nfields &&
+        report_refs(req, x.has_cat ? x.cat : NULL, x.has_team ? x.team : 0,
+                    x.has_assignee ? x.assignee : 0, &err) != OMBUD_OK) {
+        ombud_reply_problem(req, &err);
+        free(x.tags);
+        return;
+    }
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_tx_run(req->pool, patch_tx, &x, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);

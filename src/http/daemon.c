@@ -309,6 +309,21 @@ static void preflight(struct ombud_req *req, const char *allow)
     queue(req, 204, resp);
 }
 
+static enum MHD_Result check_arg_utf8(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    const char **bad = cls;
+    if (!ombud_utf8_valid(key)) {
+        *bad = "(name)";
+        return MHD_NO;
+    }
+    if (value && !ombud_utf8_valid(value)) {
+        *bad = key;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 /* The first call: everything that can be decided from the headers. */
 static void begin(struct ombud_req *req)
 {
@@ -342,6 +357,18 @@ static void begin(struct ombud_req *req)
         ombud_err_set(&err, 405, "method-not-allowed", "Method not allowed",
                       "%s is not allowed here; allowed: %s", req->method, allow_s);
         reply_problem_h(req, &err, "Allow", allow_s);
+        return;
+    }
+    /* Query values reach SQL and JSON as text: they must be UTF-8. */
+    const char *bad_arg = NULL;
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, check_arg_utf8, &bad_arg);
+    if (bad_arg) {
+        struct ombud_err err;
+        ombud_err_clear(&err);
+        ombud_err_field(&err, bad_arg, "is not valid UTF-8");
+        ombud_err_set(&err, 400, "bad-request", "Bad request",
+                      "query parameter %s is not valid UTF-8", bad_arg);
+        ombud_reply_problem(req, &err);
         return;
     }
     if (req->match.route->min_role != OMBUD_ROLE_NONE) {

@@ -259,7 +259,7 @@ struct h_resp *h_req(struct h_server *s, const char *method, const char *path,
     struct buf body = {0}, head = {0};
     struct curl_slist *hl = NULL;
     struct upload up = {0};
-    char url[1024], line[512];
+    char url[8192], line[512];
     CURL *c = curl_easy_init();
 
     assert_non_null(r);
