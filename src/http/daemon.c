@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -48,6 +49,9 @@ static const char *const cors_expose_headers =
     "X-Request-Id, ETag, Location, Retry-After, Idempotent-Replayed, Allow";
 
 /* ---- replies ---- */
+
+static void problem(struct ombud_req *req, int status, const char *type, const char *title,
+                    const char *detail);
 
 static void add_common_headers(struct ombud_req *req, struct MHD_Response *resp)
 {
@@ -108,6 +112,13 @@ static struct MHD_Response *json_response(json_t *body, const char *content_type
 
 static void reply_json_v(struct ombud_req *req, int status, json_t *body, va_list ap)
 {
+    if (!body && status != 204) {
+        /* A representation could not be built (out of memory, or text
+         * jansson refused): say so rather than answer an empty success. */
+        ombud_log(OMBUD_LOG_ERROR, "render_failed", "no body for a %d reply", status);
+        problem(req, 500, "internal", "Internal server error", "the response could not be built");
+        return;
+    }
     struct MHD_Response *resp = json_response(body, "application/json");
     const char *name;
     while (resp && (name = va_arg(ap, const char *)) != NULL) {
@@ -359,6 +370,11 @@ static void begin(struct ombud_req *req)
         reply_problem_h(req, &err, "Allow", allow_s);
         return;
     }
+    if (req->match.route->min_role != OMBUD_ROLE_NONE) {
+        authenticate(req);
+        if (req->handled)
+            return;
+    }
     /* Query values reach SQL and JSON as text: they must be UTF-8. */
     const char *bad_arg = NULL;
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, check_arg_utf8, &bad_arg);
@@ -371,11 +387,7 @@ static void begin(struct ombud_req *req)
         ombud_reply_problem(req, &err);
         return;
     }
-    if (req->match.route->min_role != OMBUD_ROLE_NONE) {
-        authenticate(req);
-        if (req->handled)
-            return;
-    }
+
     cl = ombud_req_header(req, "Content-Length");
     te = ombud_req_header(req, "Transfer-Encoding");
     ct = ombud_req_header(req, "Content-Type");
@@ -596,8 +608,12 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
 
 void ombud_http_stop(struct MHD_Daemon *d, unsigned drain_seconds)
 {
-    /* The listening socket is ours to close, but only after MHD_stop_daemon. */
+    /* The listening socket is ours to close, but only after MHD_stop_daemon;
+     * shutting it down now makes new connections fail at once instead of
+     * waiting in the backlog for the drain to end. */
     MHD_socket fd = MHD_quiesce_daemon(d);
+    if (fd != MHD_INVALID_SOCKET)
+        shutdown(fd, SHUT_RDWR);
     /* Let in-flight requests finish; idle keep-alive connections do not count. */
     for (unsigned i = 0; i < drain_seconds * 100 && atomic_load(&inflight) > 0; i++) {
         struct timespec ts = {0, 10 * 1000000L};
