@@ -61,6 +61,9 @@ struct ombud_sla_clock {
     int64_t breach_raised_at;
     size_t nwarnings;
     struct ombud_sla_warning warnings[OMBUD_SLA_MAX_WARNINGS];
+    /* when each level was raised in this cycle, across policy changes
+     * (index level - 1; 0 never): a level raised once stays raised */
+    int64_t raised_history[OMBUD_SLA_MAX_WARNINGS];
     int64_t next_alert_at; /* 0: nothing to raise */
 };
 

@@ -51,6 +51,12 @@ static void read_clock_at(const PGresult *r, int row, int o, struct ombud_sla_cl
     size_t i;
     json_t *e;
     json_array_foreach(w, i, e) {
+        json_t *hist = json_object_get(e, "history");
+        if (hist) { /* levels raised in this cycle, across policy changes */
+            for (size_t h = 0; h < OMBUD_SLA_MAX_WARNINGS; h++)
+                k->raised_history[h] = json_integer_value(json_array_get(hist, h));
+            continue;
+        }
         if (k->nwarnings >= OMBUD_SLA_MAX_WARNINGS)
             break;
         struct ombud_sla_warning *x = &k->warnings[k->nwarnings++];
@@ -128,6 +134,10 @@ enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint
                                            "threshold", (json_int_t)k->warnings[i].threshold,
                                            "at", (json_int_t)k->warnings[i].at, "raised_at",
                                            (json_int_t)k->warnings[i].raised_at));
+    json_t *hist = json_array();
+    for (size_t h = 0; h < OMBUD_SLA_MAX_WARNINGS; h++)
+        json_array_append_new(hist, json_integer(k->raised_history[h]));
+    json_array_append_new(w, json_pack("{s:o}", "history", hist));
     char *wj = json_dumps(w, JSON_COMPACT);
     json_decref(w);
     if (!wj)
@@ -296,14 +306,16 @@ out:
 /* ---- the worker's pass ---- */
 
 static struct ombud_db_stmt q_due = OMBUD_STMT(
-    "SELECT complaint_id, " CLOCK_COLS " FROM sla_clocks"
+    "SELECT complaint_id, " CLOCK_COLS ", extract(epoch FROM updated_at) FROM sla_clocks"
     " WHERE next_alert_at <= to_timestamp($1::bigint) ORDER BY next_alert_at"
     " LIMIT $2::int FOR UPDATE SKIP LOCKED");
 static struct ombud_db_stmt q_alert = OMBUD_STMT(
     "INSERT INTO alerts (kind, level, complaint_id, target, cycle, scheduled_at)"
     " VALUES ($1::text, $2::int, $3::bigint, $4::text, $5::int, to_timestamp($6::bigint))"
     " ON CONFLICT (complaint_id, target, cycle, kind, level) DO NOTHING"
-    " RETURNING id, (extract(epoch FROM created_at - scheduled_at) * 1000)::bigint");
+    /* lag: from when the moment was due or, if later, became known */
+    " RETURNING id, (extract(epoch FROM created_at - greatest(scheduled_at,"
+    " to_timestamp($7::float8))) * 1000)::bigint");
 static struct ombud_db_stmt q_next = OMBUD_STMT(
     "SELECT coalesce(extract(epoch FROM min(next_alert_at))::bigint, 0) FROM sla_clocks"
     " WHERE next_alert_at IS NOT NULL");
@@ -311,8 +323,8 @@ static struct ombud_db_stmt q_next = OMBUD_STMT(
 /* Inserts one alert and, if this process raised it, its timeline event. */
 static enum ombud_rc raise_alert(struct ombud_db_conn *c, int64_t complaint_id,
                                  const struct ombud_sla_clock *k, bool breach, int level,
-                                 int64_t scheduled, struct ombud_sla_tick_stats *st,
-                                 struct ombud_err *err)
+                                 int64_t scheduled, const char *known_at,
+                                 struct ombud_sla_tick_stats *st, struct ombud_err *err)
 {
     char lv[16], cid[24], cyc[16], sch[24];
     snprintf(lv, sizeof lv, "%d", breach ? 0 : level);
@@ -320,8 +332,8 @@ static enum ombud_rc raise_alert(struct ombud_db_conn *c, int64_t complaint_id,
     snprintf(cyc, sizeof cyc, "%d", k->cycle);
     i64s(sch, sizeof sch, scheduled);
     const char *p[] = {breach ? "sla_breach" : "sla_warning", lv, cid,
-                       ombud_sla_target_name(k->target), cyc, sch};
-    PGresult *r = ombud_db_exec(c, &q_alert, 6, p, err);
+                       ombud_sla_target_name(k->target), cyc, sch, known_at};
+    PGresult *r = ombud_db_exec(c, &q_alert, 7, p, err);
     if (!r)
         return OMBUD_ERROR;
     bool mine = PQntuples(r) == 1;
@@ -397,11 +409,13 @@ enum ombud_rc ombud_db_sla_tick(struct ombud_db_conn *c, int64_t now, int limit,
         int64_t due = k.due_at;
         bool breach;
         size_t n = ombud_sla_clock_fire(&k, now, levels, &breach);
-        if (breach && raise_alert(c, complaint_id, &k, true, 0, due, st, err) != OMBUD_OK)
+        const char *known_at = PQgetvalue(r, i, 14); /* the clock's last change */
+        if (breach &&
+            raise_alert(c, complaint_id, &k, true, 0, due, known_at, st, err) != OMBUD_OK)
             goto out;
         for (size_t j = 0; j < n; j++)
-            if (raise_alert(c, complaint_id, &k, false, levels[j], at[levels[j] - 1], st, err) !=
-                OMBUD_OK)
+            if (raise_alert(c, complaint_id, &k, false, levels[j], at[levels[j] - 1], known_at,
+                            st, err) != OMBUD_OK)
                 goto out;
         ombud_sla_clock_plan(&k, cal, now);
         if (ombud_db_sla_save_clock(c, complaint_id, &k, err) != OMBUD_OK)

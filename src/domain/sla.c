@@ -153,26 +153,44 @@ void ombud_sla_clock_reselect(struct ombud_sla_clock *c, const struct ombud_bt_c
                               const struct ombud_bt_calendar *cal,
                               const struct ombud_sla_policy *p, int64_t now)
 {
-    struct ombud_sla_warning old[OMBUD_SLA_MAX_WARNINGS];
-    size_t nold = c->nwarnings;
-
     if (c->met_at) /* a target already met stays met */
         return;
+    /* The running segment [seg_start, now) began with seg_elapsed business
+     * seconds on the clock: a threshold crossed inside it has a known
+     * moment. One crossed before the last pause is dated now. */
+    int64_t seg_start = c->running_since, seg_elapsed = c->elapsed_seconds;
     fold(c, old_cal, now);
-    memcpy(old, c->warnings, sizeof old);
+    for (size_t i = 0; i < c->nwarnings; i++)
+        if (c->warnings[i].raised_at > 0 && c->warnings[i].level >= 1 &&
+            c->warnings[i].level <= OMBUD_SLA_MAX_WARNINGS)
+            c->raised_history[c->warnings[i].level - 1] = c->warnings[i].raised_at;
     c->policy_id = p->id;
     c->calendar_id = p->calendar_id;
     c->target_seconds = target_of(p, c->target);
     ladder(c, p);
+
+    int64_t passed_at;
     /* Warnings already raised stay raised (by level). */
-    for (size_t i = 0; i < c->nwarnings; i++)
-        for (size_t k = 0; k < nold; k++)
-            if (old[k].level == c->warnings[i].level && old[k].raised_at) {
-                c->warnings[i].raised_at = old[k].raised_at;
-                c->warnings[i].at = old[k].at;
-            }
-    if (!c->breach_raised_at)
+    for (size_t i = 0; i < c->nwarnings; i++) {
+        struct ombud_sla_warning *w = &c->warnings[i];
+        int64_t raised = c->raised_history[w->level - 1];
+        if (raised) {
+            w->raised_at = raised;
+            w->at = raised;
+        } else if (w->threshold <= c->elapsed_seconds) {
+            w->at = seg_start && w->threshold >= seg_elapsed &&
+                            ombud_bt_add(old_cal, seg_start, w->threshold - seg_elapsed, &passed_at)
+                        ? passed_at
+                        : now;
+        }
+    }
+    if (!c->breach_raised_at) {
         c->due_at = 0; /* recomputed from the new target */
+        if (c->target_seconds <= c->elapsed_seconds && seg_start &&
+            c->target_seconds >= seg_elapsed &&
+            ombud_bt_add(old_cal, seg_start, c->target_seconds - seg_elapsed, &passed_at))
+            c->due_at = passed_at; /* past already: the moment it passed */
+    }
     ombud_sla_clock_plan(c, cal, now);
 }
 
@@ -191,6 +209,8 @@ size_t ombud_sla_clock_fire(struct ombud_sla_clock *c, int64_t now, int *levels,
         struct ombud_sla_warning *w = &c->warnings[i];
         if (!w->raised_at && w->at && w->at <= now) {
             w->raised_at = now;
+            if (w->level >= 1 && w->level <= OMBUD_SLA_MAX_WARNINGS)
+                c->raised_history[w->level - 1] = now;
             levels[n++] = w->level;
         }
     }
