@@ -74,6 +74,13 @@ const char *ombud_req_header(struct ombud_req *req, const char *name);
 void ombud_req_page(struct ombud_req *req, int *limit, int64_t *cursor, size_t ncur,
                     bool *cursor_set, struct ombud_err *err);
 
+/* Lists ordered by id: reads `limit` and an id `cursor` (0 when absent). */
+void ombud_req_id_page(struct ombud_req *req, int *limit, int64_t *id, struct ombud_err *err);
+/* Replies 200 {items, next_cursor} (steals items): fetched rows beyond
+ * limit mean more follow the last shown id. */
+void ombud_reply_id_page(struct ombud_req *req, json_t *items, size_t fetched, int limit,
+                         int64_t last_id);
+
 /* ---- handlers (one file each in src/http) ---- */
 void ombud_h_health_live(struct ombud_req *req);
 void ombud_h_health_ready(struct ombud_req *req);

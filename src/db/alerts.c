@@ -14,8 +14,9 @@ static void i64s(char *buf, size_t len, int64_t v)
     "a.id, a.kind, a.level, a.complaint_id, a.target, a.cycle, ombud_usec(a.scheduled_at),"        \
     " ombud_usec(a.created_at), ombud_usec(a.acknowledged_at), a.acknowledged_by"
 
-static void read_alert(const PGresult *r, int row, struct ombud_alert *a)
+static void read_alert(const PGresult *r, int row, void *rec)
 {
+    struct ombud_alert *a = rec;
     a->id = ombud_db_int(r, row, 0);
     ombud_db_text(r, row, 1, a->kind, sizeof a->kind);
     a->level = (int)ombud_db_int(r, row, 2);
@@ -50,19 +51,9 @@ enum ombud_rc ombud_db_alert_list(struct ombud_db_conn *c, const struct ombud_al
     PGresult *r = ombud_db_exec(c, &q_list, 6, p, err);
     if (!r)
         return OMBUD_ERROR;
-    size_t rows = (size_t)PQntuples(r);
-    struct ombud_alert *list = calloc(rows ? rows : 1, sizeof *list);
-    if (!list) {
-        PQclear(r);
-        return ombud_err_internal(err, "out of memory");
-    }
-    for (size_t i = 0; i < rows; i++)
-        read_alert(r, (int)i, &list[i]);
-    PQclear(r);
     free(*out);
-    *out = list;
-    *n = rows;
-    return OMBUD_OK;
+    *out = NULL;
+    return ombud_db_rows(r, sizeof(struct ombud_alert), read_alert, (void **)out, n, err);
 }
 
 static struct ombud_db_stmt q_get_lock =

@@ -9,8 +9,9 @@
     "id, name, role, agent_id, ombud_usec(created_at) AS created_us,"                             \
     " ombud_usec(last_used_at) AS last_used_us"
 
-static void read_key(const PGresult *r, int row, struct ombud_api_key *k)
+static void read_key(const PGresult *r, int row, void *rec)
 {
+    struct ombud_api_key *k = rec;
     k->id = ombud_db_int(r, row, 0);
     ombud_db_text(r, row, 1, k->name, sizeof k->name);
     ombud_db_text(r, row, 2, k->role, sizeof k->role);
@@ -110,19 +111,9 @@ enum ombud_rc ombud_db_api_key_list(struct ombud_db_conn *c, int64_t before_id, 
     PGresult *r = ombud_db_exec(c, &q_list, 2, p, err);
     if (!r)
         return OMBUD_ERROR;
-    size_t rows = (size_t)PQntuples(r);
-    struct ombud_api_key *keys = calloc(rows ? rows : 1, sizeof *keys);
-    if (!keys) {
-        PQclear(r);
-        return ombud_err_internal(err, "out of memory");
-    }
-    for (size_t i = 0; i < rows; i++)
-        read_key(r, (int)i, &keys[i]);
-    PQclear(r);
     free(*out);
-    *out = keys;
-    *n = rows;
-    return OMBUD_OK;
+    *out = NULL;
+    return ombud_db_rows(r, sizeof(struct ombud_api_key), read_key, (void **)out, n, err);
 }
 
 static struct ombud_db_stmt q_revoke = OMBUD_STMT(

@@ -21,8 +21,9 @@ static void i64s(char *buf, size_t len, int64_t v)
     snprintf(buf, len, "%lld", (long long)v);
 }
 
-static bool read_cal(const PGresult *r, int row, struct ombud_calendar *c)
+static void read_cal(const PGresult *r, int row, void *rec)
 {
+    struct ombud_calendar *c = rec;
     memset(c, 0, sizeof *c);
     c->id = ombud_db_int(r, row, 0);
     ombud_db_text(r, row, 1, c->name, sizeof c->name);
@@ -46,7 +47,7 @@ static bool read_cal(const PGresult *r, int row, struct ombud_calendar *c)
     if (n) {
         c->holidays = calloc(n, sizeof *c->holidays);
         if (!c->holidays)
-            return false;
+            return; /* out of memory: no holidays rather than a crash */
         const char *p = hol;
         while (*p && c->nholidays < n) {
             char *end;
@@ -56,7 +57,6 @@ static bool read_cal(const PGresult *r, int row, struct ombud_calendar *c)
     }
     c->created_at = ombud_db_int(r, row, 5);
     c->updated_at = ombud_db_int(r, row, 6);
-    return true;
 }
 
 /* Parameters: hours as jsonb text, holidays as a JSON array of day numbers. */
@@ -118,10 +118,7 @@ enum ombud_rc ombud_db_calendar_save(struct ombud_db_conn *c, struct ombud_calen
     *found = PQntuples(r) == 1;
     if (*found) {
         ombud_calendar_clear(cal);
-        if (!read_cal(r, 0, cal)) {
-            ombud_err_internal(err, "out of memory");
-            goto out;
-        }
+        read_cal(r, 0, cal);
     }
     rc = OMBUD_OK;
 out:
@@ -145,9 +142,10 @@ enum ombud_rc ombud_db_calendar_get(struct ombud_db_conn *c, int64_t id,
     if (!r)
         return OMBUD_ERROR;
     *found = PQntuples(r) == 1;
-    bool ok = !*found || read_cal(r, 0, out);
+    if (*found)
+        read_cal(r, 0, out);
     PQclear(r);
-    return ok ? OMBUD_OK : ombud_err_internal(err, "out of memory");
+    return OMBUD_OK;
 }
 
 static struct ombud_db_stmt q_list = OMBUD_STMT(
@@ -171,18 +169,7 @@ enum ombud_rc ombud_db_calendar_list(struct ombud_db_conn *c, int64_t after_id, 
     PGresult *r = ombud_db_exec(c, &q_list, 2, p, err);
     if (!r)
         return OMBUD_ERROR;
-    size_t rows = (size_t)PQntuples(r);
-    struct ombud_calendar *list = calloc(rows ? rows : 1, sizeof *list);
-    if (!list) {
-        PQclear(r);
-        return ombud_err_internal(err, "out of memory");
-    }
-    for (size_t i = 0; i < rows; i++)
-        read_cal(r, (int)i, &list[i]);
-    PQclear(r);
-    *out = list;
-    *n = rows;
-    return OMBUD_OK;
+    return ombud_db_rows(r, sizeof(struct ombud_calendar), read_cal, (void **)out, n, err);
 }
 
 static struct ombud_db_stmt q_in_use = OMBUD_STMT(

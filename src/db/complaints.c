@@ -451,8 +451,9 @@ enum ombud_rc ombud_db_event_list(struct ombud_db_conn *c, int64_t complaint_id,
     "id, complaint_id, body, visibility, author_key_id, author_role, author_agent_id,"             \
     " ombud_usec(created_at)"
 
-static void read_note(const PGresult *r, int row, struct ombud_note *n)
+static void read_note(const PGresult *r, int row, void *rec)
 {
+    struct ombud_note *n = rec;
     n->id = ombud_db_int(r, row, 0);
     n->complaint_id = ombud_db_int(r, row, 1);
     n->body = ombud_db_strdup(r, row, 2);
@@ -503,18 +504,7 @@ enum ombud_rc ombud_db_note_list(struct ombud_db_conn *c, int64_t complaint_id, 
     PGresult *r = ombud_db_exec(c, &q_note_list, 4, p, err);
     if (!r)
         return OMBUD_ERROR;
-    size_t rows = (size_t)PQntuples(r);
-    struct ombud_note *notes = calloc(rows ? rows : 1, sizeof *notes);
-    if (!notes) {
-        PQclear(r);
-        return ombud_err_internal(err, "out of memory");
-    }
-    for (size_t i = 0; i < rows; i++)
-        read_note(r, (int)i, &notes[i]);
-    PQclear(r);
-    *out = notes;
-    *n = rows;
-    return OMBUD_OK;
+    return ombud_db_rows(r, sizeof(struct ombud_note), read_note, (void **)out, n, err);
 }
 
 /* ---- categories ---- */
@@ -525,8 +515,9 @@ static struct ombud_db_stmt q_cat_insert = OMBUD_STMT(
     "INSERT INTO categories (key, name) VALUES ($1::text, $2::text)"
     " RETURNING key, name, ombud_usec(created_at)");
 
-static void read_category(const PGresult *r, int row, struct ombud_category *k)
+static void read_category(const PGresult *r, int row, void *rec)
 {
+    struct ombud_category *k = rec;
     ombud_db_text(r, row, 0, k->key, sizeof k->key);
     ombud_db_text(r, row, 1, k->name, sizeof k->name);
     k->created_at = ombud_db_int(r, row, 2);
@@ -538,18 +529,7 @@ enum ombud_rc ombud_db_category_list(struct ombud_db_conn *c, struct ombud_categ
     PGresult *r = ombud_db_exec(c, &q_cat_list, 0, NULL, err);
     if (!r)
         return OMBUD_ERROR;
-    size_t rows = (size_t)PQntuples(r);
-    struct ombud_category *cats = calloc(rows ? rows : 1, sizeof *cats);
-    if (!cats) {
-        PQclear(r);
-        return ombud_err_internal(err, "out of memory");
-    }
-    for (size_t i = 0; i < rows; i++)
-        read_category(r, (int)i, &cats[i]);
-    PQclear(r);
-    *out = cats;
-    *n = rows;
-    return OMBUD_OK;
+    return ombud_db_rows(r, sizeof(struct ombud_category), read_category, (void **)out, n, err);
 }
 
 enum ombud_rc ombud_db_category_insert(struct ombud_db_conn *c, const char *key, const char *name,

@@ -46,6 +46,12 @@ PGresult *ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, int np
 PGresult *ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int nparams,
                             const char *const *params, struct ombud_err *err);
 
+/* Reads every row of r (then cleared) into a new array of elem-sized
+ * records with read(r, row, record); the caller frees *out. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_rows(PGresult *r, size_t elem,
+                                            void (*read)(const PGresult *, int, void *),
+                                            void **out, size_t *n, struct ombud_err *err);
+
 /* Copies a text column to a new heap string; NULL for SQL NULL. */
 char *ombud_db_strdup(const PGresult *r, int row, int col);
 

@@ -22,8 +22,9 @@ static void i64s(char *buf, size_t len, int64_t v)
     snprintf(buf, len, "%lld", (long long)v);
 }
 
-static void read_policy(const PGresult *r, int row, struct ombud_sla_policy *p)
+static void read_policy(const PGresult *r, int row, void *rec)
 {
+    struct ombud_sla_policy *p = rec;
     memset(p, 0, sizeof *p);
     p->id = ombud_db_int(r, row, 0);
     ombud_db_text(r, row, 1, p->name, sizeof p->name);
@@ -157,18 +158,7 @@ enum ombud_rc ombud_db_policy_list(struct ombud_db_conn *c, int64_t after_id, in
     PGresult *r = ombud_db_exec(c, &q_list, 2, p, err);
     if (!r)
         return OMBUD_ERROR;
-    size_t rows = (size_t)PQntuples(r);
-    struct ombud_sla_policy *list = calloc(rows ? rows : 1, sizeof *list);
-    if (!list) {
-        PQclear(r);
-        return ombud_err_internal(err, "out of memory");
-    }
-    for (size_t i = 0; i < rows; i++)
-        read_policy(r, (int)i, &list[i]);
-    PQclear(r);
-    *out = list;
-    *n = rows;
-    return OMBUD_OK;
+    return ombud_db_rows(r, sizeof(struct ombud_sla_policy), read_policy, (void **)out, n, err);
 }
 
 static struct ombud_db_stmt q_in_use = OMBUD_STMT(

@@ -13,8 +13,9 @@ static void i64s(char *buf, size_t len, int64_t v)
 #define TEAM_COLS                                                                                  \
     "id, name, escalation_team_id, assignment, ombud_usec(created_at), ombud_usec(updated_at)"
 
-static void read_team(const PGresult *r, int row, struct ombud_team *t)
+static void read_team(const PGresult *r, int row, void *rec)
 {
+    struct ombud_team *t = rec;
     t->id = ombud_db_int(r, row, 0);
     ombud_db_text(r, row, 1, t->name, sizeof t->name);
     t->escalation_team_id = ombud_db_int(r, row, 2);
@@ -85,25 +86,15 @@ enum ombud_rc ombud_db_team_list(struct ombud_db_conn *c, int64_t after_id, int 
     PGresult *r = ombud_db_exec(c, &q_team_list, 2, p, err);
     if (!r)
         return OMBUD_ERROR;
-    size_t rows = (size_t)PQntuples(r);
-    struct ombud_team *list = calloc(rows ? rows : 1, sizeof *list);
-    if (!list) {
-        PQclear(r);
-        return ombud_err_internal(err, "out of memory");
-    }
-    for (size_t i = 0; i < rows; i++)
-        read_team(r, (int)i, &list[i]);
-    PQclear(r);
-    *out = list;
-    *n = rows;
-    return OMBUD_OK;
+    return ombud_db_rows(r, sizeof(struct ombud_team), read_team, (void **)out, n, err);
 }
 
 #define AGENT_COLS                                                                                 \
     "id, name, email, team_id, role, active, ombud_usec(created_at), ombud_usec(updated_at)"
 
-static void read_agent(const PGresult *r, int row, struct ombud_agent *a)
+static void read_agent(const PGresult *r, int row, void *rec)
 {
+    struct ombud_agent *a = rec;
     a->id = ombud_db_int(r, row, 0);
     ombud_db_text(r, row, 1, a->name, sizeof a->name);
     ombud_db_text(r, row, 2, a->email, sizeof a->email);
@@ -182,16 +173,5 @@ enum ombud_rc ombud_db_agent_list(struct ombud_db_conn *c, int64_t after_id, int
     PGresult *r = ombud_db_exec(c, &q_agent_list, 3, p, err);
     if (!r)
         return OMBUD_ERROR;
-    size_t rows = (size_t)PQntuples(r);
-    struct ombud_agent *list = calloc(rows ? rows : 1, sizeof *list);
-    if (!list) {
-        PQclear(r);
-        return ombud_err_internal(err, "out of memory");
-    }
-    for (size_t i = 0; i < rows; i++)
-        read_agent(r, (int)i, &list[i]);
-    PQclear(r);
-    *out = list;
-    *n = rows;
-    return OMBUD_OK;
+    return ombud_db_rows(r, sizeof(struct ombud_agent), read_agent, (void **)out, n, err);
 }

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "http/complaint_common.h"
-#include "ombud/cursor.h"
 #include "ombud/repr.h"
 
 struct alert_ctx {
@@ -29,10 +28,8 @@ void ombud_h_alerts_list(struct ombud_req *req)
 {
     struct alert_ctx x = {0};
     struct ombud_err err;
-    bool has_cursor;
     const char *state = ombud_req_query(req, "state"), *kind = ombud_req_query(req, "kind");
     const char *cid = ombud_req_query(req, "complaint_id");
-    char next[OMBUD_CURSOR_BUFLEN];
 
     ombud_err_clear(&err);
     x.f.state = 0;
@@ -57,9 +54,7 @@ void ombud_h_alerts_list(struct ombud_req *req)
             ombud_err_field(&err, "complaint_id", "must be a positive integer");
         x.f.complaint_id = v;
     }
-    ombud_req_page(req, &x.f.limit, &x.f.before_id, 1, &has_cursor, &err);
-    if (has_cursor && x.f.before_id < 1)
-        ombud_err_field(&err, "cursor", "is not a cursor this list returned");
+    ombud_req_id_page(req, &x.f.limit, &x.f.before_id, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
         free(x.list);
@@ -70,10 +65,9 @@ void ombud_h_alerts_list(struct ombud_req *req)
     size_t shown = x.n > (size_t)x.f.limit ? (size_t)x.f.limit : x.n;
     for (size_t i = 0; i < shown; i++)
         json_array_append_new(items, ombud_repr_alert(&x.list[i]));
-    if (x.n > shown)
-        ombud_cursor_encode(&x.list[shown - 1].id, 1, next);
+    int64_t last = shown ? x.list[shown - 1].id : 0;
     free(x.list);
-    ombud_reply_json(req, 200, ombud_repr_page(items, x.n > shown ? next : NULL));
+    ombud_reply_id_page(req, items, x.n, x.f.limit, last);
 }
 
 static enum ombud_rc ack_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)

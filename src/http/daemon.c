@@ -219,6 +219,25 @@ void ombud_req_page(struct ombud_req *req, int *limit, int64_t *cursor, size_t n
     }
 }
 
+void ombud_req_id_page(struct ombud_req *req, int *limit, int64_t *id, struct ombud_err *err)
+{
+    bool has_cursor;
+    *id = 0;
+    ombud_req_page(req, limit, id, 1, &has_cursor, err);
+    if (has_cursor && *id < 1)
+        ombud_err_field(err, "cursor", "is not a cursor this list returned");
+}
+
+void ombud_reply_id_page(struct ombud_req *req, json_t *items, size_t fetched, int limit,
+                         int64_t last_id)
+{
+    char next[OMBUD_CURSOR_BUFLEN];
+    bool more = fetched > (size_t)limit;
+    if (more)
+        ombud_cursor_encode(&last_id, 1, next);
+    ombud_reply_json(req, 200, ombud_repr_page(items, more ? next : NULL));
+}
+
 /* ---- request life cycle ---- */
 
 static void set_request_id(struct ombud_req *req)

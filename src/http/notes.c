@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "http/complaint_common.h"
-#include "ombud/cursor.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
 
@@ -120,13 +119,9 @@ static void sub_list(struct ombud_req *req, bool events)
 {
     struct sub_list_ctx x = {.req = req, .events = events};
     struct ombud_err err;
-    bool has_cursor;
-    char next[OMBUD_CURSOR_BUFLEN];
 
     ombud_err_clear(&err);
-    ombud_req_page(req, &x.limit, &x.after, 1, &has_cursor, &err);
-    if (has_cursor && x.after < 1)
-        ombud_err_field(&err, "cursor", "is not a cursor this list returned");
+    ombud_req_id_page(req, &x.limit, &x.after, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, sub_list_q, &x, &err) != OMBUD_OK) {
         ombud_notes_free(x.notes, x.n);
@@ -139,13 +134,10 @@ static void sub_list(struct ombud_req *req, bool events)
     for (size_t i = 0; i < shown; i++)
         json_array_append_new(items, events ? ombud_repr_event(&x.evs[i])
                                             : ombud_repr_note(&x.notes[i]));
-    if (x.n > shown) {
-        int64_t last = events ? x.evs[shown - 1].id : x.notes[shown - 1].id;
-        ombud_cursor_encode(&last, 1, next);
-    }
+    int64_t last = !shown ? 0 : events ? x.evs[shown - 1].id : x.notes[shown - 1].id;
     ombud_notes_free(x.notes, x.notes ? x.n : 0);
     ombud_events_free(x.evs, x.evs ? x.n : 0);
-    ombud_reply_json(req, 200, ombud_repr_page(items, x.n > shown ? next : NULL));
+    ombud_reply_id_page(req, items, x.n, x.limit, last);
 }
 
 void ombud_h_notes_list(struct ombud_req *req)

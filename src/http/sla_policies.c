@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ombud/cursor.h"
 #include "ombud/db.h"
 #include "ombud/http.h"
 #include "ombud/json_spec.h"
@@ -257,13 +256,9 @@ void ombud_h_policies_list(struct ombud_req *req)
 {
     struct pol_ctx x = {0};
     struct ombud_err err;
-    bool has_cursor;
-    char next[OMBUD_CURSOR_BUFLEN];
 
     ombud_err_clear(&err);
-    ombud_req_page(req, &x.limit, &x.after, 1, &has_cursor, &err);
-    if (has_cursor && x.after < 1)
-        ombud_err_field(&err, "cursor", "is not a cursor this list returned");
+    ombud_req_id_page(req, &x.limit, &x.after, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
         ombud_policies_free(x.list, x.n);
@@ -274,10 +269,9 @@ void ombud_h_policies_list(struct ombud_req *req)
     size_t shown = x.n > (size_t)x.limit ? (size_t)x.limit : x.n;
     for (size_t i = 0; i < shown; i++)
         json_array_append_new(items, ombud_repr_policy(&x.list[i]));
-    if (x.n > shown)
-        ombud_cursor_encode(&x.list[shown - 1].id, 1, next);
+    int64_t last = shown ? x.list[shown - 1].id : 0;
     ombud_policies_free(x.list, x.n);
-    ombud_reply_json(req, 200, ombud_repr_page(items, x.n > shown ? next : NULL));
+    ombud_reply_id_page(req, items, x.n, x.limit, last);
 }
 
 static enum ombud_rc delete_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
