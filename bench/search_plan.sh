@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/lib.sh"
 cd "$OMBUD_ROOT"
 ombud_setup_packages run
-ombud_build release Release
+ombud_build release Release -DBUILD_TESTING=OFF
 export OMBUD_PG_DIR="$OMBUD_STATE/pg-bench"
 "$root/scripts/pg" ensure
 base=$("$root/scripts/pg" url)

@@ -32,7 +32,7 @@ step=$((rows / due))
 due=$((rows / step)) # complaints i with i % step = 0
 
 ombud_setup_packages run
-ombud_build release Release
+ombud_build release Release -DBUILD_TESTING=OFF
 export OMBUD_PG_DIR="$OMBUD_STATE/pg-bench"
 was_running=0
 "$root/scripts/pg" status >/dev/null 2>&1 && was_running=1

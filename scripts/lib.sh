@@ -184,14 +184,15 @@ ombud_setup_packages() {
 
 # ombud_build <dir under build/> <CMAKE_BUILD_TYPE>: configures and builds,
 # output to .ombud/build-<dir>.log, shown only on failure.
-ombud_build() {
+ombud_build() { # dir type [extra cmake -D options...]
     local dir=$1 type=$2 log jobs
+    shift 2
     mkdir -p -- "$OMBUD_STATE"
     log="$OMBUD_STATE/build-$dir.log"
     jobs=$(nproc 2>/dev/null || echo 2)
     ombud_say "building $type (log: .ombud/build-$dir.log)"
     : >"$log"
-    if ! cmake -S "$OMBUD_ROOT" -B "$OMBUD_ROOT/build/$dir" -DCMAKE_BUILD_TYPE="$type" >>"$log" 2>&1 ||
+    if ! cmake -S "$OMBUD_ROOT" -B "$OMBUD_ROOT/build/$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >>"$log" 2>&1 ||
         ! cmake --build "$OMBUD_ROOT/build/$dir" -j"$jobs" >>"$log" 2>&1; then
         ombud_show_log "$log" 150
         ombud_die "build failed ($type)"

@@ -234,7 +234,7 @@ static void url_for(const char *dbname, char *out, size_t len)
 static void create_db(char *out, size_t len)
 {
     char sql[160];
-    snprintf(out, len, "%s_lc%d", srv.dbname, ++scratch_counter);
+    snprintf(out, len, "%.40s_lc%d", srv.dbname, ++scratch_counter);
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", out);
     json_decref(h_sql(&srv, sql));
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", out);
