@@ -300,6 +300,11 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_apply(struct ombud_db_conn *c,
                                                  enum ombud_sla_op op, int64_t now,
                                                  struct ombud_err *err);
 
+/* The current clocks of n complaints in one query (lists). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_load_many(struct ombud_db_conn *c,
+                                                     struct ombud_complaint *list, size_t n,
+                                                     struct ombud_err *err);
+
 /* The complaint's current clocks: out[0] first response (cycle 1),
  * out[1] resolution (current cycle); have[i] false when absent. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_load(struct ombud_db_conn *c, int64_t complaint_id,

@@ -107,6 +107,47 @@ static enum ombud_rc load(struct ombud_db_conn *c, int64_t complaint_id, bool lo
     return OMBUD_OK;
 }
 
+static struct ombud_db_stmt q_load_many = OMBUD_STMT(
+    "SELECT k.complaint_id, " CLOCK_COLS " FROM sla_clocks k JOIN complaints c"
+    " ON c.id = k.complaint_id WHERE k.complaint_id = ANY ($1::bigint[])"
+    " AND (k.target = 'first_response' AND k.cycle = 1"
+    "      OR k.target = 'resolution' AND k.cycle = c.resolution_cycle)");
+
+enum ombud_rc ombud_db_sla_load_many(struct ombud_db_conn *c, struct ombud_complaint *list,
+                                     size_t n, struct ombud_err *err)
+{
+    if (n == 0)
+        return OMBUD_OK;
+    /* "{1,2,3}": ids are integers, so the array literal needs no quoting. */
+    char *ids = malloc(n * 21 + 3);
+    if (!ids)
+        return ombud_err_internal(err, "out of memory");
+    size_t len = 0;
+    ids[len++] = '{';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(ids + len, 22, "%s%lld", i ? "," : "", (long long)list[i].id);
+    ids[len++] = '}';
+    ids[len] = '\0';
+    const char *p[] = {ids};
+    PGresult *r = ombud_db_exec(c, &q_load_many, 1, p, err);
+    free(ids);
+    if (!r)
+        return OMBUD_ERROR;
+    for (int row = 0; row < PQntuples(r); row++) {
+        int64_t cid = ombud_db_int(r, row, 0);
+        struct ombud_sla_clock k;
+        read_clock_at(r, row, 1, &k);
+        for (size_t i = 0; i < n; i++)
+            if (list[i].id == cid) {
+                list[i].sla[k.target] = k;
+                list[i].sla_have[k.target] = true;
+                break;
+            }
+    }
+    PQclear(r);
+    return OMBUD_OK;
+}
+
 /* Epoch seconds as a timestamptz parameter (NULL for 0). */
 #define TS(n) "CASE WHEN $" #n "::bigint = 0 THEN NULL ELSE to_timestamp($" #n "::bigint) END"
 

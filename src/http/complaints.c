@@ -442,11 +442,7 @@ static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err
     x->n = 0;
     if (ombud_db_complaint_list(c, &x->f, &x->items, &x->n, err) != OMBUD_OK)
         return OMBUD_ERROR;
-    for (size_t i = 0; i < x->n; i++)
-        if (ombud_db_sla_load(c, x->items[i].id, x->items[i].sla, x->items[i].sla_have, err) !=
-            OMBUD_OK)
-            return OMBUD_ERROR;
-    return OMBUD_OK;
+    return ombud_db_sla_load_many(c, x->items, x->n, err);
 }
 
 /* A comma-separated filter whose every entry is one of values. */
