@@ -5,11 +5,6 @@
 
 #include "db/internal.h"
 
-static void i64s(char *buf, size_t len, int64_t v)
-{
-    snprintf(buf, len, "%lld", (long long)v);
-}
-
 #define ALERT_COLS                                                                                 \
     "a.id, a.kind, a.level, a.complaint_id, a.target, a.cycle, ombud_usec(a.scheduled_at),"        \
     " ombud_usec(a.created_at), ombud_usec(a.acknowledged_at), a.acknowledged_by"

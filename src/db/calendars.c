@@ -16,11 +16,6 @@
     "    FROM unnest(holidays) d),"                                                                \
     " ombud_usec(created_at), ombud_usec(updated_at)"
 
-static void i64s(char *buf, size_t len, int64_t v)
-{
-    snprintf(buf, len, "%lld", (long long)v);
-}
-
 static void read_cal(const PGresult *r, int row, void *rec)
 {
     struct ombud_calendar *c = rec;

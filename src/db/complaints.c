@@ -20,11 +20,6 @@
     " ombud_usec(first_response_at), ombud_usec(resolved_at), ombud_usec(closed_at), version,"  \
     " sla_policy_id, resolution_cycle"
 
-static void i64s(char *buf, size_t len, int64_t v)
-{
-    snprintf(buf, len, "%lld", (long long)v);
-}
-
 static void read_complaint(const PGresult *r, int row, struct ombud_complaint *c)
 {
     int k = 0;

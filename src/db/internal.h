@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "ombud/db.h"
 
@@ -51,6 +52,12 @@ PGresult *ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int nparam
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_rows(PGresult *r, size_t elem,
                                             void (*read)(const PGresult *, int, void *),
                                             void **out, size_t *n, struct ombud_err *err);
+
+/* Writes v as a decimal text parameter into buf (>= 24 bytes). */
+static inline void i64s(char *buf, size_t len, int64_t v)
+{
+    snprintf(buf, len, "%lld", (long long)v);
+}
 
 /* Copies a text column to a new heap string; NULL for SQL NULL. */
 char *ombud_db_strdup(const PGresult *r, int row, int col);

@@ -19,11 +19,6 @@
     " extract(epoch FROM met_at)::bigint, breached, extract(epoch FROM breach_raised_at)::bigint,"  \
     " warnings::text, extract(epoch FROM next_alert_at)::bigint"
 
-static void i64s(char *buf, size_t len, int64_t v)
-{
-    snprintf(buf, len, "%lld", (long long)v);
-}
-
 static void read_clock_at(const PGresult *r, int row, int o, struct ombud_sla_clock *k);
 
 static void read_clock(const PGresult *r, int row, struct ombud_sla_clock *k)

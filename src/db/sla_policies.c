@@ -17,11 +17,6 @@
     " first_response_minutes, resolution_minutes, warnings::text, calendar_id,"                    \
     " ombud_usec(created_at), ombud_usec(updated_at)"
 
-static void i64s(char *buf, size_t len, int64_t v)
-{
-    snprintf(buf, len, "%lld", (long long)v);
-}
-
 static void read_policy(const PGresult *r, int row, void *rec)
 {
     struct ombud_sla_policy *p = rec;

@@ -5,11 +5,6 @@
 
 #include "db/internal.h"
 
-static void i64s(char *buf, size_t len, int64_t v)
-{
-    snprintf(buf, len, "%lld", (long long)v);
-}
-
 #define TEAM_COLS                                                                                  \
     "id, name, escalation_team_id, assignment, ombud_usec(created_at), ombud_usec(updated_at)"
 
