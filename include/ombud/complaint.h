@@ -50,6 +50,18 @@ struct ombud_complaint {
 /* Frees the heap strings and zeroes the record. */
 void ombud_complaint_clear(struct ombud_complaint *c);
 
+/* The closed vocabularies of API.md, each NULL-terminated; validation,
+ * list filters and SLA policy match lists all use these. */
+extern const char *const ombud_channel_names[];
+extern const char *const ombud_grade_names[];
+extern const char *const ombud_priority_names[];
+extern const char *const ombud_demand_names[];
+extern const char *const ombud_tier_names[];
+
+/* Limits on a complaint's tags. */
+#define OMBUD_COMPLAINT_MAX_TAGS 20
+#define OMBUD_COMPLAINT_MAX_TAG_CHARS 50
+
 /* Default priority for a grade: potential->low, explicit->normal, high_risk->urgent. */
 const char *ombud_complaint_default_priority(const char *grade);
 

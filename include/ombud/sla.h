@@ -15,6 +15,8 @@
 #include "ombud/business_time.h"
 
 #define OMBUD_SLA_MAX_WARNINGS 5
+/* Longest target or span in minutes anywhere in the API: ten years. */
+#define OMBUD_SLA_MAX_MINUTES 5256000
 
 struct ombud_sla_warning_rule {
     bool percent;  /* true: value is a percent 1..99; false: minutes before due */

@@ -10,4 +10,8 @@ bool ombud_utf8_valid(const char *s);
  * sequence replaced by '?'. NULL on ENOMEM. */
 char *ombud_utf8_sanitize_dup(const char *s);
 
+/* Whether s looks like an e-mail address: one '@' with text on both sides
+ * and no whitespace. Deliverability is not ours to judge. */
+bool ombud_email_valid(const char *s);
+
 #endif

@@ -4,6 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const ombud_channel_names[] = {"phone",  "chat",      "email", "web",
+                                            "social", "in_person", "api",   NULL};
+const char *const ombud_grade_names[] = {"potential", "explicit", "high_risk", NULL};
+const char *const ombud_priority_names[] = {"low", "normal", "high", "urgent", NULL};
+const char *const ombud_demand_names[] = {"explanation",  "repair",  "replacement", "refund",
+                                          "compensation", "apology", "other",       NULL};
+const char *const ombud_tier_names[] = {"standard", "vip", NULL};
+
 void ombud_complaint_clear(struct ombud_complaint *c)
 {
     free(c->title);

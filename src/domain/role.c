@@ -5,6 +5,9 @@
 
 static const char *const names[] = {"none", "service", "agent", "supervisor", "admin"};
 
+const char *const ombud_key_role_names[] = {"service", "agent", "supervisor", "admin", NULL};
+const char *const ombud_agent_role_names[] = {"agent", "supervisor", "admin", NULL};
+
 const char *ombud_role_name(enum ombud_role r)
 {
     if ((unsigned)r >= sizeof names / sizeof names[0])

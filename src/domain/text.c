@@ -1,4 +1,4 @@
-/* UTF-8 validation; see include/ombud/text.h. */
+/* UTF-8 validation and the e-mail check; see include/ombud/text.h. */
 #include "ombud/text.h"
 
 #include <stdlib.h>
@@ -57,4 +57,10 @@ char *ombud_utf8_sanitize_dup(const char *s)
     }
     out[o] = '\0';
     return out;
+}
+
+bool ombud_email_valid(const char *s)
+{
+    const char *at = strchr(s, '@');
+    return at && at != s && at[1] && !strchr(at + 1, '@') && !strpbrk(s, " \t\r\n");
 }

@@ -143,8 +143,8 @@ void ombud_h_sla_at_risk(struct ombud_req *req)
     if (w) {
         char *end;
         within = strtoll(w, &end, 10);
-        if (*w < '0' || *w > '9' || *end || within < 0 || within > 5256000)
-            ombud_err_field(&err, "within_minutes", "must be an integer from 0 to 5256000");
+        if (*w < '0' || *w > '9' || *end || within < 0 || within > OMBUD_SLA_MAX_MINUTES)
+            ombud_err_field(&err, "within_minutes", "must be an integer from 0 to %d", OMBUD_SLA_MAX_MINUTES);
     }
     ombud_req_page(req, &x.limit, &unused, 1, &has_cursor, &err);
     if (has_cursor)

@@ -12,7 +12,6 @@
 #include "ombud/keys.h"
 #include "ombud/repr.h"
 
-static const char *const roles[] = {"service", "agent", "supervisor", "admin", NULL};
 
 struct create_ctx {
     const char *name, *role;
@@ -43,7 +42,7 @@ void ombud_h_api_keys_create(struct ombud_req *req)
     const struct ombud_spec spec[] = {
         {.name = "name", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 100,
          .s = &x.name},
-        {.name = "role", .type = OMBUD_SPEC_ENUM, .required = true, .values = roles, .s = &x.role},
+        {.name = "role", .type = OMBUD_SPEC_ENUM, .required = true, .values = ombud_key_role_names, .s = &x.role},
         {.name = "agent_id", .type = OMBUD_SPEC_INT, .nullable = true, .min = 1,
          .max = INT64_MAX, .i = &x.agent_id},
     };

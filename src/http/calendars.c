@@ -14,7 +14,6 @@
 #include "ombud/repr.h"
 #include "ombud/timefmt.h"
 
-#define MAX_MINUTES 5256000
 
 struct cal_ctx {
     int64_t id; /* 0: create */
@@ -302,8 +301,8 @@ static void calculate(struct ombud_req *req, bool due)
         const char *m = ombud_req_query(req, "minutes");
         char *end;
         minutes = m ? strtoll(m, &end, 10) : 0;
-        if (!m || *m < '0' || *m > '9' || *end || minutes < 1 || minutes > MAX_MINUTES)
-            ombud_err_field(&err, "minutes", "must be an integer from 1 to %d", MAX_MINUTES);
+        if (!m || *m < '0' || *m > '9' || *end || minutes < 1 || minutes > OMBUD_SLA_MAX_MINUTES)
+            ombud_err_field(&err, "minutes", "must be an integer from 1 to %d", OMBUD_SLA_MAX_MINUTES);
     } else if (time_param(req, "to", &to, &err) && from_ok && to < from) {
         ombud_err_field(&err, "to", "must not be before from");
     }

@@ -12,18 +12,9 @@
 #include "ombud/json_spec.h"
 #include "ombud/keys.h"
 #include "ombud/repr.h"
+#include "ombud/text.h"
 #include "ombud/timefmt.h"
 
-static const char *const channels[] = {"phone", "chat",      "email", "web",
-                                       "social", "in_person", "api",   NULL};
-static const char *const grades[] = {"potential", "explicit", "high_risk", NULL};
-static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
-static const char *const demands[] = {"explanation",  "repair",  "replacement", "refund",
-                                      "compensation", "apology", "other",       NULL};
-static const char *const tiers[] = {"standard", "vip", NULL};
-
-#define MAX_TAGS 20
-#define MAX_TAG_CHARS 50
 
 /* ---- shared helpers (complaint_common.h) ---- */
 
@@ -112,8 +103,8 @@ static char *tags_json(const json_t *tags, struct ombud_err *err)
 {
     size_t i, j;
     json_t *t;
-    if (json_array_size(tags) > MAX_TAGS) {
-        ombud_err_field(err, "tags", "must have at most %d entries", MAX_TAGS);
+    if (json_array_size(tags) > OMBUD_COMPLAINT_MAX_TAGS) {
+        ombud_err_field(err, "tags", "must have at most %d entries", OMBUD_COMPLAINT_MAX_TAGS);
         return NULL;
     }
     json_array_foreach(tags, i, t) {
@@ -124,8 +115,8 @@ static char *tags_json(const json_t *tags, struct ombud_err *err)
             return NULL;
         }
         size_t len = ombud_utf8_len(json_string_value(t));
-        if (len < 1 || len > MAX_TAG_CHARS) {
-            ombud_err_field(err, field, "must be 1 to %d characters long", MAX_TAG_CHARS);
+        if (len < 1 || len > OMBUD_COMPLAINT_MAX_TAG_CHARS) {
+            ombud_err_field(err, field, "must be 1 to %d characters long", OMBUD_COMPLAINT_MAX_TAG_CHARS);
             return NULL;
         }
         for (j = 0; j < i; j++)
@@ -135,12 +126,6 @@ static char *tags_json(const json_t *tags, struct ombud_err *err)
             }
     }
     return json_dumps(tags, JSON_COMPACT);
-}
-
-static bool email_ok(const char *s)
-{
-    const char *at = strchr(s, '@');
-    return at && at != s && at[1] && !strchr(at + 1, '@') && !strpbrk(s, " \t\r\n");
 }
 
 /* Reports the referenced rows that do not exist as field errors. */
@@ -293,13 +278,13 @@ static char *parse_create(struct ombud_req *req, struct create_ctx *x, struct om
         {.name = "description", .type = OMBUD_SPEC_STRING, .required = true, .min = 1,
          .max = 20000, .s = &x->in.description},
         {.name = "customer", .type = OMBUD_SPEC_OBJECT, .required = true, .j = &customer},
-        {.name = "channel", .type = OMBUD_SPEC_ENUM, .values = channels, .s = &x->in.channel},
+        {.name = "channel", .type = OMBUD_SPEC_ENUM, .values = ombud_channel_names, .s = &x->in.channel},
         {.name = "category", .type = OMBUD_SPEC_STRING, .min = 1, .max = 40,
          .s = &x->in.category},
-        {.name = "grade", .type = OMBUD_SPEC_ENUM, .values = grades, .s = &x->in.grade},
-        {.name = "priority", .type = OMBUD_SPEC_ENUM, .values = priorities, .nullable = true,
+        {.name = "grade", .type = OMBUD_SPEC_ENUM, .values = ombud_grade_names, .s = &x->in.grade},
+        {.name = "priority", .type = OMBUD_SPEC_ENUM, .values = ombud_priority_names, .nullable = true,
          .s = &x->in.priority},
-        {.name = "demand", .type = OMBUD_SPEC_ENUM, .values = demands, .nullable = true,
+        {.name = "demand", .type = OMBUD_SPEC_ENUM, .values = ombud_demand_names, .nullable = true,
          .s = &x->in.demand},
         {.name = "demand_detail", .type = OMBUD_SPEC_STRING, .min = 1, .max = 5000,
          .nullable = true, .s = &x->in.demand_detail},
@@ -320,14 +305,14 @@ static char *parse_create(struct ombud_req *req, struct create_ctx *x, struct om
          .s = &x->in.customer_email},
         {.name = "phone", .type = OMBUD_SPEC_STRING, .min = 1, .max = 50, .nullable = true,
          .s = &x->in.customer_phone},
-        {.name = "tier", .type = OMBUD_SPEC_ENUM, .values = tiers, .s = &x->in.customer_tier},
+        {.name = "tier", .type = OMBUD_SPEC_ENUM, .values = ombud_tier_names, .s = &x->in.customer_tier},
     };
     char *tj = NULL;
 
     ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, err);
     if (customer) {
         ombud_spec_parse(customer, cspec, sizeof cspec / sizeof cspec[0], "customer.", err);
-        if (x->in.customer_email && !email_ok(x->in.customer_email))
+        if (x->in.customer_email && !ombud_email_valid(x->in.customer_email))
             ombud_err_field(err, "customer.email", "must be an e-mail address");
     }
     if (tags)
@@ -527,9 +512,9 @@ void ombud_h_complaints_list(struct ombud_req *req)
 
     ombud_err_clear(&err);
     x.f.status = list_filter(req, "status", ombud_status_names, &err);
-    x.f.priority = list_filter(req, "priority", priorities, &err);
-    x.f.grade = list_filter(req, "grade", grades, &err);
-    x.f.channel = list_filter(req, "channel", channels, &err);
+    x.f.priority = list_filter(req, "priority", ombud_priority_names, &err);
+    x.f.grade = list_filter(req, "grade", ombud_grade_names, &err);
+    x.f.channel = list_filter(req, "channel", ombud_channel_names, &err);
     x.f.category = list_filter(req, "category", NULL, &err);
     x.f.team_id = id_filter(req, "team_id", &err);
     x.f.assignee_id = id_filter(req, "assignee_id", &err);
@@ -720,12 +705,12 @@ void ombud_h_complaints_patch(struct ombud_req *req)
          .present = &x.has_desc},
         {.name = "category", .type = OMBUD_SPEC_STRING, .min = 1, .max = 40, .s = &x.cat,
          .present = &x.has_cat},
-        {.name = "grade", .type = OMBUD_SPEC_ENUM, .values = grades, .s = &x.grade,
+        {.name = "grade", .type = OMBUD_SPEC_ENUM, .values = ombud_grade_names, .s = &x.grade,
          .present = &x.has_grade},
-        {.name = "priority", .type = OMBUD_SPEC_ENUM, .values = priorities, .s = &x.prio,
+        {.name = "priority", .type = OMBUD_SPEC_ENUM, .values = ombud_priority_names, .s = &x.prio,
          .present = &x.has_prio},
         /* These may be cleared with null. */
-        {.name = "demand", .type = OMBUD_SPEC_ENUM, .values = demands, .nullable = true,
+        {.name = "demand", .type = OMBUD_SPEC_ENUM, .values = ombud_demand_names, .nullable = true,
          .s = &x.demand, .present = &x.has_demand},
         {.name = "demand_detail", .type = OMBUD_SPEC_STRING, .min = 1, .max = 5000,
          .nullable = true, .s = &x.detail, .present = &x.has_detail},

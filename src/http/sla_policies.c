@@ -12,14 +12,10 @@
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
 
-#define MAX_MINUTES 5256000
-
-static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
-static const char *const grades[] = {"potential", "explicit", "high_risk", NULL};
-static const char *const channels[] = {"phone", "chat",      "email", "web",
-                                       "social", "in_person", "api",   NULL};
-static const char *const tiers[] = {"standard", "vip", NULL};
-static const char *const *const match_values[5] = {priorities, grades, NULL, channels, tiers};
+/* Known values of each match list, in ombud_sla_match_names order;
+ * categories are checked against the table instead. */
+static const char *const *const match_values[5] = {ombud_priority_names, ombud_grade_names, NULL,
+                                                   ombud_channel_names, ombud_tier_names};
 
 struct pol_ctx {
     int64_t id;
@@ -100,9 +96,9 @@ static void parse_warnings(const json_t *w, struct pol_ctx *x, struct ombud_err 
             continue;
         }
         if (mb && (!json_is_integer(mb) || json_integer_value(mb) < 1 ||
-                   json_integer_value(mb) > MAX_MINUTES)) {
+                   json_integer_value(mb) > OMBUD_SLA_MAX_MINUTES)) {
             ombud_err_field(err, field, "minutes_before must be an integer from 1 to %d",
-                            MAX_MINUTES);
+                            OMBUD_SLA_MAX_MINUTES);
             continue;
         }
         x->in.warnings[x->in.nwarnings].percent = pc != NULL;
@@ -178,9 +174,9 @@ static void write_policy(struct ombud_req *req, int64_t id)
          .present = &x.has[H_ACTIVE]},
         {.name = "match", .type = OMBUD_SPEC_OBJECT, .j = &match, .present = &x.has[H_MATCH]},
         {.name = "first_response_minutes", .type = OMBUD_SPEC_INT, .required = create, .min = 1,
-         .max = MAX_MINUTES, .i = &fr, .present = &x.has[H_FR]},
+         .max = OMBUD_SLA_MAX_MINUTES, .i = &fr, .present = &x.has[H_FR]},
         {.name = "resolution_minutes", .type = OMBUD_SPEC_INT, .required = create, .min = 1,
-         .max = MAX_MINUTES, .i = &res, .present = &x.has[H_RES]},
+         .max = OMBUD_SLA_MAX_MINUTES, .i = &res, .present = &x.has[H_RES]},
         {.name = "warnings", .type = OMBUD_SPEC_ARRAY, .j = &warnings,
          .present = &x.has[H_WARN]},
         {.name = "calendar_id", .type = OMBUD_SPEC_INT, .min = 1, .max = INT64_MAX, .i = &cal,

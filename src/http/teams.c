@@ -12,9 +12,9 @@
 #include "ombud/http.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
+#include "ombud/text.h"
 
 static const char *const assignments[] = {"round_robin", "manual", NULL};
-static const char *const agent_roles[] = {"agent", "supervisor", "admin", NULL};
 
 /* ---- teams ---- */
 
@@ -213,17 +213,14 @@ static void agent_write(struct ombud_req *req, int64_t id)
          .s = &x.email, .present = &x.has_email},
         {.name = "team_id", .type = OMBUD_SPEC_INT, .nullable = true, .min = 1, .max = INT64_MAX,
          .i = &x.team, .present = &x.has_team},
-        {.name = "role", .type = OMBUD_SPEC_ENUM, .values = agent_roles, .s = &x.role,
+        {.name = "role", .type = OMBUD_SPEC_ENUM, .values = ombud_agent_role_names, .s = &x.role,
          .present = &x.has_role},
         {.name = "active", .type = OMBUD_SPEC_BOOL, .b = &x.active, .present = &x.has_active},
     };
     ombud_err_clear(&err);
     ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
-    if (x.email) {
-        const char *at = strchr(x.email, '@');
-        if (!at || at == x.email || !at[1] || strpbrk(x.email, " \t\r\n"))
-            ombud_err_field(&err, "email", "must be an e-mail address");
-    }
+    if (x.email && !ombud_email_valid(x.email))
+        ombud_err_field(&err, "email", "must be an e-mail address");
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_tx_run(req->pool, agent_save_tx, &x, &err) != OMBUD_OK) {
         ombud_reply_problem(req, &err);
