@@ -109,57 +109,14 @@ static void expect_401(const struct h_resp *r)
 }
 
 /* A 422 whose errors[] names exactly the fields given (NULL-terminated). */
-static void expect_fields(const struct h_resp *r, const char *const *fields)
-{
-    size_t n = 0, i;
-    json_t *e;
-    h_expect_problem(r, 422);
-    for (; fields[n]; n++) {
-        if (!h_problem_has_field(r, fields[n]))
-            fprintf(stderr, "field %s not named in %s\n", fields[n], r->body);
-        assert_true(h_problem_has_field(r, fields[n]));
-    }
-    json_array_foreach(json_object_get(r->json, "errors"), i, e) {
-        const char *f = json_string_value(json_object_get(e, "field"));
-        bool expected = false;
-        assert_non_null(f);
-        assert_true(json_is_string(json_object_get(e, "message")));
-        for (size_t k = 0; k < n && !expected; k++)
-            expected = strcmp(fields[k], f) == 0;
-        if (!expected)
-            fprintf(stderr, "unexpected field %s in %s\n", f, r->body);
-        assert_true(expected);
-    }
-}
-
 static void post_expect_fields(const char *body, const char *const *fields)
 {
     struct h_resp *r = h_admin(&srv, "POST", "/v1/api-keys", body);
-    expect_fields(r, fields);
+    h_expect_fields(r, fields);
     h_resp_free(r);
 }
 
 /* base64url without padding, as the server's cursors are written. */
-static void b64url(const char *plain, char *out)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t len = strlen(plain), o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned x = (unsigned char)plain[i] << 16;
-        if (i + 1 < len)
-            x |= (unsigned char)plain[i + 1] << 8;
-        if (i + 2 < len)
-            x |= (unsigned char)plain[i + 2];
-        out[o++] = tab[(x >> 18) & 63];
-        out[o++] = tab[(x >> 12) & 63];
-        if (i + 1 < len)
-            out[o++] = tab[(x >> 6) & 63];
-        if (i + 2 < len)
-            out[o++] = tab[x & 63];
-    }
-    out[o] = '\0';
-}
-
 /* The secret and its hash appear nowhere in a response meant to hide them. */
 static void expect_no_secret(const struct h_resp *r, const char *secret, const char *hash)
 {
@@ -954,30 +911,30 @@ static void list_bad_parameters_are_422(void **state)
         struct h_resp *r = h_admin(&srv, "GET", path, NULL);
         if (r->status != 422)
             fprintf(stderr, "limit=%s\n", limits[i]);
-        expect_fields(r, (const char *const[]){"limit", NULL});
+        h_expect_fields(r, (const char *const[]){"limit", NULL});
         h_resp_free(r);
     }
 
     /* Cursors: not base64url, empty, another list's shape, forged values. */
     char two[64], zero[16], neg[16], padded[16], text[16];
-    b64url("5.7", two);   /* a two-value cursor, as complaint lists use */
-    b64url("0", zero);    /* before id 0 */
-    b64url("-3", neg);
-    b64url("007", padded); /* not canonical */
-    b64url("abc", text);
+    h_b64url("5.7", two);   /* a two-value cursor, as complaint lists use */
+    h_b64url("0", zero);    /* before id 0 */
+    h_b64url("-3", neg);
+    h_b64url("007", padded); /* not canonical */
+    h_b64url("abc", text);
     const char *cursors[] = {"!!!", "", two, zero, neg, padded, text, "A", "%00"};
     for (size_t i = 0; i < sizeof cursors / sizeof cursors[0]; i++) {
         snprintf(path, sizeof path, "/v1/api-keys?cursor=%s", cursors[i]);
         struct h_resp *r = h_admin(&srv, "GET", path, NULL);
         if (r->status != 422)
             fprintf(stderr, "cursor=%s\n", cursors[i]);
-        expect_fields(r, (const char *const[]){"cursor", NULL});
+        h_expect_fields(r, (const char *const[]){"cursor", NULL});
         h_resp_free(r);
     }
 
     /* Both at once. */
     struct h_resp *r = h_admin(&srv, "GET", "/v1/api-keys?limit=0&cursor=!!!", NULL);
-    expect_fields(r, (const char *const[]){"limit", "cursor", NULL});
+    h_expect_fields(r, (const char *const[]){"limit", "cursor", NULL});
     h_resp_free(r);
 
     /* The edges are fine. */
