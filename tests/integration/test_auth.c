@@ -58,31 +58,6 @@ static bool is_time(const json_t *v)
 }
 
 /* The single value of a one-row, one-column query (NULL for SQL NULL); free it. */
-static char *sql_value(const char *sql)
-{
-    json_t *rows = h_sql(&srv, sql);
-    assert_int_equal(json_array_size(rows), 1);
-    const char *v = json_string_value(json_array_get(json_array_get(rows, 0), 0));
-    char *out = v ? strdup(v) : NULL;
-    json_decref(rows);
-    return out;
-}
-
-static long long sql_count(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long sql_count(const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    char *v = sql_value(sql);
-    assert_non_null(v);
-    long long n = atoll(v);
-    free(v);
-    return n;
-}
-
 /* Creates a key through the API; returns its id and its secret in secret. */
 static json_int_t create_key(const char *name, const char *role, char *secret, size_t len)
 {
@@ -233,7 +208,7 @@ static void no_key_is_401_with_challenge(void **state)
         h_resp_free(r);
     }
     /* Nothing was created by the unauthenticated POST. */
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys WHERE name = 'x'"), 0);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE name = 'x'"), 0);
 }
 
 static void malformed_authorization_is_401(void **state)
@@ -287,7 +262,7 @@ static void unknown_key_is_401(void **state)
         h_resp_free(r);
     }
     /* The hash of the admin key is not a key either (only secrets authenticate). */
-    char *hash = sql_value("SELECT key_hash FROM api_keys ORDER BY id LIMIT 1");
+    char *hash = h_sql_value(&srv, "%s", "SELECT key_hash FROM api_keys ORDER BY id LIMIT 1");
     assert_non_null(hash);
     struct h_resp *r = req_as(hash, "GET", "/v1/api-keys", NULL);
     expect_401(r);
@@ -308,7 +283,7 @@ static void bootstrap_admin_key_survives_restarts(void **state)
     struct h_resp *r = h_admin(&srv, "GET", "/v1/api-keys", NULL);
     assert_int_equal(r->status, 200);
     h_resp_free(r);
-    char *boot_id = sql_value(sql);
+    char *boot_id = h_sql_value(&srv, "%s", sql);
     assert_non_null(boot_id);
     json_int_t agent_id = create_key("survives restarts", "agent", agent_key, sizeof agent_key);
 
@@ -318,10 +293,10 @@ static void bootstrap_admin_key_survives_restarts(void **state)
     r = h_admin(&srv, "GET", "/v1/api-keys", NULL);
     assert_int_equal(r->status, 200);
     h_resp_free(r);
-    char *again = sql_value(sql);
+    char *again = h_sql_value(&srv, "%s", sql);
     assert_string_equal(again, boot_id);
     free(again);
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys WHERE key_hash = "
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE key_hash = "
                                "encode(sha256('%s'::bytea), 'hex')",
                                srv.admin_key),
                      1);
@@ -347,7 +322,7 @@ static void bootstrap_admin_key_survives_restarts(void **state)
     assert_string_equal(json_string_value(json_object_get(r->json, "role")), "admin");
     assert_int_equal(json_integer_value(json_object_get(r->json, "id")), atoll(boot_id));
     h_resp_free(r);
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys WHERE key_hash = "
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE key_hash = "
                                "encode(sha256('%s'::bytea), 'hex') AND revoked_at IS NULL",
                                srv.admin_key),
                      1);
@@ -403,19 +378,19 @@ static void create_shows_the_secret_once(void **state)
              "SELECT count(*) FROM api_keys WHERE id = %lld"
              " AND created_at > now() - interval '1 minute' AND created_at <= now()",
              (long long)id);
-    assert_int_equal(sql_count("%s", sql), 1);
+    assert_int_equal(h_sql_int(&srv, "%s", sql), 1);
 
     /* The database holds the SHA-256 of the secret, never the secret. */
     snprintf(sql, sizeof sql, "SELECT key_hash FROM api_keys WHERE id = %lld", (long long)id);
-    char *hash = sql_value(sql);
+    char *hash = h_sql_value(&srv, "%s", sql);
     assert_true(matches("^[0-9a-f]{64}$", hash));
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys WHERE id = %lld"
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE id = %lld"
                                " AND key_hash = encode(sha256('%s'::bytea), 'hex')",
                                (long long)id, secret),
                      1);
     assert_int_equal(
-        sql_count("SELECT count(*) FROM api_keys t WHERE strpos(t::text, '%s') > 0", secret), 0);
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys t WHERE strpos(t::text, '%s') > 0",
+        h_sql_int(&srv, "SELECT count(*) FROM api_keys t WHERE strpos(t::text, '%s') > 0", secret), 0);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys t WHERE strpos(t::text, '%s') > 0",
                                secret + 4),
                      0);
 
@@ -520,7 +495,7 @@ static void create_with_agent_id(void **state)
 static void validation_names_every_bad_field(void **state)
 {
     (void)state;
-    long long before = sql_count("SELECT count(*) FROM api_keys");
+    long long before = h_sql_int(&srv, "SELECT count(*) FROM api_keys");
 
     post_expect_fields("{}", (const char *const[]){"name", "role", NULL});
     post_expect_fields("{\"name\":\"\",\"role\":\"root\"}",
@@ -559,7 +534,7 @@ static void validation_names_every_bad_field(void **state)
                        (const char *const[]){"name", "role", "agent_id", "extra", NULL});
 
     /* Nothing was stored by any of them. */
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys"), before);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys"), before);
 }
 
 /* 100 characters of glyph (UTF-8) are accepted and kept whole; 101 are not. */
@@ -599,7 +574,7 @@ static void name_of_100_characters(const char *glyph)
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT char_length(name) FROM api_keys WHERE id = %lld",
              (long long)id);
-    assert_int_equal(sql_count("%s", sql), 100);
+    assert_int_equal(h_sql_int(&srv, "%s", sql), 100);
 
     strcat(name, glyph);
     snprintf(body, sizeof body, "{\"name\":\"%s\",\"role\":\"service\"}", name);
@@ -709,7 +684,7 @@ static void only_admin_manages_keys(void **state)
     char target_secret[96], path[64];
     json_int_t target = create_key("target", "agent", target_secret, sizeof target_secret);
     snprintf(path, sizeof path, "/v1/api-keys/%lld", (long long)target);
-    long long before = sql_count("SELECT count(*) FROM api_keys");
+    long long before = h_sql_int(&srv, "SELECT count(*) FROM api_keys");
 
     for (int i = 0; i < 3; i++) {
         char key[96];
@@ -739,7 +714,7 @@ static void only_admin_manages_keys(void **state)
         }
     }
     /* None of it had an effect: nothing created, the target not revoked. */
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys"), before);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys"), before);
     struct h_resp *r = req_as(target_secret, "GET", "/v1/teams", NULL);
     assert_int_equal(r->status, 200);
     h_resp_free(r);
@@ -804,7 +779,7 @@ static void revoke_takes_effect_at_once(void **state)
     h_resp_free(r);
 
     /* The row stays (revoked, for the record), still without the secret. */
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys WHERE id = %lld"
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE id = %lld"
                                " AND revoked_at IS NOT NULL",
                                (long long)id),
                      1);
@@ -1078,9 +1053,9 @@ static void concurrent_creation(void **state)
         assert_true(ids[i] != ids[i - 1]);
         assert_string_not_equal(keys[i], keys[i - 1]);
     }
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys WHERE name LIKE 'conc %%'"),
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE name LIKE 'conc %%'"),
                      NTHREADS * PER_THREAD);
-    assert_int_equal(sql_count("SELECT count(DISTINCT key_hash) FROM api_keys"
+    assert_int_equal(h_sql_int(&srv, "SELECT count(DISTINCT key_hash) FROM api_keys"
                                " WHERE name LIKE 'conc %%'"),
                      NTHREADS * PER_THREAD);
     /* Every one of them works. */

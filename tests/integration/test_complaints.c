@@ -177,16 +177,6 @@ static json_t *last_kind(const json_t *events, const char *kind)
 }
 
 /* One-cell SQL result as text (NULL for SQL NULL); caller frees. */
-static char *sql_one(const char *sql)
-{
-    json_t *rows = h_sql(&srv, sql);
-    assert_int_equal(json_array_size(rows), 1);
-    json_t *v = json_array_get(json_array_get(rows, 0), 0);
-    char *s = json_is_string(v) ? strdup(json_string_value(v)) : NULL;
-    json_decref(rows);
-    return s;
-}
-
 static char *repeat(const char *unit, size_t n)
 {
     size_t ul = strlen(unit);
@@ -446,7 +436,7 @@ static void create_length_limits(void **state)
         sql, sizeof sql,
         "SELECT char_length(title) || '/' || octet_length(title) FROM complaints WHERE id = %lld",
         (long long)h_jint(c, "id"));
-    char *lens = sql_one(sql);
+    char *lens = h_sql_value(&srv, "%s", sql);
     assert_string_equal(lens, "200/800");
     free(lens);
     json_decref(c);
@@ -629,7 +619,7 @@ static void create_unknown_references(void **state)
 
     /* Nothing was stored by any of the refused requests. */
     char *n =
-        sql_one("SELECT count(*) FROM complaints WHERE title IN ('Unknown refs', 'Zero refs')");
+        h_sql_value(&srv, "%s", "SELECT count(*) FROM complaints WHERE title IN ('Unknown refs', 'Zero refs')");
     assert_string_equal(n, "0");
     free(n);
 }
@@ -833,10 +823,10 @@ static void service_keys_see_only_their_own(void **state)
     char sql[200];
     snprintf(sql, sizeof sql, "SELECT created_by_key_id FROM complaints WHERE id = %lld",
              (long long)a1);
-    char *svc_id = sql_one(sql);
+    char *svc_id = h_sql_value(&srv, "%s", sql);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM complaints WHERE created_by_key_id = %s",
              svc_id);
-    char *own = sql_one(sql);
+    char *own = h_sql_value(&srv, "%s", sql);
     assert_int_equal(json_array_size(items), strtol(own, NULL, 10));
     size_t i;
     json_t *it;
@@ -1227,7 +1217,7 @@ static void pagination_breaks_ties_by_id(void **state)
                             " customer_external_id, priority)"
                             " SELECT 'Same instant ' || g, 'd', 'Bulk', 'same-instant', 'normal'"
                             " FROM generate_series(1, 10) g"));
-    char *distinct = sql_one("SELECT count(DISTINCT created_at) FROM complaints"
+    char *distinct = h_sql_value(&srv, "%s", "SELECT count(DISTINCT created_at) FROM complaints"
                              " WHERE customer_external_id = 'same-instant'");
     assert_string_equal(distinct, "1");
     free(distinct);
@@ -1334,7 +1324,7 @@ static void patch_changes_every_field(void **state)
              " assignee_id || '|' || version || '|' || array_to_string(tags, ',')"
              " FROM complaints WHERE id = %lld",
              (long long)id);
-    char *row = sql_one(sql);
+    char *row = h_sql_value(&srv, "%s", sql);
     char want[200];
     snprintf(want, sizeof want, "After|billing|high|%lld|%lld|3|vip,\xe9\x80\x80\xe6\xac\xbe",
              (long long)team_b, (long long)agent_b);
@@ -1385,7 +1375,7 @@ static void patch_clears_nullable_fields(void **state)
              "SELECT (demand IS NULL AND demand_detail IS NULL AND team_id IS NULL AND"
              " assignee_id IS NULL AND tags = '{}')::text FROM complaints WHERE id = %lld",
              (long long)id);
-    char *ok = sql_one(sql);
+    char *ok = h_sql_value(&srv, "%s", sql);
     assert_string_equal(ok, "true");
     free(ok);
 
@@ -1427,7 +1417,7 @@ static void patch_without_change_keeps_version(void **state)
     assert_int_equal(json_array_size(ev1), json_array_size(ev0));
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT version FROM complaints WHERE id = %lld", (long long)id);
-    char *v = sql_one(sql);
+    char *v = h_sql_value(&srv, "%s", sql);
     assert_string_equal(v, "1");
     free(v);
     json_decref(ev0);

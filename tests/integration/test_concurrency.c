@@ -70,23 +70,6 @@ static void free_jobs(struct job *jobs, int n)
 }
 
 /* The single value of a one-row, one-column query, as an integer. */
-static long long sql_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long sql_int(const char *fmt, ...)
-{
-    char q[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    json_t *rows = h_sql(&srv, q);
-    assert_int_equal(json_array_size(rows), 1);
-    const char *v = json_string_value(json_array_get(json_array_get(rows, 0), 0));
-    assert_non_null(v);
-    long long n = strtoll(v, NULL, 10);
-    json_decref(rows);
-    return n;
-}
-
 static int64_t create(const char *title)
 {
     json_t *b = json_pack("{s:s, s:s, s:{s:s}}", "title", title, "description", "Race subject.",
@@ -212,12 +195,12 @@ static void idempotency_race(void **state)
         assert_true(id > 0);
 
         /* Exactly one complaint, one created event, one stored response. */
-        assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
-        assert_int_equal(sql_int("SELECT count(*) FROM complaint_events WHERE complaint_id = %lld"
+        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
+        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaint_events WHERE complaint_id = %lld"
                                  " AND kind = 'created'",
                                  (long long)id),
                          1);
-        assert_int_equal(sql_int("SELECT count(*) FROM idempotency_keys WHERE key = '%s'"
+        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM idempotency_keys WHERE key = '%s'"
                                  " AND complaint_id = %lld AND response_status = 201"
                                  " AND response_body <> '' AND request_hash ~ '^[0-9a-f]{64}$'",
                                  idem, (long long)id),
@@ -233,7 +216,7 @@ static void idempotency_race(void **state)
         assert_string_equal(r->body, first_body);
         h_resp_free(r);
         free_jobs(jobs, N);
-        assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
+        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
     }
 }
 
@@ -276,11 +259,11 @@ static void idempotency_race_different_bodies(void **state)
         }
     }
     assert_int_equal(created, 1);
-    assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title LIKE 'Mixed body %%'"),
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title LIKE 'Mixed body %%'"),
                      1);
     char title[64];
     snprintf(title, sizeof title, "Mixed body %d", winner);
-    assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
     free_jobs(jobs, N);
 }
 
@@ -319,8 +302,8 @@ static void idempotency_keys_are_per_api_key(void **state)
     assert_int_equal(created[0], 1);
     assert_int_equal(created[1], 1);
     assert_true(id_of[0] != id_of[1]);
-    assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title = 'Per key'"), 2);
-    assert_int_equal(sql_int("SELECT count(DISTINCT api_key_id) FROM idempotency_keys"
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = 'Per key'"), 2);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(DISTINCT api_key_id) FROM idempotency_keys"
                              " WHERE key = 'shared-%d'",
                              (int)getpid()),
                      2);
@@ -354,7 +337,7 @@ static void idempotency_rules(void **state)
     r = post_idem(svc_key, body, key);
     h_expect_status(r, 201);
     h_resp_free(r);
-    assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title = 'Rules'"), 1);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = 'Rules'"), 1);
 
     /* Another body under a used key is a 422 and creates nothing. */
     r = post_idem(svc_key, other, key);
@@ -367,13 +350,13 @@ static void idempotency_rules(void **state)
     assert_string_equal(h_header(r, "Idempotent-Replayed", buf, sizeof buf), "true");
     int64_t first = h_jint(r->json, "id");
     h_resp_free(r);
-    assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title = 'Rules'"), 1);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = 'Rules'"), 1);
 
     /* A body that fails validation stores nothing under the key. */
     r = post_idem(svc_key, "{\"title\":\"\"}", "invalid-first");
     h_expect_problem(r, 422);
     h_resp_free(r);
-    assert_int_equal(sql_int("SELECT count(*) FROM idempotency_keys WHERE key = 'invalid-first'"),
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM idempotency_keys WHERE key = 'invalid-first'"),
                      0);
     r = post_idem(svc_key, body, "invalid-first");
     h_expect_status(r, 201);
@@ -404,7 +387,7 @@ static void idempotency_rules(void **state)
     assert_string_equal(h_header(r, "Idempotent-Replayed", buf, sizeof buf), "true");
     assert_int_equal(h_jint(r->json, "id"), second);
     h_resp_free(r);
-    assert_int_equal(sql_int("SELECT count(*) FROM idempotency_keys WHERE char_length(key) = 255"
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM idempotency_keys WHERE char_length(key) = 255"
                              " AND complaint_id = %lld",
                              (long long)second),
                      1);
@@ -534,7 +517,7 @@ static void transition_race(void **state)
         assert_string_equal(h_jstr(d, "to"), "resolved");
         assert_string_equal(h_jstr(json_object_get(d, "resolution"), "summary"), want);
         json_decref(evs);
-        assert_int_equal(sql_int("SELECT count(*) FROM complaint_events WHERE complaint_id = %lld"
+        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaint_events WHERE complaint_id = %lld"
                                  " AND kind = 'status_changed' AND data->>'to' = 'resolved'",
                                  (long long)id),
                          1);
@@ -572,7 +555,7 @@ static void withdraw_and_resolve_race(void **state)
     assert_int_equal(count_kind(evs, "status_changed"), 2);
     /* A losing withdraw leaves no note behind. */
     long long notes =
-        sql_int("SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld", (long long)id);
+        h_sql_int(&srv, "SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld", (long long)id);
     assert_int_equal(count_kind(evs, "note_added"), notes);
     assert_true(notes <= 1);
     json_decref(evs);
@@ -612,7 +595,7 @@ static void concurrent_public_notes(void **state)
     assert_int_equal(h_jint(r->json, "version"), 2);
     h_resp_free(r);
     assert_int_equal(
-        sql_int("SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld", (long long)id),
+        h_sql_int(&srv, "SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld", (long long)id),
         N);
     json_t *evs = events(id);
     assert_int_equal(count_kind(evs, "note_added"), N);

@@ -172,18 +172,6 @@ static json_t *events(int64_t id)
 }
 
 /* One SQL value as text (NULL for SQL NULL); caller frees. */
-static char *sql_value(const char *fmt, int64_t id)
-{
-    char q[512];
-    snprintf(q, sizeof q, fmt, (long long)id);
-    json_t *rows = h_sql(&srv, q);
-    assert_int_equal(json_array_size(rows), 1);
-    const char *v = json_string_value(json_array_get(json_array_get(rows, 0), 0));
-    char *out = v ? strdup(v) : NULL;
-    json_decref(rows);
-    return out;
-}
-
 static void expect_etag(const struct h_resp *r, int64_t version)
 {
     char etag[64], want[64];
@@ -318,7 +306,7 @@ static void full_journey(void **state)
     snprintf(first_response, sizeof first_response, "%s", h_jstr(r->json, "first_response_at"));
     h_resp_free(r);
     char *fr_usec =
-        sql_value("SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
     assert_non_null(fr_usec);
 
     /* A public note from the agent. */
@@ -376,7 +364,7 @@ static void full_journey(void **state)
     snprintf(resolved_at, sizeof resolved_at, "%s", h_jstr(r->json, "resolved_at"));
     h_resp_free(r);
     char *amount =
-        sql_value("SELECT compensation_amount::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT compensation_amount::text FROM complaints WHERE id = %lld", (long long)id);
     assert_string_equal(amount, "25.50");
     free(amount);
 
@@ -465,7 +453,7 @@ static void full_journey(void **state)
 
     /* first_response_at was set once, to the microsecond. */
     char *fr_now =
-        sql_value("SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
     assert_string_equal(fr_now, fr_usec);
     free(fr_now);
     free(fr_usec);
@@ -652,11 +640,11 @@ static void first_response_by_action(void **state)
     id = create(svc_key, "Acknowledged then resolved");
     act(id, "acknowledge", "acknowledged");
     char *fr =
-        sql_value("SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
     act(id, "pend", "pending_customer");
     act(id, "resolve", "resolved");
     char *fr2 =
-        sql_value("SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
     assert_string_equal(fr, fr2);
     free(fr);
     free(fr2);
@@ -1003,7 +991,7 @@ static void notes_and_visibility(void **state)
     assert_string_equal(h_jstr(c, "status"), "new");
     json_decref(c);
     char *fr =
-        sql_value("SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
     r = call("POST", path, sup_key,
              json_pack("{s:s, s:s}", "body", "Supervisor here.", "visibility", "public"), NULL);
     h_expect_status(r, 201);
@@ -1012,7 +1000,7 @@ static void notes_and_visibility(void **state)
     h_resp_free(r);
     act(id, "acknowledge", "acknowledged");
     char *fr2 =
-        sql_value("SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
     assert_string_equal(fr, fr2);
     free(fr);
     free(fr2);
