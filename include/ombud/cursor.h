@@ -15,6 +15,9 @@
 
 /* Encodes n values (1..4) into out (>= OMBUD_CURSOR_BUFLEN). */
 void ombud_cursor_encode(const int64_t *v, size_t n, char *out);
+/* base64url without padding of len bytes of plain into out (>= 4 * len / 3 + 4):
+ * the cursors' text encoding, also for tests that forge malformed cursors. */
+void ombud_cursor_b64url(const char *plain, size_t len, char *out);
 /* Decodes exactly n values; false when text is not such a cursor. */
 bool ombud_cursor_decode(const char *text, int64_t *v, size_t n);
 

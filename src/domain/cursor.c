@@ -11,17 +11,9 @@
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-void ombud_cursor_encode(const int64_t *v, size_t n, char *out)
+void ombud_cursor_b64url(const char *plain, size_t len, char *out)
 {
-    char plain[OMBUD_CURSOR_MAX * 22];
-    size_t len = 0, o = 0;
-
-    if (n > OMBUD_CURSOR_MAX)
-        n = OMBUD_CURSOR_MAX;
-    plain[0] = '\0';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(plain + len, sizeof plain - len, "%s%lld", i ? "." : "",
-                                (long long)v[i]);
+    size_t o = 0;
     for (size_t i = 0; i < len; i += 3) {
         unsigned x = (unsigned char)plain[i] << 16;
         if (i + 1 < len)
@@ -36,6 +28,20 @@ void ombud_cursor_encode(const int64_t *v, size_t n, char *out)
             out[o++] = b64[x & 63];
     }
     out[o] = '\0';
+}
+
+void ombud_cursor_encode(const int64_t *v, size_t n, char *out)
+{
+    char plain[OMBUD_CURSOR_MAX * 22];
+    size_t len = 0;
+
+    if (n > OMBUD_CURSOR_MAX)
+        n = OMBUD_CURSOR_MAX;
+    plain[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(plain + len, sizeof plain - len, "%s%lld", i ? "." : "",
+                                (long long)v[i]);
+    ombud_cursor_b64url(plain, len, out);
 }
 
 static int val(char c)

@@ -1,6 +1,8 @@
 /* Integration harness; see harness.h. */
 #include "harness.h"
 
+#include "ombud/cursor.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,7 +52,7 @@ int h_sh(const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int free_port(void)
+int h_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -89,9 +92,36 @@ static void db_url_for(const char *dbname, char *out, size_t len)
     snprintf(out, len, "%.*s%s%s", (int)slash, u, dbname, q ? q : "");
 }
 
+/* ---- the test clock: one file per test program, shared by its servers ---- */
+
+static char clock_path[64];
+static int64_t *clock_offset_us; /* the file, mapped */
+
+static void clock_remove(void)
+{
+    unlink(clock_path);
+}
+
+/* Creates and maps the clock file (offset 0) on first use. */
+static void clock_init(void)
+{
+    if (clock_offset_us)
+        return;
+    snprintf(clock_path, sizeof clock_path, "/tmp/ombud_clock_%d", (int)getpid());
+    int fd = open(clock_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, sizeof *clock_offset_us), 0);
+    void *p = mmap(NULL, sizeof *clock_offset_us, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    assert_true(p != MAP_FAILED);
+    clock_offset_us = p;
+    atexit(clock_remove);
+}
+
 static pid_t run_binary(struct h_server *s, const char *cmd, const char *const *extra_env,
                         bool wait_exit, int *exit_code)
 {
+    clock_init();
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -111,6 +141,7 @@ static pid_t run_binary(struct h_server *s, const char *cmd, const char *const *
         if (!getenv("OMBUD_THREADS"))
             setenv("OMBUD_THREADS", "4", 1);
         setenv("OMBUD_LOG_LEVEL", "debug", 1);
+        setenv("OMBUD_TEST_CLOCK_FILE", clock_path, 1);
         for (size_t i = 0; extra_env && extra_env[i]; i++)
             putenv((char *)extra_env[i]);
         execl(OMBUD_BINARY, "ombud", cmd, (char *)NULL);
@@ -138,7 +169,7 @@ void h_server_dump_log(const struct h_server *s)
 
 void h_server_spawn(struct h_server *s, const char *const *extra_env)
 {
-    s->port = free_port();
+    s->port = h_free_port();
     snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
     s->pid = run_binary(s, "serve", extra_env, false, NULL);
     for (int i = 0; i < 300; i++) {
@@ -417,4 +448,264 @@ void h_make_key(struct h_server *s, const char *role, char *out, size_t len)
     assert_int_equal(r->status, 201);
     snprintf(out, len, "%s", json_string_value(json_object_get(r->json, "key")));
     h_resp_free(r);
+}
+
+/* ---- the test library ---- */
+
+struct h_resp *h_call_json(struct h_server *s, const char *method, const char *path,
+                           const char *key, json_t *body, const char *header)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    assert_true(body == NULL || text != NULL);
+    struct h_opts o = {.key = key, .body = text, .headers = {header}};
+    struct h_resp *r = h_req(s, method, path, &o);
+    free(text);
+    return r;
+}
+
+void h_expect_status(const struct h_resp *r, long status)
+{
+    if (r->status != status)
+        fprintf(stderr, "expected %ld, got %ld: %s\n", status, r->status, r->body);
+    assert_int_equal(r->status, status);
+}
+
+void h_expect_invalid(const struct h_resp *r, const char *field)
+{
+    h_expect_problem(r, 422);
+    if (!h_problem_has_field(r, field))
+        fail_msg("422 does not name %s: %s", field, r->body);
+}
+
+void h_expect_fields(const struct h_resp *r, const char *const *fields)
+{
+    size_t n = 0, i;
+    json_t *e;
+    h_expect_problem(r, 422);
+    for (; fields[n]; n++)
+        if (!h_problem_has_field(r, fields[n]))
+            fail_msg("422 does not name %s: %s", fields[n], r->body);
+    json_array_foreach(json_object_get(r->json, "errors"), i, e) {
+        const char *f = json_string_value(json_object_get(e, "field"));
+        bool expected = false;
+        assert_non_null(f);
+        assert_true(json_is_string(json_object_get(e, "message")));
+        for (size_t k = 0; k < n && !expected; k++)
+            expected = strcmp(fields[k], f) == 0;
+        if (!expected)
+            fail_msg("unexpected field %s in %s", f, r->body);
+    }
+    json_t *errs = json_object_get(r->json, "errors");
+    if (json_array_size(errs) != n)
+        fail_msg("expected %zu errors, got %zu: %s", n, json_array_size(errs), r->body);
+}
+
+int64_t h_jint(const json_t *o, const char *name)
+{
+    json_t *v = json_object_get(o, name);
+    if (!json_is_integer(v))
+        fail_msg("%s is not an integer", name);
+    return (int64_t)json_integer_value(v);
+}
+
+const char *h_jstr(const json_t *o, const char *name)
+{
+    return json_string_value(json_object_get(o, name));
+}
+
+const char *h_jstr_must(const json_t *o, const char *name)
+{
+    json_t *v = json_object_get(o, name);
+    if (!json_is_string(v))
+        fail_msg("%s is not a string", name);
+    return json_string_value(v);
+}
+
+bool h_jnull(const json_t *o, const char *name)
+{
+    return json_is_null(json_object_get(o, name));
+}
+
+void h_dump(const char *what, const json_t *j)
+{
+    char *text = json_dumps(j, JSON_INDENT(1));
+    fprintf(stderr, "%s: %s\n", what, text ? text : "?");
+    free(text);
+}
+
+int64_t h_make_team(struct h_server *s, const char *name)
+{
+    char loc[64], want[64];
+    struct h_resp *r =
+        h_call_json(s, "POST", "/v1/teams", s->admin_key,
+                    json_pack("{s:s, s:s}", "name", name, "assignment", "manual"), NULL);
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
+    snprintf(want, sizeof want, "/v1/teams/%lld", (long long)id);
+    assert_string_equal(h_header(r, "Location", loc, sizeof loc), want);
+    assert_string_equal(h_jstr_must(r->json, "name"), name);
+    h_resp_free(r);
+    return id;
+}
+
+int64_t h_make_agent(struct h_server *s, const char *name, const char *role, int64_t team)
+{
+    json_t *b = json_pack("{s:s, s:s}", "name", name, "role", role);
+    if (team) {
+        json_object_set_new(b, "team_id", json_integer(team));
+        json_object_set_new(b, "active", json_true());
+    }
+    struct h_resp *r = h_call_json(s, "POST", "/v1/agents", s->admin_key, b, NULL);
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
+    if (team)
+        assert_int_equal(h_jint(r->json, "team_id"), team);
+    h_resp_free(r);
+    return id;
+}
+
+json_t *h_post_complaint(struct h_server *s, const char *key, json_t *body)
+{
+    if (!body)
+        body = json_pack("{s:s, s:s, s:{s:s}}", "title", "Late parcel", "description",
+                         "The parcel was promised for Monday.", "customer", "name",
+                         "Grace Hopper");
+    struct h_resp *r = h_call_json(s, "POST", "/v1/complaints", key, body, NULL);
+    h_expect_status(r, 201);
+    json_t *out = json_incref(r->json);
+    h_resp_free(r);
+    return out;
+}
+
+int64_t h_make_complaint(struct h_server *s, const char *key, json_t *body)
+{
+    json_t *c = h_post_complaint(s, key, body);
+    int64_t id = h_jint(c, "id");
+    json_decref(c);
+    return id;
+}
+
+static char *sql_value_v(const struct h_server *s, const char *fmt, va_list ap)
+{
+    char sql[2048];
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    json_t *rows = h_sql(s, sql);
+    assert_int_equal(json_array_size(rows), 1);
+    const char *v = json_string_value(json_array_get(json_array_get(rows, 0), 0));
+    char *out = v ? strdup(v) : NULL;
+    json_decref(rows);
+    assert_true(!v || out);
+    return out;
+}
+
+char *h_sql_value(const struct h_server *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *out = sql_value_v(s, fmt, ap);
+    va_end(ap);
+    return out;
+}
+
+long long h_sql_int(const struct h_server *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *v = sql_value_v(s, fmt, ap);
+    va_end(ap);
+    assert_non_null(v);
+    long long n = strtoll(v, NULL, 10);
+    free(v);
+    return n;
+}
+
+void h_b64url(const char *plain, char *out)
+{
+    ombud_cursor_b64url(plain, strlen(plain), out);
+}
+
+/* ---- time ---- */
+
+int64_t h_epoch(const char *s)
+{
+    struct tm tm = {0};
+    if (!s)
+        fail_msg("time is missing");
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec) != 6 ||
+        strlen(s) != 20)
+        fail_msg("not an RFC 3339 UTC time: %s", s);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm);
+}
+
+int64_t h_jtime(const json_t *o, const char *name)
+{
+    return h_epoch(h_jstr(o, name));
+}
+
+void h_expect_between(int64_t v, int64_t lo, int64_t hi, const char *what)
+{
+    if (v < lo || v > hi)
+        fail_msg("%s: %lld is not within [%lld, %lld]", what, (long long)v, (long long)lo,
+                 (long long)hi);
+}
+
+int64_t h_real_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t h_clock_offset_ms(void)
+{
+    return clock_offset_us ? __atomic_load_n(clock_offset_us, __ATOMIC_ACQUIRE) / 1000 : 0;
+}
+
+int64_t h_now_ms(void)
+{
+    return h_real_ms() + h_clock_offset_ms();
+}
+
+void h_sleep_until_ms(int64_t at_ms)
+{
+    int64_t left = at_ms - h_now_ms();
+    if (left > 0)
+        h_sleep_ms((long)left);
+}
+
+void h_clock_wait_pass(struct h_server *s)
+{
+    /* A pass stamped in this second of the servers' clock or later; the
+     * NOTIFY makes the worker run one at once rather than at its next moment. */
+    int64_t want = h_now_ms() / 1000;
+    json_decref(h_sql(s, "NOTIFY ombud_sla"));
+    for (int i = 0; i < 200; i++) {
+        struct h_resp *r = h_req(s, "GET", "/health/ready", NULL);
+        const char *at = h_jstr(json_object_get(r->json, "sla_worker"), "last_pass_at");
+        bool done = at && h_epoch(at) >= want;
+        h_resp_free(r);
+        if (done)
+            return;
+        h_sleep_ms(25);
+    }
+    fail_msg("the SLA worker of %s made no pass after the clock moved", s->base);
+}
+
+void h_clock_advance(struct h_server *s, int64_t seconds)
+{
+    clock_init();
+    assert_true(seconds >= 0);
+    __atomic_add_fetch(clock_offset_us, seconds * 1000000, __ATOMIC_ACQ_REL);
+    h_clock_wait_pass(s);
+}
+
+void h_clock_advance_to(struct h_server *s, int64_t at_s, int64_t lead_ms)
+{
+    int64_t ahead_ms = at_s * 1000 - lead_ms - h_now_ms();
+    if (ahead_ms >= 1000)
+        h_clock_advance(s, ahead_ms / 1000);
 }

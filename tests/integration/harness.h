@@ -81,5 +81,81 @@ json_t *h_sql(const struct h_server *s, const char *sql);
 void h_make_key(struct h_server *s, const char *role, char *out, size_t len);
 /* Sleeps ms milliseconds. */
 void h_sleep_ms(long ms);
+/* A free TCP port on the loopback interface (bound, read, released). */
+int h_free_port(void);
+
+/* ---- the test library: what every test file needs ---- */
+
+/* Sends body (stolen; NULL for none) as compact JSON to s with key (NULL:
+ * no Authorization) and one extra "Name: value" header (NULL: none). */
+struct h_resp *h_call_json(struct h_server *s, const char *method, const char *path,
+                           const char *key, json_t *body, const char *header);
+/* Asserts the status, printing the body when it differs. */
+void h_expect_status(const struct h_resp *r, long status);
+/* Asserts a problem+json 422 whose errors[] name field. */
+void h_expect_invalid(const struct h_resp *r, const char *field);
+/* Asserts a problem+json 422 whose errors[] name exactly fields (NULL-
+ * terminated), each with a message. */
+void h_expect_fields(const struct h_resp *r, const char *const *fields);
+/* Members of o: h_jint fails unless an integer; h_jstr is NULL unless a
+ * string; h_jstr_must fails unless a string; h_jnull: present and null. */
+int64_t h_jint(const json_t *o, const char *name);
+const char *h_jstr(const json_t *o, const char *name);
+const char *h_jstr_must(const json_t *o, const char *name);
+bool h_jnull(const json_t *o, const char *name);
+/* Prints j, indented, to stderr (on failure). */
+void h_dump(const char *what, const json_t *j);
+
+/* Creates a team (manual assignment); asserts 201, Location and name. */
+int64_t h_make_team(struct h_server *s, const char *name);
+/* Creates an active agent with role, in team unless 0 (then checks team_id). */
+int64_t h_make_agent(struct h_server *s, const char *name, const char *role, int64_t team);
+/* Creates a complaint from body (stolen; NULL: a minimal one) with key;
+ * asserts 201. h_post_complaint returns the complaint (caller decrefs). */
+json_t *h_post_complaint(struct h_server *s, const char *key, json_t *body);
+int64_t h_make_complaint(struct h_server *s, const char *key, json_t *body);
+
+/* The single value of a one-row, one-column query, strdup'd (NULL for
+ * SQL NULL; caller frees), and the same read as an integer (not NULL). */
+char *h_sql_value(const struct h_server *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+long long h_sql_int(const struct h_server *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* base64url text of plain, as cursors are written (out: >= 4 * len / 3 + 4). */
+void h_b64url(const char *plain, char *out);
+
+/* ---- time ---- */
+
+/* RFC 3339 UTC to the second, as the server writes it, to epoch seconds
+ * (fails on anything else); h_jtime reads member name of o. */
+int64_t h_epoch(const char *s);
+int64_t h_jtime(const json_t *o, const char *name);
+/* Fails unless lo <= v <= hi. */
+void h_expect_between(int64_t v, int64_t lo, int64_t hi, const char *what);
+/* Milliseconds since the epoch: the wall clock, and the servers' clock
+ * (the wall clock plus the test clock's offset). Timestamps PostgreSQL
+ * writes (created_at of complaints, events, alerts; acknowledged_at)
+ * follow the wall clock; the business moments (due_at, warnings,
+ * scheduled_at, met_at) follow the servers' clock. */
+int64_t h_real_ms(void);
+int64_t h_now_ms(void);
+/* Sleeps until the servers' clock reads at_ms. */
+void h_sleep_until_ms(int64_t at_ms);
+
+/*
+ * The test clock: every server a test program starts shares one offset
+ * (see src/test_clock.c), so that a test can move the business clock
+ * forward instead of waiting for a moment in real time. h_clock_advance
+ * adds whole seconds, wakes the SLA workers on s's database and waits
+ * until s's worker has made a pass at the new time; h_clock_advance_to
+ * moves the clock to about lead_ms before at_s (if that is ahead), so
+ * that the moment itself still comes in real time, to be checked for
+ * being on time. h_clock_wait_pass waits for one more pass of s's worker.
+ */
+int64_t h_clock_offset_ms(void);
+void h_clock_advance(struct h_server *s, int64_t seconds);
+void h_clock_advance_to(struct h_server *s, int64_t at_s, int64_t lead_ms);
+void h_clock_wait_pass(struct h_server *s);
 
 #endif

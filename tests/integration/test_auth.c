@@ -58,31 +58,6 @@ static bool is_time(const json_t *v)
 }
 
 /* The single value of a one-row, one-column query (NULL for SQL NULL); free it. */
-static char *sql_value(const char *sql)
-{
-    json_t *rows = h_sql(&srv, sql);
-    assert_int_equal(json_array_size(rows), 1);
-    const char *v = json_string_value(json_array_get(json_array_get(rows, 0), 0));
-    char *out = v ? strdup(v) : NULL;
-    json_decref(rows);
-    return out;
-}
-
-static long long sql_count(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long sql_count(const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    char *v = sql_value(sql);
-    assert_non_null(v);
-    long long n = atoll(v);
-    free(v);
-    return n;
-}
-
 /* Creates a key through the API; returns its id and its secret in secret. */
 static json_int_t create_key(const char *name, const char *role, char *secret, size_t len)
 {
@@ -109,57 +84,14 @@ static void expect_401(const struct h_resp *r)
 }
 
 /* A 422 whose errors[] names exactly the fields given (NULL-terminated). */
-static void expect_fields(const struct h_resp *r, const char *const *fields)
-{
-    size_t n = 0, i;
-    json_t *e;
-    h_expect_problem(r, 422);
-    for (; fields[n]; n++) {
-        if (!h_problem_has_field(r, fields[n]))
-            fprintf(stderr, "field %s not named in %s\n", fields[n], r->body);
-        assert_true(h_problem_has_field(r, fields[n]));
-    }
-    json_array_foreach(json_object_get(r->json, "errors"), i, e) {
-        const char *f = json_string_value(json_object_get(e, "field"));
-        bool expected = false;
-        assert_non_null(f);
-        assert_true(json_is_string(json_object_get(e, "message")));
-        for (size_t k = 0; k < n && !expected; k++)
-            expected = strcmp(fields[k], f) == 0;
-        if (!expected)
-            fprintf(stderr, "unexpected field %s in %s\n", f, r->body);
-        assert_true(expected);
-    }
-}
-
 static void post_expect_fields(const char *body, const char *const *fields)
 {
     struct h_resp *r = h_admin(&srv, "POST", "/v1/api-keys", body);
-    expect_fields(r, fields);
+    h_expect_fields(r, fields);
     h_resp_free(r);
 }
 
 /* base64url without padding, as the server's cursors are written. */
-static void b64url(const char *plain, char *out)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t len = strlen(plain), o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned x = (unsigned char)plain[i] << 16;
-        if (i + 1 < len)
-            x |= (unsigned char)plain[i + 1] << 8;
-        if (i + 2 < len)
-            x |= (unsigned char)plain[i + 2];
-        out[o++] = tab[(x >> 18) & 63];
-        out[o++] = tab[(x >> 12) & 63];
-        if (i + 1 < len)
-            out[o++] = tab[(x >> 6) & 63];
-        if (i + 2 < len)
-            out[o++] = tab[x & 63];
-    }
-    out[o] = '\0';
-}
-
 /* The secret and its hash appear nowhere in a response meant to hide them. */
 static void expect_no_secret(const struct h_resp *r, const char *secret, const char *hash)
 {
@@ -276,7 +208,7 @@ static void no_key_is_401_with_challenge(void **state)
         h_resp_free(r);
     }
     /* Nothing was created by the unauthenticated POST. */
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys WHERE name = 'x'"), 0);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE name = 'x'"), 0);
 }
 
 static void malformed_authorization_is_401(void **state)
@@ -330,7 +262,7 @@ static void unknown_key_is_401(void **state)
         h_resp_free(r);
     }
     /* The hash of the admin key is not a key either (only secrets authenticate). */
-    char *hash = sql_value("SELECT key_hash FROM api_keys ORDER BY id LIMIT 1");
+    char *hash = h_sql_value(&srv, "%s", "SELECT key_hash FROM api_keys ORDER BY id LIMIT 1");
     assert_non_null(hash);
     struct h_resp *r = req_as(hash, "GET", "/v1/api-keys", NULL);
     expect_401(r);
@@ -351,7 +283,7 @@ static void bootstrap_admin_key_survives_restarts(void **state)
     struct h_resp *r = h_admin(&srv, "GET", "/v1/api-keys", NULL);
     assert_int_equal(r->status, 200);
     h_resp_free(r);
-    char *boot_id = sql_value(sql);
+    char *boot_id = h_sql_value(&srv, "%s", sql);
     assert_non_null(boot_id);
     json_int_t agent_id = create_key("survives restarts", "agent", agent_key, sizeof agent_key);
 
@@ -361,10 +293,10 @@ static void bootstrap_admin_key_survives_restarts(void **state)
     r = h_admin(&srv, "GET", "/v1/api-keys", NULL);
     assert_int_equal(r->status, 200);
     h_resp_free(r);
-    char *again = sql_value(sql);
+    char *again = h_sql_value(&srv, "%s", sql);
     assert_string_equal(again, boot_id);
     free(again);
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys WHERE key_hash = "
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE key_hash = "
                                "encode(sha256('%s'::bytea), 'hex')",
                                srv.admin_key),
                      1);
@@ -390,7 +322,7 @@ static void bootstrap_admin_key_survives_restarts(void **state)
     assert_string_equal(json_string_value(json_object_get(r->json, "role")), "admin");
     assert_int_equal(json_integer_value(json_object_get(r->json, "id")), atoll(boot_id));
     h_resp_free(r);
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys WHERE key_hash = "
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE key_hash = "
                                "encode(sha256('%s'::bytea), 'hex') AND revoked_at IS NULL",
                                srv.admin_key),
                      1);
@@ -446,19 +378,19 @@ static void create_shows_the_secret_once(void **state)
              "SELECT count(*) FROM api_keys WHERE id = %lld"
              " AND created_at > now() - interval '1 minute' AND created_at <= now()",
              (long long)id);
-    assert_int_equal(sql_count("%s", sql), 1);
+    assert_int_equal(h_sql_int(&srv, "%s", sql), 1);
 
     /* The database holds the SHA-256 of the secret, never the secret. */
     snprintf(sql, sizeof sql, "SELECT key_hash FROM api_keys WHERE id = %lld", (long long)id);
-    char *hash = sql_value(sql);
+    char *hash = h_sql_value(&srv, "%s", sql);
     assert_true(matches("^[0-9a-f]{64}$", hash));
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys WHERE id = %lld"
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE id = %lld"
                                " AND key_hash = encode(sha256('%s'::bytea), 'hex')",
                                (long long)id, secret),
                      1);
     assert_int_equal(
-        sql_count("SELECT count(*) FROM api_keys t WHERE strpos(t::text, '%s') > 0", secret), 0);
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys t WHERE strpos(t::text, '%s') > 0",
+        h_sql_int(&srv, "SELECT count(*) FROM api_keys t WHERE strpos(t::text, '%s') > 0", secret), 0);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys t WHERE strpos(t::text, '%s') > 0",
                                secret + 4),
                      0);
 
@@ -563,7 +495,7 @@ static void create_with_agent_id(void **state)
 static void validation_names_every_bad_field(void **state)
 {
     (void)state;
-    long long before = sql_count("SELECT count(*) FROM api_keys");
+    long long before = h_sql_int(&srv, "SELECT count(*) FROM api_keys");
 
     post_expect_fields("{}", (const char *const[]){"name", "role", NULL});
     post_expect_fields("{\"name\":\"\",\"role\":\"root\"}",
@@ -602,7 +534,7 @@ static void validation_names_every_bad_field(void **state)
                        (const char *const[]){"name", "role", "agent_id", "extra", NULL});
 
     /* Nothing was stored by any of them. */
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys"), before);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys"), before);
 }
 
 /* 100 characters of glyph (UTF-8) are accepted and kept whole; 101 are not. */
@@ -642,7 +574,7 @@ static void name_of_100_characters(const char *glyph)
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT char_length(name) FROM api_keys WHERE id = %lld",
              (long long)id);
-    assert_int_equal(sql_count("%s", sql), 100);
+    assert_int_equal(h_sql_int(&srv, "%s", sql), 100);
 
     strcat(name, glyph);
     snprintf(body, sizeof body, "{\"name\":\"%s\",\"role\":\"service\"}", name);
@@ -752,7 +684,7 @@ static void only_admin_manages_keys(void **state)
     char target_secret[96], path[64];
     json_int_t target = create_key("target", "agent", target_secret, sizeof target_secret);
     snprintf(path, sizeof path, "/v1/api-keys/%lld", (long long)target);
-    long long before = sql_count("SELECT count(*) FROM api_keys");
+    long long before = h_sql_int(&srv, "SELECT count(*) FROM api_keys");
 
     for (int i = 0; i < 3; i++) {
         char key[96];
@@ -782,7 +714,7 @@ static void only_admin_manages_keys(void **state)
         }
     }
     /* None of it had an effect: nothing created, the target not revoked. */
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys"), before);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys"), before);
     struct h_resp *r = req_as(target_secret, "GET", "/v1/teams", NULL);
     assert_int_equal(r->status, 200);
     h_resp_free(r);
@@ -847,7 +779,7 @@ static void revoke_takes_effect_at_once(void **state)
     h_resp_free(r);
 
     /* The row stays (revoked, for the record), still without the secret. */
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys WHERE id = %lld"
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE id = %lld"
                                " AND revoked_at IS NOT NULL",
                                (long long)id),
                      1);
@@ -954,30 +886,30 @@ static void list_bad_parameters_are_422(void **state)
         struct h_resp *r = h_admin(&srv, "GET", path, NULL);
         if (r->status != 422)
             fprintf(stderr, "limit=%s\n", limits[i]);
-        expect_fields(r, (const char *const[]){"limit", NULL});
+        h_expect_fields(r, (const char *const[]){"limit", NULL});
         h_resp_free(r);
     }
 
     /* Cursors: not base64url, empty, another list's shape, forged values. */
     char two[64], zero[16], neg[16], padded[16], text[16];
-    b64url("5.7", two);   /* a two-value cursor, as complaint lists use */
-    b64url("0", zero);    /* before id 0 */
-    b64url("-3", neg);
-    b64url("007", padded); /* not canonical */
-    b64url("abc", text);
+    h_b64url("5.7", two);   /* a two-value cursor, as complaint lists use */
+    h_b64url("0", zero);    /* before id 0 */
+    h_b64url("-3", neg);
+    h_b64url("007", padded); /* not canonical */
+    h_b64url("abc", text);
     const char *cursors[] = {"!!!", "", two, zero, neg, padded, text, "A", "%00"};
     for (size_t i = 0; i < sizeof cursors / sizeof cursors[0]; i++) {
         snprintf(path, sizeof path, "/v1/api-keys?cursor=%s", cursors[i]);
         struct h_resp *r = h_admin(&srv, "GET", path, NULL);
         if (r->status != 422)
             fprintf(stderr, "cursor=%s\n", cursors[i]);
-        expect_fields(r, (const char *const[]){"cursor", NULL});
+        h_expect_fields(r, (const char *const[]){"cursor", NULL});
         h_resp_free(r);
     }
 
     /* Both at once. */
     struct h_resp *r = h_admin(&srv, "GET", "/v1/api-keys?limit=0&cursor=!!!", NULL);
-    expect_fields(r, (const char *const[]){"limit", "cursor", NULL});
+    h_expect_fields(r, (const char *const[]){"limit", "cursor", NULL});
     h_resp_free(r);
 
     /* The edges are fine. */
@@ -1121,9 +1053,9 @@ static void concurrent_creation(void **state)
         assert_true(ids[i] != ids[i - 1]);
         assert_string_not_equal(keys[i], keys[i - 1]);
     }
-    assert_int_equal(sql_count("SELECT count(*) FROM api_keys WHERE name LIKE 'conc %%'"),
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE name LIKE 'conc %%'"),
                      NTHREADS * PER_THREAD);
-    assert_int_equal(sql_count("SELECT count(DISTINCT key_hash) FROM api_keys"
+    assert_int_equal(h_sql_int(&srv, "SELECT count(DISTINCT key_hash) FROM api_keys"
                                " WHERE name LIKE 'conc %%'"),
                      NTHREADS * PER_THREAD);
     /* Every one of them works. */

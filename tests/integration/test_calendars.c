@@ -27,39 +27,12 @@ static struct h_resp *call(const char *method, const char *path, const char *key
     return h_req(&srv, method, path, &o);
 }
 
-static void expect_status(const struct h_resp *r, long status)
-{
-    if (r->status != status)
-        fprintf(stderr, "expected %ld, got %ld: %s\n", status, r->status, r->body);
-    assert_int_equal(r->status, status);
-}
-
-static void expect_invalid(const struct h_resp *r, const char *field)
-{
-    h_expect_problem(r, 422);
-    if (!h_problem_has_field(r, field))
-        fail_msg("422 does not name %s: %s", field, r->body);
-}
-
-static const char *jstr(const json_t *o, const char *name)
-{
-    return json_string_value(json_object_get(o, name));
-}
-
-static int64_t jint(const json_t *o, const char *name)
-{
-    json_t *v = json_object_get(o, name);
-    if (!json_is_integer(v))
-        fail_msg("%s is not an integer", name);
-    return (int64_t)json_integer_value(v);
-}
-
 /* POSTs a calendar as admin; returns its id. */
 static int64_t make_calendar(const char *body)
 {
     struct h_resp *r = call("POST", "/v1/calendars", srv.admin_key, body);
-    expect_status(r, 201);
-    int64_t id = jint(r->json, "id");
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
     h_resp_free(r);
     return id;
 }
@@ -72,8 +45,8 @@ static int64_t make_policy(const char *name, int64_t calendar)
              "\"resolution_minutes\":600,\"calendar_id\":%lld}",
              name, (long long)calendar);
     struct h_resp *r = call("POST", "/v1/sla-policies", srv.admin_key, body);
-    expect_status(r, 201);
-    int64_t id = jint(r->json, "id");
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
     h_resp_free(r);
     return id;
 }
@@ -213,11 +186,11 @@ static struct h_resp *between(int64_t cal, const char *from, const char *to)
 static long minutes_between(int64_t cal, const char *from, const char *to)
 {
     struct h_resp *r = between(cal, from, to);
-    expect_status(r, 200);
-    assert_int_equal(jint(r->json, "calendar_id"), cal);
-    assert_string_equal(jstr(r->json, "from"), from);
-    assert_string_equal(jstr(r->json, "to"), to);
-    long n = (long)jint(r->json, "minutes");
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "calendar_id"), cal);
+    assert_string_equal(h_jstr(r->json, "from"), from);
+    assert_string_equal(h_jstr(r->json, "to"), to);
+    long n = (long)h_jint(r->json, "minutes");
     h_resp_free(r);
     return n;
 }
@@ -258,13 +231,13 @@ static void create_read_list_patch_delete(void **state)
                             "{\"weekday\":1,\"open\":\"13:00\",\"close\":\"24:00\"},"
                             "{\"weekday\":7,\"open\":\"00:00\",\"close\":\"02:00\"}],"
                             "\"holidays\":[\"2026-12-25\",\"2026-06-10\"]}");
-    expect_status(r, 201);
-    int64_t id = jint(r->json, "id");
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
     snprintf(path, sizeof path, "/v1/calendars/%lld", (long long)id);
     assert_non_null(h_header(r, "Location", loc, sizeof loc));
     assert_string_equal(loc, path);
-    assert_string_equal(jstr(r->json, "name"), "Lisbon desk");
-    assert_string_equal(jstr(r->json, "timezone"), "Europe/Lisbon");
+    assert_string_equal(h_jstr(r->json, "name"), "Lisbon desk");
+    assert_string_equal(h_jstr(r->json, "timezone"), "Europe/Lisbon");
     json_t *want_hours = json_loads("[{\"weekday\":1,\"open\":\"08:30\",\"close\":\"12:00\"},"
                                     "{\"weekday\":1,\"open\":\"13:00\",\"close\":\"24:00\"},"
                                     "{\"weekday\":7,\"open\":\"00:00\",\"close\":\"02:00\"}]",
@@ -272,8 +245,8 @@ static void create_read_list_patch_delete(void **state)
     assert_true(json_equal(json_object_get(r->json, "hours"), want_hours));
     json_t *want_hol = json_pack("[s, s]", "2026-06-10", "2026-12-25"); /* in date order */
     assert_true(json_equal(json_object_get(r->json, "holidays"), want_hol));
-    assert_non_null(jstr(r->json, "created_at"));
-    assert_non_null(jstr(r->json, "updated_at"));
+    assert_non_null(h_jstr(r->json, "created_at"));
+    assert_non_null(h_jstr(r->json, "updated_at"));
     json_t *created = json_incref(r->json);
     h_resp_free(r);
 
@@ -281,20 +254,20 @@ static void create_read_list_patch_delete(void **state)
     const char *readers[] = {svc_key, agent_key, srv.admin_key};
     for (size_t i = 0; i < 3; i++) {
         r = call("GET", path, readers[i], NULL);
-        expect_status(r, 200);
+        h_expect_status(r, 200);
         assert_true(json_equal(r->json, created));
         h_resp_free(r);
     }
 
     /* The list holds the seeded 24x7 calendar and this one, by id. */
     r = call("GET", "/v1/calendars?limit=200", svc_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *items = json_object_get(r->json, "items");
     assert_true(json_is_null(json_object_get(r->json, "next_cursor")));
     json_t *first = json_array_get(items, 0);
-    assert_int_equal(jint(first, "id"), 1);
-    assert_string_equal(jstr(first, "name"), "24x7");
-    assert_string_equal(jstr(first, "timezone"), "UTC");
+    assert_int_equal(h_jint(first, "id"), 1);
+    assert_string_equal(h_jstr(first, "name"), "24x7");
+    assert_string_equal(h_jstr(first, "timezone"), "UTC");
     assert_int_equal(json_array_size(json_object_get(first, "hours")), 0);
     assert_int_equal(json_array_size(json_object_get(first, "holidays")), 0);
     size_t n = json_array_size(items), i;
@@ -303,8 +276,8 @@ static void create_read_list_patch_delete(void **state)
     int64_t last = 0;
     json_array_foreach(items, i, it)
     {
-        assert_true(jint(it, "id") > last);
-        last = jint(it, "id");
+        assert_true(h_jint(it, "id") > last);
+        last = h_jint(it, "id");
         if (last == id) {
             assert_true(json_equal(it, created));
             seen = true;
@@ -321,7 +294,7 @@ static void create_read_list_patch_delete(void **state)
         char p[384];
         snprintf(p, sizeof p, "/v1/calendars?limit=4%s%s", *cursor ? "&cursor=" : "", cursor);
         r = call("GET", p, svc_key, NULL);
-        expect_status(r, 200);
+        h_expect_status(r, 200);
         count += json_array_size(json_object_get(r->json, "items"));
         json_t *next = json_object_get(r->json, "next_cursor");
         bool more = json_is_string(next);
@@ -335,33 +308,33 @@ static void create_read_list_patch_delete(void **state)
 
     /* PATCH changes only what it names. */
     r = call("PATCH", path, srv.admin_key, "{\"holidays\":[],\"name\":\"Lisbon desk (2027)\"}");
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "name"), "Lisbon desk (2027)");
-    assert_string_equal(jstr(r->json, "timezone"), "Europe/Lisbon");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "name"), "Lisbon desk (2027)");
+    assert_string_equal(h_jstr(r->json, "timezone"), "Europe/Lisbon");
     assert_true(json_equal(json_object_get(r->json, "hours"), want_hours));
     assert_int_equal(json_array_size(json_object_get(r->json, "holidays")), 0);
-    assert_string_equal(jstr(r->json, "created_at"), jstr(created, "created_at"));
-    assert_true(strcmp(jstr(r->json, "updated_at"), jstr(created, "updated_at")) >= 0);
+    assert_string_equal(h_jstr(r->json, "created_at"), h_jstr(created, "created_at"));
+    assert_true(strcmp(h_jstr(r->json, "updated_at"), h_jstr(created, "updated_at")) >= 0);
     h_resp_free(r);
     r = call("PATCH", path, srv.admin_key,
              "{\"timezone\":\"Europe/Paris\",\"hours\":[{\"weekday\":2,\"open\":\"10:00\","
              "\"close\":\"11:00\"}]}");
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "timezone"), "Europe/Paris");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "timezone"), "Europe/Paris");
     assert_int_equal(json_array_size(json_object_get(r->json, "hours")), 1);
     h_resp_free(r);
     /* The calculator follows the change: Tuesday 10:00-11:00 Paris (UTC+2 in June). */
     r = due(id, "2026-06-15T00:00:00Z", "30");
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "due_at"), "2026-06-16T08:30:00Z");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "due_at"), "2026-06-16T08:30:00Z");
     h_resp_free(r);
     /* No hours at all: around the clock. */
     r = call("PATCH", path, srv.admin_key, "{\"hours\":[]}");
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     r = due(id, "2026-06-15T00:00:00Z", "30");
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "due_at"), "2026-06-15T00:30:00Z");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "due_at"), "2026-06-15T00:30:00Z");
     h_resp_free(r);
 
     /* Names are unique. */
@@ -386,7 +359,7 @@ static void create_read_list_patch_delete(void **state)
 
     /* Deleted: gone, and a second delete finds nothing. */
     r = call("DELETE", path, srv.admin_key, NULL);
-    expect_status(r, 204);
+    h_expect_status(r, 204);
     assert_int_equal(r->len, 0);
     h_resp_free(r);
     r = call("GET", path, svc_key, NULL);
@@ -414,7 +387,7 @@ static void calendars_in_use_are_kept(void **state)
     h_expect_problem(r, 409);
     h_resp_free(r);
     r = call("GET", "/v1/calendars/1", svc_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
 
     int64_t cal = make_calendar("{\"name\":\"Used by a policy\",\"timezone\":\"Asia/Tokyo\"}");
@@ -424,14 +397,14 @@ static void calendars_in_use_are_kept(void **state)
     h_expect_problem(r, 409);
     h_resp_free(r);
     r = call("GET", path, svc_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
 
     /* Still in use while the policy is inactive. */
     char ppath[64];
     snprintf(ppath, sizeof ppath, "/v1/sla-policies/%lld", (long long)pol);
     r = call("PATCH", ppath, srv.admin_key, "{\"active\":false}");
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     r = call("DELETE", path, srv.admin_key, NULL);
     h_expect_problem(r, 409);
@@ -439,13 +412,13 @@ static void calendars_in_use_are_kept(void **state)
 
     /* The policy moves to another calendar: this one may go. */
     r = call("PATCH", ppath, srv.admin_key, "{\"calendar_id\":1}");
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     r = call("DELETE", path, srv.admin_key, NULL);
-    expect_status(r, 204);
+    h_expect_status(r, 204);
     h_resp_free(r);
     r = call("DELETE", ppath, srv.admin_key, NULL);
-    expect_status(r, 204);
+    h_expect_status(r, 204);
     h_resp_free(r);
 
     /* A policy cannot name a calendar that does not exist. */
@@ -455,7 +428,7 @@ static void calendars_in_use_are_kept(void **state)
              "\"resolution_minutes\":1,\"calendar_id\":%lld}",
              (long long)cal);
     r = call("POST", "/v1/sla-policies", srv.admin_key, body);
-    expect_invalid(r, "calendar_id");
+    h_expect_invalid(r, "calendar_id");
     h_resp_free(r);
 }
 
@@ -473,7 +446,7 @@ static void calendar_measuring_clocks_is_kept(void **state)
 
     r = call("POST", "/v1/categories", srv.admin_key,
              "{\"key\":\"cal_clock\",\"name\":\"Calendar clock probe\"}");
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     h_resp_free(r);
     int64_t cal = make_calendar("{\"name\":\"Measuring clocks\",\"timezone\":\"Asia/Seoul\"}");
     snprintf(path, sizeof path, "/v1/calendars/%lld", (long long)cal);
@@ -482,32 +455,32 @@ static void calendar_measuring_clocks_is_kept(void **state)
              "\"first_response_minutes\":600,\"resolution_minutes\":6000,\"calendar_id\":%lld}",
              (long long)cal);
     r = call("POST", "/v1/sla-policies", srv.admin_key, body);
-    expect_status(r, 201);
-    int64_t pol = jint(r->json, "id");
+    h_expect_status(r, 201);
+    int64_t pol = h_jint(r->json, "id");
     h_resp_free(r);
     snprintf(ppath, sizeof ppath, "/v1/sla-policies/%lld", (long long)pol);
 
     r = call("POST", "/v1/complaints", svc_key,
              "{\"title\":\"Clock on Seoul time\",\"description\":\"d\","
              "\"customer\":{\"name\":\"Kim\"},\"category\":\"cal_clock\"}");
-    expect_status(r, 201);
-    assert_int_equal(jint(json_object_get(r->json, "sla"), "policy_id"), pol);
+    h_expect_status(r, 201);
+    assert_int_equal(h_jint(json_object_get(r->json, "sla"), "policy_id"), pol);
     h_resp_free(r);
 
     r = call("PATCH", ppath, srv.admin_key, "{\"calendar_id\":1}");
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     r = call("DELETE", path, srv.admin_key, NULL);
     h_expect_problem(r, 409);
     h_resp_free(r);
     r = call("GET", path, svc_key, NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "timezone"), "Asia/Seoul");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "timezone"), "Asia/Seoul");
     h_resp_free(r);
     /* Its clocks still count on it: the calculator answers for it. */
     r = due(cal, "2026-06-15T00:00:00Z", "60");
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "due_at"), "2026-06-15T01:00:00Z");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "due_at"), "2026-06-15T01:00:00Z");
     h_resp_free(r);
 }
 
@@ -518,8 +491,8 @@ static void validation_names_every_bad_field(void **state)
     struct h_resp *r;
 
     r = call("POST", "/v1/calendars", srv.admin_key, "{}");
-    expect_invalid(r, "name");
-    expect_invalid(r, "timezone");
+    h_expect_invalid(r, "name");
+    h_expect_invalid(r, "timezone");
     h_resp_free(r);
 
     r = call("POST", "/v1/calendars", srv.admin_key,
@@ -542,7 +515,7 @@ static void validation_names_every_bad_field(void **state)
         "holidays[2]",      "holidays[4]",
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        expect_invalid(r, fields[i]);
+        h_expect_invalid(r, fields[i]);
     assert_false(h_problem_has_field(r, "holidays[3]"));
     assert_false(h_problem_has_field(r, "name"));
     h_resp_free(r);
@@ -552,13 +525,13 @@ static void validation_names_every_bad_field(void **state)
              "{\"name\":\"Overlap\",\"timezone\":\"UTC\",\"hours\":["
              "{\"weekday\":1,\"open\":\"09:00\",\"close\":\"13:00\"},"
              "{\"weekday\":1,\"open\":\"12:00\",\"close\":\"17:00\"}]}");
-    expect_invalid(r, "hours");
+    h_expect_invalid(r, "hours");
     h_resp_free(r);
     r = call("POST", "/v1/calendars", srv.admin_key,
              "{\"name\":\"Inside\",\"timezone\":\"UTC\",\"hours\":["
              "{\"weekday\":3,\"open\":\"08:00\",\"close\":\"20:00\"},"
              "{\"weekday\":3,\"open\":\"10:00\",\"close\":\"11:00\"}]}");
-    expect_invalid(r, "hours");
+    h_expect_invalid(r, "hours");
     h_resp_free(r);
     /* Touching intervals and the same hours on other days are fine. */
     int64_t ok = make_calendar("{\"name\":\"Touching\",\"timezone\":\"UTC\",\"hours\":["
@@ -571,20 +544,20 @@ static void validation_names_every_bad_field(void **state)
     r = call("PATCH", path, srv.admin_key,
              "{\"hours\":[{\"weekday\":1,\"open\":\"09:00\",\"close\":\"12:01\"},"
              "{\"weekday\":1,\"open\":\"12:00\",\"close\":\"17:00\"}]}");
-    expect_invalid(r, "hours");
+    h_expect_invalid(r, "hours");
     h_resp_free(r);
     r = call("PATCH", path, srv.admin_key, "{\"timezone\":\"Europe/Atlantis\",\"name\":\"\"}");
-    expect_invalid(r, "timezone");
-    expect_invalid(r, "name");
+    h_expect_invalid(r, "timezone");
+    h_expect_invalid(r, "name");
     h_resp_free(r);
     r = call("PATCH", path, srv.admin_key, "{\"holidays\":[\"2026-13-01\"],\"hours\":{}}");
-    expect_invalid(r, "holidays[0]");
-    expect_invalid(r, "hours");
+    h_expect_invalid(r, "holidays[0]");
+    h_expect_invalid(r, "hours");
     h_resp_free(r);
     r = call("GET", path, svc_key, NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "name"), "Touching");
-    assert_string_equal(jstr(r->json, "timezone"), "UTC");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "name"), "Touching");
+    assert_string_equal(h_jstr(r->json, "timezone"), "UTC");
     assert_int_equal(json_array_size(json_object_get(r->json, "hours")), 3);
     assert_int_equal(json_array_size(json_object_get(r->json, "holidays")), 0);
     h_resp_free(r);
@@ -597,10 +570,10 @@ static void validation_names_every_bad_field(void **state)
     snprintf(body, sizeof body,
              "{\"name\":\"%s\",\"timezone\":7,\"hours\":\"all\",\"holidays\":{}}", longname);
     r = call("POST", "/v1/calendars", srv.admin_key, body);
-    expect_invalid(r, "name");
-    expect_invalid(r, "timezone");
-    expect_invalid(r, "hours");
-    expect_invalid(r, "holidays");
+    h_expect_invalid(r, "name");
+    h_expect_invalid(r, "timezone");
+    h_expect_invalid(r, "hours");
+    h_expect_invalid(r, "holidays");
     h_resp_free(r);
 
     /* Not JSON, not an object, not JSON content. */
@@ -654,7 +627,7 @@ static void role_limits(void **state)
         const char *keys[] = {svc_key, agent_key, sup_key, srv.admin_key};
         for (size_t k = 0; k < 4; k++) {
             r = call("GET", paths[i], keys[k], NULL);
-            expect_status(r, 200);
+            h_expect_status(r, 200);
             h_resp_free(r);
         }
     }
@@ -763,13 +736,13 @@ static void due_table(void **state)
         char minutes[16];
         snprintf(minutes, sizeof minutes, "%d", c->minutes);
         struct h_resp *r = due(cal_id[c->cal], c->from, minutes);
-        if (r->status != 200 || !jstr(r->json, "due_at") ||
-            strcmp(jstr(r->json, "due_at"), c->due) != 0)
+        if (r->status != 200 || !h_jstr(r->json, "due_at") ||
+            strcmp(h_jstr(r->json, "due_at"), c->due) != 0)
             fail_msg("case %zu (%s, %s + %d): want %s, got %ld %s", i, c->why, c->from, c->minutes,
                      c->due, r->status, r->body);
-        assert_int_equal(jint(r->json, "calendar_id"), cal_id[c->cal]);
-        assert_string_equal(jstr(r->json, "from"), c->from);
-        assert_int_equal(jint(r->json, "minutes"), c->minutes);
+        assert_int_equal(h_jint(r->json, "calendar_id"), cal_id[c->cal]);
+        assert_string_equal(h_jstr(r->json, "from"), c->from);
+        assert_int_equal(h_jint(r->json, "minutes"), c->minutes);
         h_resp_free(r);
 
         /* Counting back over the same span gives the minutes again. */
@@ -853,41 +826,41 @@ static void rounding_and_instants(void **state)
     struct h_resp *r;
     /* Whole minutes, rounded down. */
     r = between(cal_id[NY], "2026-06-16T13:00:00Z", "2026-06-16T13:01:59Z");
-    expect_status(r, 200);
-    assert_int_equal(jint(r->json, "minutes"), 1);
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "minutes"), 1);
     h_resp_free(r);
     r = between(cal_id[UTC24], "2026-01-01T00:00:00Z", "2026-01-01T00:00:59Z");
-    expect_status(r, 200);
-    assert_int_equal(jint(r->json, "minutes"), 0);
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "minutes"), 0);
     h_resp_free(r);
     /* Counting starts at the opening: 08:59:30 to 09:00:59 is 59 open seconds. */
     r = between(cal_id[NY], "2026-06-16T12:59:30Z", "2026-06-16T13:00:59Z");
-    expect_status(r, 200);
-    assert_int_equal(jint(r->json, "minutes"), 0);
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "minutes"), 0);
     h_resp_free(r);
 
     /* Fractions of a second are dropped; offsets are read and answered in UTC. */
     r = due(cal_id[NY], "2026-06-16T13:00:30.750Z", "1");
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "from"), "2026-06-16T13:00:30Z");
-    assert_string_equal(jstr(r->json, "due_at"), "2026-06-16T13:01:30Z");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "from"), "2026-06-16T13:00:30Z");
+    assert_string_equal(h_jstr(r->json, "due_at"), "2026-06-16T13:01:30Z");
     h_resp_free(r);
     r = due(cal_id[NY], "2026-06-16T09:00:30-04:00", "1");
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "from"), "2026-06-16T13:00:30Z");
-    assert_string_equal(jstr(r->json, "due_at"), "2026-06-16T13:01:30Z");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "from"), "2026-06-16T13:00:30Z");
+    assert_string_equal(h_jstr(r->json, "due_at"), "2026-06-16T13:01:30Z");
     h_resp_free(r);
     r = due(cal_id[BERLIN], "2026-06-16T11:30:00%2B02:00", "60");
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "from"), "2026-06-16T09:30:00Z");
-    assert_string_equal(jstr(r->json, "due_at"), "2026-06-16T11:30:00Z");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "from"), "2026-06-16T09:30:00Z");
+    assert_string_equal(h_jstr(r->json, "due_at"), "2026-06-16T11:30:00Z");
     h_resp_free(r);
 
     /* The largest count on a business calendar: counting back agrees. */
     r = due(cal_id[NY], "2026-06-16T13:00:00Z", "5256000");
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     char far[64];
-    snprintf(far, sizeof far, "%s", jstr(r->json, "due_at"));
+    snprintf(far, sizeof far, "%s", h_jstr(r->json, "due_at"));
     h_resp_free(r);
     /* 5,256,000 minutes at 2,700 a week: about 37 years. */
     assert_true(strncmp(far, "2063-", 5) == 0 || strncmp(far, "2064-", 5) == 0);
@@ -901,50 +874,50 @@ static void calculator_parameters(void **state)
                                               "-5", "1.5",     "+3",  "99999999999999999999"};
     for (size_t i = 0; i < sizeof bad_minutes / sizeof bad_minutes[0]; i++) {
         r = due(1, "2026-01-01T00:00:00Z", bad_minutes[i]);
-        expect_invalid(r, "minutes");
+        h_expect_invalid(r, "minutes");
         assert_false(h_problem_has_field(r, "from"));
         h_resp_free(r);
     }
     r = call("GET", "/v1/calendars/1/due?from=2026-01-01T00:00:00Z", svc_key, NULL);
-    expect_invalid(r, "minutes");
+    h_expect_invalid(r, "minutes");
     h_resp_free(r);
     static const char *const bad_from[] = {
         "yesterday", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-01-01",
         "",          "2026-01-01T25:00:00Z", "2026-01-01T00:00:00"};
     for (size_t i = 0; i < sizeof bad_from / sizeof bad_from[0]; i++) {
         r = due(1, bad_from[i], "5");
-        expect_invalid(r, "from");
+        h_expect_invalid(r, "from");
         assert_false(h_problem_has_field(r, "minutes"));
         h_resp_free(r);
         r = between(1, bad_from[i], "2026-01-01T00:00:00Z");
-        expect_invalid(r, "from");
+        h_expect_invalid(r, "from");
         h_resp_free(r);
         r = between(1, "2026-01-01T00:00:00Z", bad_from[i]);
-        expect_invalid(r, "to");
+        h_expect_invalid(r, "to");
         h_resp_free(r);
     }
     /* Both wrong: both named. */
     r = due(1, "soon", "0");
-    expect_invalid(r, "from");
-    expect_invalid(r, "minutes");
+    h_expect_invalid(r, "from");
+    h_expect_invalid(r, "minutes");
     h_resp_free(r);
     r = call("GET", "/v1/calendars/1/due", svc_key, NULL);
-    expect_invalid(r, "from");
-    expect_invalid(r, "minutes");
+    h_expect_invalid(r, "from");
+    h_expect_invalid(r, "minutes");
     h_resp_free(r);
     r = call("GET", "/v1/calendars/1/business-minutes", svc_key, NULL);
-    expect_invalid(r, "from");
-    expect_invalid(r, "to");
+    h_expect_invalid(r, "from");
+    h_expect_invalid(r, "to");
     h_resp_free(r);
     r = call("GET", "/v1/calendars/1/business-minutes?from=2026-01-01T00:00:00Z", svc_key, NULL);
-    expect_invalid(r, "to");
+    h_expect_invalid(r, "to");
     h_resp_free(r);
     /* to before from. */
     r = between(1, "2026-01-02T00:00:00Z", "2026-01-01T23:59:59Z");
-    expect_invalid(r, "to");
+    h_expect_invalid(r, "to");
     h_resp_free(r);
     r = between(cal_id[NY], "2026-06-16T13:00:01Z", "2026-06-16T13:00:00Z");
-    expect_invalid(r, "to");
+    h_expect_invalid(r, "to");
     h_resp_free(r);
 
     /* Unknown calendars: 404 once the parameters are right. */

@@ -23,13 +23,7 @@ static int64_t team_a, team_b, agent_a, agent_b;
 static struct h_resp *call(const char *method, const char *path, const char *key, json_t *body,
                            const char *header)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    assert_true(body == NULL || text != NULL);
-    struct h_opts o = {.key = key, .body = text, .headers = {header}};
-    struct h_resp *r = h_req(&srv, method, path, &o);
-    free(text);
-    return r;
+    return h_call_json(&srv, method, path, key, body, header);
 }
 
 /* Sends a literal body text. */
@@ -40,53 +34,7 @@ static struct h_resp *call_raw(const char *method, const char *path, const char 
     return h_req(&srv, method, path, &o);
 }
 
-static void expect_status(const struct h_resp *r, long status)
-{
-    if (r->status != status)
-        fprintf(stderr, "expected %ld, got %ld: %s\n", status, r->status, r->body);
-    assert_int_equal(r->status, status);
-}
-
 /* A 422 problem naming exactly the NULL-terminated fields (and no others). */
-static void expect_fields(const struct h_resp *r, const char *const *fields)
-{
-    size_t n = 0;
-    h_expect_problem(r, 422);
-    for (; fields[n]; n++)
-        if (!h_problem_has_field(r, fields[n]))
-            fail_msg("422 does not name %s: %s", fields[n], r->body);
-    json_t *errs = json_object_get(r->json, "errors");
-    if (json_array_size(errs) != n)
-        fail_msg("expected %zu errors, got %zu: %s", n, json_array_size(errs), r->body);
-    size_t i;
-    json_t *e;
-    json_array_foreach(errs, i, e)
-    {
-        assert_true(json_is_string(json_object_get(e, "message")));
-    }
-}
-
-static int64_t jint(const json_t *o, const char *name)
-{
-    json_t *v = json_object_get(o, name);
-    if (!json_is_integer(v))
-        fail_msg("%s is not an integer", name);
-    return (int64_t)json_integer_value(v);
-}
-
-static const char *jstr(const json_t *o, const char *name)
-{
-    json_t *v = json_object_get(o, name);
-    if (!json_is_string(v))
-        fail_msg("%s is not a string", name);
-    return json_string_value(v);
-}
-
-static bool jnull(const json_t *o, const char *name)
-{
-    return json_is_null(json_object_get(o, name));
-}
-
 /* {title, description, customer: {name}}: the least a complaint needs. */
 static json_t *minimal(const char *title)
 {
@@ -98,7 +46,7 @@ static json_t *minimal(const char *title)
 static json_t *create_as(const char *key, json_t *body)
 {
     struct h_resp *r = call("POST", "/v1/complaints", key, body, NULL);
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     json_t *c = json_incref(r->json);
     h_resp_free(r);
     return c;
@@ -107,7 +55,7 @@ static json_t *create_as(const char *key, json_t *body)
 static int64_t create_id(const char *key, json_t *body)
 {
     json_t *c = create_as(key, body);
-    int64_t id = jint(c, "id");
+    int64_t id = h_jint(c, "id");
     json_decref(c);
     return id;
 }
@@ -122,7 +70,7 @@ static struct h_resp *get_as(const char *key, int64_t id)
 static json_t *get_ok(int64_t id)
 {
     struct h_resp *r = get_as(agent_key, id);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *c = json_incref(r->json);
     h_resp_free(r);
     return c;
@@ -157,7 +105,7 @@ static void urlenc(const char *in, char *out, size_t len)
 static json_t *list_as(const char *key, const char *path)
 {
     struct h_resp *r = call("GET", path, key, NULL, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_true(json_is_array(json_object_get(r->json, "items")));
     json_t *next = json_object_get(r->json, "next_cursor");
     assert_true(json_is_null(next) || (json_is_string(next) && json_string_length(next) > 0));
@@ -178,7 +126,7 @@ static void expect_ids(const json_t *page, const int64_t *ids, size_t n)
     }
     assert_int_equal(json_array_size(items), n);
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(jint(json_array_get(items, i), "id"), ids[i]);
+        assert_int_equal(h_jint(json_array_get(items, i), "id"), ids[i]);
 }
 
 /* Lists path as the agent and expects exactly ids (newest first). */
@@ -186,7 +134,7 @@ static void expect_list(const char *path, const int64_t *ids, size_t n)
 {
     json_t *page = list_as(agent_key, path);
     expect_ids(page, ids, n);
-    assert_true(jnull(page, "next_cursor"));
+    assert_true(h_jnull(page, "next_cursor"));
     json_decref(page);
 }
 
@@ -207,7 +155,7 @@ static size_t count_kind(const json_t *events, const char *kind)
     json_t *e;
     json_array_foreach(events, i, e)
     {
-        n += strcmp(jstr(e, "kind"), kind) == 0;
+        n += strcmp(h_jstr_must(e, "kind"), kind) == 0;
     }
     return n;
 }
@@ -220,7 +168,7 @@ static json_t *last_kind(const json_t *events, const char *kind)
     json_t *e;
     json_array_foreach(events, i, e)
     {
-        if (strcmp(jstr(e, "kind"), kind) == 0)
+        if (strcmp(h_jstr_must(e, "kind"), kind) == 0)
             found = e;
     }
     if (!found)
@@ -229,16 +177,6 @@ static json_t *last_kind(const json_t *events, const char *kind)
 }
 
 /* One-cell SQL result as text (NULL for SQL NULL); caller frees. */
-static char *sql_one(const char *sql)
-{
-    json_t *rows = h_sql(&srv, sql);
-    assert_int_equal(json_array_size(rows), 1);
-    json_t *v = json_array_get(json_array_get(rows, 0), 0);
-    char *s = json_is_string(v) ? strdup(json_string_value(v)) : NULL;
-    json_decref(rows);
-    return s;
-}
-
 static char *repeat(const char *unit, size_t n)
 {
     size_t ul = strlen(unit);
@@ -250,33 +188,6 @@ static char *repeat(const char *unit, size_t n)
     return s;
 }
 
-static int64_t make_team(const char *name)
-{
-    char loc[64], want[64];
-    struct h_resp *r = call("POST", "/v1/teams", srv.admin_key,
-                            json_pack("{s:s, s:s}", "name", name, "assignment", "manual"), NULL);
-    expect_status(r, 201);
-    int64_t id = jint(r->json, "id");
-    snprintf(want, sizeof want, "/v1/teams/%lld", (long long)id);
-    assert_string_equal(h_header(r, "Location", loc, sizeof loc), want);
-    assert_string_equal(jstr(r->json, "name"), name);
-    h_resp_free(r);
-    return id;
-}
-
-static int64_t make_agent(const char *name, int64_t team)
-{
-    struct h_resp *r = call("POST", "/v1/agents", srv.admin_key,
-                            json_pack("{s:s, s:I, s:s, s:b}", "name", name, "team_id",
-                                      (json_int_t)team, "role", "agent", "active", 1),
-                            NULL);
-    expect_status(r, 201);
-    int64_t id = jint(r->json, "id");
-    assert_int_equal(jint(r->json, "team_id"), team);
-    h_resp_free(r);
-    return id;
-}
-
 static int setup(void **state)
 {
     h_server_start(&srv, NULL);
@@ -284,10 +195,10 @@ static int setup(void **state)
     h_make_key(&srv, "service", svc2_key, sizeof svc2_key);
     h_make_key(&srv, "agent", agent_key, sizeof agent_key);
     h_make_key(&srv, "supervisor", sup_key, sizeof sup_key);
-    team_a = make_team("Front line");
-    team_b = make_team("Specialists");
-    agent_a = make_agent("Ann Agent", team_a);
-    agent_b = make_agent("Bo Agent", team_b);
+    team_a = h_make_team(&srv, "Front line");
+    team_b = h_make_team(&srv, "Specialists");
+    agent_a = h_make_agent(&srv, "Ann Agent", "agent", team_a);
+    agent_b = h_make_agent(&srv, "Bo Agent", "agent", team_b);
     return 0;
 }
 
@@ -303,9 +214,9 @@ static void create_minimal_gets_defaults(void **state)
 {
     char loc[64], etag[32], want[64];
     struct h_resp *r = call("POST", "/v1/complaints", svc_key, minimal("Broken kettle"), NULL);
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     const json_t *c = r->json;
-    int64_t id = jint(c, "id");
+    int64_t id = h_jint(c, "id");
     assert_true(id > 0);
     snprintf(want, sizeof want, "/v1/complaints/%lld", (long long)id);
     assert_string_equal(h_header(r, "Location", loc, sizeof loc), want);
@@ -313,46 +224,46 @@ static void create_minimal_gets_defaults(void **state)
 
     /* CMP- and at least six digits, the id zero-padded. */
     char ref[32];
-    snprintf(ref, sizeof ref, "%s", jstr(c, "reference"));
+    snprintf(ref, sizeof ref, "%s", h_jstr_must(c, "reference"));
     assert_int_equal(strncmp(ref, "CMP-", 4), 0);
     assert_true(strlen(ref) >= 10);
     assert_int_equal(strspn(ref + 4, "0123456789"), strlen(ref + 4));
     assert_int_equal(strtoll(ref + 4, NULL, 10), id);
 
-    assert_string_equal(jstr(c, "title"), "Broken kettle");
-    assert_string_equal(jstr(c, "description"), "The parcel arrived damaged.");
-    assert_string_equal(jstr(c, "status"), "new");
-    assert_int_equal(jint(c, "version"), 1);
-    assert_string_equal(jstr(c, "channel"), "api");
-    assert_string_equal(jstr(c, "category"), "other");
-    assert_string_equal(jstr(c, "grade"), "explicit");
-    assert_string_equal(jstr(c, "priority"), "normal");
-    assert_true(jnull(c, "demand"));
-    assert_true(jnull(c, "demand_detail"));
+    assert_string_equal(h_jstr_must(c, "title"), "Broken kettle");
+    assert_string_equal(h_jstr_must(c, "description"), "The parcel arrived damaged.");
+    assert_string_equal(h_jstr_must(c, "status"), "new");
+    assert_int_equal(h_jint(c, "version"), 1);
+    assert_string_equal(h_jstr_must(c, "channel"), "api");
+    assert_string_equal(h_jstr_must(c, "category"), "other");
+    assert_string_equal(h_jstr_must(c, "grade"), "explicit");
+    assert_string_equal(h_jstr_must(c, "priority"), "normal");
+    assert_true(h_jnull(c, "demand"));
+    assert_true(h_jnull(c, "demand_detail"));
     assert_true(json_is_array(json_object_get(c, "tags")));
     assert_int_equal(json_array_size(json_object_get(c, "tags")), 0);
-    assert_true(jnull(c, "team_id"));
-    assert_true(jnull(c, "assignee_id"));
-    assert_true(jnull(c, "external_ref"));
-    assert_int_equal(jint(c, "escalation_level"), 0);
-    assert_int_equal(jint(c, "reopen_count"), 0);
-    assert_true(jnull(c, "resolution"));
-    assert_true(jnull(c, "satisfaction"));
-    assert_true(jnull(c, "first_response_at"));
-    assert_true(jnull(c, "resolved_at"));
-    assert_true(jnull(c, "closed_at"));
-    const char *created = jstr(c, "created_at");
+    assert_true(h_jnull(c, "team_id"));
+    assert_true(h_jnull(c, "assignee_id"));
+    assert_true(h_jnull(c, "external_ref"));
+    assert_int_equal(h_jint(c, "escalation_level"), 0);
+    assert_int_equal(h_jint(c, "reopen_count"), 0);
+    assert_true(h_jnull(c, "resolution"));
+    assert_true(h_jnull(c, "satisfaction"));
+    assert_true(h_jnull(c, "first_response_at"));
+    assert_true(h_jnull(c, "resolved_at"));
+    assert_true(h_jnull(c, "closed_at"));
+    const char *created = h_jstr_must(c, "created_at");
     assert_int_equal(strlen(created), 20);
     assert_int_equal(created[10], 'T');
     assert_int_equal(created[19], 'Z');
-    assert_string_equal(jstr(c, "updated_at"), created);
+    assert_string_equal(h_jstr_must(c, "updated_at"), created);
 
     json_t *cust = json_object_get(c, "customer");
-    assert_string_equal(jstr(cust, "name"), "Grace Hopper");
-    assert_string_equal(jstr(cust, "tier"), "standard");
-    assert_true(jnull(cust, "external_id"));
-    assert_true(jnull(cust, "email"));
-    assert_true(jnull(cust, "phone"));
+    assert_string_equal(h_jstr_must(cust, "name"), "Grace Hopper");
+    assert_string_equal(h_jstr_must(cust, "tier"), "standard");
+    assert_true(h_jnull(cust, "external_id"));
+    assert_true(h_jnull(cust, "email"));
+    assert_true(h_jnull(cust, "phone"));
 
     /* The seeded catch-all SLA policy applies from the start. */
     json_t *sla = json_object_get(c, "sla");
@@ -363,7 +274,7 @@ static void create_minimal_gets_defaults(void **state)
 
     /* GET at Location: the same complaint and ETag (the SLA countdown moves on). */
     struct h_resp *g = call("GET", want, svc_key, NULL, NULL);
-    expect_status(g, 200);
+    h_expect_status(g, 200);
     assert_string_equal(h_header(g, "ETag", etag, sizeof etag), "\"v1\"");
     json_t *a = json_deep_copy(r->json), *b = json_deep_copy(g->json);
     json_object_del(a, "sla");
@@ -378,9 +289,9 @@ static void create_minimal_gets_defaults(void **state)
     json_t *ev = events_of(id);
     assert_int_equal(json_array_size(ev), 1);
     json_t *e = json_array_get(ev, 0);
-    assert_string_equal(jstr(e, "kind"), "created");
-    assert_string_equal(jstr(json_object_get(e, "actor"), "role"), "service");
-    assert_string_equal(jstr(json_object_get(e, "data"), "reference"), ref);
+    assert_string_equal(h_jstr_must(e, "kind"), "created");
+    assert_string_equal(h_jstr_must(json_object_get(e, "actor"), "role"), "service");
+    assert_string_equal(h_jstr_must(json_object_get(e, "data"), "reference"), ref);
     json_decref(ev);
 }
 
@@ -398,8 +309,8 @@ static void create_priority_defaults_from_grade(void **state)
         if (cases[i][1])
             json_object_set_new(b, "priority", json_string(cases[i][1]));
         json_t *c = create_as(svc_key, b);
-        assert_string_equal(jstr(c, "grade"), cases[i][0]);
-        assert_string_equal(jstr(c, "priority"), cases[i][2]);
+        assert_string_equal(h_jstr_must(c, "grade"), cases[i][0]);
+        assert_string_equal(h_jstr_must(c, "priority"), cases[i][2]);
         json_decref(c);
     }
     /* priority null means the default too. */
@@ -407,7 +318,7 @@ static void create_priority_defaults_from_grade(void **state)
     json_object_set_new(b, "grade", json_string("high_risk"));
     json_object_set_new(b, "priority", json_null());
     json_t *c = create_as(svc_key, b);
-    assert_string_equal(jstr(c, "priority"), "urgent");
+    assert_string_equal(h_jstr_must(c, "priority"), "urgent");
     json_decref(c);
 }
 
@@ -427,21 +338,21 @@ static void create_with_every_field(void **state)
     const char *keys[] = {"title",    "description", "channel",       "category",    "grade",
                           "priority", "demand",      "demand_detail", "external_ref"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        assert_string_equal(jstr(c, keys[i]), jstr(sent, keys[i]));
+        assert_string_equal(h_jstr_must(c, keys[i]), h_jstr_must(sent, keys[i]));
     assert_true(json_equal(json_object_get(c, "customer"), json_object_get(sent, "customer")));
     assert_true(json_equal(json_object_get(c, "tags"), json_object_get(sent, "tags")));
-    assert_int_equal(jint(c, "team_id"), team_a);
-    assert_int_equal(jint(c, "assignee_id"), agent_a);
-    assert_string_equal(jstr(c, "status"), "new");
+    assert_int_equal(h_jint(c, "team_id"), team_a);
+    assert_int_equal(h_jint(c, "assignee_id"), agent_a);
+    assert_string_equal(h_jstr_must(c, "status"), "new");
 
     /* The timeline records the assignment along with the creation. */
-    json_t *ev = events_of(jint(c, "id"));
+    json_t *ev = events_of(h_jint(c, "id"));
     assert_int_equal(json_array_size(ev), 2);
-    assert_string_equal(jstr(json_array_get(ev, 0), "kind"), "created");
+    assert_string_equal(h_jstr_must(json_array_get(ev, 0), "kind"), "created");
     json_t *as = json_object_get(last_kind(ev, "assigned"), "data");
-    assert_true(jnull(json_object_get(as, "team_id"), "from"));
-    assert_int_equal(jint(json_object_get(as, "team_id"), "to"), team_a);
-    assert_int_equal(jint(json_object_get(as, "assignee_id"), "to"), agent_a);
+    assert_true(h_jnull(json_object_get(as, "team_id"), "from"));
+    assert_int_equal(h_jint(json_object_get(as, "team_id"), "to"), team_a);
+    assert_int_equal(h_jint(json_object_get(as, "assignee_id"), "to"), agent_a);
     json_decref(ev);
     json_decref(sent);
     json_decref(c);
@@ -455,7 +366,7 @@ static void create_unknown_fields_are_named(void **state)
     json_object_set_new(json_object_get(b, "customer"), "foo", json_string("x"));
     json_object_set_new(json_object_get(b, "customer"), "address", json_object());
     struct h_resp *r = call("POST", "/v1/complaints", svc_key, b, NULL);
-    expect_fields(r,
+    h_expect_fields(r,
                   (const char *const[]){"foo", "status", "customer.foo", "customer.address", NULL});
     h_resp_free(r);
 
@@ -465,24 +376,24 @@ static void create_unknown_fields_are_named(void **state)
     json_object_set_new(b, "reference", json_string("CMP-000005"));
     json_object_set_new(b, "version", json_integer(3));
     r = call("POST", "/v1/complaints", svc_key, b, NULL);
-    expect_fields(r, (const char *const[]){"id", "reference", "version", NULL});
+    h_expect_fields(r, (const char *const[]){"id", "reference", "version", NULL});
     h_resp_free(r);
 }
 
 static void create_missing_and_wrong_types(void **state)
 {
     struct h_resp *r = call_raw("POST", "/v1/complaints", svc_key, "{}");
-    expect_fields(r, (const char *const[]){"title", "description", "customer", NULL});
+    h_expect_fields(r, (const char *const[]){"title", "description", "customer", NULL});
     h_resp_free(r);
 
     r = call_raw("POST", "/v1/complaints", svc_key,
                  "{\"title\":\"t\",\"description\":\"d\",\"customer\":{}}");
-    expect_fields(r, (const char *const[]){"customer.name", NULL});
+    h_expect_fields(r, (const char *const[]){"customer.name", NULL});
     h_resp_free(r);
 
     r = call_raw("POST", "/v1/complaints", svc_key,
                  "{\"title\":null,\"description\":null,\"customer\":null}");
-    expect_fields(r, (const char *const[]){"title", "description", "customer", NULL});
+    h_expect_fields(r, (const char *const[]){"title", "description", "customer", NULL});
     h_resp_free(r);
 
     r = call_raw("POST", "/v1/complaints", svc_key,
@@ -490,7 +401,7 @@ static void create_missing_and_wrong_types(void **state)
                  "\"category\":true,\"grade\":{},\"priority\":1,\"demand\":[],"
                  "\"demand_detail\":2,\"tags\":\"a\",\"team_id\":\"1\",\"assignee_id\":1.5,"
                  "\"external_ref\":7}");
-    expect_fields(r,
+    h_expect_fields(r,
                   (const char *const[]){"title", "description", "customer", "channel", "category",
                                         "grade", "priority", "demand", "demand_detail", "tags",
                                         "team_id", "assignee_id", "external_ref", NULL});
@@ -499,7 +410,7 @@ static void create_missing_and_wrong_types(void **state)
     r = call_raw("POST", "/v1/complaints", svc_key,
                  "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":7,"
                  "\"external_id\":1,\"email\":false,\"phone\":[],\"tier\":2}}");
-    expect_fields(r,
+    h_expect_fields(r,
                   (const char *const[]){"customer.name", "customer.external_id", "customer.email",
                                         "customer.phone", "customer.tier", NULL});
     h_resp_free(r);
@@ -519,13 +430,13 @@ static void create_length_limits(void **state)
     char *t200 = repeat("\xf0\x9f\x98\x80", 200);
     json_t *b = minimal(t200);
     json_t *c = create_as(svc_key, b);
-    assert_string_equal(jstr(c, "title"), t200);
+    assert_string_equal(h_jstr_must(c, "title"), t200);
     char sql[160];
     snprintf(
         sql, sizeof sql,
         "SELECT char_length(title) || '/' || octet_length(title) FROM complaints WHERE id = %lld",
-        (long long)jint(c, "id"));
-    char *lens = sql_one(sql);
+        (long long)h_jint(c, "id"));
+    char *lens = h_sql_value(&srv, "%s", sql);
     assert_string_equal(lens, "200/800");
     free(lens);
     json_decref(c);
@@ -533,12 +444,12 @@ static void create_length_limits(void **state)
 
     char *t201 = repeat("\xc3\xa9", 201);
     struct h_resp *r = call("POST", "/v1/complaints", svc_key, minimal(t201), NULL);
-    expect_fields(r, (const char *const[]){"title", NULL});
+    h_expect_fields(r, (const char *const[]){"title", NULL});
     h_resp_free(r);
     free(t201);
 
     r = call("POST", "/v1/complaints", svc_key, minimal(""), NULL);
-    expect_fields(r, (const char *const[]){"title", NULL});
+    h_expect_fields(r, (const char *const[]){"title", NULL});
     h_resp_free(r);
 
     /* Description: 20001 characters are too many (20000: see below). */
@@ -546,13 +457,13 @@ static void create_length_limits(void **state)
     b = minimal("Too long description");
     json_object_set_new(b, "description", json_string(d));
     r = call("POST", "/v1/complaints", svc_key, b, NULL);
-    expect_fields(r, (const char *const[]){"description", NULL});
+    h_expect_fields(r, (const char *const[]){"description", NULL});
     h_resp_free(r);
     free(d);
     b = minimal("Empty description");
     json_object_set_new(b, "description", json_string(""));
     r = call("POST", "/v1/complaints", svc_key, b, NULL);
-    expect_fields(r, (const char *const[]){"description", NULL});
+    h_expect_fields(r, (const char *const[]){"description", NULL});
     h_resp_free(r);
 
     /* Everything too long at once, each named. */
@@ -561,7 +472,7 @@ static void create_length_limits(void **state)
                   "d", "customer", "name", s201, "external_id", s201, "phone", s51, "demand_detail",
                   s5001, "external_ref", s201);
     r = call("POST", "/v1/complaints", svc_key, b, NULL);
-    expect_fields(r,
+    h_expect_fields(r,
                   (const char *const[]){"customer.name", "customer.external_id", "customer.phone",
                                         "demand_detail", "external_ref", NULL});
     h_resp_free(r);
@@ -578,12 +489,12 @@ static void create_longest_description(void **state)
     json_t *b = minimal("Longest description");
     json_object_set_new(b, "description", json_string(d));
     struct h_resp *r = call("POST", "/v1/complaints", svc_key, b, NULL);
-    expect_status(r, 201);
-    int64_t id = jint(r->json, "id");
-    assert_string_equal(jstr(r->json, "description"), d);
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
+    assert_string_equal(h_jstr_must(r->json, "description"), d);
     h_resp_free(r);
     r = patch_as(agent_key, id, json_pack("{s:s}", "title", "Longest description, edited"), NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     free(d);
 }
@@ -595,7 +506,7 @@ static void create_bad_enums_and_email(void **state)
                           "not-an-address", "channel", "fax", "grade", "furious", "priority",
                           "asap", "demand", "revenge");
     struct h_resp *r = call("POST", "/v1/complaints", svc_key, b, NULL);
-    expect_fields(r, (const char *const[]){"customer.tier", "customer.email", "channel", "grade",
+    h_expect_fields(r, (const char *const[]){"customer.tier", "customer.email", "channel", "grade",
                                            "priority", "demand", NULL});
     h_resp_free(r);
 
@@ -605,7 +516,7 @@ static void create_bad_enums_and_email(void **state)
         b = minimal("Channel");
         json_object_set_new(b, "channel", json_string(chans[i]));
         r = call("POST", "/v1/complaints", svc_key, b, NULL);
-        expect_fields(r, (const char *const[]){"channel", NULL});
+        h_expect_fields(r, (const char *const[]){"channel", NULL});
         h_resp_free(r);
     }
 
@@ -614,7 +525,7 @@ static void create_bad_enums_and_email(void **state)
         b = minimal("Mail");
         json_object_set_new(json_object_get(b, "customer"), "email", json_string(bad_mail[i]));
         r = call("POST", "/v1/complaints", svc_key, b, NULL);
-        expect_fields(r, (const char *const[]){"customer.email", NULL});
+        h_expect_fields(r, (const char *const[]){"customer.email", NULL});
         h_resp_free(r);
     }
 
@@ -624,7 +535,7 @@ static void create_bad_enums_and_email(void **state)
         b = minimal("Channel ok");
         json_object_set_new(b, "channel", json_string(ok_chans[i]));
         json_t *c = create_as(svc_key, b);
-        assert_string_equal(jstr(c, "channel"), ok_chans[i]);
+        assert_string_equal(h_jstr_must(c, "channel"), ok_chans[i]);
         json_decref(c);
     }
     const char *demands[] = {"explanation",  "repair",  "replacement", "refund",
@@ -633,7 +544,7 @@ static void create_bad_enums_and_email(void **state)
         b = minimal("Demand ok");
         json_object_set_new(b, "demand", json_string(demands[i]));
         json_t *c = create_as(svc_key, b);
-        assert_string_equal(jstr(c, "demand"), demands[i]);
+        assert_string_equal(h_jstr_must(c, "demand"), demands[i]);
         json_decref(c);
     }
 }
@@ -646,7 +557,7 @@ static void create_tag_rules(void **state)
     json_t *b = minimal("Too many tags");
     json_object_set(b, "tags", tags);
     struct h_resp *r = call("POST", "/v1/complaints", svc_key, b, NULL);
-    expect_fields(r, (const char *const[]){"tags", NULL});
+    h_expect_fields(r, (const char *const[]){"tags", NULL});
     h_resp_free(r);
 
     /* Twenty is the limit, and fine. */
@@ -666,7 +577,7 @@ static void create_tag_rules(void **state)
         b = minimal("Bad tag");
         json_object_set_new(b, "tags", json_pack("[s, s, s, o]", "a", "b", "c", bad3[i]));
         r = call("POST", "/v1/complaints", svc_key, b, NULL);
-        expect_fields(r, (const char *const[]){"tags[3]", NULL});
+        h_expect_fields(r, (const char *const[]){"tags[3]", NULL});
         h_resp_free(r);
     }
     /* 50 characters (of any script) is the longest tag; order is kept. */
@@ -695,7 +606,7 @@ static void create_unknown_references(void **state)
     json_object_set_new(b, "assignee_id", json_integer(987654));
     json_object_set_new(b, "category", json_string("no_such_category"));
     struct h_resp *r = call("POST", "/v1/complaints", svc_key, b, NULL);
-    expect_fields(r, (const char *const[]){"team_id", "assignee_id", "category", NULL});
+    h_expect_fields(r, (const char *const[]){"team_id", "assignee_id", "category", NULL});
     h_resp_free(r);
 
     /* Out of range ids are named without a look-up. */
@@ -703,12 +614,12 @@ static void create_unknown_references(void **state)
     json_object_set_new(b, "team_id", json_integer(0));
     json_object_set_new(b, "assignee_id", json_integer(-4));
     r = call("POST", "/v1/complaints", svc_key, b, NULL);
-    expect_fields(r, (const char *const[]){"team_id", "assignee_id", NULL});
+    h_expect_fields(r, (const char *const[]){"team_id", "assignee_id", NULL});
     h_resp_free(r);
 
     /* Nothing was stored by any of the refused requests. */
     char *n =
-        sql_one("SELECT count(*) FROM complaints WHERE title IN ('Unknown refs', 'Zero refs')");
+        h_sql_value(&srv, "%s", "SELECT count(*) FROM complaints WHERE title IN ('Unknown refs', 'Zero refs')");
     assert_string_equal(n, "0");
     free(n);
 }
@@ -721,7 +632,7 @@ static void create_names_unknown_references_with_other_errors(void **state)
     json_object_set_new(b, "team_id", json_integer(987654));
     json_object_set_new(b, "category", json_string("no_such_category"));
     struct h_resp *r = call("POST", "/v1/complaints", svc_key, b, NULL);
-    expect_fields(r, (const char *const[]){"title", "team_id", "category", NULL});
+    h_expect_fields(r, (const char *const[]){"title", "team_id", "category", NULL});
     h_resp_free(r);
 }
 
@@ -751,19 +662,19 @@ static void create_text_is_stored_exactly(void **state)
                           "+49 (0)30 \xe2\x80\x93 12", "demand_detail", detail, "tags",
                           "\xe9\x80\x80\xe6\xac\xbe", "a\"b\\c", "external_ref", "ref\t1");
     json_t *c = create_as(svc_key, b);
-    int64_t id = jint(c, "id");
-    assert_string_equal(jstr(c, "title"), title);
-    assert_string_equal(jstr(c, "description"), desc);
-    assert_string_equal(jstr(json_object_get(c, "customer"), "name"), name);
-    assert_string_equal(jstr(c, "demand_detail"), detail);
+    int64_t id = h_jint(c, "id");
+    assert_string_equal(h_jstr_must(c, "title"), title);
+    assert_string_equal(h_jstr_must(c, "description"), desc);
+    assert_string_equal(h_jstr_must(json_object_get(c, "customer"), "name"), name);
+    assert_string_equal(h_jstr_must(c, "demand_detail"), detail);
     json_decref(c);
 
     c = get_ok(id);
-    assert_string_equal(jstr(c, "title"), title);
-    assert_string_equal(jstr(c, "description"), desc);
-    assert_string_equal(jstr(json_object_get(c, "customer"), "name"), name);
-    assert_string_equal(jstr(json_object_get(c, "customer"), "phone"), "+49 (0)30 \xe2\x80\x93 12");
-    assert_string_equal(jstr(c, "external_ref"), "ref\t1");
+    assert_string_equal(h_jstr_must(c, "title"), title);
+    assert_string_equal(h_jstr_must(c, "description"), desc);
+    assert_string_equal(h_jstr_must(json_object_get(c, "customer"), "name"), name);
+    assert_string_equal(h_jstr_must(json_object_get(c, "customer"), "phone"), "+49 (0)30 \xe2\x80\x93 12");
+    assert_string_equal(h_jstr_must(c, "external_ref"), "ref\t1");
     json_t *tags = json_pack("[s, s]", "\xe9\x80\x80\xe6\xac\xbe", "a\"b\\c");
     assert_true(json_equal(json_object_get(c, "tags"), tags));
     json_decref(c);
@@ -796,12 +707,12 @@ static void create_text_is_stored_exactly(void **state)
         call_raw("POST", "/v1/complaints", svc_key,
                  "{\"title\":\"\\ud83d\\ude00 \\u9000\\u6b3e \\\"q\\\" \\\\ \\/ \\b\\f\\n\\r\\t\","
                  "\"description\":\"\\u00e9\\u0301\",\"customer\":{\"name\":\"\\u5f20\\u4f1f\"}}");
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     const char *want_title = "\xf0\x9f\x98\x80 \xe9\x80\x80\xe6\xac\xbe \"q\" \\ / \b\f\n\r\t";
-    assert_string_equal(jstr(r->json, "title"), want_title);
+    assert_string_equal(h_jstr_must(r->json, "title"), want_title);
     snprintf(sql, sizeof sql,
              "SELECT title, description, customer_name FROM complaints WHERE id = %lld",
-             (long long)jint(r->json, "id"));
+             (long long)h_jint(r->json, "id"));
     h_resp_free(r);
     rows = h_sql(&srv, sql);
     row = json_array_get(rows, 0);
@@ -841,7 +752,7 @@ static void create_roles(void **state)
     const char *keys[] = {svc_key, agent_key, sup_key, srv.admin_key};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         json_t *c = create_as(keys[i], minimal("Any key creates"));
-        assert_string_equal(jstr(c, "status"), "new");
+        assert_string_equal(h_jstr_must(c, "status"), "new");
         json_decref(c);
     }
     /* Reading needs a key too. */
@@ -883,16 +794,16 @@ static void service_keys_see_only_their_own(void **state)
     h_expect_problem(r, 404);
     h_resp_free(r);
     r = get_as(svc_key, a2);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     /* Agents and above see every complaint. */
     const char *keys[] = {agent_key, sup_key, srv.admin_key};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         r = get_as(keys[i], b1);
-        expect_status(r, 200);
+        h_expect_status(r, 200);
         h_resp_free(r);
         r = get_as(keys[i], a1);
-        expect_status(r, 200);
+        h_expect_status(r, 200);
         h_resp_free(r);
     }
     /* Nor may a service key read another's timeline or notes. */
@@ -912,19 +823,19 @@ static void service_keys_see_only_their_own(void **state)
     char sql[200];
     snprintf(sql, sizeof sql, "SELECT created_by_key_id FROM complaints WHERE id = %lld",
              (long long)a1);
-    char *svc_id = sql_one(sql);
+    char *svc_id = h_sql_value(&srv, "%s", sql);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM complaints WHERE created_by_key_id = %s",
              svc_id);
-    char *own = sql_one(sql);
+    char *own = h_sql_value(&srv, "%s", sql);
     assert_int_equal(json_array_size(items), strtol(own, NULL, 10));
     size_t i;
     json_t *it;
     bool saw_a1 = false, saw_a2 = false;
     json_array_foreach(items, i, it)
     {
-        assert_int_not_equal(jint(it, "id"), b1);
-        saw_a1 |= jint(it, "id") == a1;
-        saw_a2 |= jint(it, "id") == a2;
+        assert_int_not_equal(h_jint(it, "id"), b1);
+        saw_a1 |= h_jint(it, "id") == a1;
+        saw_a2 |= h_jint(it, "id") == a2;
     }
     assert_true(saw_a1 && saw_a2);
     json_decref(page);
@@ -963,7 +874,7 @@ static void list_sort_orders(void **state)
         char path[96];
         snprintf(path, sizeof path, "/v1/complaints?sort=%s", bad[i]);
         struct h_resp *r = call("GET", path, agent_key, NULL, NULL);
-        expect_fields(r, (const char *const[]){"sort", NULL});
+        h_expect_fields(r, (const char *const[]){"sort", NULL});
         h_resp_free(r);
     }
 }
@@ -999,7 +910,7 @@ static void list_filters(void **state)
     snprintf(path, sizeof path, "/v1/complaints/%lld/transitions", (long long)f3);
     struct h_resp *r =
         call("POST", path, agent_key, json_pack("{s:s}", "action", "acknowledge"), NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
 
 #define F "/v1/complaints?customer_external_id=filters"
@@ -1118,7 +1029,7 @@ static void list_bad_parameters(void **state)
         struct h_resp *r = call("GET", path, agent_key, NULL, NULL);
         if (r->status != 422)
             fprintf(stderr, "GET %s\n", path);
-        expect_fields(r, (const char *const[]){cases[i][1], NULL});
+        h_expect_fields(r, (const char *const[]){cases[i][1], NULL});
         h_resp_free(r);
     }
     /* Several at once: every one named. */
@@ -1127,7 +1038,7 @@ static void list_bad_parameters(void **state)
                             "&assignee_id=a&created_after=b&created_before=c&limit=0&cursor=%21"
                             "&sort=s&sla_state=v&q=%20",
                             agent_key, NULL, NULL);
-    expect_fields(r, (const char *const[]){"status", "priority", "grade", "channel", "team_id",
+    h_expect_fields(r, (const char *const[]){"status", "priority", "grade", "channel", "team_id",
                                            "assignee_id", "created_after", "created_before",
                                            "limit", "cursor", "sort", "sla_state", "q", NULL});
     h_resp_free(r);
@@ -1215,7 +1126,7 @@ static size_t walk(const char *ext, const char *sort, int limit, bool inserting,
         json_array_foreach(items, i, it)
         {
             assert_true(n < cap);
-            seen[n++] = jint(it, "id");
+            seen[n++] = h_jint(it, "id");
         }
         /* Every page but the last is full. */
         if (json_is_string(next))
@@ -1306,7 +1217,7 @@ static void pagination_breaks_ties_by_id(void **state)
                             " customer_external_id, priority)"
                             " SELECT 'Same instant ' || g, 'd', 'Bulk', 'same-instant', 'normal'"
                             " FROM generate_series(1, 10) g"));
-    char *distinct = sql_one("SELECT count(DISTINCT created_at) FROM complaints"
+    char *distinct = h_sql_value(&srv, "%s", "SELECT count(DISTINCT created_at) FROM complaints"
                              " WHERE customer_external_id = 'same-instant'");
     assert_string_equal(distinct, "1");
     free(distinct);
@@ -1334,31 +1245,31 @@ static void patch_changes_every_field(void **state)
                           "team_id", (json_int_t)team_a, "assignee_id", (json_int_t)agent_a);
     json_t *sent = json_deep_copy(b);
     struct h_resp *r = patch_as(agent_key, id, b, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_string_equal(h_header(r, "ETag", etag, sizeof etag), "\"v2\"");
-    assert_int_equal(jint(r->json, "version"), 2);
+    assert_int_equal(h_jint(r->json, "version"), 2);
     const char *keys[] = {"title",    "description", "category",     "grade",
                           "priority", "demand",      "demand_detail"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        assert_string_equal(jstr(r->json, keys[i]), jstr(sent, keys[i]));
+        assert_string_equal(h_jstr_must(r->json, keys[i]), h_jstr_must(sent, keys[i]));
     assert_true(json_equal(json_object_get(r->json, "tags"), json_object_get(sent, "tags")));
-    assert_int_equal(jint(r->json, "team_id"), team_a);
-    assert_int_equal(jint(r->json, "assignee_id"), agent_a);
+    assert_int_equal(h_jint(r->json, "team_id"), team_a);
+    assert_int_equal(h_jint(r->json, "assignee_id"), agent_a);
     /* What PATCH does not name stays as it was. */
-    assert_string_equal(jstr(r->json, "reference"), jstr(before, "reference"));
-    assert_string_equal(jstr(r->json, "created_at"), jstr(before, "created_at"));
-    assert_string_equal(jstr(r->json, "channel"), "api");
-    assert_string_equal(jstr(r->json, "status"), "new");
+    assert_string_equal(h_jstr_must(r->json, "reference"), h_jstr_must(before, "reference"));
+    assert_string_equal(h_jstr_must(r->json, "created_at"), h_jstr_must(before, "created_at"));
+    assert_string_equal(h_jstr_must(r->json, "channel"), "api");
+    assert_string_equal(h_jstr_must(r->json, "status"), "new");
     assert_true(
         json_equal(json_object_get(r->json, "customer"), json_object_get(before, "customer")));
-    assert_true(strcmp(jstr(r->json, "updated_at"), jstr(before, "updated_at")) >= 0);
+    assert_true(strcmp(h_jstr_must(r->json, "updated_at"), h_jstr_must(before, "updated_at")) >= 0);
     h_resp_free(r);
 
     /* GET agrees, with the new ETag. */
     r = get_as(agent_key, id);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_string_equal(h_header(r, "ETag", etag, sizeof etag), "\"v2\"");
-    assert_string_equal(jstr(r->json, "title"), "After");
+    assert_string_equal(h_jstr_must(r->json, "title"), "After");
     h_resp_free(r);
 
     /* Timeline: one "updated" with every changed field, one "assigned". */
@@ -1366,26 +1277,26 @@ static void patch_changes_every_field(void **state)
     assert_int_equal(json_array_size(ev), 3);
     json_t *ch = json_object_get(json_object_get(last_kind(ev, "updated"), "data"), "changes");
     assert_int_equal(json_object_size(ch), 8);
-    assert_string_equal(jstr(json_object_get(ch, "title"), "from"), "Before");
-    assert_string_equal(jstr(json_object_get(ch, "title"), "to"), "After");
-    assert_string_equal(jstr(json_object_get(ch, "category"), "from"), "other");
-    assert_string_equal(jstr(json_object_get(ch, "category"), "to"), "billing");
-    assert_string_equal(jstr(json_object_get(ch, "grade"), "to"), "high_risk");
-    assert_string_equal(jstr(json_object_get(ch, "priority"), "from"), "normal");
-    assert_string_equal(jstr(json_object_get(ch, "priority"), "to"), "high");
-    assert_true(jnull(json_object_get(ch, "demand"), "from"));
-    assert_string_equal(jstr(json_object_get(ch, "demand"), "to"), "refund");
-    assert_true(jnull(json_object_get(ch, "demand_detail"), "from"));
+    assert_string_equal(h_jstr_must(json_object_get(ch, "title"), "from"), "Before");
+    assert_string_equal(h_jstr_must(json_object_get(ch, "title"), "to"), "After");
+    assert_string_equal(h_jstr_must(json_object_get(ch, "category"), "from"), "other");
+    assert_string_equal(h_jstr_must(json_object_get(ch, "category"), "to"), "billing");
+    assert_string_equal(h_jstr_must(json_object_get(ch, "grade"), "to"), "high_risk");
+    assert_string_equal(h_jstr_must(json_object_get(ch, "priority"), "from"), "normal");
+    assert_string_equal(h_jstr_must(json_object_get(ch, "priority"), "to"), "high");
+    assert_true(h_jnull(json_object_get(ch, "demand"), "from"));
+    assert_string_equal(h_jstr_must(json_object_get(ch, "demand"), "to"), "refund");
+    assert_true(h_jnull(json_object_get(ch, "demand_detail"), "from"));
     assert_int_equal(json_array_size(json_object_get(json_object_get(ch, "tags"), "from")), 0);
     assert_true(json_equal(json_object_get(json_object_get(ch, "tags"), "to"),
                            json_object_get(sent, "tags")));
     assert_non_null(json_object_get(ch, "description"));
     json_t *as = json_object_get(last_kind(ev, "assigned"), "data");
-    assert_true(jnull(json_object_get(as, "team_id"), "from"));
-    assert_int_equal(jint(json_object_get(as, "team_id"), "to"), team_a);
-    assert_true(jnull(json_object_get(as, "assignee_id"), "from"));
-    assert_int_equal(jint(json_object_get(as, "assignee_id"), "to"), agent_a);
-    assert_string_equal(jstr(json_object_get(last_kind(ev, "updated"), "actor"), "role"), "agent");
+    assert_true(h_jnull(json_object_get(as, "team_id"), "from"));
+    assert_int_equal(h_jint(json_object_get(as, "team_id"), "to"), team_a);
+    assert_true(h_jnull(json_object_get(as, "assignee_id"), "from"));
+    assert_int_equal(h_jint(json_object_get(as, "assignee_id"), "to"), agent_a);
+    assert_string_equal(h_jstr_must(json_object_get(last_kind(ev, "updated"), "actor"), "role"), "agent");
     json_decref(ev);
 
     /* Reassignment alone: an "assigned" event, no "updated". */
@@ -1393,17 +1304,17 @@ static void patch_changes_every_field(void **state)
         agent_key, id,
         json_pack("{s:I, s:I}", "team_id", (json_int_t)team_b, "assignee_id", (json_int_t)agent_b),
         NULL);
-    expect_status(r, 200);
-    assert_int_equal(jint(r->json, "version"), 3);
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "version"), 3);
     h_resp_free(r);
     ev = events_of(id);
     assert_int_equal(count_kind(ev, "updated"), 1);
     assert_int_equal(count_kind(ev, "assigned"), 2);
     as = json_object_get(last_kind(ev, "assigned"), "data");
-    assert_int_equal(jint(json_object_get(as, "team_id"), "from"), team_a);
-    assert_int_equal(jint(json_object_get(as, "team_id"), "to"), team_b);
-    assert_int_equal(jint(json_object_get(as, "assignee_id"), "from"), agent_a);
-    assert_int_equal(jint(json_object_get(as, "assignee_id"), "to"), agent_b);
+    assert_int_equal(h_jint(json_object_get(as, "team_id"), "from"), team_a);
+    assert_int_equal(h_jint(json_object_get(as, "team_id"), "to"), team_b);
+    assert_int_equal(h_jint(json_object_get(as, "assignee_id"), "from"), agent_a);
+    assert_int_equal(h_jint(json_object_get(as, "assignee_id"), "to"), agent_b);
     json_decref(ev);
 
     /* The stored row matches. */
@@ -1413,7 +1324,7 @@ static void patch_changes_every_field(void **state)
              " assignee_id || '|' || version || '|' || array_to_string(tags, ',')"
              " FROM complaints WHERE id = %lld",
              (long long)id);
-    char *row = sql_one(sql);
+    char *row = h_sql_value(&srv, "%s", sql);
     char want[200];
     snprintf(want, sizeof want, "After|billing|high|%lld|%lld|3|vip,\xe9\x80\x80\xe6\xac\xbe",
              (long long)team_b, (long long)agent_b);
@@ -1437,26 +1348,26 @@ static void patch_clears_nullable_fields(void **state)
                                 json_pack("{s:n, s:n, s:n, s:n, s:n}", "demand", "demand_detail",
                                           "tags", "team_id", "assignee_id"),
                                 NULL);
-    expect_status(r, 200);
-    assert_int_equal(jint(r->json, "version"), 2);
-    assert_true(jnull(r->json, "demand"));
-    assert_true(jnull(r->json, "demand_detail"));
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "version"), 2);
+    assert_true(h_jnull(r->json, "demand"));
+    assert_true(h_jnull(r->json, "demand_detail"));
     assert_int_equal(json_array_size(json_object_get(r->json, "tags")), 0);
-    assert_true(jnull(r->json, "team_id"));
-    assert_true(jnull(r->json, "assignee_id"));
+    assert_true(h_jnull(r->json, "team_id"));
+    assert_true(h_jnull(r->json, "assignee_id"));
     h_resp_free(r);
 
     json_t *ev = events_of(id);
     json_t *ch = json_object_get(json_object_get(last_kind(ev, "updated"), "data"), "changes");
     assert_int_equal(json_object_size(ch), 3);
-    assert_string_equal(jstr(json_object_get(ch, "demand"), "from"), "repair");
-    assert_true(jnull(json_object_get(ch, "demand"), "to"));
-    assert_true(jnull(json_object_get(ch, "demand_detail"), "to"));
+    assert_string_equal(h_jstr_must(json_object_get(ch, "demand"), "from"), "repair");
+    assert_true(h_jnull(json_object_get(ch, "demand"), "to"));
+    assert_true(h_jnull(json_object_get(ch, "demand_detail"), "to"));
     assert_int_equal(json_array_size(json_object_get(json_object_get(ch, "tags"), "to")), 0);
     json_t *as = json_object_get(last_kind(ev, "assigned"), "data");
-    assert_int_equal(jint(json_object_get(as, "team_id"), "from"), team_a);
-    assert_true(jnull(json_object_get(as, "team_id"), "to"));
-    assert_true(jnull(json_object_get(as, "assignee_id"), "to"));
+    assert_int_equal(h_jint(json_object_get(as, "team_id"), "from"), team_a);
+    assert_true(h_jnull(json_object_get(as, "team_id"), "to"));
+    assert_true(h_jnull(json_object_get(as, "assignee_id"), "to"));
     json_decref(ev);
 
     char sql[200];
@@ -1464,14 +1375,14 @@ static void patch_clears_nullable_fields(void **state)
              "SELECT (demand IS NULL AND demand_detail IS NULL AND team_id IS NULL AND"
              " assignee_id IS NULL AND tags = '{}')::text FROM complaints WHERE id = %lld",
              (long long)id);
-    char *ok = sql_one(sql);
+    char *ok = h_sql_value(&srv, "%s", sql);
     assert_string_equal(ok, "true");
     free(ok);
 
     /* Clearing what is already clear changes nothing. */
     r = patch_as(agent_key, id, json_pack("{s:n, s:[]}", "team_id", "tags"), NULL);
-    expect_status(r, 200);
-    assert_int_equal(jint(r->json, "version"), 2);
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "version"), 2);
     h_resp_free(r);
 }
 
@@ -1496,17 +1407,17 @@ static void patch_without_change_keeps_version(void **state)
     };
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
         struct h_resp *r = patch_as(agent_key, id, same[i], NULL);
-        expect_status(r, 200);
-        assert_int_equal(jint(r->json, "version"), 1);
+        h_expect_status(r, 200);
+        assert_int_equal(h_jint(r->json, "version"), 1);
         assert_string_equal(h_header(r, "ETag", etag, sizeof etag), "\"v1\"");
-        assert_string_equal(jstr(r->json, "updated_at"), jstr(before, "updated_at"));
+        assert_string_equal(h_jstr_must(r->json, "updated_at"), h_jstr_must(before, "updated_at"));
         h_resp_free(r);
     }
     json_t *ev1 = events_of(id);
     assert_int_equal(json_array_size(ev1), json_array_size(ev0));
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT version FROM complaints WHERE id = %lld", (long long)id);
-    char *v = sql_one(sql);
+    char *v = h_sql_value(&srv, "%s", sql);
     assert_string_equal(v, "1");
     free(v);
     json_decref(ev0);
@@ -1517,8 +1428,8 @@ static void patch_without_change_keeps_version(void **state)
     struct h_resp *r =
         patch_as(agent_key, id,
                  json_pack("{s:[s, s]}", "tags", "a\"b\\c", "\xe9\x80\x80\xe6\xac\xbe"), NULL);
-    expect_status(r, 200);
-    assert_int_equal(jint(r->json, "version"), 2);
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "version"), 2);
     h_resp_free(r);
 }
 
@@ -1532,11 +1443,11 @@ static void patch_same_tags_with_control_characters_keeps_version(void **state)
     for (int i = 0; i < 2; i++) {
         struct h_resp *r =
             patch_as(agent_key, id, json_pack("{s:[s, s]}", "tags", "esc\x1b", "unit\x1f"), NULL);
-        expect_status(r, 200);
-        if (jint(r->json, "version") != 1)
+        h_expect_status(r, 200);
+        if (h_jint(r->json, "version") != 1)
             fprintf(stderr, "same-value tags PATCH moved the version to %lld\n",
-                    (long long)jint(r->json, "version"));
-        assert_int_equal(jint(r->json, "version"), 1);
+                    (long long)h_jint(r->json, "version"));
+        assert_int_equal(h_jint(r->json, "version"), 1);
         h_resp_free(r);
     }
 }
@@ -1547,7 +1458,7 @@ static void patch_if_match(void **state)
     int64_t id = create_id(svc_key, minimal("Concurrent edits"));
     struct h_resp *r =
         patch_as(agent_key, id, json_pack("{s:s}", "title", "Edit one"), "If-Match: \"v1\"");
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_string_equal(h_header(r, "ETag", etag, sizeof etag), "\"v2\"");
     h_resp_free(r);
 
@@ -1562,8 +1473,8 @@ static void patch_if_match(void **state)
     h_expect_problem(r, 412);
     h_resp_free(r);
     json_t *c = get_ok(id);
-    assert_string_equal(jstr(c, "title"), "Edit one");
-    assert_int_equal(jint(c, "version"), 2);
+    assert_string_equal(h_jstr_must(c, "title"), "Edit one");
+    assert_int_equal(h_jint(c, "version"), 2);
     json_decref(c);
 
     /* Current, weak current, one of a list, or *: applied. */
@@ -1573,8 +1484,8 @@ static void patch_if_match(void **state)
         char title[32];
         snprintf(title, sizeof title, "Edit %zu", i + 2);
         r = patch_as(agent_key, id, json_pack("{s:s}", "title", title), ok[i]);
-        expect_status(r, 200);
-        assert_int_equal(jint(r->json, "version"), (json_int_t)(i + 3));
+        h_expect_status(r, 200);
+        assert_int_equal(h_jint(r->json, "version"), (json_int_t)(i + 3));
         h_resp_free(r);
     }
     /* The ETag from GET is what If-Match takes. */
@@ -1583,8 +1494,8 @@ static void patch_if_match(void **state)
     snprintf(hdr, sizeof hdr, "If-Match: %s", h_header(r, "ETag", etag, sizeof etag));
     h_resp_free(r);
     r = patch_as(agent_key, id, json_pack("{s:s}", "priority", "urgent"), hdr);
-    expect_status(r, 200);
-    assert_int_equal(jint(r->json, "version"), 7);
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "version"), 7);
     h_resp_free(r);
     r = patch_as(agent_key, id, json_pack("{s:s}", "priority", "low"), hdr);
     h_expect_problem(r, 412);
@@ -1601,7 +1512,7 @@ static void patch_validation(void **state)
                            "customer", "name", "Eve", "id", 9, "reference", "CMP-9", "version", 4,
                            "channel", "web", "external_ref", "x"),
                  NULL);
-    expect_fields(r, (const char *const[]){"status", "customer", "id", "reference", "version",
+    h_expect_fields(r, (const char *const[]){"status", "customer", "id", "reference", "version",
                                            "channel", "external_ref", NULL});
     h_resp_free(r);
 
@@ -1611,7 +1522,7 @@ static void patch_validation(void **state)
                            "description", d20001, "priority", "asap", "grade", "tags", "a", "a",
                            "team_id", 0, "demand", "money", "category", ""),
                  NULL);
-    expect_fields(r, (const char *const[]){"title", "description", "priority", "grade", "tags[1]",
+    h_expect_fields(r, (const char *const[]){"title", "description", "priority", "grade", "tags[1]",
                                            "team_id", "demand", "category", NULL});
     h_resp_free(r);
     free(t201);
@@ -1621,7 +1532,7 @@ static void patch_validation(void **state)
     r = patch_as(agent_key, id,
                  json_pack("{s:n, s:n, s:n, s:n}", "title", "description", "category", "priority"),
                  NULL);
-    expect_fields(r, (const char *const[]){"title", "description", "category", "priority", NULL});
+    h_expect_fields(r, (const char *const[]){"title", "description", "category", "priority", NULL});
     h_resp_free(r);
 
     /* References that name nothing. */
@@ -1629,7 +1540,7 @@ static void patch_validation(void **state)
                  json_pack("{s:s, s:i, s:i}", "category", "no_such_category", "team_id", 987654,
                            "assignee_id", 987654),
                  NULL);
-    expect_fields(r, (const char *const[]){"category", "team_id", "assignee_id", NULL});
+    h_expect_fields(r, (const char *const[]){"category", "team_id", "assignee_id", NULL});
     h_resp_free(r);
 
     /* Bodies that are not objects; NUL. */
@@ -1643,8 +1554,8 @@ static void patch_validation(void **state)
     }
 
     json_t *c = get_ok(id);
-    assert_int_equal(jint(c, "version"), 1);
-    assert_string_equal(jstr(c, "title"), "Validate patch");
+    assert_int_equal(h_jint(c, "version"), 1);
+    assert_string_equal(h_jstr_must(c, "title"), "Validate patch");
     json_decref(c);
 
     r = patch_as(agent_key, 987654, json_pack("{s:s}", "title", "Nobody"), NULL);
@@ -1674,16 +1585,16 @@ static void patch_roles(void **state)
         char title[32];
         snprintf(title, sizeof title, "Edited %zu", i);
         r = patch_as(keys[i], id, json_pack("{s:s}", "title", title), NULL);
-        expect_status(r, 200);
-        assert_string_equal(jstr(r->json, "title"), title);
+        h_expect_status(r, 200);
+        assert_string_equal(h_jstr_must(r->json, "title"), title);
         h_resp_free(r);
     }
     json_t *c = get_ok(id);
-    assert_int_equal(jint(c, "version"), 4);
+    assert_int_equal(h_jint(c, "version"), 4);
     json_decref(c);
     json_t *ev = events_of(id);
     assert_int_equal(count_kind(ev, "updated"), 3);
-    assert_string_equal(jstr(json_object_get(last_kind(ev, "updated"), "actor"), "role"), "admin");
+    assert_string_equal(h_jstr_must(json_object_get(last_kind(ev, "updated"), "actor"), "role"), "admin");
     json_decref(ev);
 }
 
@@ -1702,7 +1613,7 @@ static void categories_list_and_create(void **state)
         json_t *it;
         json_array_foreach(items, i, it)
         {
-            if (strcmp(jstr(it, "key"), seeded[k]) == 0) {
+            if (strcmp(h_jstr_must(it, "key"), seeded[k]) == 0) {
                 found = true;
                 assert_true(json_string_length(json_object_get(it, "name")) > 0);
             }
@@ -1727,16 +1638,16 @@ static void categories_list_and_create(void **state)
     json_t *b = minimal("Warranty claim");
     json_object_set_new(b, "category", json_string("warranty"));
     r = call("POST", "/v1/complaints", svc_key, b, NULL);
-    expect_fields(r, (const char *const[]){"category", NULL});
+    h_expect_fields(r, (const char *const[]){"category", NULL});
     h_resp_free(r);
 
     r = call(
         "POST", "/v1/categories", srv.admin_key,
         json_pack("{s:s, s:s}", "key", "warranty", "name", "Warranty \xe4\xbf\x9d\xe4\xbf\xae"),
         NULL);
-    expect_status(r, 201);
-    assert_string_equal(jstr(r->json, "key"), "warranty");
-    assert_string_equal(jstr(r->json, "name"), "Warranty \xe4\xbf\x9d\xe4\xbf\xae");
+    h_expect_status(r, 201);
+    assert_string_equal(h_jstr_must(r->json, "key"), "warranty");
+    assert_string_equal(h_jstr_must(r->json, "name"), "Warranty \xe4\xbf\x9d\xe4\xbf\xae");
     assert_true(json_is_string(json_object_get(r->json, "created_at")));
     h_resp_free(r);
 
@@ -1754,16 +1665,16 @@ static void categories_list_and_create(void **state)
     for (size_t i = 0; i < sizeof bad_keys / sizeof bad_keys[0]; i++) {
         r = call("POST", "/v1/categories", srv.admin_key,
                  json_pack("{s:s, s:s}", "key", bad_keys[i], "name", "Bad"), NULL);
-        expect_fields(r, (const char *const[]){"key", NULL});
+        h_expect_fields(r, (const char *const[]){"key", NULL});
         h_resp_free(r);
     }
     free(k41);
     r = call_raw("POST", "/v1/categories", srv.admin_key, "{\"colour\":\"red\"}");
-    expect_fields(r, (const char *const[]){"key", "name", "colour", NULL});
+    h_expect_fields(r, (const char *const[]){"key", "name", "colour", NULL});
     h_resp_free(r);
     r = call("POST", "/v1/categories", srv.admin_key,
              json_pack("{s:s, s:s}", "key", "x_1", "name", ""), NULL);
-    expect_fields(r, (const char *const[]){"name", NULL});
+    h_expect_fields(r, (const char *const[]){"name", NULL});
     h_resp_free(r);
 
     /* Now listed, and usable on create, patch and in filters. */
@@ -1774,13 +1685,13 @@ static void categories_list_and_create(void **state)
     json_object_set_new(b, "category", json_string("warranty"));
     json_object_set_new(json_object_get(b, "customer"), "external_id", json_string("warranty-run"));
     json_t *c = create_as(svc_key, b);
-    int64_t w1 = jint(c, "id");
-    assert_string_equal(jstr(c, "category"), "warranty");
+    int64_t w1 = h_jint(c, "id");
+    assert_string_equal(h_jstr_must(c, "category"), "warranty");
     json_decref(c);
     int64_t w2 = create_with_ext("warranty-run", "Patched into warranty");
     r = patch_as(agent_key, w2, json_pack("{s:s}", "category", "warranty"), NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "category"), "warranty");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr_must(r->json, "category"), "warranty");
     h_resp_free(r);
     expect_list("/v1/complaints?customer_external_id=warranty-run&category=warranty",
                 (int64_t[]){w2, w1}, 2);
@@ -1814,18 +1725,18 @@ static void teams_and_agents_roles_and_validation(void **state)
              json_pack("{s:s, s:I, s:s}", "name", "Managers", "escalation_team_id",
                        (json_int_t)team_b, "assignment", "round_robin"),
              NULL);
-    expect_status(r, 201);
-    assert_int_equal(jint(r->json, "escalation_team_id"), team_b);
-    assert_string_equal(jstr(r->json, "assignment"), "round_robin");
+    h_expect_status(r, 201);
+    assert_int_equal(h_jint(r->json, "escalation_team_id"), team_b);
+    assert_string_equal(h_jstr_must(r->json, "assignment"), "round_robin");
     h_resp_free(r);
     r = call("POST", "/v1/agents", srv.admin_key,
              json_pack("{s:s, s:s, s:s, s:b}", "name", "Sam Supervisor", "email", "sam@example.com",
                        "role", "supervisor", "active", 0),
              NULL);
-    expect_status(r, 201);
-    assert_string_equal(jstr(r->json, "role"), "supervisor");
+    h_expect_status(r, 201);
+    assert_string_equal(h_jstr_must(r->json, "role"), "supervisor");
     assert_true(json_is_false(json_object_get(r->json, "active")));
-    assert_true(jnull(r->json, "team_id"));
+    assert_true(h_jnull(r->json, "team_id"));
     h_resp_free(r);
 }
 

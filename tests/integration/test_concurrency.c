@@ -69,44 +69,7 @@ static void free_jobs(struct job *jobs, int n)
     }
 }
 
-static const char *jstr(const json_t *o, const char *name)
-{
-    return json_string_value(json_object_get(o, name));
-}
-
-static int64_t jint(const json_t *o, const char *name)
-{
-    json_t *v = json_object_get(o, name);
-    if (!json_is_integer(v))
-        fail_msg("%s is not an integer", name);
-    return (int64_t)json_integer_value(v);
-}
-
 /* The single value of a one-row, one-column query, as an integer. */
-static long long sql_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long sql_int(const char *fmt, ...)
-{
-    char q[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    json_t *rows = h_sql(&srv, q);
-    assert_int_equal(json_array_size(rows), 1);
-    const char *v = json_string_value(json_array_get(json_array_get(rows, 0), 0));
-    assert_non_null(v);
-    long long n = strtoll(v, NULL, 10);
-    json_decref(rows);
-    return n;
-}
-
-static void expect_status(const struct h_resp *r, long status)
-{
-    if (r->status != status)
-        fprintf(stderr, "expected %ld, got %ld: %s\n", status, r->status, r->body);
-    assert_int_equal(r->status, status);
-}
-
 static int64_t create(const char *title)
 {
     json_t *b = json_pack("{s:s, s:s, s:{s:s}}", "title", title, "description", "Race subject.",
@@ -116,8 +79,8 @@ static int64_t create(const char *title)
     struct h_resp *r =
         h_req(&srv, "POST", "/v1/complaints", &(struct h_opts){.key = svc_key, .body = text});
     free(text);
-    expect_status(r, 201);
-    int64_t id = jint(r->json, "id");
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
     h_resp_free(r);
     return id;
 }
@@ -127,8 +90,8 @@ static void transition(int64_t id, const char *body, const char *want_status)
     char path[96];
     snprintf(path, sizeof path, "/v1/complaints/%lld/transitions", (long long)id);
     struct h_resp *r = h_req(&srv, "POST", path, &(struct h_opts){.key = agent_key, .body = body});
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "status"), want_status);
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "status"), want_status);
     h_resp_free(r);
 }
 
@@ -137,7 +100,7 @@ static json_t *events(int64_t id)
     char path[96];
     snprintf(path, sizeof path, "/v1/complaints/%lld/events?limit=200", (long long)id);
     struct h_resp *r = h_req(&srv, "GET", path, &(struct h_opts){.key = agent_key});
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_true(json_is_null(json_object_get(r->json, "next_cursor")));
     json_t *items = json_incref(json_object_get(r->json, "items"));
     h_resp_free(r);
@@ -148,7 +111,7 @@ static size_t count_kind(const json_t *evs, const char *kind)
 {
     size_t i, n = 0;
     json_t *ev;
-    json_array_foreach(evs, i, ev) n += strcmp(jstr(ev, "kind"), kind) == 0;
+    json_array_foreach(evs, i, ev) n += strcmp(h_jstr(ev, "kind"), kind) == 0;
     return n;
 }
 
@@ -203,7 +166,7 @@ static void idempotency_race(void **state)
             struct h_resp *r = jobs[i].resp;
             if (r->status == 409) {
                 h_expect_problem(r, 409);
-                assert_string_equal(jstr(r->json, "type"), "/problems/idempotency-in-flight");
+                assert_string_equal(h_jstr(r->json, "type"), "/problems/idempotency-in-flight");
                 busy++;
                 continue;
             }
@@ -217,10 +180,10 @@ static void idempotency_race(void **state)
                 created++;
             }
             if (!id) {
-                id = jint(r->json, "id");
+                id = h_jint(r->json, "id");
                 first_body = r->body;
             }
-            assert_int_equal(jint(r->json, "id"), id);
+            assert_int_equal(h_jint(r->json, "id"), id);
             /* The replay is the very same response. */
             assert_string_equal(r->body, first_body);
             snprintf(loc, sizeof loc, "/v1/complaints/%lld", (long long)id);
@@ -232,12 +195,12 @@ static void idempotency_race(void **state)
         assert_true(id > 0);
 
         /* Exactly one complaint, one created event, one stored response. */
-        assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
-        assert_int_equal(sql_int("SELECT count(*) FROM complaint_events WHERE complaint_id = %lld"
+        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
+        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaint_events WHERE complaint_id = %lld"
                                  " AND kind = 'created'",
                                  (long long)id),
                          1);
-        assert_int_equal(sql_int("SELECT count(*) FROM idempotency_keys WHERE key = '%s'"
+        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM idempotency_keys WHERE key = '%s'"
                                  " AND complaint_id = %lld AND response_status = 201"
                                  " AND response_body <> '' AND request_hash ~ '^[0-9a-f]{64}$'",
                                  idem, (long long)id),
@@ -247,13 +210,13 @@ static void idempotency_race(void **state)
         struct h_resp *r =
             h_req(&srv, "POST", "/v1/complaints",
                   &(struct h_opts){.key = svc_key, .body = jobs[1].body, .headers = {hdr}});
-        expect_status(r, 201);
+        h_expect_status(r, 201);
         assert_string_equal(h_header(r, "Idempotent-Replayed", buf, sizeof buf), "true");
-        assert_int_equal(jint(r->json, "id"), id);
+        assert_int_equal(h_jint(r->json, "id"), id);
         assert_string_equal(r->body, first_body);
         h_resp_free(r);
         free_jobs(jobs, N);
-        assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
+        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
     }
 }
 
@@ -290,17 +253,17 @@ static void idempotency_race_different_bodies(void **state)
             winner = i;
         } else if (r->status == 422) {
             h_expect_problem(r, 422);
-            assert_string_equal(jstr(r->json, "type"), "/problems/idempotency-key-reused");
+            assert_string_equal(h_jstr(r->json, "type"), "/problems/idempotency-key-reused");
         } else {
             h_expect_problem(r, 409);
         }
     }
     assert_int_equal(created, 1);
-    assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title LIKE 'Mixed body %%'"),
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title LIKE 'Mixed body %%'"),
                      1);
     char title[64];
     snprintf(title, sizeof title, "Mixed body %d", winner);
-    assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
     free_jobs(jobs, N);
 }
 
@@ -329,18 +292,18 @@ static void idempotency_keys_are_per_api_key(void **state)
             h_expect_problem(r, 409);
             continue;
         }
-        expect_status(r, 201);
+        h_expect_status(r, 201);
         if (!h_header(r, "Idempotent-Replayed", buf, sizeof buf))
             created[k]++;
         if (!id_of[k])
-            id_of[k] = jint(r->json, "id");
-        assert_int_equal(jint(r->json, "id"), id_of[k]);
+            id_of[k] = h_jint(r->json, "id");
+        assert_int_equal(h_jint(r->json, "id"), id_of[k]);
     }
     assert_int_equal(created[0], 1);
     assert_int_equal(created[1], 1);
     assert_true(id_of[0] != id_of[1]);
-    assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title = 'Per key'"), 2);
-    assert_int_equal(sql_int("SELECT count(DISTINCT api_key_id) FROM idempotency_keys"
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = 'Per key'"), 2);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(DISTINCT api_key_id) FROM idempotency_keys"
                              " WHERE key = 'shared-%d'",
                              (int)getpid()),
                      2);
@@ -372,31 +335,31 @@ static void idempotency_rules(void **state)
     h_resp_free(r);
     key[255] = '\0';
     r = post_idem(svc_key, body, key);
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     h_resp_free(r);
-    assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title = 'Rules'"), 1);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = 'Rules'"), 1);
 
     /* Another body under a used key is a 422 and creates nothing. */
     r = post_idem(svc_key, other, key);
     h_expect_problem(r, 422);
-    assert_string_equal(jstr(r->json, "type"), "/problems/idempotency-key-reused");
+    assert_string_equal(h_jstr(r->json, "type"), "/problems/idempotency-key-reused");
     h_resp_free(r);
     /* The same JSON value written differently is the same body. */
     r = post_idem(svc_key, same, key);
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     assert_string_equal(h_header(r, "Idempotent-Replayed", buf, sizeof buf), "true");
-    int64_t first = jint(r->json, "id");
+    int64_t first = h_jint(r->json, "id");
     h_resp_free(r);
-    assert_int_equal(sql_int("SELECT count(*) FROM complaints WHERE title = 'Rules'"), 1);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = 'Rules'"), 1);
 
     /* A body that fails validation stores nothing under the key. */
     r = post_idem(svc_key, "{\"title\":\"\"}", "invalid-first");
     h_expect_problem(r, 422);
     h_resp_free(r);
-    assert_int_equal(sql_int("SELECT count(*) FROM idempotency_keys WHERE key = 'invalid-first'"),
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM idempotency_keys WHERE key = 'invalid-first'"),
                      0);
     r = post_idem(svc_key, body, "invalid-first");
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     assert_null(h_header(r, "Idempotent-Replayed", buf, sizeof buf));
     h_resp_free(r);
 
@@ -406,25 +369,25 @@ static void idempotency_rules(void **state)
                     " WHERE char_length(key) = 255");
     json_decref(rows);
     r = post_idem(svc_key, body, key);
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     assert_string_equal(h_header(r, "Idempotent-Replayed", buf, sizeof buf), "true");
-    assert_int_equal(jint(r->json, "id"), first);
+    assert_int_equal(h_jint(r->json, "id"), first);
     h_resp_free(r);
     rows = h_sql(&srv, "UPDATE idempotency_keys SET created_at = now() - interval '25 hours'"
                        " WHERE char_length(key) = 255");
     json_decref(rows);
     r = post_idem(svc_key, other, key);
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     assert_null(h_header(r, "Idempotent-Replayed", buf, sizeof buf));
-    int64_t second = jint(r->json, "id");
+    int64_t second = h_jint(r->json, "id");
     assert_true(second != first);
     h_resp_free(r);
     r = post_idem(svc_key, other, key);
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     assert_string_equal(h_header(r, "Idempotent-Replayed", buf, sizeof buf), "true");
-    assert_int_equal(jint(r->json, "id"), second);
+    assert_int_equal(h_jint(r->json, "id"), second);
     h_resp_free(r);
-    assert_int_equal(sql_int("SELECT count(*) FROM idempotency_keys WHERE char_length(key) = 255"
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM idempotency_keys WHERE char_length(key) = 255"
                              " AND complaint_id = %lld",
                              (long long)second),
                      1);
@@ -458,7 +421,7 @@ static void if_match_race(void **state)
             if (r->status == 200) {
                 ok++;
                 winner = i;
-                assert_int_equal(jint(r->json, "version"), 2);
+                assert_int_equal(h_jint(r->json, "version"), 2);
                 assert_string_equal(h_header(r, "ETag", buf, sizeof buf), "\"v2\"");
             } else {
                 h_expect_problem(r, 412);
@@ -470,19 +433,19 @@ static void if_match_race(void **state)
         char path[64];
         snprintf(path, sizeof path, "/v1/complaints/%lld", (long long)id);
         struct h_resp *r = h_req(&srv, "GET", path, &(struct h_opts){.key = agent_key});
-        expect_status(r, 200);
-        assert_int_equal(jint(r->json, "version"), 2);
-        assert_string_equal(jstr(r->json, "title"), want);
+        h_expect_status(r, 200);
+        assert_int_equal(h_jint(r->json, "version"), 2);
+        assert_string_equal(h_jstr(r->json, "title"), want);
         h_resp_free(r);
 
         json_t *evs = events(id);
         assert_int_equal(count_kind(evs, "updated") - updated0, 1);
         json_t *last = json_array_get(evs, json_array_size(evs) - 1);
-        assert_string_equal(jstr(last, "kind"), "updated");
+        assert_string_equal(h_jstr(last, "kind"), "updated");
         json_t *change =
             json_object_get(json_object_get(json_object_get(last, "data"), "changes"), "title");
-        assert_string_equal(jstr(change, "from"), "If-Match race");
-        assert_string_equal(jstr(change, "to"), want);
+        assert_string_equal(h_jstr(change, "from"), "If-Match race");
+        assert_string_equal(h_jstr(change, "to"), want);
         json_decref(evs);
         free_jobs(jobs, N);
     }
@@ -515,14 +478,14 @@ static void transition_race(void **state)
             if (r->status == 200) {
                 ok++;
                 winner = i;
-                assert_string_equal(jstr(r->json, "status"), "resolved");
-                assert_int_equal(jint(r->json, "version"), 3);
+                assert_string_equal(h_jstr(r->json, "status"), "resolved");
+                assert_int_equal(h_jint(r->json, "version"), 3);
                 continue;
             }
             if (r->status != 409)
                 fprintf(stderr, "round %d: %ld %s\n", round, r->status, r->body);
             h_expect_problem(r, 409);
-            assert_string_equal(jstr(r->json, "type"), "/problems/transition-not-allowed");
+            assert_string_equal(h_jstr(r->json, "type"), "/problems/transition-not-allowed");
             json_t *allowed = json_object_get(r->json, "allowed_actions");
             assert_int_equal(json_array_size(allowed), 2);
             assert_string_equal(json_string_value(json_array_get(allowed, 0)), "close");
@@ -535,26 +498,26 @@ static void transition_race(void **state)
         char path[64];
         snprintf(path, sizeof path, "/v1/complaints/%lld", (long long)id);
         struct h_resp *r = h_req(&srv, "GET", path, &(struct h_opts){.key = agent_key});
-        expect_status(r, 200);
-        assert_string_equal(jstr(r->json, "status"), "resolved");
-        assert_int_equal(jint(r->json, "version"), 3);
-        assert_string_equal(jstr(json_object_get(r->json, "resolution"), "summary"), want);
+        h_expect_status(r, 200);
+        assert_string_equal(h_jstr(r->json, "status"), "resolved");
+        assert_int_equal(h_jint(r->json, "version"), 3);
+        assert_string_equal(h_jstr(json_object_get(r->json, "resolution"), "summary"), want);
         h_resp_free(r);
 
         /* The timeline: created, start, one resolve. */
         json_t *evs = events(id);
         assert_int_equal(json_array_size(evs), 3);
-        assert_string_equal(jstr(json_array_get(evs, 0), "kind"), "created");
+        assert_string_equal(h_jstr(json_array_get(evs, 0), "kind"), "created");
         json_t *d = json_object_get(json_array_get(evs, 1), "data");
-        assert_string_equal(jstr(d, "action"), "start");
+        assert_string_equal(h_jstr(d, "action"), "start");
         d = json_object_get(json_array_get(evs, 2), "data");
-        assert_string_equal(jstr(json_array_get(evs, 2), "kind"), "status_changed");
-        assert_string_equal(jstr(d, "action"), "resolve");
-        assert_string_equal(jstr(d, "from"), "in_progress");
-        assert_string_equal(jstr(d, "to"), "resolved");
-        assert_string_equal(jstr(json_object_get(d, "resolution"), "summary"), want);
+        assert_string_equal(h_jstr(json_array_get(evs, 2), "kind"), "status_changed");
+        assert_string_equal(h_jstr(d, "action"), "resolve");
+        assert_string_equal(h_jstr(d, "from"), "in_progress");
+        assert_string_equal(h_jstr(d, "to"), "resolved");
+        assert_string_equal(h_jstr(json_object_get(d, "resolution"), "summary"), want);
         json_decref(evs);
-        assert_int_equal(sql_int("SELECT count(*) FROM complaint_events WHERE complaint_id = %lld"
+        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaint_events WHERE complaint_id = %lld"
                                  " AND kind = 'status_changed' AND data->>'to' = 'resolved'",
                                  (long long)id),
                          1);
@@ -592,7 +555,7 @@ static void withdraw_and_resolve_race(void **state)
     assert_int_equal(count_kind(evs, "status_changed"), 2);
     /* A losing withdraw leaves no note behind. */
     long long notes =
-        sql_int("SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld", (long long)id);
+        h_sql_int(&srv, "SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld", (long long)id);
     assert_int_equal(count_kind(evs, "note_added"), notes);
     assert_true(notes <= 1);
     json_decref(evs);
@@ -618,8 +581,8 @@ static void concurrent_public_notes(void **state)
     race(jobs, N);
     int64_t ids[N];
     for (int i = 0; i < N; i++) {
-        expect_status(jobs[i].resp, 201);
-        ids[i] = jint(jobs[i].resp->json, "id");
+        h_expect_status(jobs[i].resp, 201);
+        ids[i] = h_jint(jobs[i].resp->json, "id");
         for (int k = 0; k < i; k++)
             assert_true(ids[k] != ids[i]);
     }
@@ -627,12 +590,12 @@ static void concurrent_public_notes(void **state)
     char path[64];
     snprintf(path, sizeof path, "/v1/complaints/%lld", (long long)id);
     struct h_resp *r = h_req(&srv, "GET", path, &(struct h_opts){.key = agent_key});
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_true(json_is_string(json_object_get(r->json, "first_response_at")));
-    assert_int_equal(jint(r->json, "version"), 2);
+    assert_int_equal(h_jint(r->json, "version"), 2);
     h_resp_free(r);
     assert_int_equal(
-        sql_int("SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld", (long long)id),
+        h_sql_int(&srv, "SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld", (long long)id),
         N);
     json_t *evs = events(id);
     assert_int_equal(count_kind(evs, "note_added"), N);
@@ -642,9 +605,9 @@ static void concurrent_public_notes(void **state)
     int64_t last = 0;
     json_array_foreach(evs, i, ev)
     {
-        if (strcmp(jstr(ev, "kind"), "note_added") != 0)
+        if (strcmp(h_jstr(ev, "kind"), "note_added") != 0)
             continue;
-        int64_t nid = jint(json_object_get(ev, "data"), "note_id");
+        int64_t nid = h_jint(json_object_get(ev, "data"), "note_id");
         assert_true(nid > last);
         last = nid;
     }

@@ -11,12 +11,30 @@
 
 static struct h_server srv;
 static char agent_key[96], sup_key[96];
+static int64_t top, leads, front; /* Front -> Leads -> Managers (top) */
+
+static int64_t post_id(const char *path, const char *body)
+{
+    struct h_resp *r = h_admin(&srv, "POST", path, body);
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
+    h_resp_free(r);
+    return id;
+}
 
 static int setup(void **state)
 {
+    char body[256];
     h_server_start(&srv, NULL);
     h_make_key(&srv, "agent", agent_key, sizeof agent_key);
     h_make_key(&srv, "supervisor", sup_key, sizeof sup_key);
+    top = post_id("/v1/teams", "{\"name\":\"Managers\"}");
+    snprintf(body, sizeof body, "{\"name\":\"Leads\",\"escalation_team_id\":%lld}",
+             (long long)top);
+    leads = post_id("/v1/teams", body);
+    snprintf(body, sizeof body, "{\"name\":\"Front\",\"escalation_team_id\":%lld}",
+             (long long)leads);
+    front = post_id("/v1/teams", body);
     return 0;
 }
 
@@ -26,15 +44,14 @@ static int teardown(void **state)
     return 0;
 }
 
-static int64_t post_id(const char *path, const char *body)
+/* A fresh complaint (version 1) in the Front team. */
+static int64_t make_complaint(void)
 {
-    struct h_resp *r = h_admin(&srv, "POST", path, body);
-    if (r->status != 201)
-        fprintf(stderr, "%s: %ld %s\n", path, r->status, r->body);
-    assert_int_equal(r->status, 201);
-    int64_t id = json_integer_value(json_object_get(r->json, "id"));
-    h_resp_free(r);
-    return id;
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},\"team_id\":%lld}",
+             (long long)front);
+    return post_id("/v1/complaints", body);
 }
 
 static struct h_resp *escalate(const char *key, int64_t id, const char *body, const char *if_match)
@@ -46,61 +63,60 @@ static struct h_resp *escalate(const char *key, int64_t id, const char *body, co
                  &(struct h_opts){.key = key, .body = body, .headers = {if_match ? hdr : NULL}});
 }
 
-static void escalation_ladder(void **state)
+static void agents_may_not_escalate(void **state)
 {
-    char body[256];
-    int64_t top = post_id("/v1/teams", "{\"name\":\"Managers\"}");
-    snprintf(body, sizeof body, "{\"name\":\"Leads\",\"escalation_team_id\":%lld}",
-             (long long)top);
-    int64_t leads = post_id("/v1/teams", body);
-    snprintf(body, sizeof body, "{\"name\":\"Front\",\"escalation_team_id\":%lld}",
-             (long long)leads);
-    int64_t front = post_id("/v1/teams", body);
-    snprintf(body, sizeof body,
-             "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},\"team_id\":%lld}",
-             (long long)front);
-    int64_t id = post_id("/v1/complaints", body);
-
-    /* Agents may not escalate. */
-    struct h_resp *r = escalate(agent_key, id, "{\"reason\":\"x\"}", NULL);
+    struct h_resp *r = escalate(agent_key, make_complaint(), "{\"reason\":\"x\"}", NULL);
     h_expect_problem(r, 403);
     h_resp_free(r);
-    /* Reason is required; unknown fields and bad team ids are named. */
-    r = escalate(sup_key, id, "{\"team_id\":0,\"why\":1}", NULL);
+}
+
+/* Reason is required; unknown fields and bad team ids are named. */
+static void bad_input_is_named(void **state)
+{
+    int64_t id = make_complaint();
+    struct h_resp *r = escalate(sup_key, id, "{\"team_id\":0,\"why\":1}", NULL);
     h_expect_problem(r, 422);
     assert_true(h_problem_has_field(r, "reason"));
     assert_true(h_problem_has_field(r, "team_id"));
     assert_true(h_problem_has_field(r, "why"));
     h_resp_free(r);
     r = escalate(sup_key, id, "{\"reason\":\"x\",\"team_id\":999999}", NULL);
-    h_expect_problem(r, 422);
-    assert_true(h_problem_has_field(r, "team_id"));
+    h_expect_invalid(r, "team_id");
     h_resp_free(r);
-    /* A stale If-Match is refused. */
-    r = escalate(sup_key, id, "{\"reason\":\"x\"}", "\"v99\"");
+}
+
+static void stale_if_match_is_412(void **state)
+{
+    struct h_resp *r = escalate(sup_key, make_complaint(), "{\"reason\":\"x\"}", "\"v99\"");
     h_expect_problem(r, 412);
     h_resp_free(r);
+}
+
+static void escalation_ladder(void **state)
+{
+    char body[256];
+    int64_t id = make_complaint();
 
     /* Front -> Leads -> Managers by the teams' escalation chain. */
-    r = escalate(sup_key, id, "{\"reason\":\"threatens the regulator\"}", "\"v1\"");
-    assert_int_equal(r->status, 200);
-    assert_int_equal(json_integer_value(json_object_get(r->json, "escalation_level")), 1);
-    assert_int_equal(json_integer_value(json_object_get(r->json, "team_id")), leads);
+    struct h_resp *r = escalate(sup_key, id, "{\"reason\":\"threatens the regulator\"}", "\"v1\"");
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "escalation_level"), 1);
+    assert_int_equal(h_jint(r->json, "team_id"), leads);
     h_resp_free(r);
     r = escalate(sup_key, id, "{\"reason\":\"still waiting\"}", NULL);
-    assert_int_equal(json_integer_value(json_object_get(r->json, "escalation_level")), 2);
-    assert_int_equal(json_integer_value(json_object_get(r->json, "team_id")), top);
+    assert_int_equal(h_jint(r->json, "escalation_level"), 2);
+    assert_int_equal(h_jint(r->json, "team_id"), top);
     h_resp_free(r);
     /* The top of the chain stays put; an explicit team wins. */
     r = escalate(sup_key, id, "{\"reason\":\"again\"}", NULL);
-    assert_int_equal(json_integer_value(json_object_get(r->json, "escalation_level")), 3);
-    assert_int_equal(json_integer_value(json_object_get(r->json, "team_id")), top);
+    assert_int_equal(h_jint(r->json, "escalation_level"), 3);
+    assert_int_equal(h_jint(r->json, "team_id"), top);
     h_resp_free(r);
     snprintf(body, sizeof body, "{\"reason\":\"back to the front\",\"team_id\":%lld}",
              (long long)front);
     r = escalate(sup_key, id, body, NULL);
-    assert_int_equal(json_integer_value(json_object_get(r->json, "escalation_level")), 4);
-    assert_int_equal(json_integer_value(json_object_get(r->json, "team_id")), front);
+    assert_int_equal(h_jint(r->json, "escalation_level"), 4);
+    assert_int_equal(h_jint(r->json, "team_id"), front);
     h_resp_free(r);
 
     /* The timeline has one escalated event per escalation. */
@@ -110,26 +126,35 @@ static void escalation_ladder(void **state)
     size_t i, n = 0;
     json_t *ev;
     json_array_foreach(json_object_get(r->json, "items"), i, ev) {
-        if (strcmp(json_string_value(json_object_get(ev, "kind")), "escalated") != 0)
+        if (strcmp(h_jstr(ev, "kind"), "escalated") != 0)
             continue;
         json_t *d = json_object_get(ev, "data");
         n++;
-        assert_int_equal(json_integer_value(json_object_get(d, "to_level")), (json_int_t)n);
-        assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "actor"), "role")),
-                            "supervisor");
+        assert_int_equal(h_jint(d, "to_level"), (int64_t)n);
+        assert_string_equal(h_jstr(json_object_get(ev, "actor"), "role"), "supervisor");
     }
     assert_int_equal(n, 4);
     h_resp_free(r);
+}
 
-    /* Closed complaints are not escalated. */
+/* Closed complaints are not escalated. */
+static void closed_complaint_is_409(void **state)
+{
+    char path[64];
+    int64_t id = make_complaint();
     snprintf(path, sizeof path, "/v1/complaints/%lld/transitions", (long long)id);
-    r = h_admin(&srv, "POST", path, "{\"action\":\"withdraw\",\"note\":\"customer withdrew\"}");
-    assert_int_equal(r->status, 200);
+    struct h_resp *r =
+        h_admin(&srv, "POST", path, "{\"action\":\"withdraw\",\"note\":\"customer withdrew\"}");
+    h_expect_status(r, 200);
     h_resp_free(r);
     r = escalate(sup_key, id, "{\"reason\":\"x\"}", NULL);
     h_expect_problem(r, 409);
     h_resp_free(r);
-    r = escalate(sup_key, 987654, "{\"reason\":\"x\"}", NULL);
+}
+
+static void unknown_complaint_is_404(void **state)
+{
+    struct h_resp *r = escalate(sup_key, 987654, "{\"reason\":\"x\"}", NULL);
     h_expect_problem(r, 404);
     h_resp_free(r);
 }
@@ -137,7 +162,9 @@ static void escalation_ladder(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(escalation_ladder),
+        cmocka_unit_test(agents_may_not_escalate),  cmocka_unit_test(bad_input_is_named),
+        cmocka_unit_test(stale_if_match_is_412),    cmocka_unit_test(escalation_ladder),
+        cmocka_unit_test(closed_complaint_is_409), cmocka_unit_test(unknown_complaint_is_404),
     };
     return H_RUN_GROUP(tests, setup, teardown);
 }

@@ -46,68 +46,20 @@ static const char *const to_state[NSTATES][NACTIONS] = {
 static struct h_resp *call(const char *method, const char *path, const char *key, json_t *body,
                            const char *header)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    assert_true(body == NULL || text != NULL);
-    struct h_opts o = {.key = key, .body = text, .headers = {header}};
-    struct h_resp *r = h_req(&srv, method, path, &o);
-    free(text);
-    return r;
-}
-
-static void expect_status(const struct h_resp *r, long status)
-{
-    if (r->status != status)
-        fprintf(stderr, "expected %ld, got %ld: %s\n", status, r->status, r->body);
-    assert_int_equal(r->status, status);
+    return h_call_json(&srv, method, path, key, body, header);
 }
 
 /* A 422 problem that names field. */
-static void expect_invalid(const struct h_resp *r, const char *field)
-{
-    h_expect_problem(r, 422);
-    if (!h_problem_has_field(r, field))
-        fail_msg("422 does not name %s: %s", field, r->body);
-}
-
-static int64_t jint(const json_t *o, const char *name)
-{
-    json_t *v = json_object_get(o, name);
-    if (!json_is_integer(v))
-        fail_msg("%s is not an integer", name);
-    return (int64_t)json_integer_value(v);
-}
-
-static const char *jstr(const json_t *o, const char *name)
-{
-    return json_string_value(json_object_get(o, name));
-}
-
-static bool jnull(const json_t *o, const char *name)
-{
-    return json_is_null(json_object_get(o, name));
-}
-
 static void make_key(const char *role, int64_t agent, char *out, size_t len, int64_t *id)
 {
     json_t *b = json_pack("{s:s, s:s}", "name", role, "role", role);
     if (agent)
         json_object_set_new(b, "agent_id", json_integer(agent));
     struct h_resp *r = call("POST", "/v1/api-keys", srv.admin_key, b, NULL);
-    expect_status(r, 201);
-    snprintf(out, len, "%s", jstr(r->json, "key"));
-    *id = jint(r->json, "id");
+    h_expect_status(r, 201);
+    snprintf(out, len, "%s", h_jstr(r->json, "key"));
+    *id = h_jint(r->json, "id");
     h_resp_free(r);
-}
-
-static int64_t make_agent(const char *name, const char *role)
-{
-    struct h_resp *r = call("POST", "/v1/agents", srv.admin_key,
-                            json_pack("{s:s, s:s}", "name", name, "role", role), NULL);
-    expect_status(r, 201);
-    int64_t id = jint(r->json, "id");
-    h_resp_free(r);
-    return id;
 }
 
 static int64_t create(const char *key, const char *title)
@@ -117,8 +69,8 @@ static int64_t create(const char *key, const char *title)
                                       "The washing machine leaks since the repair.", "customer",
                                       "name", "Ada Lovelace"),
                             NULL);
-    expect_status(r, 201);
-    int64_t id = jint(r->json, "id");
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
     h_resp_free(r);
     return id;
 }
@@ -147,8 +99,8 @@ static json_t *valid_body(const char *action)
 static void act(int64_t id, const char *action, const char *want)
 {
     struct h_resp *r = transition(agent_key, id, valid_body(action), NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "status"), want);
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "status"), want);
     h_resp_free(r);
 }
 
@@ -180,7 +132,7 @@ static json_t *get_complaint(const char *key, int64_t id)
     char path[64];
     snprintf(path, sizeof path, "/v1/complaints/%lld", (long long)id);
     struct h_resp *r = call("GET", path, key, NULL, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *c = json_incref(r->json);
     h_resp_free(r);
     return c;
@@ -195,7 +147,7 @@ static json_t *list_all(const char *key, int64_t id, const char *what, int limit
         snprintf(path, sizeof path, "/v1/complaints/%lld/%s?limit=%d%s%s", (long long)id, what,
                  limit, cursor[0] ? "&cursor=" : "", cursor);
         struct h_resp *r = call("GET", path, key, NULL, NULL);
-        expect_status(r, 200);
+        h_expect_status(r, 200);
         json_t *items = json_object_get(r->json, "items");
         assert_true(json_is_array(items));
         assert_true(json_array_size(items) <= (size_t)limit);
@@ -220,46 +172,34 @@ static json_t *events(int64_t id)
 }
 
 /* One SQL value as text (NULL for SQL NULL); caller frees. */
-static char *sql_value(const char *fmt, int64_t id)
-{
-    char q[512];
-    snprintf(q, sizeof q, fmt, (long long)id);
-    json_t *rows = h_sql(&srv, q);
-    assert_int_equal(json_array_size(rows), 1);
-    const char *v = json_string_value(json_array_get(json_array_get(rows, 0), 0));
-    char *out = v ? strdup(v) : NULL;
-    json_decref(rows);
-    return out;
-}
-
 static void expect_etag(const struct h_resp *r, int64_t version)
 {
     char etag[64], want[64];
     snprintf(want, sizeof want, "\"v%lld\"", (long long)version);
     assert_non_null(h_header(r, "ETag", etag, sizeof etag));
     assert_string_equal(etag, want);
-    assert_int_equal(jint(r->json, "version"), version);
+    assert_int_equal(h_jint(r->json, "version"), version);
 }
 
 static void expect_actor(const json_t *ev, const char *role, int64_t key_id, int64_t agent)
 {
     json_t *a = json_object_get(ev, "actor");
     assert_true(json_is_object(a));
-    assert_string_equal(jstr(a, "role"), role);
-    assert_int_equal(jint(a, "key_id"), key_id);
+    assert_string_equal(h_jstr(a, "role"), role);
+    assert_int_equal(h_jint(a, "key_id"), key_id);
     if (agent)
-        assert_int_equal(jint(a, "agent_id"), agent);
+        assert_int_equal(h_jint(a, "agent_id"), agent);
     else
-        assert_true(jnull(a, "agent_id"));
+        assert_true(h_jnull(a, "agent_id"));
 }
 
 static void expect_change(const json_t *ev, const char *action, const char *from, const char *to)
 {
     json_t *d = json_object_get(ev, "data");
-    assert_string_equal(jstr(ev, "kind"), "status_changed");
-    assert_string_equal(jstr(d, "action"), action);
-    assert_string_equal(jstr(d, "from"), from);
-    assert_string_equal(jstr(d, "to"), to);
+    assert_string_equal(h_jstr(ev, "kind"), "status_changed");
+    assert_string_equal(h_jstr(d, "action"), action);
+    assert_string_equal(h_jstr(d, "from"), from);
+    assert_string_equal(h_jstr(d, "to"), to);
 }
 
 /* The allowed_actions array of a 409 as one comma-separated string. */
@@ -303,8 +243,8 @@ static void allowed_from(const char *state, char *out, size_t len)
 static int setup(void **state)
 {
     h_server_start(&srv, NULL);
-    agent_id = make_agent("Alice Agent", "agent");
-    sup_agent_id = make_agent("Sam Supervisor", "supervisor");
+    agent_id = h_make_agent(&srv, "Alice Agent", "agent", 0);
+    sup_agent_id = h_make_agent(&srv, "Sam Supervisor", "supervisor", 0);
     make_key("service", 0, svc_key, sizeof svc_key, &svc_key_id);
     int64_t ignored;
     make_key("service", 0, svc2_key, sizeof svc2_key, &ignored);
@@ -337,36 +277,36 @@ static void full_journey(void **state)
                        "Grace Hopper", "external_id", "C-1001", "channel", "web", "demand",
                        "repair"),
              NULL);
-    expect_status(r, 201);
-    int64_t id = jint(r->json, "id");
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
     char ref[32];
     snprintf(ref, sizeof ref, "CMP-%06lld", (long long)id);
-    assert_string_equal(jstr(r->json, "reference"), ref);
-    assert_string_equal(jstr(r->json, "status"), "new");
-    assert_int_equal(jint(r->json, "reopen_count"), 0);
-    assert_true(jnull(r->json, "first_response_at"));
-    assert_true(jnull(r->json, "resolved_at"));
-    assert_true(jnull(r->json, "closed_at"));
-    assert_true(jnull(r->json, "resolution"));
-    assert_true(jnull(r->json, "satisfaction"));
+    assert_string_equal(h_jstr(r->json, "reference"), ref);
+    assert_string_equal(h_jstr(r->json, "status"), "new");
+    assert_int_equal(h_jint(r->json, "reopen_count"), 0);
+    assert_true(h_jnull(r->json, "first_response_at"));
+    assert_true(h_jnull(r->json, "resolved_at"));
+    assert_true(h_jnull(r->json, "closed_at"));
+    assert_true(h_jnull(r->json, "resolution"));
+    assert_true(h_jnull(r->json, "satisfaction"));
     expect_etag(r, 1);
     char created_at[64];
-    snprintf(created_at, sizeof created_at, "%s", jstr(r->json, "created_at"));
+    snprintf(created_at, sizeof created_at, "%s", h_jstr(r->json, "created_at"));
     h_resp_free(r);
     version = 1;
 
     /* The agent acknowledges: the first response. */
     r = transition(agent_key, id, json_pack("{s:s}", "action", "acknowledge"), NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "status"), "acknowledged");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "status"), "acknowledged");
     expect_etag(r, ++version);
-    assert_non_null(jstr(r->json, "first_response_at"));
-    assert_true(strcmp(jstr(r->json, "first_response_at"), created_at) >= 0);
+    assert_non_null(h_jstr(r->json, "first_response_at"));
+    assert_true(strcmp(h_jstr(r->json, "first_response_at"), created_at) >= 0);
     char first_response[64];
-    snprintf(first_response, sizeof first_response, "%s", jstr(r->json, "first_response_at"));
+    snprintf(first_response, sizeof first_response, "%s", h_jstr(r->json, "first_response_at"));
     h_resp_free(r);
     char *fr_usec =
-        sql_value("SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
     assert_non_null(fr_usec);
 
     /* A public note from the agent. */
@@ -375,29 +315,29 @@ static void full_journey(void **state)
         "POST", path, agent_key,
         json_pack("{s:s, s:s}", "body", "A technician comes on Monday.", "visibility", "public"),
         NULL);
-    expect_status(r, 201);
-    int64_t note_id = jint(r->json, "id");
-    assert_int_equal(jint(r->json, "complaint_id"), id);
-    assert_string_equal(jstr(r->json, "visibility"), "public");
-    assert_string_equal(jstr(r->json, "body"), "A technician comes on Monday.");
-    assert_string_equal(jstr(json_object_get(r->json, "author"), "role"), "agent");
-    assert_int_equal(jint(json_object_get(r->json, "author"), "agent_id"), agent_id);
-    assert_non_null(jstr(r->json, "created_at"));
+    h_expect_status(r, 201);
+    int64_t note_id = h_jint(r->json, "id");
+    assert_int_equal(h_jint(r->json, "complaint_id"), id);
+    assert_string_equal(h_jstr(r->json, "visibility"), "public");
+    assert_string_equal(h_jstr(r->json, "body"), "A technician comes on Monday.");
+    assert_string_equal(h_jstr(json_object_get(r->json, "author"), "role"), "agent");
+    assert_int_equal(h_jint(json_object_get(r->json, "author"), "agent_id"), agent_id);
+    assert_non_null(h_jstr(r->json, "created_at"));
     h_resp_free(r);
     json_t *c = get_complaint(agent_key, id);
-    assert_string_equal(jstr(c, "first_response_at"), first_response);
-    assert_int_equal(jint(c, "version"), version);
+    assert_string_equal(h_jstr(c, "first_response_at"), first_response);
+    assert_int_equal(h_jint(c, "version"), version);
     json_decref(c);
 
     /* Waiting on the customer, and back. */
     r = transition(agent_key, id, json_pack("{s:s}", "action", "pend"), NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "status"), "pending_customer");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "status"), "pending_customer");
     expect_etag(r, ++version);
     h_resp_free(r);
     r = transition(agent_key, id, json_pack("{s:s}", "action", "resume"), NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "status"), "in_progress");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "status"), "in_progress");
     expect_etag(r, ++version);
     h_resp_free(r);
 
@@ -407,24 +347,24 @@ static void full_journey(void **state)
                              "summary", "Replaced the pump; refunded the call-out fee.",
                              "compensation", "amount", 25.5, "currency", "EUR"),
                    NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "status"), "resolved");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "status"), "resolved");
     expect_etag(r, ++version);
     json_t *res = json_object_get(r->json, "resolution");
-    assert_string_equal(jstr(res, "summary"), "Replaced the pump; refunded the call-out fee.");
+    assert_string_equal(h_jstr(res, "summary"), "Replaced the pump; refunded the call-out fee.");
     json_t *comp = json_object_get(res, "compensation");
     assert_true(json_is_number(json_object_get(comp, "amount")));
     assert_true(json_number_value(json_object_get(comp, "amount")) == 25.5);
-    assert_string_equal(jstr(comp, "currency"), "EUR");
-    assert_true(jnull(res, "customer_agreed"));
-    assert_non_null(jstr(r->json, "resolved_at"));
-    assert_true(jnull(r->json, "closed_at"));
-    assert_string_equal(jstr(r->json, "first_response_at"), first_response);
+    assert_string_equal(h_jstr(comp, "currency"), "EUR");
+    assert_true(h_jnull(res, "customer_agreed"));
+    assert_non_null(h_jstr(r->json, "resolved_at"));
+    assert_true(h_jnull(r->json, "closed_at"));
+    assert_string_equal(h_jstr(r->json, "first_response_at"), first_response);
     char resolved_at[64];
-    snprintf(resolved_at, sizeof resolved_at, "%s", jstr(r->json, "resolved_at"));
+    snprintf(resolved_at, sizeof resolved_at, "%s", h_jstr(r->json, "resolved_at"));
     h_resp_free(r);
     char *amount =
-        sql_value("SELECT compensation_amount::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT compensation_amount::text FROM complaints WHERE id = %lld", (long long)id);
     assert_string_equal(amount, "25.50");
     free(amount);
 
@@ -432,66 +372,66 @@ static void full_journey(void **state)
     snprintf(path, sizeof path, "/v1/complaints/%lld/satisfaction", (long long)id);
     r = call("POST", path, svc_key, json_pack("{s:i, s:s}", "score", 4, "comment", "Quick fix."),
              NULL);
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     json_t *sat = json_object_get(r->json, "satisfaction");
-    assert_int_equal(jint(sat, "score"), 4);
-    assert_string_equal(jstr(sat, "comment"), "Quick fix.");
-    assert_non_null(jstr(sat, "recorded_at"));
-    assert_string_equal(jstr(r->json, "status"), "resolved");
+    assert_int_equal(h_jint(sat, "score"), 4);
+    assert_string_equal(h_jstr(sat, "comment"), "Quick fix.");
+    assert_non_null(h_jstr(sat, "recorded_at"));
+    assert_string_equal(h_jstr(r->json, "status"), "resolved");
     expect_etag(r, ++version);
     h_resp_free(r);
 
     /* Close needs the customer's agreement. */
     r = transition(agent_key, id, json_pack("{s:s}", "action", "close"), NULL);
-    expect_invalid(r, "resolution.customer_agreed");
+    h_expect_invalid(r, "resolution.customer_agreed");
     h_resp_free(r);
     r = transition(
         agent_key, id,
         json_pack("{s:s, s:{s:b}}", "action", "close", "resolution", "customer_agreed", 0), NULL);
-    expect_invalid(r, "resolution.customer_agreed");
+    h_expect_invalid(r, "resolution.customer_agreed");
     h_resp_free(r);
     r = transition(
         agent_key, id,
         json_pack("{s:s, s:{s:b}}", "action", "close", "resolution", "customer_agreed", 1), NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "status"), "closed");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "status"), "closed");
     expect_etag(r, ++version);
     assert_true(
         json_is_true(json_object_get(json_object_get(r->json, "resolution"), "customer_agreed")));
-    assert_non_null(jstr(r->json, "closed_at"));
-    assert_string_equal(jstr(r->json, "resolved_at"), resolved_at);
+    assert_non_null(h_jstr(r->json, "closed_at"));
+    assert_string_equal(h_jstr(r->json, "resolved_at"), resolved_at);
     h_resp_free(r);
 
     /* Reopened: a new cycle. */
     r = transition(agent_key, id, json_pack("{s:s}", "action", "reopen"), NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "status"), "in_progress");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "status"), "in_progress");
     expect_etag(r, ++version);
-    assert_int_equal(jint(r->json, "reopen_count"), 1);
-    assert_true(jnull(r->json, "resolved_at"));
-    assert_true(jnull(r->json, "closed_at"));
+    assert_int_equal(h_jint(r->json, "reopen_count"), 1);
+    assert_true(h_jnull(r->json, "resolved_at"));
+    assert_true(h_jnull(r->json, "closed_at"));
     res = json_object_get(r->json, "resolution");
-    assert_true(json_is_null(res) || jnull(res, "customer_agreed"));
-    assert_string_equal(jstr(r->json, "first_response_at"), first_response);
+    assert_true(json_is_null(res) || h_jnull(res, "customer_agreed"));
+    assert_string_equal(h_jstr(r->json, "first_response_at"), first_response);
     h_resp_free(r);
 
     r = transition(agent_key, id,
                    json_pack("{s:s, s:{s:s}}", "action", "resolve", "resolution", "summary",
                              "Second visit: new hose fitted."),
                    NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "status"), "resolved");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "status"), "resolved");
     expect_etag(r, ++version);
-    assert_non_null(jstr(r->json, "resolved_at"));
-    assert_string_equal(jstr(json_object_get(r->json, "resolution"), "summary"),
+    assert_non_null(h_jstr(r->json, "resolved_at"));
+    assert_string_equal(h_jstr(json_object_get(r->json, "resolution"), "summary"),
                         "Second visit: new hose fitted.");
-    assert_true(jnull(json_object_get(r->json, "resolution"), "compensation"));
-    assert_true(jnull(json_object_get(r->json, "resolution"), "customer_agreed"));
+    assert_true(h_jnull(json_object_get(r->json, "resolution"), "compensation"));
+    assert_true(h_jnull(json_object_get(r->json, "resolution"), "customer_agreed"));
     h_resp_free(r);
 
     /* The agreement of the first cycle no longer counts; an agent may not force. */
     r = transition(agent_key, id, json_pack("{s:s}", "action", "close"), NULL);
-    expect_invalid(r, "resolution.customer_agreed");
+    h_expect_invalid(r, "resolution.customer_agreed");
     h_resp_free(r);
     r = transition(agent_key, id, json_pack("{s:s, s:b}", "action", "close", "force", 1), NULL);
     h_expect_problem(r, 403);
@@ -499,21 +439,21 @@ static void full_journey(void **state)
 
     /* The supervisor forces the close. */
     r = transition(sup_key, id, json_pack("{s:s, s:b}", "action", "close", "force", 1), NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "status"), "closed");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "status"), "closed");
     expect_etag(r, ++version);
-    assert_non_null(jstr(r->json, "closed_at"));
-    assert_non_null(jstr(r->json, "resolved_at"));
-    assert_true(strcmp(jstr(r->json, "closed_at"), jstr(r->json, "resolved_at")) >= 0);
-    assert_int_equal(jint(r->json, "reopen_count"), 1);
-    assert_string_equal(jstr(r->json, "first_response_at"), first_response);
+    assert_non_null(h_jstr(r->json, "closed_at"));
+    assert_non_null(h_jstr(r->json, "resolved_at"));
+    assert_true(strcmp(h_jstr(r->json, "closed_at"), h_jstr(r->json, "resolved_at")) >= 0);
+    assert_int_equal(h_jint(r->json, "reopen_count"), 1);
+    assert_string_equal(h_jstr(r->json, "first_response_at"), first_response);
     /* Satisfaction from the first cycle stays. */
-    assert_int_equal(jint(json_object_get(r->json, "satisfaction"), "score"), 4);
+    assert_int_equal(h_jint(json_object_get(r->json, "satisfaction"), "score"), 4);
     h_resp_free(r);
 
     /* first_response_at was set once, to the microsecond. */
     char *fr_now =
-        sql_value("SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
     assert_string_equal(fr_now, fr_usec);
     free(fr_now);
     free(fr_usec);
@@ -549,13 +489,13 @@ static void full_journey(void **state)
     for (size_t i = 0; i < n; i++) {
         json_t *ev = json_array_get(evs, i);
         json_t *d = json_object_get(ev, "data");
-        assert_string_equal(jstr(ev, "kind"), want[i].kind);
-        assert_int_equal(jint(ev, "complaint_id"), id);
-        assert_true(jint(ev, "id") > last_id);
-        last_id = jint(ev, "id");
-        assert_non_null(jstr(ev, "created_at"));
-        assert_true(strcmp(jstr(ev, "created_at"), last_at) >= 0);
-        last_at = jstr(ev, "created_at");
+        assert_string_equal(h_jstr(ev, "kind"), want[i].kind);
+        assert_int_equal(h_jint(ev, "complaint_id"), id);
+        assert_true(h_jint(ev, "id") > last_id);
+        last_id = h_jint(ev, "id");
+        assert_non_null(h_jstr(ev, "created_at"));
+        assert_true(strcmp(h_jstr(ev, "created_at"), last_at) >= 0);
+        last_at = h_jstr(ev, "created_at");
         assert_true(json_is_object(d));
         if (strcmp(want[i].role, "service") == 0)
             expect_actor(ev, "service", svc_key_id, 0);
@@ -569,18 +509,18 @@ static void full_journey(void **state)
         }
     }
     json_t *d = json_object_get(json_array_get(evs, 0), "data");
-    assert_string_equal(jstr(d, "reference"), ref);
-    assert_string_equal(jstr(d, "channel"), "web");
+    assert_string_equal(h_jstr(d, "reference"), ref);
+    assert_string_equal(h_jstr(d, "channel"), "web");
     d = json_object_get(json_array_get(evs, 2), "data");
-    assert_int_equal(jint(d, "note_id"), note_id);
-    assert_string_equal(jstr(d, "visibility"), "public");
+    assert_int_equal(h_jint(d, "note_id"), note_id);
+    assert_string_equal(h_jstr(d, "visibility"), "public");
     d = json_object_get(json_array_get(evs, 7), "data");
-    assert_string_equal(jstr(json_object_get(d, "resolution"), "summary"),
+    assert_string_equal(h_jstr(json_object_get(d, "resolution"), "summary"),
                         "Replaced the pump; refunded the call-out fee.");
     d = json_object_get(json_array_get(evs, 8), "data");
-    assert_int_equal(jint(d, "score"), 4);
+    assert_int_equal(h_jint(d, "score"), 4);
     d = json_object_get(json_array_get(evs, 10), "data");
-    assert_int_equal(jint(d, "reopen_count"), 1);
+    assert_int_equal(h_jint(d, "reopen_count"), 1);
     d = json_object_get(json_array_get(evs, 12), "data");
     assert_true(json_is_true(json_object_get(d, "forced")));
     /* Only the forced close says so. */
@@ -597,12 +537,12 @@ static void full_journey(void **state)
 
     /* The complaint as it ends. */
     c = get_complaint(svc_key, id);
-    assert_string_equal(jstr(c, "status"), "closed");
-    assert_int_equal(jint(c, "version"), version);
+    assert_string_equal(h_jstr(c, "status"), "closed");
+    assert_int_equal(h_jint(c, "version"), version);
     assert_int_equal(version, 10);
-    assert_int_equal(jint(c, "reopen_count"), 1);
-    assert_string_equal(jstr(c, "created_at"), created_at);
-    assert_true(strcmp(jstr(c, "updated_at"), created_at) >= 0);
+    assert_int_equal(h_jint(c, "reopen_count"), 1);
+    assert_string_equal(h_jstr(c, "created_at"), created_at);
+    assert_true(strcmp(h_jstr(c, "updated_at"), created_at) >= 0);
     json_decref(c);
 }
 
@@ -625,9 +565,9 @@ static void every_action_from_every_state(void **state)
             if (r->status != 409)
                 fprintf(stderr, "%s from %s\n", actions[a], states[s]);
             h_expect_problem(r, 409);
-            assert_string_equal(jstr(r->json, "type"), "/problems/transition-not-allowed");
-            assert_non_null(strstr(jstr(r->json, "detail"), actions[a]));
-            assert_non_null(strstr(jstr(r->json, "detail"), states[s]));
+            assert_string_equal(h_jstr(r->json, "type"), "/problems/transition-not-allowed");
+            assert_non_null(strstr(h_jstr(r->json, "detail"), actions[a]));
+            assert_non_null(strstr(h_jstr(r->json, "detail"), states[s]));
             allowed_of(r, got, sizeof got);
             assert_string_equal(got, want);
             h_resp_free(r);
@@ -660,13 +600,13 @@ static void every_action_from_every_state(void **state)
             id = create(svc_key, "Allowed");
             drive(id, states[s]);
             json_t *c = get_complaint(agent_key, id);
-            int64_t version = jint(c, "version");
+            int64_t version = h_jint(c, "version");
             json_decref(c);
             struct h_resp *r = transition(agent_key, id, valid_body(actions[a]), NULL);
             if (r->status != 200)
                 fprintf(stderr, "%s from %s: %ld %s\n", actions[a], states[s], r->status, r->body);
             assert_int_equal(r->status, 200);
-            assert_string_equal(jstr(r->json, "status"), to_state[s][a]);
+            assert_string_equal(h_jstr(r->json, "status"), to_state[s][a]);
             expect_etag(r, version + 1);
             h_resp_free(r);
             json_t *evs = events(id);
@@ -685,26 +625,26 @@ static void first_response_by_action(void **state)
     int64_t id = create(svc_key, "Withdrawn at once");
     act(id, "withdraw", "closed");
     json_t *c = get_complaint(agent_key, id);
-    assert_true(jnull(c, "first_response_at"));
-    assert_non_null(jstr(c, "closed_at"));
-    assert_true(jnull(c, "resolved_at"));
+    assert_true(h_jnull(c, "first_response_at"));
+    assert_non_null(h_jstr(c, "closed_at"));
+    assert_true(h_jnull(c, "resolved_at"));
     json_decref(c);
 
     id = create(svc_key, "Started");
     act(id, "start", "in_progress");
     c = get_complaint(agent_key, id);
-    assert_non_null(jstr(c, "first_response_at"));
+    assert_non_null(h_jstr(c, "first_response_at"));
     json_decref(c);
 
     /* Pend and resolve after acknowledge keep the acknowledge time. */
     id = create(svc_key, "Acknowledged then resolved");
     act(id, "acknowledge", "acknowledged");
     char *fr =
-        sql_value("SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
     act(id, "pend", "pending_customer");
     act(id, "resolve", "resolved");
     char *fr2 =
-        sql_value("SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
     assert_string_equal(fr, fr2);
     free(fr);
     free(fr2);
@@ -712,7 +652,7 @@ static void first_response_by_action(void **state)
     /* Every state resolve is allowed from is reached by acknowledge or
      * start, so resolve never is the first response itself here. */
     c = get_complaint(agent_key, id);
-    assert_true(strcmp(jstr(c, "resolved_at"), jstr(c, "first_response_at")) >= 0);
+    assert_true(strcmp(h_jstr(c, "resolved_at"), h_jstr(c, "first_response_at")) >= 0);
     json_decref(c);
 }
 
@@ -731,24 +671,24 @@ static void withdraw_from_each_open_state(void **state)
         /* A note is required (and null is no note). */
         struct h_resp *r =
             transition(agent_key, id, json_pack("{s:s}", "action", "withdraw"), NULL);
-        expect_invalid(r, "note");
+        h_expect_invalid(r, "note");
         h_resp_free(r);
         r = transition(agent_key, id, json_pack("{s:s, s:n}", "action", "withdraw", "note"), NULL);
-        expect_invalid(r, "note");
+        h_expect_invalid(r, "note");
         h_resp_free(r);
         r = transition(agent_key, id, json_pack("{s:s, s:s}", "action", "withdraw", "note", ""),
                        NULL);
-        expect_invalid(r, "note");
+        h_expect_invalid(r, "note");
         h_resp_free(r);
 
         snprintf(note, sizeof note, "Customer withdrew while %s.", open_states[i]);
         r = transition(agent_key, id, json_pack("{s:s, s:s}", "action", "withdraw", "note", note),
                        NULL);
-        expect_status(r, 200);
-        assert_string_equal(jstr(r->json, "status"), "closed");
-        expect_etag(r, jint(before, "version") + 1);
-        assert_non_null(jstr(r->json, "closed_at"));
-        assert_true(jnull(r->json, "resolved_at"));
+        h_expect_status(r, 200);
+        assert_string_equal(h_jstr(r->json, "status"), "closed");
+        expect_etag(r, h_jint(before, "version") + 1);
+        assert_non_null(h_jstr(r->json, "closed_at"));
+        assert_true(h_jnull(r->json, "resolved_at"));
         assert_true(json_equal(json_object_get(r->json, "first_response_at"),
                                json_object_get(before, "first_response_at")));
         h_resp_free(r);
@@ -758,10 +698,10 @@ static void withdraw_from_each_open_state(void **state)
         json_t *notes = list_all(agent_key, id, "notes", 50);
         assert_int_equal(json_array_size(notes), 1);
         json_t *n = json_array_get(notes, 0);
-        assert_string_equal(jstr(n, "body"), note);
-        assert_string_equal(jstr(n, "visibility"), "internal");
-        assert_string_equal(jstr(json_object_get(n, "author"), "role"), "agent");
-        int64_t note_id = jint(n, "id");
+        assert_string_equal(h_jstr(n, "body"), note);
+        assert_string_equal(h_jstr(n, "visibility"), "internal");
+        assert_string_equal(h_jstr(json_object_get(n, "author"), "role"), "agent");
+        int64_t note_id = h_jint(n, "id");
         json_decref(notes);
         /* ...that the posting service does not see. */
         notes = list_all(svc_key, id, "notes", 50);
@@ -773,13 +713,13 @@ static void withdraw_from_each_open_state(void **state)
         size_t k = json_array_size(evs);
         assert_true(k >= 3);
         json_t *ev = json_array_get(evs, k - 2);
-        assert_string_equal(jstr(ev, "kind"), "note_added");
-        assert_int_equal(jint(json_object_get(ev, "data"), "note_id"), note_id);
-        assert_string_equal(jstr(json_object_get(ev, "data"), "visibility"), "internal");
+        assert_string_equal(h_jstr(ev, "kind"), "note_added");
+        assert_int_equal(h_jint(json_object_get(ev, "data"), "note_id"), note_id);
+        assert_string_equal(h_jstr(json_object_get(ev, "data"), "visibility"), "internal");
         expect_actor(ev, "agent", agent_key_id, agent_id);
         ev = json_array_get(evs, k - 1);
         expect_change(ev, "withdraw", open_states[i], "closed");
-        assert_int_equal(jint(json_object_get(ev, "data"), "note_id"), note_id);
+        assert_int_equal(h_jint(json_object_get(ev, "data"), "note_id"), note_id);
         json_decref(evs);
 
         r = transition(agent_key, id, valid_body("withdraw"), NULL);
@@ -859,7 +799,7 @@ static void transition_validation(void **state)
         struct h_resp *r = transition(agent_key, id, cases[i].body, NULL);
         if (r->status != 422 || !h_problem_has_field(r, cases[i].field))
             fprintf(stderr, "case %zu (%s)\n", i, cases[i].field);
-        expect_invalid(r, cases[i].field);
+        h_expect_invalid(r, cases[i].field);
         h_resp_free(r);
     }
     /* A force by an agent is refused by role once the body is valid. */
@@ -905,29 +845,29 @@ static void transition_validation(void **state)
                              "summary", "Goodwill gesture.", "compensation", "amount", 0,
                              "currency", "GBP", "customer_agreed", 1),
                    NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *res = json_object_get(r->json, "resolution");
     assert_true(
         json_number_value(json_object_get(json_object_get(res, "compensation"), "amount")) == 0.0);
-    assert_string_equal(jstr(json_object_get(res, "compensation"), "currency"), "GBP");
+    assert_string_equal(h_jstr(json_object_get(res, "compensation"), "currency"), "GBP");
     assert_true(json_is_true(json_object_get(res, "customer_agreed")));
     h_resp_free(r);
     /* Agreement given at resolve lets the close go through without more. */
     r = transition(agent_key, id, json_pack("{s:s}", "action", "close"), NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "status"), "closed");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "status"), "closed");
     h_resp_free(r);
 
     /* A transition's note on any action is an internal note. */
     id = create(svc_key, "Noted transition");
     r = transition(agent_key, id,
                    json_pack("{s:s, s:s}", "action", "acknowledge", "note", "Called back."), NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     json_t *notes = list_all(agent_key, id, "notes", 50);
     assert_int_equal(json_array_size(notes), 1);
-    assert_string_equal(jstr(json_array_get(notes, 0), "visibility"), "internal");
-    assert_string_equal(jstr(json_array_get(notes, 0), "body"), "Called back.");
+    assert_string_equal(h_jstr(json_array_get(notes, 0), "visibility"), "internal");
+    assert_string_equal(h_jstr(json_array_get(notes, 0), "body"), "Called back.");
     json_decref(notes);
 }
 
@@ -942,12 +882,12 @@ static void if_match_on_transitions(void **state)
     h_expect_problem(r, 412);
     h_resp_free(r);
     json_t *c = get_complaint(agent_key, id);
-    assert_string_equal(jstr(c, "status"), "new");
-    assert_int_equal(jint(c, "version"), 1);
+    assert_string_equal(h_jstr(c, "status"), "new");
+    assert_int_equal(h_jint(c, "version"), 1);
     json_decref(c);
 
     r = transition(agent_key, id, json_pack("{s:s}", "action", "acknowledge"), "If-Match: \"v1\"");
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     expect_etag(r, 2);
     h_resp_free(r);
     /* The old tag is stale now. */
@@ -957,15 +897,15 @@ static void if_match_on_transitions(void **state)
     /* A list containing the current tag, a weak tag, and * all match. */
     r = transition(agent_key, id, json_pack("{s:s}", "action", "start"),
                    "If-Match: \"v1\", \"v2\"");
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     expect_etag(r, 3);
     h_resp_free(r);
     r = transition(agent_key, id, json_pack("{s:s}", "action", "pend"), "If-Match: W/\"v3\"");
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     expect_etag(r, 4);
     h_resp_free(r);
     r = transition(agent_key, id, json_pack("{s:s}", "action", "resume"), "If-Match: *");
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     expect_etag(r, 5);
     h_resp_free(r);
     /* A stale tag wins over a refused action: the client must re-read first. */
@@ -980,12 +920,12 @@ static void if_match_on_transitions(void **state)
     h_expect_problem(r, 412);
     h_resp_free(r);
     r = call("PATCH", path, agent_key, json_pack("{s:s}", "title", "Renamed"), "If-Match: \"v5\"");
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     expect_etag(r, 6);
     h_resp_free(r);
     /* GET carries the same tag. */
     r = call("GET", path, agent_key, NULL, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     expect_etag(r, 6);
     h_resp_free(r);
 }
@@ -1008,11 +948,11 @@ static void notes_and_visibility(void **state)
 
     /* The service's note is public by default and is no first response. */
     r = call("POST", path, svc_key, json_pack("{s:s}", "body", "Any news?"), NULL);
-    expect_status(r, 201);
-    assert_string_equal(jstr(r->json, "visibility"), "public");
-    assert_string_equal(jstr(json_object_get(r->json, "author"), "role"), "service");
-    assert_true(jnull(json_object_get(r->json, "author"), "agent_id"));
-    int64_t n1 = jint(r->json, "id");
+    h_expect_status(r, 201);
+    assert_string_equal(h_jstr(r->json, "visibility"), "public");
+    assert_string_equal(h_jstr(json_object_get(r->json, "author"), "role"), "service");
+    assert_true(h_jnull(json_object_get(r->json, "author"), "agent_id"));
+    int64_t n1 = h_jint(r->json, "id");
     h_resp_free(r);
     r = call("POST", path, svc_key, json_pack("{s:s, s:s}", "body", "x", "visibility", "internal"),
              NULL);
@@ -1020,47 +960,47 @@ static void notes_and_visibility(void **state)
     h_resp_free(r);
     r = call("POST", path, svc_key,
              json_pack("{s:s, s:s}", "body", "Explicit", "visibility", "public"), NULL);
-    expect_status(r, 201);
-    int64_t n2 = jint(r->json, "id");
+    h_expect_status(r, 201);
+    int64_t n2 = h_jint(r->json, "id");
     h_resp_free(r);
     json_t *c = get_complaint(agent_key, id);
-    assert_true(jnull(c, "first_response_at"));
+    assert_true(h_jnull(c, "first_response_at"));
     json_decref(c);
 
     /* The agent's note is internal by default; internal is no first response. */
     r = call("POST", path, agent_key, json_pack("{s:s}", "body", "Check the warranty."), NULL);
-    expect_status(r, 201);
-    assert_string_equal(jstr(r->json, "visibility"), "internal");
-    assert_int_equal(jint(json_object_get(r->json, "author"), "agent_id"), agent_id);
-    int64_t n3 = jint(r->json, "id");
+    h_expect_status(r, 201);
+    assert_string_equal(h_jstr(r->json, "visibility"), "internal");
+    assert_int_equal(h_jint(json_object_get(r->json, "author"), "agent_id"), agent_id);
+    int64_t n3 = h_jint(r->json, "id");
     h_resp_free(r);
     c = get_complaint(agent_key, id);
-    assert_true(jnull(c, "first_response_at"));
-    assert_string_equal(jstr(c, "status"), "new");
+    assert_true(h_jnull(c, "first_response_at"));
+    assert_string_equal(h_jstr(c, "status"), "new");
     json_decref(c);
 
     /* A public note by the agent is the first response, and only the first counts. */
     r = call("POST", path, agent_key,
              json_pack("{s:s, s:s}", "body", "We are looking into it.", "visibility", "public"),
              NULL);
-    expect_status(r, 201);
-    int64_t n4 = jint(r->json, "id");
+    h_expect_status(r, 201);
+    int64_t n4 = h_jint(r->json, "id");
     h_resp_free(r);
     c = get_complaint(agent_key, id);
-    assert_non_null(jstr(c, "first_response_at"));
-    assert_string_equal(jstr(c, "status"), "new");
+    assert_non_null(h_jstr(c, "first_response_at"));
+    assert_string_equal(h_jstr(c, "status"), "new");
     json_decref(c);
     char *fr =
-        sql_value("SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
     r = call("POST", path, sup_key,
              json_pack("{s:s, s:s}", "body", "Supervisor here.", "visibility", "public"), NULL);
-    expect_status(r, 201);
-    assert_string_equal(jstr(json_object_get(r->json, "author"), "role"), "supervisor");
-    int64_t n5 = jint(r->json, "id");
+    h_expect_status(r, 201);
+    assert_string_equal(h_jstr(json_object_get(r->json, "author"), "role"), "supervisor");
+    int64_t n5 = h_jint(r->json, "id");
     h_resp_free(r);
     act(id, "acknowledge", "acknowledged");
     char *fr2 =
-        sql_value("SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", id);
+        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
     assert_string_equal(fr, fr2);
     free(fr);
     free(fr2);
@@ -1070,13 +1010,13 @@ static void notes_and_visibility(void **state)
     memset(big, 'n', 20001);
     big[20001] = '\0';
     r = call("POST", path, agent_key, json_pack("{s:s}", "body", big), NULL);
-    expect_invalid(r, "body");
+    h_expect_invalid(r, "body");
     h_resp_free(r);
     big[20000] = '\0';
     r = call("POST", path, agent_key, json_pack("{s:s}", "body", big), NULL);
-    expect_status(r, 201);
-    assert_int_equal(strlen(jstr(r->json, "body")), 20000);
-    int64_t n6 = jint(r->json, "id");
+    h_expect_status(r, 201);
+    assert_int_equal(strlen(h_jstr(r->json, "body")), 20000);
+    int64_t n6 = h_jint(r->json, "id");
     h_resp_free(r);
     free(big);
     struct {
@@ -1093,7 +1033,7 @@ static void notes_and_visibility(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = call("POST", path, agent_key, bad[i].body, NULL);
-        expect_invalid(r, bad[i].field);
+        h_expect_invalid(r, bad[i].field);
         h_resp_free(r);
     }
 
@@ -1103,9 +1043,9 @@ static void notes_and_visibility(void **state)
     assert_int_equal(json_array_size(all), 6);
     for (size_t i = 0; i < 6; i++) {
         json_t *n = json_array_get(all, i);
-        assert_int_equal(jint(n, "id"), want_all[i]);
-        assert_int_equal(jint(n, "complaint_id"), id);
-        assert_non_null(jstr(n, "created_at"));
+        assert_int_equal(h_jint(n, "id"), want_all[i]);
+        assert_int_equal(h_jint(n, "complaint_id"), id);
+        assert_non_null(h_jstr(n, "created_at"));
         assert_true(json_is_object(json_object_get(n, "author")));
     }
     /* Page by page, the same. */
@@ -1119,8 +1059,8 @@ static void notes_and_visibility(void **state)
     int64_t want_pub[] = {n1, n2, n4, n5};
     assert_int_equal(json_array_size(pub), 4);
     for (size_t i = 0; i < 4; i++) {
-        assert_int_equal(jint(json_array_get(pub, i), "id"), want_pub[i]);
-        assert_string_equal(jstr(json_array_get(pub, i), "visibility"), "public");
+        assert_int_equal(h_jint(json_array_get(pub, i), "id"), want_pub[i]);
+        assert_string_equal(h_jstr(json_array_get(pub, i), "visibility"), "public");
     }
     json_decref(pub);
     paged = list_all(svc_key, id, "notes", 1);
@@ -1133,9 +1073,9 @@ static void notes_and_visibility(void **state)
     json_t *ev;
     json_array_foreach(evs, i, ev)
     {
-        if (strcmp(jstr(ev, "kind"), "note_added") != 0)
+        if (strcmp(h_jstr(ev, "kind"), "note_added") != 0)
             continue;
-        assert_int_equal(jint(json_object_get(ev, "data"), "note_id"), want_all[notes_seen]);
+        assert_int_equal(h_jint(json_object_get(ev, "data"), "note_id"), want_all[notes_seen]);
         notes_seen++;
     }
     assert_int_equal(notes_seen, 6);
@@ -1144,15 +1084,15 @@ static void notes_and_visibility(void **state)
     /* Bad paging parameters. */
     snprintf(path, sizeof path, "/v1/complaints/%lld/notes?limit=0", (long long)id);
     r = call("GET", path, agent_key, NULL, NULL);
-    expect_invalid(r, "limit");
+    h_expect_invalid(r, "limit");
     h_resp_free(r);
     snprintf(path, sizeof path, "/v1/complaints/%lld/notes?limit=201", (long long)id);
     r = call("GET", path, agent_key, NULL, NULL);
-    expect_invalid(r, "limit");
+    h_expect_invalid(r, "limit");
     h_resp_free(r);
     snprintf(path, sizeof path, "/v1/complaints/%lld/notes?cursor=!!", (long long)id);
     r = call("GET", path, agent_key, NULL, NULL);
-    expect_invalid(r, "cursor");
+    h_expect_invalid(r, "cursor");
     h_resp_free(r);
 
     /* Notes of an unknown complaint. */
@@ -1202,7 +1142,7 @@ static void satisfaction_rules(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = call("POST", path, svc_key, bad[i].body, NULL);
-        expect_invalid(r, bad[i].field);
+        h_expect_invalid(r, bad[i].field);
         h_resp_free(r);
     }
 
@@ -1215,13 +1155,13 @@ static void satisfaction_rules(void **state)
     json_t *before = get_complaint(agent_key, id);
     r = call("POST", path, svc_key, json_pack("{s:i, s:s}", "score", 5, "comment", "Very good"),
              NULL);
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     json_t *sat = json_object_get(r->json, "satisfaction");
-    assert_int_equal(jint(sat, "score"), 5);
-    assert_string_equal(jstr(sat, "comment"), "Very good");
-    assert_non_null(jstr(sat, "recorded_at"));
-    assert_string_equal(jstr(r->json, "status"), "resolved");
-    expect_etag(r, jint(before, "version") + 1);
+    assert_int_equal(h_jint(sat, "score"), 5);
+    assert_string_equal(h_jstr(sat, "comment"), "Very good");
+    assert_non_null(h_jstr(sat, "recorded_at"));
+    assert_string_equal(h_jstr(r->json, "status"), "resolved");
+    expect_etag(r, h_jint(before, "version") + 1);
     h_resp_free(r);
     json_decref(before);
 
@@ -1233,18 +1173,18 @@ static void satisfaction_rules(void **state)
     h_expect_problem(r, 409);
     h_resp_free(r);
     json_t *c = get_complaint(svc_key, id);
-    assert_int_equal(jint(json_object_get(c, "satisfaction"), "score"), 5);
+    assert_int_equal(h_jint(json_object_get(c, "satisfaction"), "score"), 5);
     json_decref(c);
 
     /* On the timeline once. */
     json_t *evs = events(id);
     json_t *last = json_array_get(evs, json_array_size(evs) - 1);
-    assert_string_equal(jstr(last, "kind"), "satisfaction_recorded");
-    assert_int_equal(jint(json_object_get(last, "data"), "score"), 5);
+    assert_string_equal(h_jstr(last, "kind"), "satisfaction_recorded");
+    assert_int_equal(h_jint(json_object_get(last, "data"), "score"), 5);
     expect_actor(last, "service", svc_key_id, 0);
     size_t i, count = 0;
     json_t *ev;
-    json_array_foreach(evs, i, ev) count += strcmp(jstr(ev, "kind"), "satisfaction_recorded") == 0;
+    json_array_foreach(evs, i, ev) count += strcmp(h_jstr(ev, "kind"), "satisfaction_recorded") == 0;
     assert_int_equal(count, 1);
     json_decref(evs);
 
@@ -1263,10 +1203,10 @@ static void satisfaction_rules(void **state)
     drive(id, "closed");
     snprintf(path, sizeof path, "/v1/complaints/%lld/satisfaction", (long long)id);
     r = call("POST", path, agent_key, json_pack("{s:i}", "score", 1), NULL);
-    expect_status(r, 201);
-    assert_int_equal(jint(json_object_get(r->json, "satisfaction"), "score"), 1);
-    assert_true(jnull(json_object_get(r->json, "satisfaction"), "comment"));
-    assert_string_equal(jstr(r->json, "status"), "closed");
+    h_expect_status(r, 201);
+    assert_int_equal(h_jint(json_object_get(r->json, "satisfaction"), "score"), 1);
+    assert_true(h_jnull(json_object_get(r->json, "satisfaction"), "comment"));
+    assert_string_equal(h_jstr(r->json, "status"), "closed");
     h_resp_free(r);
 
     /* A withdrawn (closed) complaint as well. */
@@ -1274,7 +1214,7 @@ static void satisfaction_rules(void **state)
     act(id, "withdraw", "closed");
     snprintf(path, sizeof path, "/v1/complaints/%lld/satisfaction", (long long)id);
     r = call("POST", path, svc_key, json_pack("{s:i}", "score", 3), NULL);
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     h_resp_free(r);
 
     r = call("POST", "/v1/complaints/99999999/satisfaction", agent_key,
@@ -1321,22 +1261,22 @@ static void role_limits(void **state)
     h_resp_free(r);
 
     json_t *c = get_complaint(agent_key, id);
-    assert_string_equal(jstr(c, "status"), "new");
-    assert_int_equal(jint(c, "version"), 1);
+    assert_string_equal(h_jstr(c, "status"), "new");
+    assert_int_equal(h_jint(c, "version"), 1);
     json_decref(c);
 
     /* Agents, supervisors and admins all work complaints. */
     r = transition(agent_key, id, json_pack("{s:s}", "action", "acknowledge"), NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     r = transition(sup_key, id, json_pack("{s:s}", "action", "start"), NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     r = transition(srv.admin_key, id,
                    json_pack("{s:s, s:{s:s}}", "action", "resolve", "resolution", "summary",
                              "Done by an admin."),
                    NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
 
     /* Force: refused to agents, allowed to supervisors and admins. */
@@ -1344,8 +1284,8 @@ static void role_limits(void **state)
     h_expect_problem(r, 403);
     h_resp_free(r);
     r = transition(srv.admin_key, id, json_pack("{s:s, s:b}", "action", "close", "force", 1), NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "status"), "closed");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "status"), "closed");
     h_resp_free(r);
 
     json_t *evs = events(id);
@@ -1365,7 +1305,7 @@ static void role_limits(void **state)
                    json_pack("{s:s, s:b, s:{s:b}}", "action", "close", "force", 1, "resolution",
                              "customer_agreed", 1),
                    NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_true(
         json_is_true(json_object_get(json_object_get(r->json, "resolution"), "customer_agreed")));
     h_resp_free(r);
@@ -1412,7 +1352,7 @@ static void timeline_is_append_only(void **state)
     h_resp_free(r);
     snprintf(sql, sizeof sql, "/v1/complaints/%lld/events?limit=500", (long long)id);
     r = call("GET", sql, agent_key, NULL, NULL);
-    expect_invalid(r, "limit");
+    h_expect_invalid(r, "limit");
     h_resp_free(r);
 }
 

@@ -78,18 +78,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* 0 when something accepts a TCP connection on the port, else the errno. */
 static int try_connect(int port)
 {
@@ -435,7 +423,7 @@ static void serve_refuses_empty_schema(void **state)
 {
     (void)state;
     char db[64], url[600], env_url[640], env_listen[64], log[128];
-    int port = free_port();
+    int port = h_free_port();
     create_db(db, sizeof db);
     url_for(db, url, sizeof url);
     snprintf(env_url, sizeof env_url, "OMBUD_DATABASE_URL=%s", url);
@@ -464,7 +452,7 @@ static void serve_refuses_schema_one_behind(void **state)
 {
     (void)state;
     char db[64], url[600], env_url[640], env_listen[64], log[128];
-    int port = free_port();
+    int port = h_free_port();
     create_db(db, sizeof db);
     url_for(db, url, sizeof url);
     snprintf(env_url, sizeof env_url, "OMBUD_DATABASE_URL=%s", url);
@@ -495,7 +483,7 @@ static void bad_configuration_names_each_variable(void **state)
     (void)state;
     char env_url[640], env_listen[64];
     snprintf(env_url, sizeof env_url, "OMBUD_DATABASE_URL=%s", srv.db_url);
-    snprintf(env_listen, sizeof env_listen, "OMBUD_LISTEN=127.0.0.1:%d", free_port());
+    snprintf(env_listen, sizeof env_listen, "OMBUD_LISTEN=127.0.0.1:%d", h_free_port());
     struct {
         const char *setting, *name;
     } cases[] = {

@@ -60,21 +60,6 @@ static struct h_resp *call(const char *method, const char *path, const char *key
     return r;
 }
 
-static void expect_status(const struct h_resp *r, long status)
-{
-    if (r->status != status)
-        fprintf(stderr, "expected %ld, got %ld: %s\n", status, r->status, r->body);
-    assert_int_equal(r->status, status);
-}
-
-static int64_t jint(const json_t *o, const char *name)
-{
-    json_t *v = json_object_get(o, name);
-    if (!json_is_integer(v))
-        fail_msg("%s is not an integer", name);
-    return (int64_t)json_integer_value(v);
-}
-
 /* Percent-encodes everything but the unreserved characters. */
 static void urlenc(const char *in, char *out, size_t len)
 {
@@ -106,8 +91,8 @@ static int64_t create(const char *title, const char *description, const char *cu
         json_object_set_new(json_object_get(b, "customer"), "external_id",
                             json_string(external_id));
     struct h_resp *r = call("POST", "/v1/complaints", svc_key, b);
-    expect_status(r, 201);
-    int64_t id = jint(r->json, "id");
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
     h_resp_free(r);
     return id;
 }
@@ -120,7 +105,7 @@ static json_t *search(const char *q, const char *extra)
     snprintf(path, sizeof path, "/v1/complaints?q=%s%s%s", enc, extra ? "&" : "",
              extra ? extra : "");
     struct h_resp *r = call("GET", path, agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *page = json_incref(r->json);
     h_resp_free(r);
     assert_true(json_is_array(json_object_get(page, "items")));
@@ -139,7 +124,7 @@ static void expect_found(const char *q, const char *extra, const int *want)
     bool ok = json_array_size(items) == n;
     /* Newest first: the seeds were created in index order. */
     for (size_t i = 0; ok && i < n; i++)
-        ok = jint(json_array_get(items, i), "id") == ids[want[n - 1 - i]];
+        ok = h_jint(json_array_get(items, i), "id") == ids[want[n - 1 - i]];
     if (!ok) {
         fprintf(stderr, "q=%s %s: expected", q, extra ? extra : "");
         for (size_t i = 0; i < n; i++)
@@ -149,7 +134,7 @@ static void expect_found(const char *q, const char *extra, const int *want)
         json_t *it;
         json_array_foreach(items, i, it)
         {
-            fprintf(stderr, " %lld", (long long)jint(it, "id"));
+            fprintf(stderr, " %lld", (long long)h_jint(it, "id"));
         }
         fprintf(stderr, "\n");
     }
@@ -328,7 +313,7 @@ static void q_validation(void **state)
     snprintf(path, sizeof path, "/v1/complaints?%s", q);
     assert_true(strlen(path) < 1000);
     struct h_resp *r = call("GET", path, agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     page = json_incref(r->json);
     h_resp_free(r);
     assert_int_equal(json_array_size(json_object_get(page, "items")), 0);
@@ -342,7 +327,7 @@ static void q_validation(void **state)
     p[200] = '\0';
     snprintf(path, sizeof path, "/v1/complaints?%s", q);
     r = call("GET", path, agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     strcat(q, "a");
     expect_bad_q(q);
@@ -387,7 +372,7 @@ static void q_with_other_filters(void **state)
     char path[96];
     snprintf(path, sizeof path, "/v1/complaints/%lld/transitions", (long long)ids[S_RETURN_ZH]);
     struct h_resp *r = call("POST", path, agent_key, json_pack("{s:s}", "action", "acknowledge"));
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     FOUND("退", "status=acknowledged", S_RETURN_ZH);
     FOUND("退", "status=new", S_REFUND_ZH, S_MIXED);
@@ -397,20 +382,20 @@ static void q_with_other_filters(void **state)
     json_t *page = search("refund", "sort=created_at");
     json_t *items = json_object_get(page, "items");
     assert_int_equal(json_array_size(items), 3);
-    assert_int_equal(jint(json_array_get(items, 0), "id"), ids[S_REFUND_EN]);
-    assert_int_equal(jint(json_array_get(items, 1), "id"), ids[S_NOT_RECEIVED]);
-    assert_int_equal(jint(json_array_get(items, 2), "id"), ids[S_MIXED]);
+    assert_int_equal(h_jint(json_array_get(items, 0), "id"), ids[S_REFUND_EN]);
+    assert_int_equal(h_jint(json_array_get(items, 1), "id"), ids[S_NOT_RECEIVED]);
+    assert_int_equal(h_jint(json_array_get(items, 2), "id"), ids[S_MIXED]);
     json_decref(page);
 
     /* A service key searches only what it created. */
     char other[96];
     h_make_key(&srv, "service", other, sizeof other);
     r = call("GET", "/v1/complaints?q=refund", other, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 0);
     h_resp_free(r);
     r = call("GET", "/v1/complaints?q=refund", svc_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 3);
     h_resp_free(r);
 }
@@ -426,7 +411,7 @@ static size_t walk(const char *q, const char *sort, int limit, int64_t *seen, si
         snprintf(path, sizeof path, "/v1/complaints?q=%s&limit=%d%s%s%s%s", enc, limit,
                  sort ? "&sort=" : "", sort ? sort : "", cursor[0] ? "&cursor=" : "", cursor);
         struct h_resp *r = call("GET", path, agent_key, NULL);
-        expect_status(r, 200);
+        h_expect_status(r, 200);
         json_t *items = json_object_get(r->json, "items");
         json_t *next = json_object_get(r->json, "next_cursor");
         size_t i;
@@ -434,7 +419,7 @@ static size_t walk(const char *q, const char *sort, int limit, int64_t *seen, si
         json_array_foreach(items, i, it)
         {
             assert_true(n < cap);
-            seen[n++] = jint(it, "id");
+            seen[n++] = h_jint(it, "id");
         }
         bool more = json_is_string(next);
         if (more) {
@@ -484,7 +469,7 @@ static void q_with_pagination(void **state)
     urlenc("保修", enc, sizeof enc);
     snprintf(path, sizeof path, "/v1/complaints?q=%s&limit=5", enc);
     struct h_resp *r = call("GET", path, agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     char cursor[256];
     snprintf(cursor, sizeof cursor, "%s",
              json_string_value(json_object_get(r->json, "next_cursor")));
@@ -492,11 +477,11 @@ static void q_with_pagination(void **state)
     create("保修又来了", "Another one.", "Pager", NULL, NULL, "pages");
     snprintf(path, sizeof path, "/v1/complaints?q=%s&limit=5&cursor=%s", enc, cursor);
     r = call("GET", path, agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *items = json_object_get(r->json, "items");
     assert_int_equal(json_array_size(items), 5);
     for (size_t i = 0; i < 5; i++)
-        assert_int_equal(jint(json_array_get(items, i), "id"), warranty[6 - i]);
+        assert_int_equal(h_jint(json_array_get(items, i), "id"), warranty[6 - i]);
     h_resp_free(r);
 }
 
@@ -508,11 +493,11 @@ static void search_text_after_patch(void **state)
     struct h_resp *r =
         call("PATCH", path, agent_key,
              json_pack("{s:s, s:s}", "title", "冰箱噪音大", "description", "整夜嗡嗡响。"));
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     json_t *page = search("噪音", NULL);
     assert_int_equal(json_array_size(json_object_get(page, "items")), 1);
-    assert_int_equal(jint(json_array_get(json_object_get(page, "items"), 0), "id"), id);
+    assert_int_equal(h_jint(json_array_get(json_object_get(page, "items"), 0), "id"), id);
     json_decref(page);
     page = search("fridge", NULL);
     assert_int_equal(json_array_size(json_object_get(page, "items")), 0);

@@ -46,20 +46,6 @@ static struct {
 
 /* ---- helpers ---- */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_until_ms(int64_t at)
-{
-    int64_t left = at - now_ms();
-    if (left > 0)
-        h_sleep_ms((long)left);
-}
-
 /* Sends body (stolen; NULL for none) to s with key. */
 static struct h_resp *call_on(struct h_server *s, const char *method, const char *path,
                               const char *key, json_t *body)
@@ -78,71 +64,11 @@ static struct h_resp *call(const char *method, const char *path, const char *key
     return call_on(&srv, method, path, key, body);
 }
 
-static void expect_status(const struct h_resp *r, long status)
-{
-    if (r->status != status)
-        fprintf(stderr, "expected %ld, got %ld: %s\n", status, r->status, r->body);
-    assert_int_equal(r->status, status);
-}
-
-static void expect_invalid(const struct h_resp *r, const char *field)
-{
-    h_expect_problem(r, 422);
-    if (!h_problem_has_field(r, field))
-        fail_msg("422 does not name %s: %s", field, r->body);
-}
-
-static int64_t jint(const json_t *o, const char *name)
-{
-    json_t *v = json_object_get(o, name);
-    if (!json_is_integer(v))
-        fail_msg("%s is not an integer", name);
-    return (int64_t)json_integer_value(v);
-}
-
-static const char *jstr(const json_t *o, const char *name)
-{
-    return json_string_value(json_object_get(o, name));
-}
-
-static bool jnull(const json_t *o, const char *name)
-{
-    return json_is_null(json_object_get(o, name));
-}
-
-/* RFC 3339 UTC, whole seconds (as the server writes them), to epoch seconds. */
-static int64_t epoch(const char *s)
-{
-    struct tm tm = {0};
-    if (!s)
-        fail_msg("time is missing");
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec) != 6 ||
-        strlen(s) != 20)
-        fail_msg("not an RFC 3339 UTC time: %s", s);
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm);
-}
-
-static int64_t jtime(const json_t *o, const char *name)
-{
-    return epoch(jstr(o, name));
-}
-
-/* Seconds between two moments must be within [lo, hi]. */
-static void expect_between(int64_t v, int64_t lo, int64_t hi, const char *what)
-{
-    if (v < lo || v > hi)
-        fail_msg("%s: %lld is not within [%lld, %lld]", what, (long long)v, (long long)lo,
-                 (long long)hi);
-}
-
 static int64_t post_id(struct h_server *s, const char *path, json_t *body)
 {
     struct h_resp *r = call_on(s, "POST", path, s->admin_key, body);
-    expect_status(r, 201);
-    int64_t id = jint(r->json, "id");
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
     h_resp_free(r);
     return id;
 }
@@ -151,7 +77,7 @@ static void make_category(struct h_server *s, const char *key)
 {
     struct h_resp *r = call_on(s, "POST", "/v1/categories", s->admin_key,
                                json_pack("{s:s, s:s}", "key", key, "name", key));
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     h_resp_free(r);
 }
 
@@ -189,7 +115,7 @@ static json_t *create_on(struct h_server *s, const char *key, struct cspec c)
     if (c.tier)
         json_object_set_new(json_object_get(b, "customer"), "tier", json_string(c.tier));
     struct h_resp *r = call_on(s, "POST", "/v1/complaints", key, b);
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     json_t *out = json_incref(r->json);
     h_resp_free(r);
     return out;
@@ -198,7 +124,7 @@ static json_t *create_on(struct h_server *s, const char *key, struct cspec c)
 static int64_t create_id(struct cspec c)
 {
     json_t *o = create_on(&srv, svc_key, c);
-    int64_t id = jint(o, "id");
+    int64_t id = h_jint(o, "id");
     json_decref(o);
     return id;
 }
@@ -208,7 +134,7 @@ static json_t *get_on(struct h_server *s, const char *key, int64_t id)
     char path[64];
     snprintf(path, sizeof path, "/v1/complaints/%lld", (long long)id);
     struct h_resp *r = call_on(s, "GET", path, key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *c = json_incref(r->json);
     h_resp_free(r);
     return c;
@@ -236,7 +162,7 @@ static json_t *act_on(struct h_server *s, const char *key, int64_t id, const cha
         json_object_set_new(b, "resolution", json_pack("{s:s}", "summary", "Sent a new one."));
     snprintf(path, sizeof path, "/v1/complaints/%lld/transitions", (long long)id);
     struct h_resp *r = call_on(s, "POST", path, key, b);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *c = json_incref(r->json);
     h_resp_free(r);
     return c;
@@ -257,7 +183,7 @@ static json_t *patch_priority(int64_t id, const char *priority)
     char path[64];
     snprintf(path, sizeof path, "/v1/complaints/%lld", (long long)id);
     struct h_resp *r = call("PATCH", path, agent_key, json_pack("{s:s}", "priority", priority));
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *c = json_incref(r->json);
     h_resp_free(r);
     return c;
@@ -269,7 +195,7 @@ static json_t *alerts_on(struct h_server *s, int64_t id)
     char path[128];
     snprintf(path, sizeof path, "/v1/alerts?state=all&limit=200&complaint_id=%lld", (long long)id);
     struct h_resp *r = call_on(s, "GET", path, s->admin_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_true(json_is_null(json_object_get(r->json, "next_cursor")));
     json_t *items = json_object_get(r->json, "items");
     json_t *out = json_array();
@@ -287,10 +213,10 @@ static json_t *alerts_of(int64_t id)
 /* Polls until the complaint has at least n alerts, for at most ms. */
 static json_t *wait_alerts_on(struct h_server *s, int64_t id, size_t n, int64_t ms)
 {
-    int64_t end = now_ms() + ms;
+    int64_t end = h_real_ms() + ms;
     for (;;) {
         json_t *a = alerts_on(s, id);
-        if (json_array_size(a) >= n || now_ms() > end)
+        if (json_array_size(a) >= n || h_real_ms() > end)
             return a;
         json_decref(a);
         h_sleep_ms(100);
@@ -302,13 +228,6 @@ static json_t *wait_alerts(int64_t id, size_t n, int64_t ms)
     return wait_alerts_on(&srv, id, n, ms);
 }
 
-static void dump(const char *what, const json_t *j)
-{
-    char *s = json_dumps(j, JSON_INDENT(1));
-    fprintf(stderr, "%s: %s\n", what, s ? s : "?");
-    free(s);
-}
-
 /* The alerts with this kind, target, cycle and level (level < 0: any). */
 static size_t count_alerts(const json_t *alerts, const char *kind, const char *target, int cycle,
                            int level, json_t **found)
@@ -317,8 +236,8 @@ static size_t count_alerts(const json_t *alerts, const char *kind, const char *t
     json_t *a;
     json_array_foreach(alerts, i, a)
     {
-        if (strcmp(jstr(a, "kind"), kind) == 0 && strcmp(jstr(a, "target"), target) == 0 &&
-            jint(a, "cycle") == cycle && (level < 0 || jint(a, "level") == level)) {
+        if (strcmp(h_jstr(a, "kind"), kind) == 0 && strcmp(h_jstr(a, "target"), target) == 0 &&
+            h_jint(a, "cycle") == cycle && (level < 0 || h_jint(a, "level") == level)) {
             if (found && !n)
                 *found = a;
             n++;
@@ -334,7 +253,7 @@ static json_t *the_alert(const json_t *alerts, const char *kind, const char *tar
     json_t *a = NULL;
     size_t n = count_alerts(alerts, kind, target, cycle, level, &a);
     if (n != 1) {
-        dump("alerts", alerts);
+        h_dump("alerts", alerts);
         fail_msg("%zu alerts %s %s cycle %d level %d, want 1", n, kind, target, cycle, level);
     }
     return a;
@@ -358,13 +277,13 @@ static double lag_of(struct h_server *s, int64_t alert_id)
 /* The alert was raised within 2 s of the moment it was scheduled for. */
 static void expect_on_time(struct h_server *s, const json_t *a, int64_t moment)
 {
-    assert_int_equal(jtime(a, "scheduled_at"), moment);
-    expect_between(jtime(a, "created_at") - moment, 0, 2, "alert raised after its moment");
-    double lag = lag_of(s, jint(a, "id"));
+    assert_int_equal(h_jtime(a, "scheduled_at"), moment);
+    h_expect_between(h_jtime(a, "created_at") - moment, 0, 2, "alert raised after its moment");
+    double lag = lag_of(s, h_jint(a, "id"));
     if (lag < 0 || lag > 2.0)
-        fail_msg("alert %lld raised %.3f s after its moment", (long long)jint(a, "id"), lag);
-    assert_true(jnull(a, "acknowledged_at"));
-    assert_true(jnull(a, "acknowledged_by"));
+        fail_msg("alert %lld raised %.3f s after its moment", (long long)h_jint(a, "id"), lag);
+    assert_true(h_jnull(a, "acknowledged_at"));
+    assert_true(h_jnull(a, "acknowledged_by"));
 }
 
 /* The complaint's whole timeline, oldest first. */
@@ -373,7 +292,7 @@ static json_t *events_on(struct h_server *s, int64_t id)
     char path[96];
     snprintf(path, sizeof path, "/v1/complaints/%lld/events?limit=200", (long long)id);
     struct h_resp *r = call_on(s, "GET", path, s->admin_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_true(json_is_null(json_object_get(r->json, "next_cursor")));
     json_t *items = json_incref(json_object_get(r->json, "items"));
     h_resp_free(r);
@@ -385,31 +304,31 @@ static void expect_alert_event(const json_t *evs, const json_t *alert)
 {
     size_t i, n = 0;
     json_t *ev;
-    bool breach = strcmp(jstr(alert, "kind"), "sla_breach") == 0;
+    bool breach = strcmp(h_jstr(alert, "kind"), "sla_breach") == 0;
     json_array_foreach(evs, i, ev)
     {
         json_t *d = json_object_get(ev, "data");
         if (!json_is_integer(json_object_get(d, "alert_id")) ||
-            jint(d, "alert_id") != jint(alert, "id"))
+            h_jint(d, "alert_id") != h_jint(alert, "id"))
             continue;
         n++;
-        assert_string_equal(jstr(ev, "kind"), breach ? "sla_breached" : "sla_warning");
+        assert_string_equal(h_jstr(ev, "kind"), breach ? "sla_breached" : "sla_warning");
         json_t *actor = json_object_get(ev, "actor");
-        assert_string_equal(jstr(actor, "role"), "system");
-        assert_true(jnull(actor, "key_id"));
-        assert_string_equal(jstr(d, "target"), jstr(alert, "target"));
-        assert_int_equal(jint(d, "cycle"), jint(alert, "cycle"));
-        assert_string_equal(jstr(d, "scheduled_at"), jstr(alert, "scheduled_at"));
+        assert_string_equal(h_jstr(actor, "role"), "system");
+        assert_true(h_jnull(actor, "key_id"));
+        assert_string_equal(h_jstr(d, "target"), h_jstr(alert, "target"));
+        assert_int_equal(h_jint(d, "cycle"), h_jint(alert, "cycle"));
+        assert_string_equal(h_jstr(d, "scheduled_at"), h_jstr(alert, "scheduled_at"));
         if (breach)
             assert_null(json_object_get(d, "level"));
         else
-            assert_int_equal(jint(d, "level"), jint(alert, "level"));
-        expect_between(jtime(ev, "created_at") - jtime(alert, "created_at"), -1, 1,
+            assert_int_equal(h_jint(d, "level"), h_jint(alert, "level"));
+        h_expect_between(h_jtime(ev, "created_at") - h_jtime(alert, "created_at"), -1, 1,
                        "event written with its alert");
     }
     if (n != 1) {
-        dump("timeline", evs);
-        fail_msg("%zu timeline events for alert %lld, want 1", n, (long long)jint(alert, "id"));
+        h_dump("timeline", evs);
+        fail_msg("%zu timeline events for alert %lld, want 1", n, (long long)h_jint(alert, "id"));
     }
 }
 
@@ -417,7 +336,7 @@ static size_t count_events(const json_t *evs, const char *kind)
 {
     size_t i, n = 0;
     json_t *ev;
-    json_array_foreach(evs, i, ev) n += strcmp(jstr(ev, "kind"), kind) == 0;
+    json_array_foreach(evs, i, ev) n += strcmp(h_jstr(ev, "kind"), kind) == 0;
     return n;
 }
 
@@ -428,7 +347,7 @@ static json_t *warning_of(const json_t *clock, int level)
     json_t *w;
     json_array_foreach(json_object_get(clock, "warnings"), i, w)
     {
-        if (jint(w, "level") == level)
+        if (h_jint(w, "level") == level)
             return w;
     }
     fail_msg("no warning level %d", level);
@@ -439,9 +358,9 @@ static void make_key_id(const char *role, char *out, size_t len, int64_t *id)
 {
     struct h_resp *r = call("POST", "/v1/api-keys", srv.admin_key,
                             json_pack("{s:s, s:s}", "name", role, "role", role));
-    expect_status(r, 201);
-    snprintf(out, len, "%s", jstr(r->json, "key"));
-    *id = jint(r->json, "id");
+    h_expect_status(r, 201);
+    snprintf(out, len, "%s", h_jstr(r->json, "key"));
+    *id = h_jint(r->json, "id");
     h_resp_free(r);
 }
 
@@ -515,13 +434,13 @@ static void policies_crud_and_validation(void **state)
 
     /* The seeded default. */
     r = call("GET", "/v1/sla-policies/1", svc_key, NULL);
-    expect_status(r, 200);
-    assert_string_equal(jstr(r->json, "name"), "Default");
-    assert_int_equal(jint(r->json, "position"), 1000);
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "name"), "Default");
+    assert_int_equal(h_jint(r->json, "position"), 1000);
     assert_true(json_is_true(json_object_get(r->json, "active")));
-    assert_int_equal(jint(r->json, "first_response_minutes"), 240);
-    assert_int_equal(jint(r->json, "resolution_minutes"), 2880);
-    assert_int_equal(jint(r->json, "calendar_id"), 1);
+    assert_int_equal(h_jint(r->json, "first_response_minutes"), 240);
+    assert_int_equal(h_jint(r->json, "resolution_minutes"), 2880);
+    assert_int_equal(h_jint(r->json, "calendar_id"), 1);
     json_t *w80 = json_loads("[{\"percent\":80}]", 0, NULL);
     assert_true(json_equal(json_object_get(r->json, "warnings"), w80));
     h_resp_free(r);
@@ -530,49 +449,49 @@ static void policies_crud_and_validation(void **state)
     r = call("POST", "/v1/sla-policies", srv.admin_key,
              json_pack("{s:s, s:i, s:i, s:i}", "name", "Minimal", "position", 900,
                        "first_response_minutes", 30, "resolution_minutes", 300));
-    expect_status(r, 201);
-    int64_t id = jint(r->json, "id");
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
     snprintf(path, sizeof path, "/v1/sla-policies/%lld", (long long)id);
     assert_non_null(h_header(r, "Location", loc, sizeof loc));
     assert_string_equal(loc, path);
-    assert_string_equal(jstr(r->json, "name"), "Minimal");
-    assert_int_equal(jint(r->json, "position"), 900);
+    assert_string_equal(h_jstr(r->json, "name"), "Minimal");
+    assert_int_equal(h_jint(r->json, "position"), 900);
     assert_true(json_is_true(json_object_get(r->json, "active")));
     json_t *empty_match = json_pack("{s:[], s:[], s:[], s:[], s:[]}", "priorities", "grades",
                                     "categories", "channels", "customer_tiers");
     assert_true(json_equal(json_object_get(r->json, "match"), empty_match));
     assert_true(json_equal(json_object_get(r->json, "warnings"), w80));
-    assert_int_equal(jint(r->json, "calendar_id"), 1);
-    assert_int_equal(jint(r->json, "first_response_minutes"), 30);
-    assert_int_equal(jint(r->json, "resolution_minutes"), 300);
-    assert_non_null(jstr(r->json, "created_at"));
-    assert_non_null(jstr(r->json, "updated_at"));
+    assert_int_equal(h_jint(r->json, "calendar_id"), 1);
+    assert_int_equal(h_jint(r->json, "first_response_minutes"), 30);
+    assert_int_equal(h_jint(r->json, "resolution_minutes"), 300);
+    assert_non_null(h_jstr(r->json, "created_at"));
+    assert_non_null(h_jstr(r->json, "updated_at"));
     json_t *created = json_incref(r->json);
     h_resp_free(r);
     r = call("GET", path, svc_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_true(json_equal(r->json, created));
     h_resp_free(r);
 
     /* Listed in id order, the default first. */
     r = call("GET", "/v1/sla-policies?limit=200", agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *items = json_object_get(r->json, "items");
-    assert_int_equal(jint(json_array_get(items, 0), "id"), 1);
+    assert_int_equal(h_jint(json_array_get(items, 0), "id"), 1);
     size_t i;
     json_t *it;
     bool seen = false;
     int64_t last = 0;
     json_array_foreach(items, i, it)
     {
-        assert_true(jint(it, "id") > last);
-        last = jint(it, "id");
+        assert_true(h_jint(it, "id") > last);
+        last = h_jint(it, "id");
         seen |= json_equal(it, created);
     }
     assert_true(seen);
     h_resp_free(r);
     r = call("GET", "/v1/sla-policies?limit=2", agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 2);
     assert_true(json_is_string(json_object_get(r->json, "next_cursor")));
     h_resp_free(r);
@@ -581,7 +500,7 @@ static void policies_crud_and_validation(void **state)
     r = call("PATCH", path, srv.admin_key,
              json_pack("{s:b, s:[{s:i}, {s:i}], s:{s:[s, s]}}", "active", 0, "warnings",
                        "minutes_before", 5, "percent", 50, "match", "channels", "chat", "email"));
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_true(json_is_false(json_object_get(r->json, "active")));
     json_t *w = json_loads("[{\"minutes_before\":5},{\"percent\":50}]", 0, NULL);
     assert_true(json_equal(json_object_get(r->json, "warnings"), w));
@@ -589,14 +508,14 @@ static void policies_crud_and_validation(void **state)
     json_t *chat = json_loads("[\"chat\",\"email\"]", 0, NULL);
     assert_true(json_equal(json_object_get(json_object_get(r->json, "match"), "channels"), chat));
     json_decref(chat);
-    assert_string_equal(jstr(r->json, "name"), "Minimal");
-    assert_int_equal(jint(r->json, "first_response_minutes"), 30);
-    assert_string_equal(jstr(r->json, "created_at"), jstr(created, "created_at"));
+    assert_string_equal(h_jstr(r->json, "name"), "Minimal");
+    assert_int_equal(h_jint(r->json, "first_response_minutes"), 30);
+    assert_string_equal(h_jstr(r->json, "created_at"), h_jstr(created, "created_at"));
     h_resp_free(r);
 
     /* Unused: deleted. */
     r = call("DELETE", path, srv.admin_key, NULL);
-    expect_status(r, 204);
+    h_expect_status(r, 204);
     h_resp_free(r);
     r = call("GET", path, svc_key, NULL);
     h_expect_problem(r, 404);
@@ -611,7 +530,7 @@ static void policies_crud_and_validation(void **state)
     /* In use by a complaint: kept (409). */
     int64_t c = create_id((struct cspec){.category = "other"});
     json_t *cj = get_complaint(c);
-    assert_int_equal(jint(json_object_get(cj, "sla"), "policy_id"), 1);
+    assert_int_equal(h_jint(json_object_get(cj, "sla"), "policy_id"), 1);
     json_decref(cj);
     r = call("DELETE", "/v1/sla-policies/1", srv.admin_key, NULL);
     h_expect_problem(r, 409);
@@ -622,10 +541,10 @@ static void policies_crud_and_validation(void **state)
 
     /* Validation names every bad field. */
     r = call("POST", "/v1/sla-policies", srv.admin_key, json_object());
-    expect_invalid(r, "name");
-    expect_invalid(r, "position");
-    expect_invalid(r, "first_response_minutes");
-    expect_invalid(r, "resolution_minutes");
+    h_expect_invalid(r, "name");
+    h_expect_invalid(r, "position");
+    h_expect_invalid(r, "first_response_minutes");
+    h_expect_invalid(r, "resolution_minutes");
     h_resp_free(r);
     r = call("POST", "/v1/sla-policies", srv.admin_key,
              json_loads("{\"name\":\"\",\"position\":-1,\"active\":\"yes\","
@@ -657,7 +576,7 @@ static void policies_crud_and_validation(void **state)
         "owner",
     };
     for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        expect_invalid(r, fields[i]);
+        h_expect_invalid(r, fields[i]);
     assert_false(h_problem_has_field(r, "match.channels[0]"));
     h_resp_free(r);
     /* The ladder has one to five entries. */
@@ -671,7 +590,7 @@ static void policies_crud_and_validation(void **state)
                               "first_response_minutes", 10, "resolution_minutes", 10);
         json_object_set_new(b, "warnings", json_loads(ladders[i], JSON_DECODE_ANY, NULL));
         r = call("POST", "/v1/sla-policies", srv.admin_key, b);
-        expect_invalid(r, "warnings");
+        h_expect_invalid(r, "warnings");
         h_resp_free(r);
     }
     r = call("POST", "/v1/sla-policies", srv.admin_key,
@@ -680,7 +599,7 @@ static void policies_crud_and_validation(void **state)
                         "{\"percent\":99},{\"minutes_before\":1},{\"minutes_before\":5256000},"
                         "{\"percent\":50}]}",
                         0, NULL));
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     assert_int_equal(json_array_size(json_object_get(r->json, "warnings")), 5);
     h_resp_free(r);
     /* An unknown calendar. */
@@ -688,20 +607,20 @@ static void policies_crud_and_validation(void **state)
              json_pack("{s:s, s:i, s:i, s:i, s:i}", "name", "Nowhere", "position", 1,
                        "first_response_minutes", 10, "resolution_minutes", 10, "calendar_id",
                        987654));
-    expect_invalid(r, "calendar_id");
+    h_expect_invalid(r, "calendar_id");
     h_resp_free(r);
     /* PATCH validates too. */
     r = call("PATCH", "/v1/sla-policies/1", srv.admin_key,
              json_loads("{\"warnings\":[],\"first_response_minutes\":\"4h\","
                         "\"match\":{\"grades\":[\"urgent\"]}}",
                         0, NULL));
-    expect_invalid(r, "warnings");
-    expect_invalid(r, "first_response_minutes");
-    expect_invalid(r, "match.grades[0]");
+    h_expect_invalid(r, "warnings");
+    h_expect_invalid(r, "first_response_minutes");
+    h_expect_invalid(r, "match.grades[0]");
     h_resp_free(r);
     r = call("GET", "/v1/sla-policies/1", svc_key, NULL);
     assert_true(json_equal(json_object_get(r->json, "warnings"), w80));
-    assert_int_equal(jint(r->json, "first_response_minutes"), 240);
+    assert_int_equal(h_jint(r->json, "first_response_minutes"), 240);
     h_resp_free(r);
 
     json_decref(created);
@@ -714,27 +633,27 @@ static void expect_policy(struct cspec c, int64_t policy, int fr_minutes)
 {
     json_t *o = create_on(&srv, svc_key, c);
     json_t *sla = json_object_get(o, "sla");
-    if (jint(sla, "policy_id") != policy) {
-        dump("complaint", o);
+    if (h_jint(sla, "policy_id") != policy) {
+        h_dump("complaint", o);
         fail_msg("category %s priority %s grade %s channel %s tier %s: policy %lld, want %lld",
                  c.category, c.priority, c.grade, c.channel, c.tier,
-                 (long long)jint(sla, "policy_id"), (long long)policy);
+                 (long long)h_jint(sla, "policy_id"), (long long)policy);
     }
     json_t *fr = clock_of(o, "first_response");
-    int64_t created = jtime(o, "created_at");
-    expect_between(jtime(fr, "due_at") - created, fr_minutes * 60, fr_minutes * 60 + 2,
+    int64_t created = h_jtime(o, "created_at");
+    h_expect_between(h_jtime(fr, "due_at") - created, fr_minutes * 60, fr_minutes * 60 + 2,
                    "first response due after creation");
-    assert_string_equal(jstr(fr, "state"), "on_track");
-    assert_int_equal(jint(fr, "cycle"), 1);
-    assert_true(jnull(fr, "met_at"));
+    assert_string_equal(h_jstr(fr, "state"), "on_track");
+    assert_int_equal(h_jint(fr, "cycle"), 1);
+    assert_true(h_jnull(fr, "met_at"));
     assert_true(json_is_false(json_object_get(fr, "breached")));
-    expect_between(jint(fr, "remaining_seconds"), fr_minutes * 60 - 3, fr_minutes * 60,
+    h_expect_between(h_jint(fr, "remaining_seconds"), fr_minutes * 60 - 3, fr_minutes * 60,
                    "remaining seconds");
     assert_true(json_is_false(json_object_get(sla, "paused")));
     /* A GET shows the same clocks. */
-    json_t *again = get_complaint(jint(o, "id"));
-    assert_string_equal(jstr(clock_of(again, "first_response"), "due_at"), jstr(fr, "due_at"));
-    assert_int_equal(jint(json_object_get(again, "sla"), "policy_id"), policy);
+    json_t *again = get_complaint(h_jint(o, "id"));
+    assert_string_equal(h_jstr(clock_of(again, "first_response"), "due_at"), h_jstr(fr, "due_at"));
+    assert_int_equal(h_jint(json_object_get(again, "sla"), "policy_id"), policy);
     json_decref(again);
     json_decref(o);
 }
@@ -753,7 +672,7 @@ static void policy_selection(void **state)
     char p3path[64];
     snprintf(p3path, sizeof p3path, "/v1/sla-policies/%lld", (long long)p3);
     struct h_resp *r = call("PATCH", p3path, srv.admin_key, json_pack("{s:b}", "active", 0));
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     int64_t p4 =
         make_policy(&srv, "Sel vip", 15,
@@ -781,17 +700,17 @@ static void policy_selection(void **state)
 
     /* Activated, the chat policy wins by position; moved behind, it loses. */
     r = call("PATCH", p3path, srv.admin_key, json_pack("{s:b}", "active", 1));
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     expect_policy((struct cspec){.category = "sla_sel", .channel = "chat", .priority = "urgent"},
                   p3, 33);
     r = call("PATCH", p3path, srv.admin_key, json_pack("{s:i}", "position", 30));
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     expect_policy((struct cspec){.category = "sla_sel", .channel = "chat"}, p2, 22);
     /* Deactivated policies leave complaints to the next match. */
     r = call("PATCH", p3path, srv.admin_key, json_pack("{s:b, s:i}", "active", 0, "position", 1));
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     expect_policy((struct cspec){.category = "sla_sel", .channel = "chat"}, p2, 22);
 }
@@ -803,36 +722,36 @@ static void warning_ladder(void **state)
                     "[{\"minutes_before\":1},{\"percent\":10},{\"minutes_before\":30},"
                     "{\"percent\":50},{\"minutes_before\":20}]");
     json_t *o = create_on(&srv, svc_key, (struct cspec){.category = "sla_ladder"});
-    assert_int_equal(jint(json_object_get(o, "sla"), "policy_id"), pol);
+    assert_int_equal(h_jint(json_object_get(o, "sla"), "policy_id"), pol);
 
     /* First response, 1200 s: 30 and 20 minutes before fall at or before the start. */
     static const int64_t fr_th[] = {120, 600, 1140};
     json_t *fr = clock_of(o, "first_response");
-    int64_t start = jtime(fr, "due_at") - 1200;
+    int64_t start = h_jtime(fr, "due_at") - 1200;
     json_t *ws = json_object_get(fr, "warnings");
     if (json_array_size(ws) != 3)
-        dump("first_response", fr);
+        h_dump("first_response", fr);
     assert_int_equal(json_array_size(ws), 3);
     for (size_t i = 0; i < 3; i++) {
         json_t *w = json_array_get(ws, i);
-        assert_int_equal(jint(w, "level"), (int64_t)i + 1);
-        assert_int_equal(jtime(w, "at"), start + fr_th[i]);
-        assert_true(jnull(w, "raised_at"));
+        assert_int_equal(h_jint(w, "level"), (int64_t)i + 1);
+        assert_int_equal(h_jtime(w, "at"), start + fr_th[i]);
+        assert_true(h_jnull(w, "raised_at"));
     }
-    assert_string_equal(jstr(fr, "warn_at"), jstr(json_array_get(ws, 0), "at"));
+    assert_string_equal(h_jstr(fr, "warn_at"), h_jstr(json_array_get(ws, 0), "at"));
 
     /* Resolution, 6000 s: every entry applies, numbered in the order of their moments. */
     static const int64_t res_th[] = {600, 3000, 4200, 4800, 5940};
     json_t *res = clock_of(o, "resolution");
-    start = jtime(res, "due_at") - 6000;
+    start = h_jtime(res, "due_at") - 6000;
     ws = json_object_get(res, "warnings");
     assert_int_equal(json_array_size(ws), 5);
     for (size_t i = 0; i < 5; i++) {
         json_t *w = json_array_get(ws, i);
-        assert_int_equal(jint(w, "level"), (int64_t)i + 1);
-        assert_int_equal(jtime(w, "at"), start + res_th[i]);
+        assert_int_equal(h_jint(w, "level"), (int64_t)i + 1);
+        assert_int_equal(h_jtime(w, "at"), start + res_th[i]);
     }
-    assert_string_equal(jstr(res, "warn_at"), jstr(json_array_get(ws, 0), "at"));
+    assert_string_equal(h_jstr(res, "warn_at"), h_jstr(json_array_get(ws, 0), "at"));
     json_decref(o);
 }
 
@@ -856,10 +775,10 @@ static void role_limits(void **state)
     json_decref(body);
     /* Any key reads policies. */
     r = call("GET", "/v1/sla-policies", svc_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     r = call("GET", "/v1/sla-policies/1", svc_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
     /* Alerts, at-risk and summary are for agents and up. */
     static const char *const agent_paths[] = {"/v1/alerts", "/v1/sla/at-risk", "/v1/sla/summary"};
@@ -873,7 +792,7 @@ static void role_limits(void **state)
         const char *allowed[] = {agent_key, sup_key, srv.admin_key};
         for (size_t k = 0; k < 3; k++) {
             r = call("GET", agent_paths[i], allowed[k], NULL);
-            expect_status(r, 200);
+            h_expect_status(r, 200);
             h_resp_free(r);
         }
     }
@@ -909,83 +828,83 @@ static void warnings_on_time_and_once(void **state)
     make_policy(&srv2, "Fast", 3, NULL, 1, 600, "[{\"percent\":5}]");
     json_t *o;
     o = create_on(&srv2, srv2.admin_key, (struct cspec){.priority = "high"});
-    m.s_on = jint(o, "id");
+    m.s_on = h_jint(o, "id");
     json_decref(o);
     o = create_on(&srv2, srv2.admin_key, (struct cspec){.priority = "low"});
-    m.s_risk = jint(o, "id");
+    m.s_risk = h_jint(o, "id");
     json_decref(o);
     o = create_on(&srv2, srv2.admin_key, (struct cspec){.priority = "normal"});
-    m.s_brk = jint(o, "id");
-    m.s_brk_due = jtime(clock_of(o, "first_response"), "due_at");
+    m.s_brk = h_jint(o, "id");
+    m.s_brk_due = h_jtime(clock_of(o, "first_response"), "due_at");
     json_decref(o);
     o = create_on(&srv2, srv2.admin_key, (struct cspec){.priority = "normal"});
-    m.s_late = jint(o, "id");
-    m.s_late_due = jtime(clock_of(o, "first_response"), "due_at");
+    m.s_late = h_jint(o, "id");
+    m.s_late_due = h_jtime(clock_of(o, "first_response"), "due_at");
     json_decref(o);
     o = create_on(&srv2, srv2.admin_key, (struct cspec){.priority = "high"});
-    m.s_pause = jint(o, "id");
+    m.s_pause = h_jint(o, "id");
     json_decref(o);
     act_quiet_on(&srv2, srv2.admin_key, m.s_pause, "start");
     act_quiet_on(&srv2, srv2.admin_key, m.s_pause, "pend");
     o = create_on(&srv2, srv2.admin_key, (struct cspec){.priority = "high"});
-    m.s_res_ok = jint(o, "id");
+    m.s_res_ok = h_jint(o, "id");
     json_decref(o);
     act_quiet_on(&srv2, srv2.admin_key, m.s_res_ok, "start");
     act_quiet_on(&srv2, srv2.admin_key, m.s_res_ok, "resolve");
 
     /* On srv: E (re-selected once its minute is over), G (met late), B (met at once), A. */
     o = create_on(&srv, svc_key, (struct cspec){.category = "sla_resel"});
-    m.e = jint(o, "id");
-    assert_int_equal(jint(json_object_get(o, "sla"), "policy_id"), p_resel_long);
-    m.e_start = jtime(clock_of(o, "first_response"), "due_at") - 600;
+    m.e = h_jint(o, "id");
+    assert_int_equal(h_jint(json_object_get(o, "sla"), "policy_id"), p_resel_long);
+    m.e_start = h_jtime(clock_of(o, "first_response"), "due_at") - 600;
     json_decref(o);
     o = create_on(&srv, svc_key, (struct cspec){.category = "sla_fast"});
-    m.g = jint(o, "id");
-    m.g_due = jtime(clock_of(o, "first_response"), "due_at");
+    m.g = h_jint(o, "id");
+    m.g_due = h_jtime(clock_of(o, "first_response"), "due_at");
     json_decref(o);
     o = create_on(&srv, svc_key, (struct cspec){.category = "sla_fast"});
-    m.b = jint(o, "id");
+    m.b = h_jint(o, "id");
     json_decref(o);
     json_t *b = act(m.b, "acknowledge");
     json_t *bfr = clock_of(b, "first_response");
-    assert_string_equal(jstr(bfr, "state"), "met");
-    assert_non_null(jstr(bfr, "met_at"));
+    assert_string_equal(h_jstr(bfr, "state"), "met");
+    assert_non_null(h_jstr(bfr, "met_at"));
     assert_true(json_is_false(json_object_get(bfr, "breached")));
-    assert_true(jnull(bfr, "remaining_seconds"));
+    assert_true(h_jnull(bfr, "remaining_seconds"));
     json_decref(b);
 
     o = create_on(&srv, svc_key, (struct cspec){.category = "sla_fast"});
-    m.a = jint(o, "id");
-    assert_int_equal(jint(json_object_get(o, "sla"), "policy_id"), p_fast);
+    m.a = h_jint(o, "id");
+    assert_int_equal(h_jint(json_object_get(o, "sla"), "policy_id"), p_fast);
     json_t *fr = clock_of(o, "first_response");
-    m.a_due = jtime(fr, "due_at");
+    m.a_due = h_jtime(fr, "due_at");
     int64_t start = m.a_due - 60;
-    expect_between(start - jtime(o, "created_at"), 0, 1, "clock starts at creation");
+    h_expect_between(start - h_jtime(o, "created_at"), 0, 1, "clock starts at creation");
     static const int64_t th[] = {3, 6, 12};
     int64_t at[3];
     for (int l = 1; l <= 3; l++) {
-        at[l - 1] = jtime(warning_of(fr, l), "at");
+        at[l - 1] = h_jtime(warning_of(fr, l), "at");
         assert_int_equal(at[l - 1], start + th[l - 1]);
     }
-    assert_int_equal(jtime(fr, "warn_at"), at[0]);
-    assert_string_equal(jstr(fr, "state"), "on_track");
+    assert_int_equal(h_jtime(fr, "warn_at"), at[0]);
+    assert_string_equal(h_jstr(fr, "state"), "on_track");
     m.started = true;
     json_decref(o);
 
     /* Each level in turn: raised within 2 s, and the complaint shows it. */
     for (int l = 1; l <= 3; l++) {
-        json_t *alerts = wait_alerts(m.a, (size_t)l, (at[l - 1] + 3) * 1000 - now_ms());
+        json_t *alerts = wait_alerts(m.a, (size_t)l, (at[l - 1] + 3) * 1000 - h_real_ms());
         json_t *a = the_alert(alerts, "sla_warning", "first_response", 1, l);
-        assert_int_equal(jint(a, "complaint_id"), m.a);
+        assert_int_equal(h_jint(a, "complaint_id"), m.a);
         expect_on_time(&srv, a, at[l - 1]);
         assert_int_equal(json_array_size(alerts), (size_t)l);
         json_decref(alerts);
         json_t *c = get_complaint(m.a);
         json_t *k = clock_of(c, "first_response");
-        assert_string_equal(jstr(k, "state"), "at_risk");
+        assert_string_equal(h_jstr(k, "state"), "at_risk");
         json_t *w = warning_of(k, l);
-        assert_int_equal(jtime(w, "at"), at[l - 1]);
-        expect_between(jtime(w, "raised_at") - at[l - 1], 0, 2, "raised_at");
+        assert_int_equal(h_jtime(w, "at"), at[l - 1]);
+        h_expect_between(h_jtime(w, "raised_at") - at[l - 1], 0, 2, "raised_at");
         json_decref(c);
     }
     /* A few seconds more: still one alert per level, one timeline event per alert. */
@@ -999,7 +918,7 @@ static void warnings_on_time_and_once(void **state)
     json_t *a;
     json_array_foreach(alerts, i, a)
     {
-        assert_int_equal(jint(a, "level"), (int64_t)i + 1);
+        assert_int_equal(h_jint(a, "level"), (int64_t)i + 1);
         expect_alert_event(evs, a);
     }
     json_decref(evs);
@@ -1012,7 +931,7 @@ static void warnings_on_time_and_once(void **state)
 
     /* The summary, before the minute is over: exact on a server of its own. */
     struct h_resp *r = call_on(&srv2, "GET", "/v1/sla/summary", srv2.admin_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *want = json_loads(
         "{\"open\":{\"on_track\":1,\"at_risk\":3,\"breached\":0,\"paused\":1},"
         "\"first_response\":{\"total\":2,\"met_in_time\":2,\"compliance_percent\":100.0},"
@@ -1020,7 +939,7 @@ static void warnings_on_time_and_once(void **state)
         "\"window_days\":30}",
         0, NULL);
     if (!json_equal(r->json, want))
-        dump("summary", r->json);
+        h_dump("summary", r->json);
     assert_true(json_equal(r->json, want));
     json_decref(want);
     h_resp_free(r);
@@ -1029,70 +948,70 @@ static void warnings_on_time_and_once(void **state)
 static void pause_shifts_every_moment(void **state)
 {
     json_t *o = create_on(&srv, svc_key, (struct cspec){.category = "sla_res"});
-    int64_t id = jint(o, "id");
-    assert_int_equal(jint(json_object_get(o, "sla"), "policy_id"), p_res);
+    int64_t id = h_jint(o, "id");
+    assert_int_equal(h_jint(json_object_get(o, "sla"), "policy_id"), p_res);
     json_decref(o);
     json_t *c = act(id, "start");
     json_t *res = clock_of(c, "resolution");
-    int64_t due0 = jtime(res, "due_at");
+    int64_t due0 = h_jtime(res, "due_at");
     static const int64_t th[] = {3, 6, 12};
     for (int l = 1; l <= 3; l++)
-        assert_int_equal(jtime(warning_of(res, l), "at"), due0 - 60 + th[l - 1]);
+        assert_int_equal(h_jtime(warning_of(res, l), "at"), due0 - 60 + th[l - 1]);
     json_decref(c);
 
     /* Waiting on the customer: the clocks stop. */
-    int64_t paused_at = now_ms();
+    int64_t paused_at = h_real_ms();
     c = act(id, "pend");
     json_t *sla = json_object_get(c, "sla");
     assert_true(json_is_true(json_object_get(sla, "paused")));
     res = clock_of(c, "resolution");
-    assert_string_equal(jstr(res, "state"), "paused");
-    assert_string_equal(jstr(clock_of(c, "first_response"), "state"), "met");
+    assert_string_equal(h_jstr(res, "state"), "paused");
+    assert_string_equal(h_jstr(clock_of(c, "first_response"), "state"), "met");
     json_decref(c);
     c = get_complaint(id);
-    assert_string_equal(jstr(clock_of(c, "resolution"), "state"), "paused");
+    assert_string_equal(h_jstr(clock_of(c, "resolution"), "state"), "paused");
     json_decref(c);
 
     /* Past the first warning's unpaused moment: nothing is raised. */
-    sleep_until_ms(paused_at + 5000);
+    h_sleep_until_ms(paused_at + 5000);
     json_t *alerts = alerts_of(id);
     if (json_array_size(alerts))
-        dump("alerts while paused", alerts);
+        h_dump("alerts while paused", alerts);
     assert_int_equal(json_array_size(alerts), 0);
     json_decref(alerts);
 
-    int64_t resumed_ms = now_ms();
+    int64_t resumed_ms = h_real_ms();
     c = act(id, "resume");
     assert_true(json_is_false(json_object_get(json_object_get(c, "sla"), "paused")));
     res = clock_of(c, "resolution");
-    int64_t due1 = jtime(res, "due_at");
+    int64_t due1 = h_jtime(res, "due_at");
     int64_t shift = due1 - due0;
-    expect_between(shift, 4, 7, "due_at moved by the pause");
-    assert_string_equal(jstr(res, "state"), "on_track");
-    expect_between(jint(res, "remaining_seconds"), 60 - 3 - 2, 60, "remaining after resume");
+    h_expect_between(shift, 4, 7, "due_at moved by the pause");
+    assert_string_equal(h_jstr(res, "state"), "on_track");
+    h_expect_between(h_jint(res, "remaining_seconds"), 60 - 3 - 2, 60, "remaining after resume");
     int64_t at[3];
     for (int l = 1; l <= 3; l++) {
-        at[l - 1] = jtime(warning_of(res, l), "at");
+        at[l - 1] = h_jtime(warning_of(res, l), "at");
         assert_int_equal(at[l - 1], due0 - 60 + th[l - 1] + shift);
-        assert_true(jnull(warning_of(res, l), "raised_at"));
+        assert_true(h_jnull(warning_of(res, l), "raised_at"));
     }
-    assert_int_equal(jtime(res, "warn_at"), at[0]);
+    assert_int_equal(h_jtime(res, "warn_at"), at[0]);
     json_decref(c);
 
     /* The warnings come at the shifted moments, once each. */
-    alerts = wait_alerts(id, 3, (at[2] + 3) * 1000 - now_ms());
+    alerts = wait_alerts(id, 3, (at[2] + 3) * 1000 - h_real_ms());
     assert_int_equal(json_array_size(alerts), 3);
     for (int l = 1; l <= 3; l++) {
         json_t *a = the_alert(alerts, "sla_warning", "resolution", 1, l);
         expect_on_time(&srv, a, at[l - 1]);
-        assert_true(jtime(a, "created_at") * 1000 >= resumed_ms - 1000);
+        assert_true(h_jtime(a, "created_at") * 1000 >= resumed_ms - 1000);
     }
     json_t *evs = events_on(&srv, id);
     size_t i, paused_ev = 0, resumed_ev = 0;
     json_t *ev;
     json_array_foreach(evs, i, ev)
     {
-        const char *kind = jstr(ev, "kind");
+        const char *kind = h_jstr(ev, "kind");
         if (strcmp(kind, "sla_paused") == 0)
             paused_ev = i + 1;
         else if (strcmp(kind, "sla_resumed") == 0)
@@ -1114,41 +1033,41 @@ static void pause_shifts_every_moment(void **state)
 static void reselect_keeps_elapsed_time(void **state)
 {
     json_t *o = create_on(&srv, svc_key, (struct cspec){.category = "sla_resel"});
-    m.d = jint(o, "id");
-    assert_int_equal(jint(json_object_get(o, "sla"), "policy_id"), p_resel_long);
-    int64_t due_long = jtime(clock_of(o, "first_response"), "due_at");
+    m.d = h_jint(o, "id");
+    assert_int_equal(h_jint(json_object_get(o, "sla"), "policy_id"), p_resel_long);
+    int64_t due_long = h_jtime(clock_of(o, "first_response"), "due_at");
     int64_t start = due_long - 600;
-    const char *res_due = jstr(clock_of(o, "resolution"), "due_at");
+    const char *res_due = h_jstr(clock_of(o, "resolution"), "due_at");
     char res_due_before[32];
     snprintf(res_due_before, sizeof res_due_before, "%s", res_due);
     json_decref(o);
 
     /* Seven seconds elapse under the ten-minute target… */
-    sleep_until_ms((start + 8) * 1000);
-    int64_t patched_ms = now_ms();
+    h_sleep_until_ms((start + 8) * 1000);
+    int64_t patched_ms = h_real_ms();
     json_t *c = patch_priority(m.d, "urgent");
-    assert_int_equal(jint(json_object_get(c, "sla"), "policy_id"), p_resel_short);
+    assert_int_equal(h_jint(json_object_get(c, "sla"), "policy_id"), p_resel_short);
     json_t *fr = clock_of(c, "first_response");
     /* …and count toward the one-minute target: due a minute after the start. */
-    assert_int_equal(jtime(fr, "due_at"), start + 60);
-    assert_int_equal(jint(fr, "cycle"), 1);
+    assert_int_equal(h_jtime(fr, "due_at"), start + 60);
+    assert_int_equal(h_jint(fr, "cycle"), 1);
     /* Levels 1 (3 s) and 2 (6 s) are past: dated when the elapsed time
      * crossed them, and raised at once. Level 3 (30 s) keeps its moment. */
-    int64_t at1 = jtime(warning_of(fr, 1), "at"), at2 = jtime(warning_of(fr, 2), "at");
+    int64_t at1 = h_jtime(warning_of(fr, 1), "at"), at2 = h_jtime(warning_of(fr, 2), "at");
     assert_int_equal(at1, start + 3);
     assert_int_equal(at2, start + 6);
-    m.d_l3_at = jtime(warning_of(fr, 3), "at");
+    m.d_l3_at = h_jtime(warning_of(fr, 3), "at");
     assert_int_equal(m.d_l3_at, start + 30);
     /* The resolution target is the same length: its due time stays. */
-    assert_string_equal(jstr(clock_of(c, "resolution"), "due_at"), res_due_before);
+    assert_string_equal(h_jstr(clock_of(c, "resolution"), "due_at"), res_due_before);
     json_decref(c);
 
     json_t *alerts = wait_alerts(m.d, 2, 3000);
     assert_int_equal(json_array_size(alerts), 2);
     for (int l = 1; l <= 2; l++) {
         json_t *a = the_alert(alerts, "sla_warning", "first_response", 1, l);
-        assert_int_equal(jtime(a, "scheduled_at"), l == 1 ? at1 : at2);
-        expect_between(jtime(a, "created_at") * 1000 - patched_ms, -1000, 2000, "raised at once");
+        assert_int_equal(h_jtime(a, "scheduled_at"), l == 1 ? at1 : at2);
+        h_expect_between(h_jtime(a, "created_at") * 1000 - patched_ms, -1000, 2000, "raised at once");
     }
     json_t *evs = events_on(&srv, m.d);
     size_t i;
@@ -1160,17 +1079,17 @@ static void reselect_keeps_elapsed_time(void **state)
 
     /* Back to normal priority: the long policy again, still with the elapsed time. */
     c = patch_priority(m.d, "normal");
-    assert_int_equal(jint(json_object_get(c, "sla"), "policy_id"), p_resel_long);
-    assert_int_equal(jtime(clock_of(c, "first_response"), "due_at"), start + 600);
+    assert_int_equal(h_jint(json_object_get(c, "sla"), "policy_id"), p_resel_long);
+    assert_int_equal(h_jtime(clock_of(c, "first_response"), "due_at"), start + 600);
     json_decref(c);
     c = patch_priority(m.d, "urgent");
     fr = clock_of(c, "first_response");
-    assert_int_equal(jtime(fr, "due_at"), start + 60);
+    assert_int_equal(h_jtime(fr, "due_at"), start + 60);
     /* Warnings already raised stay raised, and are not raised again. */
-    expect_between(jtime(warning_of(fr, 1), "raised_at") * 1000 - patched_ms, -1000, 3000,
+    h_expect_between(h_jtime(warning_of(fr, 1), "raised_at") * 1000 - patched_ms, -1000, 3000,
                    "level 1 stays raised");
-    const char *l2 = jstr(warning_of(fr, 2), "raised_at");
-    const char *l2_at = jstr(warning_of(fr, 2), "at");
+    const char *l2 = h_jstr(warning_of(fr, 2), "raised_at");
+    const char *l2_at = h_jstr(warning_of(fr, 2), "at");
     char l2_raised[32], l2_due[32];
     snprintf(l2_raised, sizeof l2_raised, "%s", l2 ? l2 : "null");
     snprintf(l2_due, sizeof l2_due, "%s", l2_at ? l2_at : "null");
@@ -1179,7 +1098,7 @@ static void reselect_keeps_elapsed_time(void **state)
     alerts = alerts_of(m.d);
     assert_int_equal(json_array_size(alerts), 2);
     const char *l2_alert =
-        jstr(the_alert(alerts, "sla_warning", "first_response", 1, 2), "created_at");
+        h_jstr(the_alert(alerts, "sla_warning", "first_response", 1, 2), "created_at");
     char l2_created[32];
     snprintf(l2_created, sizeof l2_created, "%s", l2_alert);
     json_decref(alerts);
@@ -1187,7 +1106,7 @@ static void reselect_keeps_elapsed_time(void **state)
     assert_int_equal(count_events(evs, "sla_warning"), 2);
     json_decref(evs);
     c = get_complaint(m.d);
-    const char *l2_now = jstr(warning_of(clock_of(c, "first_response"), 2), "raised_at");
+    const char *l2_now = h_jstr(warning_of(clock_of(c, "first_response"), 2), "raised_at");
     char l2_later[32];
     snprintf(l2_later, sizeof l2_later, "%s", l2_now ? l2_now : "null");
     json_decref(c);
@@ -1202,49 +1121,49 @@ static void reselect_keeps_elapsed_time(void **state)
 static void reopen_starts_a_new_cycle(void **state)
 {
     json_t *o = create_on(&srv, svc_key, (struct cspec){.category = "sla_cycle"});
-    m.f = jint(o, "id");
-    assert_int_equal(jint(json_object_get(o, "sla"), "policy_id"), p_cycle);
+    m.f = h_jint(o, "id");
+    assert_int_equal(h_jint(json_object_get(o, "sla"), "policy_id"), p_cycle);
     json_decref(o);
     json_t *c = act(m.f, "start");
-    int64_t due1 = jtime(clock_of(c, "resolution"), "due_at");
+    int64_t due1 = h_jtime(clock_of(c, "resolution"), "due_at");
     json_decref(c);
 
     /* Cycle 1's first warning (3 s), then resolved in time. */
-    json_t *alerts = wait_alerts(m.f, 1, (due1 - 60 + 3 + 3) * 1000 - now_ms());
+    json_t *alerts = wait_alerts(m.f, 1, (due1 - 60 + 3 + 3) * 1000 - h_real_ms());
     expect_on_time(&srv, the_alert(alerts, "sla_warning", "resolution", 1, 1), due1 - 57);
     json_decref(alerts);
     c = act(m.f, "resolve");
     json_t *res = clock_of(c, "resolution");
-    assert_int_equal(jint(res, "cycle"), 1);
-    assert_string_equal(jstr(res, "state"), "met");
+    assert_int_equal(h_jint(res, "cycle"), 1);
+    assert_string_equal(h_jstr(res, "state"), "met");
     assert_true(json_is_false(json_object_get(res, "breached")));
     json_decref(c);
 
     /* Reopened: cycle 2, with the whole minute again. */
-    int64_t reopened_ms = now_ms();
+    int64_t reopened_ms = h_real_ms();
     c = act(m.f, "reopen");
     res = clock_of(c, "resolution");
-    assert_int_equal(jint(res, "cycle"), 2);
-    assert_true(jnull(res, "met_at"));
+    assert_int_equal(h_jint(res, "cycle"), 2);
+    assert_true(h_jnull(res, "met_at"));
     assert_true(json_is_false(json_object_get(res, "breached")));
-    assert_string_equal(jstr(res, "state"), "on_track");
-    int64_t due2 = jtime(res, "due_at");
-    expect_between(due2 * 1000 - reopened_ms, 58000, 61000, "cycle 2 due a full minute on");
-    int64_t at1 = jtime(warning_of(res, 1), "at");
+    assert_string_equal(h_jstr(res, "state"), "on_track");
+    int64_t due2 = h_jtime(res, "due_at");
+    h_expect_between(due2 * 1000 - reopened_ms, 58000, 61000, "cycle 2 due a full minute on");
+    int64_t at1 = h_jtime(warning_of(res, 1), "at");
     assert_int_equal(at1, due2 - 57);
-    assert_int_equal(jtime(warning_of(res, 2), "at"), due2 - 30);
-    assert_true(jnull(warning_of(res, 1), "raised_at"));
+    assert_int_equal(h_jtime(warning_of(res, 2), "at"), due2 - 30);
+    assert_true(h_jnull(warning_of(res, 1), "raised_at"));
     /* The first response was met in cycle 1 and stays met. */
-    assert_string_equal(jstr(clock_of(c, "first_response"), "state"), "met");
-    assert_int_equal(jint(c, "reopen_count"), 1);
+    assert_string_equal(h_jstr(clock_of(c, "first_response"), "state"), "met");
+    assert_int_equal(h_jint(c, "reopen_count"), 1);
     json_decref(c);
 
-    alerts = wait_alerts(m.f, 2, (at1 + 3) * 1000 - now_ms());
+    alerts = wait_alerts(m.f, 2, (at1 + 3) * 1000 - h_real_ms());
     assert_int_equal(json_array_size(alerts), 2);
     json_t *old = the_alert(alerts, "sla_warning", "resolution", 1, 1);
     json_t *fresh = the_alert(alerts, "sla_warning", "resolution", 2, 1);
     expect_on_time(&srv, fresh, at1);
-    assert_true(jint(fresh, "id") > jint(old, "id"));
+    assert_true(h_jint(fresh, "id") > h_jint(old, "id"));
     json_t *evs = events_on(&srv, m.f);
     expect_alert_event(evs, old);
     expect_alert_event(evs, fresh);
@@ -1257,49 +1176,49 @@ static void reopen_starts_a_new_cycle(void **state)
 static void reselect_while_paused(void **state)
 {
     json_t *o = create_on(&srv, svc_key, (struct cspec){.category = "sla_resel_res"});
-    int64_t id = jint(o, "id");
-    assert_int_equal(jint(json_object_get(o, "sla"), "policy_id"), p_rr_long);
+    int64_t id = h_jint(o, "id");
+    assert_int_equal(h_jint(json_object_get(o, "sla"), "policy_id"), p_rr_long);
     json_decref(o);
     json_t *c = act(id, "start");
-    int64_t start = jtime(clock_of(c, "resolution"), "due_at") - 600;
+    int64_t start = h_jtime(clock_of(c, "resolution"), "due_at") - 600;
     char fr_met[32];
-    snprintf(fr_met, sizeof fr_met, "%s", jstr(clock_of(c, "first_response"), "met_at"));
+    snprintf(fr_met, sizeof fr_met, "%s", h_jstr(clock_of(c, "first_response"), "met_at"));
     json_decref(c);
-    int64_t paused_ms = now_ms();
+    int64_t paused_ms = h_real_ms();
     json_decref(act(id, "pend"));
 
-    sleep_until_ms(paused_ms + 2000);
+    h_sleep_until_ms(paused_ms + 2000);
     c = patch_priority(id, "urgent");
     json_t *sla = json_object_get(c, "sla");
-    assert_int_equal(jint(sla, "policy_id"), p_rr_short);
+    assert_int_equal(h_jint(sla, "policy_id"), p_rr_short);
     assert_true(json_is_true(json_object_get(sla, "paused")));
     json_t *res = clock_of(c, "resolution");
-    assert_string_equal(jstr(res, "state"), "paused");
+    assert_string_equal(h_jstr(res, "state"), "paused");
     json_t *fr = clock_of(c, "first_response");
-    assert_string_equal(jstr(fr, "state"), "met");
-    assert_string_equal(jstr(fr, "met_at"), fr_met);
+    assert_string_equal(h_jstr(fr, "state"), "met");
+    assert_string_equal(h_jstr(fr, "met_at"), fr_met);
     assert_true(json_is_false(json_object_get(fr, "breached")));
     json_decref(c);
 
-    sleep_until_ms(paused_ms + 4000);
-    int64_t resumed_ms = now_ms();
+    h_sleep_until_ms(paused_ms + 4000);
+    int64_t resumed_ms = h_real_ms();
     c = act(id, "resume");
     res = clock_of(c, "resolution");
-    int64_t due = jtime(res, "due_at");
+    int64_t due = h_jtime(res, "due_at");
     /* A one-minute target from the start, plus the four paused seconds. */
-    expect_between(due - start - 60, (resumed_ms - paused_ms) / 1000 - 1,
+    h_expect_between(due - start - 60, (resumed_ms - paused_ms) / 1000 - 1,
                    (resumed_ms - paused_ms) / 1000 + 1, "paused time excluded");
-    int64_t at1 = jtime(warning_of(res, 1), "at");
+    int64_t at1 = h_jtime(warning_of(res, 1), "at");
     assert_int_equal(at1, due - 57);
-    assert_int_equal(jtime(warning_of(res, 3), "at"), due - 48);
-    assert_string_equal(jstr(res, "state"), "on_track");
+    assert_int_equal(h_jtime(warning_of(res, 3), "at"), due - 48);
+    assert_string_equal(h_jstr(res, "state"), "on_track");
     json_decref(c);
 
-    json_t *alerts = wait_alerts(id, 1, (at1 + 3) * 1000 - now_ms());
+    json_t *alerts = wait_alerts(id, 1, (at1 + 3) * 1000 - h_real_ms());
     assert_int_equal(json_array_size(alerts), 1);
     json_t *a = the_alert(alerts, "sla_warning", "resolution", 1, 1);
     expect_on_time(&srv, a, at1);
-    assert_true(jtime(a, "created_at") * 1000 >= resumed_ms - 1000);
+    assert_true(h_jtime(a, "created_at") * 1000 >= resumed_ms - 1000);
     json_decref(alerts);
 }
 
@@ -1309,23 +1228,23 @@ static void alerts_ack_and_filters(void **state)
     struct h_resp *r;
     /* A's warnings (its breach may come any moment now: left out of the counts). */
     json_t *alerts = alerts_of(m.a);
-    int64_t first = jint(the_alert(alerts, "sla_warning", "first_response", 1, 1), "id");
-    int64_t second = jint(the_alert(alerts, "sla_warning", "first_response", 1, 2), "id");
+    int64_t first = h_jint(the_alert(alerts, "sla_warning", "first_response", 1, 1), "id");
+    int64_t second = h_jint(the_alert(alerts, "sla_warning", "first_response", 1, 2), "id");
     json_decref(alerts);
 
     snprintf(path, sizeof path, "/v1/alerts/%lld/ack", (long long)first);
     r = call("POST", path, agent_key, NULL);
     h_expect_problem(r, 403);
     h_resp_free(r);
-    int64_t before_ms = now_ms();
+    int64_t before_ms = h_real_ms();
     r = call("POST", path, sup_key, NULL);
-    expect_status(r, 200);
-    assert_int_equal(jint(r->json, "id"), first);
-    assert_int_equal(jint(r->json, "acknowledged_by"), sup_key_id);
-    expect_between(jtime(r->json, "acknowledged_at") * 1000 - before_ms, -1000, 2000,
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "id"), first);
+    assert_int_equal(h_jint(r->json, "acknowledged_by"), sup_key_id);
+    h_expect_between(h_jtime(r->json, "acknowledged_at") * 1000 - before_ms, -1000, 2000,
                    "acknowledged now");
-    assert_string_equal(jstr(r->json, "kind"), "sla_warning");
-    assert_int_equal(jint(r->json, "complaint_id"), m.a);
+    assert_string_equal(h_jstr(r->json, "kind"), "sla_warning");
+    assert_int_equal(h_jint(r->json, "complaint_id"), m.a);
     json_t *acked = json_incref(r->json);
     h_resp_free(r);
     r = call("POST", path, sup_key, NULL);
@@ -1337,47 +1256,47 @@ static void alerts_ack_and_filters(void **state)
     /* Admins acknowledge too. */
     snprintf(path, sizeof path, "/v1/alerts/%lld/ack", (long long)second);
     r = call("POST", path, srv.admin_key, NULL);
-    expect_status(r, 200);
-    assert_int_equal(jint(r->json, "acknowledged_by"), admin_key_id);
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "acknowledged_by"), admin_key_id);
     h_resp_free(r);
 
     /* Filters. */
     snprintf(path, sizeof path, "/v1/alerts?kind=sla_warning&complaint_id=%lld", (long long)m.a);
     r = call("GET", path, agent_key, NULL); /* open by default */
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *items = json_object_get(r->json, "items");
     assert_int_equal(json_array_size(items), 1);
-    assert_int_equal(jint(json_array_get(items, 0), "level"), 3);
+    assert_int_equal(h_jint(json_array_get(items, 0), "level"), 3);
     h_resp_free(r);
     snprintf(path, sizeof path, "/v1/alerts?state=acknowledged&complaint_id=%lld", (long long)m.a);
     /* (only warnings can be acknowledged yet) */
     r = call("GET", path, agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     items = json_object_get(r->json, "items");
     assert_int_equal(json_array_size(items), 2);
-    assert_int_equal(jint(json_array_get(items, 0), "id"), second); /* newest first */
+    assert_int_equal(h_jint(json_array_get(items, 0), "id"), second); /* newest first */
     assert_true(json_equal(json_array_get(items, 1), acked));
     h_resp_free(r);
     snprintf(path, sizeof path, "/v1/alerts?state=all&kind=sla_breach&complaint_id=%lld",
              (long long)m.b);
     r = call("GET", path, agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 0);
     h_resp_free(r);
     r = call("GET", "/v1/alerts?state=all&kind=sla_breach&limit=200", agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     size_t j;
     json_t *one;
     json_array_foreach(json_object_get(r->json, "items"), j, one)
     {
-        assert_string_equal(jstr(one, "kind"), "sla_breach");
-        assert_int_equal(jint(one, "level"), 0);
+        assert_string_equal(h_jstr(one, "kind"), "sla_breach");
+        assert_int_equal(h_jint(one, "level"), 0);
     }
     h_resp_free(r);
     snprintf(path, sizeof path, "/v1/alerts?state=all&kind=sla_warning&complaint_id=%lld",
              (long long)m.a);
     r = call("GET", path, agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 3);
     h_resp_free(r);
 
@@ -1390,13 +1309,13 @@ static void alerts_ack_and_filters(void **state)
         snprintf(p, sizeof p, "/v1/alerts?state=all&limit=2%s%s", *cursor ? "&cursor=" : "",
                  cursor);
         r = call("GET", p, agent_key, NULL);
-        expect_status(r, 200);
+        h_expect_status(r, 200);
         size_t i;
         json_t *it;
         json_array_foreach(json_object_get(r->json, "items"), i, it)
         {
-            assert_true(jint(it, "id") < last);
-            last = jint(it, "id");
+            assert_true(h_jint(it, "id") < last);
+            last = h_jint(it, "id");
             if (!top)
                 top = last;
             seen++;
@@ -1427,7 +1346,7 @@ static void alerts_ack_and_filters(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = call("GET", bad[i][0], agent_key, NULL);
-        expect_invalid(r, bad[i][1]);
+        h_expect_invalid(r, bad[i][1]);
         h_resp_free(r);
     }
     json_decref(acked);
@@ -1440,9 +1359,9 @@ static int64_t earliest_due(const json_t *c)
     static const char *const targets[] = {"first_response", "resolution"};
     for (int i = 0; i < 2; i++) {
         json_t *k = json_object_get(json_object_get(c, "sla"), targets[i]);
-        if (!json_is_object(k) || !jnull(k, "met_at") || jnull(k, "due_at"))
+        if (!json_is_object(k) || !h_jnull(k, "met_at") || h_jnull(k, "due_at"))
             continue;
-        int64_t d = jtime(k, "due_at");
+        int64_t d = h_jtime(k, "due_at");
         if (!best || d < best)
             best = d;
     }
@@ -1455,14 +1374,14 @@ static json_t *at_risk(int within)
     char path[96];
     snprintf(path, sizeof path, "/v1/sla/at-risk?within_minutes=%d&limit=200", within);
     struct h_resp *r = call("GET", path, agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *ids = json_array();
     int64_t last = 0, limit = (int64_t)time(NULL) + within * 60 + 5;
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(r->json, "items"), i, c)
     {
-        const char *st = jstr(c, "status");
+        const char *st = h_jstr(c, "status");
         assert_true(strcmp(st, "resolved") != 0 && strcmp(st, "closed") != 0 &&
                     strcmp(st, "pending_customer") != 0);
         int64_t d = earliest_due(c);
@@ -1470,7 +1389,7 @@ static json_t *at_risk(int within)
         assert_true(d >= last); /* soonest first */
         assert_true(d <= limit);
         last = d;
-        json_array_append_new(ids, json_integer(jint(c, "id")));
+        json_array_append_new(ids, json_integer(h_jint(c, "id")));
     }
     h_resp_free(r);
     return ids;
@@ -1505,7 +1424,7 @@ static void at_risk_order_and_window(void **state)
     const int64_t risk_ids[] = {c3, c10, c120}, pols[] = {p_risk3, p_risk10, p_risk120};
     for (size_t k = 0; k < 3; k++) {
         json_t *cj = get_complaint(risk_ids[k]);
-        assert_int_equal(jint(json_object_get(cj, "sla"), "policy_id"), pols[k]);
+        assert_int_equal(h_jint(json_object_get(cj, "sla"), "policy_id"), pols[k]);
         json_decref(cj);
     }
 
@@ -1538,21 +1457,21 @@ static void at_risk_order_and_window(void **state)
 
     /* The default window is an hour; limit bounds the list. */
     struct h_resp *r = call("GET", "/v1/sla/at-risk", agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *items = json_object_get(r->json, "items");
     bool has3 = false, has120 = false;
     size_t i;
     json_t *c;
     json_array_foreach(items, i, c)
     {
-        has3 |= jint(c, "id") == c3;
-        has120 |= jint(c, "id") == c120;
+        has3 |= h_jint(c, "id") == c3;
+        has120 |= h_jint(c, "id") == c120;
     }
     assert_true(has3 && !has120);
     assert_true(json_is_null(json_object_get(r->json, "next_cursor")));
     h_resp_free(r);
     r = call("GET", "/v1/sla/at-risk?within_minutes=700&limit=1", agent_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 1);
     h_resp_free(r);
 
@@ -1561,7 +1480,7 @@ static void at_risk_order_and_window(void **state)
         char path[96];
         snprintf(path, sizeof path, "/v1/sla/at-risk?within_minutes=%s", bad[k]);
         r = call("GET", path, agent_key, NULL);
-        expect_invalid(r, "within_minutes");
+        h_expect_invalid(r, "within_minutes");
         h_resp_free(r);
     }
 }
@@ -1584,7 +1503,7 @@ static void breach_on_time_and_once(void **state)
         wait_to = m.s_late_due;
     if (m.d && m.d_l3_at > wait_to)
         wait_to = m.d_l3_at;
-    sleep_until_ms(wait_to * 1000 + 2500);
+    h_sleep_until_ms(wait_to * 1000 + 2500);
 
     /* A: three warnings and the breach, each once. */
     json_t *alerts = wait_alerts(m.a, 4, 2000);
@@ -1593,10 +1512,10 @@ static void breach_on_time_and_once(void **state)
     expect_on_time(&srv, breach, m.a_due);
     json_t *c = get_complaint(m.a);
     json_t *fr = clock_of(c, "first_response");
-    assert_string_equal(jstr(fr, "state"), "breached");
+    assert_string_equal(h_jstr(fr, "state"), "breached");
     assert_true(json_is_true(json_object_get(fr, "breached")));
-    assert_true(jint(fr, "remaining_seconds") < 0);
-    assert_int_equal(jtime(fr, "due_at"), m.a_due);
+    assert_true(h_jint(fr, "remaining_seconds") < 0);
+    assert_int_equal(h_jtime(fr, "due_at"), m.a_due);
     json_decref(c);
     json_decref(alerts);
 
@@ -1606,10 +1525,10 @@ static void breach_on_time_and_once(void **state)
     json_decref(alerts);
     c = act(m.g, "acknowledge");
     fr = clock_of(c, "first_response");
-    assert_string_equal(jstr(fr, "state"), "met");
+    assert_string_equal(h_jstr(fr, "state"), "met");
     assert_true(json_is_true(json_object_get(fr, "breached")));
-    assert_true(jtime(fr, "met_at") > m.g_due);
-    assert_true(jnull(fr, "remaining_seconds"));
+    assert_true(h_jtime(fr, "met_at") > m.g_due);
+    assert_true(h_jnull(fr, "remaining_seconds"));
     json_decref(c);
 
     /* B: acknowledged before any warning: never a first response alert. */
@@ -1637,7 +1556,7 @@ static void breach_on_time_and_once(void **state)
     json_decref(alerts);
     act_quiet_on(&srv2, srv2.admin_key, m.s_late, "acknowledge"); /* met late */
     struct h_resp *r = call_on(&srv2, "GET", "/v1/sla/summary", srv2.admin_key, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *want =
         json_loads("{\"open\":{\"on_track\":2,\"at_risk\":1,\"breached\":1,\"paused\":1},"
                    "\"first_response\":{\"total\":4,\"met_in_time\":2,\"compliance_percent\":50.0},"
@@ -1645,7 +1564,7 @@ static void breach_on_time_and_once(void **state)
                    "\"window_days\":30}",
                    0, NULL);
     if (!json_equal(r->json, want))
-        dump("summary", r->json);
+        h_dump("summary", r->json);
     assert_true(json_equal(r->json, want));
     json_decref(want);
     h_resp_free(r);
@@ -1679,18 +1598,18 @@ static void breach_on_time_and_once(void **state)
         strtoll(json_string_value(json_array_get(json_array_get(rows, 0), 0)), NULL, 10);
     json_decref(rows);
     r = h_req(&srv, "GET", "/health/ready", NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *wk = json_object_get(r->json, "sla_worker");
-    assert_string_equal(jstr(wk, "status"), "running");
+    assert_string_equal(h_jstr(wk, "status"), "running");
     assert_true(json_is_true(json_object_get(wk, "connected")));
-    expect_between(jtime(wk, "last_pass_at") - (int64_t)time(NULL), -10, 1, "last pass");
+    h_expect_between(h_jtime(wk, "last_pass_at") - (int64_t)time(NULL), -10, 1, "last pass");
     rows = h_sql(&srv, "SELECT count(*) FROM alerts");
-    expect_between(jint(wk, "alerts_raised"), raised_before,
+    h_expect_between(h_jint(wk, "alerts_raised"), raised_before,
                    strtoll(json_string_value(json_array_get(json_array_get(rows, 0), 0)), NULL, 10),
                    "alerts raised by this process");
     json_decref(rows);
-    expect_between(jint(wk, "lag_last_ms"), 0, 2000, "lag_last_ms");
-    expect_between(jint(wk, "lag_max_ms"), 0, 2000, "lag_max_ms");
+    h_expect_between(h_jint(wk, "lag_last_ms"), 0, 2000, "lag_last_ms");
+    h_expect_between(h_jint(wk, "lag_max_ms"), 0, 2000, "lag_max_ms");
     h_resp_free(r);
 }
 
@@ -1703,19 +1622,19 @@ static void breach_on_time_and_once(void **state)
 static void reselect_with_breach_already_past(void **state)
 {
     assert_true(m.started);
-    sleep_until_ms((m.e_start + 62) * 1000);
-    int64_t patched_ms = now_ms();
+    h_sleep_until_ms((m.e_start + 62) * 1000);
+    int64_t patched_ms = h_real_ms();
     json_t *c = patch_priority(m.e, "urgent");
-    assert_int_equal(jint(json_object_get(c, "sla"), "policy_id"), p_resel_short);
+    assert_int_equal(h_jint(json_object_get(c, "sla"), "policy_id"), p_resel_short);
     json_t *fr = clock_of(c, "first_response");
-    assert_string_equal(jstr(fr, "state"), "breached");
+    assert_string_equal(h_jstr(fr, "state"), "breached");
     assert_true(json_is_true(json_object_get(fr, "breached")));
     for (int l = 1; l <= 3; l++)
-        assert_true(jnull(warning_of(fr, l), "raised_at"));
-    const char *due_s = jstr(fr, "due_at");
+        assert_true(h_jnull(warning_of(fr, l), "raised_at"));
+    const char *due_s = h_jstr(fr, "due_at");
     char due_text[32];
     snprintf(due_text, sizeof due_text, "%s", due_s ? due_s : "null");
-    int64_t remaining = jint(fr, "remaining_seconds");
+    int64_t remaining = h_jint(fr, "remaining_seconds");
     json_decref(c);
 
     json_t *alerts = wait_alerts(m.e, 1, 3000);
@@ -1723,24 +1642,24 @@ static void reselect_with_breach_already_past(void **state)
     json_decref(alerts);
     alerts = alerts_of(m.e);
     if (json_array_size(alerts) != 1)
-        dump("alerts", alerts);
+        h_dump("alerts", alerts);
     assert_int_equal(json_array_size(alerts), 1);
     json_t *breach = the_alert(alerts, "sla_breach", "first_response", 1, 0);
-    expect_between(jtime(breach, "created_at") * 1000 - patched_ms, -1000, 2000, "raised at once");
+    h_expect_between(h_jtime(breach, "created_at") * 1000 - patched_ms, -1000, 2000, "raised at once");
     json_t *evs = events_on(&srv, m.e);
     expect_alert_event(evs, breach);
     assert_int_equal(count_events(evs, "sla_warning"), 0);
     json_decref(evs);
-    int64_t scheduled = jtime(breach, "scheduled_at");
+    int64_t scheduled = h_jtime(breach, "scheduled_at");
     json_decref(alerts);
 
     /* The moment the elapsed time reached the new target. */
-    if (epoch(due_text) != m.e_start + 60 || scheduled != m.e_start + 60)
+    if (h_epoch(due_text) != m.e_start + 60 || scheduled != m.e_start + 60)
         fail_msg("started %lld, re-selected to a 60 s target at %lld: due_at %s (%lld), "
                  "breach scheduled_at %lld, remaining_seconds %lld; want due_at and "
                  "scheduled_at %lld",
                  (long long)m.e_start, (long long)(patched_ms / 1000), due_text,
-                 (long long)epoch(due_text), (long long)scheduled, (long long)remaining,
+                 (long long)h_epoch(due_text), (long long)scheduled, (long long)remaining,
                  (long long)(m.e_start + 60));
 }
 

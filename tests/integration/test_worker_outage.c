@@ -26,59 +26,6 @@ static const char *pg_script(void)
     return s;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_until_ms(int64_t at)
-{
-    int64_t left = at - now_ms();
-    if (left > 0)
-        h_sleep_ms((long)left);
-}
-
-static int64_t jint(const json_t *o, const char *name)
-{
-    json_t *v = json_object_get(o, name);
-    if (!json_is_integer(v))
-        fail_msg("%s is not an integer", name);
-    return (int64_t)json_integer_value(v);
-}
-
-static const char *jstr(const json_t *o, const char *name)
-{
-    return json_string_value(json_object_get(o, name));
-}
-
-static int64_t epoch(const char *s)
-{
-    struct tm tm = {0};
-    if (!s || strlen(s) != 20 ||
-        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec) != 6)
-        fail_msg("not an RFC 3339 UTC time: %s", s ? s : "(null)");
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm);
-}
-
-static void expect_status(const struct h_resp *r, long status)
-{
-    if (r->status != status)
-        fprintf(stderr, "expected %ld, got %ld: %s\n", status, r->status, r->body);
-    assert_int_equal(r->status, status);
-}
-
-static void dump(const char *what, const json_t *j)
-{
-    char *s = json_dumps(j, JSON_INDENT(1));
-    fprintf(stderr, "%s: %s\n", what, s ? s : "?");
-    free(s);
-}
-
 /* Warnings at 10, 15 and 40 per cent of a minute: 6, 9 and 24 s. */
 static int setup(void **state)
 {
@@ -86,14 +33,14 @@ static int setup(void **state)
     h_server_start(&srv, env);
     struct h_resp *r =
         h_admin(&srv, "POST", "/v1/categories", "{\"key\":\"outage\",\"name\":\"Outage\"}");
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     h_resp_free(r);
     r = h_admin(&srv, "POST", "/v1/sla-policies",
                 "{\"name\":\"Outage\",\"position\":1,\"match\":{\"categories\":[\"outage\"]},"
                 "\"first_response_minutes\":1,\"resolution_minutes\":600,"
                 "\"warnings\":[{\"percent\":10},{\"percent\":15},{\"percent\":40}]}");
-    expect_status(r, 201);
-    policy = jint(r->json, "id");
+    h_expect_status(r, 201);
+    policy = h_jint(r->json, "id");
     h_resp_free(r);
     return 0;
 }
@@ -111,21 +58,21 @@ static int64_t create(int64_t at[3])
     struct h_resp *r = h_admin(&srv, "POST", "/v1/complaints",
                                "{\"title\":\"No dial tone\",\"description\":\"Since the storm.\","
                                "\"customer\":{\"name\":\"Ada\"},\"category\":\"outage\"}");
-    expect_status(r, 201);
+    h_expect_status(r, 201);
     json_t *sla = json_object_get(r->json, "sla");
-    assert_int_equal(jint(sla, "policy_id"), policy);
+    assert_int_equal(h_jint(sla, "policy_id"), policy);
     json_t *fr = json_object_get(sla, "first_response");
     json_t *ws = json_object_get(fr, "warnings");
     assert_int_equal(json_array_size(ws), 3);
-    int64_t start = epoch(jstr(fr, "due_at")) - 60;
+    int64_t start = h_epoch(h_jstr(fr, "due_at")) - 60;
     static const int64_t th[] = {6, 9, 24};
     for (size_t i = 0; i < 3; i++) {
         json_t *w = json_array_get(ws, i);
-        assert_int_equal(jint(w, "level"), (int64_t)i + 1);
-        at[i] = epoch(jstr(w, "at"));
+        assert_int_equal(h_jint(w, "level"), (int64_t)i + 1);
+        at[i] = h_epoch(h_jstr(w, "at"));
         assert_int_equal(at[i], start + th[i]);
     }
-    int64_t id = jint(r->json, "id");
+    int64_t id = h_jint(r->json, "id");
     h_resp_free(r);
     return id;
 }
@@ -135,7 +82,7 @@ static json_t *alerts_of(int64_t id)
     char path[128];
     snprintf(path, sizeof path, "/v1/alerts?state=all&limit=200&complaint_id=%lld", (long long)id);
     struct h_resp *r = h_admin(&srv, "GET", path, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     json_t *items = json_incref(json_object_get(r->json, "items"));
     h_resp_free(r);
     return items;
@@ -148,15 +95,15 @@ static json_t *level_alert(const json_t *alerts, int level)
     json_t *a, *found = NULL;
     json_array_foreach(alerts, i, a)
     {
-        if (strcmp(jstr(a, "kind"), "sla_warning") == 0 &&
-            strcmp(jstr(a, "target"), "first_response") == 0 && jint(a, "cycle") == 1 &&
-            jint(a, "level") == level) {
+        if (strcmp(h_jstr(a, "kind"), "sla_warning") == 0 &&
+            strcmp(h_jstr(a, "target"), "first_response") == 0 && h_jint(a, "cycle") == 1 &&
+            h_jint(a, "level") == level) {
             found = a;
             n++;
         }
     }
     if (n != 1) {
-        dump("alerts", alerts);
+        h_dump("alerts", alerts);
         fail_msg("%zu alerts for level %d, want 1", n, level);
     }
     return found;
@@ -178,15 +125,15 @@ static size_t timeline_count(int64_t id, const char *kind, int64_t alert_id)
     char path[96];
     snprintf(path, sizeof path, "/v1/complaints/%lld/events?limit=200", (long long)id);
     struct h_resp *r = h_admin(&srv, "GET", path, NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     size_t i, n = 0;
     json_t *ev;
     json_array_foreach(json_object_get(r->json, "items"), i, ev)
     {
         json_t *d = json_object_get(ev, "data");
-        if (strcmp(jstr(ev, "kind"), kind) == 0 &&
+        if (strcmp(h_jstr(ev, "kind"), kind) == 0 &&
             json_integer_value(json_object_get(d, "alert_id")) == alert_id) {
-            assert_string_equal(jstr(json_object_get(ev, "actor"), "role"), "system");
+            assert_string_equal(h_jstr(json_object_get(ev, "actor"), "role"), "system");
             n++;
         }
     }
@@ -205,12 +152,12 @@ static void missed_alerts_raised_once_after_recovery(void **state)
     /* The worker is connected before the outage. */
     json_t *w = ready(&st);
     assert_int_equal(st, 200);
-    assert_string_equal(jstr(w, "status"), "running");
+    assert_string_equal(h_jstr(w, "status"), "running");
     assert_true(json_is_true(json_object_get(w, "connected")));
     json_decref(w);
 
     assert_int_equal(h_sh("\"%s\" stop >/dev/null", pg_script()), 0);
-    int64_t stopped_ms = now_ms();
+    int64_t stopped_ms = h_now_ms();
     if (stopped_ms >= at_x[0] * 1000)
         fail_msg("PostgreSQL took too long to stop: the first warning was not missed");
 
@@ -220,14 +167,14 @@ static void missed_alerts_raised_once_after_recovery(void **state)
         w = ready(&st);
         down = st == 503 && json_is_false(json_object_get(w, "connected"));
         if (down)
-            assert_string_equal(jstr(w, "status"), "reconnecting");
+            assert_string_equal(h_jstr(w, "status"), "reconnecting");
         json_decref(w);
         if (!down)
             h_sleep_ms(100);
     }
     assert_true(down);
     struct h_resp *r = h_req(&srv, "GET", "/health/live", NULL);
-    expect_status(r, 200);
+    h_expect_status(r, 200);
     h_resp_free(r);
 
     /* Down about 8 s, across both complaints' first two warning moments. */
@@ -235,13 +182,13 @@ static void missed_alerts_raised_once_after_recovery(void **state)
     int64_t restart_at = stopped_ms + 8000;
     if (restart_at < last_missed * 1000 + 1500)
         restart_at = last_missed * 1000 + 1500;
-    sleep_until_ms(restart_at);
+    h_sleep_until_ms(restart_at);
     r = h_admin(&srv, "GET", "/v1/alerts", NULL); /* the API is down too */
     h_expect_problem(r, 503);
     h_resp_free(r);
-    int64_t restart_ms = now_ms();
+    int64_t restart_ms = h_now_ms();
     assert_int_equal(h_sh("\"%s\" start >/dev/null", pg_script()), 0);
-    int64_t started_ms = now_ms();
+    int64_t started_ms = h_now_ms();
     if (started_ms >= at_x[2] * 1000 - 3000 || started_ms >= at_y[2] * 1000 - 3000)
         fail_msg("PostgreSQL took too long to start: no time left to see the next warning");
 
@@ -252,8 +199,8 @@ static void missed_alerts_raised_once_after_recovery(void **state)
         w = ready(&st);
         up = st == 200 && json_is_true(json_object_get(w, "connected"));
         if (up) {
-            up_ms = now_ms();
-            assert_string_equal(jstr(w, "status"), "running");
+            up_ms = h_now_ms();
+            assert_string_equal(h_jstr(w, "status"), "running");
         }
         json_decref(w);
         if (!up)
@@ -276,13 +223,13 @@ static void missed_alerts_raised_once_after_recovery(void **state)
         }
         for (int level = 1; level <= 2; level++) {
             json_t *a = level_alert(alerts, level);
-            assert_int_equal(epoch(jstr(a, "scheduled_at")), ats[k][level - 1]);
-            int64_t created = epoch(jstr(a, "created_at"));
+            assert_int_equal(h_epoch(h_jstr(a, "scheduled_at")), ats[k][level - 1]);
+            int64_t created = h_epoch(h_jstr(a, "created_at"));
             if (created * 1000 < restart_ms - 1000 || created * 1000 > up_ms + 3000)
                 fail_msg("level %d raised at %lld: not shortly after the recovery (%lld..%lld)",
                          level, (long long)created, (long long)(restart_ms / 1000),
                          (long long)(up_ms / 1000));
-            assert_int_equal(timeline_count(ids[k], "sla_warning", jint(a, "id")), 1);
+            assert_int_equal(timeline_count(ids[k], "sla_warning", h_jint(a, "id")), 1);
         }
         assert_int_equal(json_array_size(alerts), 2);
         json_decref(alerts);
@@ -290,19 +237,19 @@ static void missed_alerts_raised_once_after_recovery(void **state)
 
     /* The API recovered too; the third warnings come on time. */
     for (int k = 0; k < 2; k++) {
-        sleep_until_ms(ats[k][2] * 1000 + 2500);
+        h_sleep_until_ms(ats[k][2] * 1000 + 2500);
         json_t *alerts = alerts_of(ids[k]);
         json_t *a = level_alert(alerts, 3);
-        int64_t sched = epoch(jstr(a, "scheduled_at"));
+        int64_t sched = h_epoch(h_jstr(a, "scheduled_at"));
         assert_int_equal(sched, ats[k][2]);
-        int64_t lag = epoch(jstr(a, "created_at")) - sched;
+        int64_t lag = h_epoch(h_jstr(a, "created_at")) - sched;
         if (lag < 0 || lag > 2)
             fail_msg("level 3 raised %lld s after its moment", (long long)lag);
         char sql[160];
         snprintf(sql, sizeof sql,
                  "SELECT extract(epoch FROM created_at - scheduled_at)::text FROM alerts"
                  " WHERE id = %lld",
-                 (long long)jint(a, "id"));
+                 (long long)h_jint(a, "id"));
         json_t *rows = h_sql(&srv, sql);
         double exact = strtod(json_string_value(json_array_get(json_array_get(rows, 0), 0)), NULL);
         json_decref(rows);
@@ -331,9 +278,9 @@ static void missed_alerts_raised_once_after_recovery(void **state)
     w = ready(&st);
     assert_int_equal(st, 200);
     assert_true(json_is_true(json_object_get(w, "connected")));
-    assert_int_equal(jint(w, "alerts_raised"), 6);
-    assert_true(jint(w, "lag_max_ms") >= 2000); /* the missed ones were late */
-    assert_true(jint(w, "lag_last_ms") <= 2000);
+    assert_int_equal(h_jint(w, "alerts_raised"), 6);
+    assert_true(h_jint(w, "lag_max_ms") >= 2000); /* the missed ones were late */
+    assert_true(h_jint(w, "lag_last_ms") <= 2000);
     json_decref(w);
 
     /* Never restarted: the same process served throughout. */
