@@ -61,7 +61,7 @@ static enum ombud_rc wait_for_schema(int *version, struct ombud_err *err)
         ombud_err_clear(err);
         if (ombud_migrate_current(ombud_cf.database_url, version, err) == OMBUD_OK)
             return OMBUD_OK;
-        if (err->status != 503)
+        if (err->kind != OMBUD_E_UNAVAILABLE)
             return OMBUD_ERROR;
         if (attempt == 0)
             ombud_log(OMBUD_LOG_WARN, "db_wait", "waiting for the database: %s", err->detail);

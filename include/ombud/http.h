@@ -63,6 +63,27 @@ void ombud_reply_empty(struct ombud_req *req, int status);
 void ombud_reply_raw(struct ombud_req *req, int status, const char *content_type,
                      const char *data, size_t len);
 
+/* ---- problems (problem.c): how HTTP reports an error kind ---- */
+/* The status code and problem title of a kind (title NULL for none). */
+int ombud_problem_status(enum ombud_err_kind kind);
+const char *ombud_problem_title(enum ombud_err_kind kind);
+
+/* What a database constraint means for one resource. */
+struct ombud_constraint_msg {
+    const char *constraint; /* e.g. "teams_name_key" */
+    const char *field;      /* the request field it judges */
+    const char *message;    /* for the client; may name the value once as "%s" */
+};
+
+/* When err is a duplicate or invalid value caught by a constraint listed
+ * in msgs (ended by a {NULL} entry), explains it: a duplicate's detail
+ * becomes the message; an invalid value gets a field error. value fills
+ * the message's "%s" (may be NULL). Other errors are left alone. Returns
+ * the entry used, or NULL. */
+const struct ombud_constraint_msg *ombud_problem_explain(struct ombud_err *err,
+                                                         const struct ombud_constraint_msg *msgs,
+                                                         const char *value);
+
 /* Query string value, or NULL. */
 const char *ombud_req_query(struct ombud_req *req, const char *name);
 /* Request header value, or NULL. */

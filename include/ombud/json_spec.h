@@ -40,7 +40,7 @@ struct ombud_spec {
 };
 
 /* Checks obj against spec[0..n); prefix names nested fields ("customer.").
- * Appends field errors to err; never sets err->status. */
+ * Appends field errors to err; never sets err->kind. */
 void ombud_spec_parse(const json_t *obj, const struct ombud_spec *spec, size_t n,
                       const char *prefix, struct ombud_err *err);
 

@@ -12,9 +12,10 @@
 #include "ombud/db.h"
 #include "ombud/err.h"
 
-/* RFC 9457 problem details for err (instance and request_id optional). */
-json_t *ombud_repr_problem(const struct ombud_err *err, const char *instance,
-                           const char *request_id);
+/* RFC 9457 problem details for err with the given status and title
+ * ("Error" when NULL); instance and request_id optional. */
+json_t *ombud_repr_problem(const struct ombud_err *err, int status, const char *title,
+                           const char *instance, const char *request_id);
 /* RFC 3339 string, or JSON null for 0. */
 json_t *ombud_repr_time(int64_t usec);
 json_t *ombud_repr_api_key(const struct ombud_api_key *k);

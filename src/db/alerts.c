@@ -43,9 +43,10 @@ enum ombud_rc ombud_db_alert_list(struct ombud_db_conn *c, const struct ombud_al
     i64s(key, sizeof key, f->creator_key_id);
     snprintf(lim, sizeof lim, "%d", f->limit + 1);
     const char *p[] = {before, state, f->kind, cid, key, lim};
-    PGresult *r = ombud_db_exec(c, &q_list, 6, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_list, 6, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     free(*out);
     *out = NULL;
     return ombud_db_rows(r, sizeof(struct ombud_alert), read_alert, (void **)out, n, err);
@@ -65,9 +66,10 @@ enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id, int64_t ke
     i64s(ids, sizeof ids, id);
     i64s(key, sizeof key, key_id);
     const char *p[] = {ids, key};
-    PGresult *r = ombud_db_exec(c, &q_get_lock, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_get_lock, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     *already = false;
     if (*found)
@@ -79,9 +81,9 @@ enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id, int64_t ke
         *already = true;
         return OMBUD_OK;
     }
-    r = ombud_db_exec(c, &q_ack, 2, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    rc = ombud_db_exec(c, &q_ack, 2, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     read_alert(r, 0, out);
     PQclear(r);
     return OMBUD_OK;
@@ -107,9 +109,10 @@ enum ombud_rc ombud_db_sla_at_risk(struct ombud_db_conn *c, int64_t until, int l
     snprintf(lim, sizeof lim, "%d", limit);
     i64s(key, sizeof key, creator_key_id);
     const char *p[] = {u, lim, key};
-    PGresult *r = ombud_db_exec(c, &q_at_risk, 3, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_at_risk, 3, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     size_t rows = (size_t)PQntuples(r);
     *ids = calloc(rows ? rows : 1, sizeof **ids);
     *due = calloc(rows ? rows : 1, sizeof **due);
@@ -161,9 +164,10 @@ enum ombud_rc ombud_db_sla_summary(struct ombud_db_conn *c, int64_t now,
     char n[24];
     i64s(n, sizeof n, now);
     const char *p[] = {n};
-    PGresult *r = ombud_db_exec(c, &q_summary, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_summary, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     for (int i = 0; i < 5; i++)
         out->by_state[i] = ombud_db_int(r, 0, i);
     out->fr_total = ombud_db_int(r, 0, 5);

@@ -31,9 +31,10 @@ enum ombud_rc ombud_db_api_key_insert(struct ombud_db_conn *c, const char *name,
     char agent[24];
     snprintf(agent, sizeof agent, "%lld", (long long)agent_id);
     const char *p[] = {name, role, agent_id ? agent : NULL, hash};
-    PGresult *r = ombud_db_exec(c, &q_insert, 4, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_insert, 4, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     read_key(r, 0, out);
     PQclear(r);
     return OMBUD_OK;
@@ -47,9 +48,10 @@ enum ombud_rc ombud_db_api_key_ensure_admin(struct ombud_db_conn *c, const char 
                                             struct ombud_err *err)
 {
     const char *p[] = {hash};
-    PGresult *r = ombud_db_exec(c, &q_ensure_admin, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_ensure_admin, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     PQclear(r);
     return OMBUD_OK;
 }
@@ -68,9 +70,10 @@ enum ombud_rc ombud_db_api_key_authenticate(struct ombud_db_conn *c, const char 
                                             struct ombud_err *err)
 {
     const char *p[] = {hash};
-    PGresult *r = ombud_db_exec(c, &q_auth, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_auth, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     if (*found)
         read_key(r, 0, out);
@@ -87,9 +90,10 @@ enum ombud_rc ombud_db_api_key_get(struct ombud_db_conn *c, int64_t id, struct o
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", (long long)id);
     const char *p[] = {ids};
-    PGresult *r = ombud_db_exec(c, &q_get, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_get, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     if (*found)
         read_key(r, 0, out);
@@ -108,9 +112,10 @@ enum ombud_rc ombud_db_api_key_list(struct ombud_db_conn *c, int64_t before_id, 
     snprintf(before, sizeof before, "%lld", (long long)before_id);
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *p[] = {before, lim};
-    PGresult *r = ombud_db_exec(c, &q_list, 2, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_list, 2, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     free(*out);
     *out = NULL;
     return ombud_db_rows(r, sizeof(struct ombud_api_key), read_key, (void **)out, n, err);
@@ -125,9 +130,10 @@ enum ombud_rc ombud_db_api_key_revoke(struct ombud_db_conn *c, int64_t id, bool 
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", (long long)id);
     const char *p[] = {ids};
-    PGresult *r = ombud_db_exec(c, &q_revoke, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_revoke, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *found = strcmp(PQcmdTuples(r), "1") == 0;
     PQclear(r);
     return OMBUD_OK;

@@ -94,28 +94,27 @@ enum ombud_rc ombud_db_calendar_save(struct ombud_db_conn *c, struct ombud_calen
     char id[24];
     char *hours = hours_json(cal), *hol = holidays_json(cal);
     PGresult *r = NULL;
-    enum ombud_rc rc = OMBUD_ERROR;
+    enum ombud_rc rc;
 
     if (!hours || !hol) {
-        ombud_err_internal(err, "out of memory");
+        rc = ombud_err_internal(err, "out of memory");
         goto out;
     }
     i64s(id, sizeof id, cal->id);
     if (cal->id) {
         const char *p[] = {id, cal->name, cal->timezone, hours, hol};
-        r = ombud_db_exec(c, &q_update, 5, p, err);
+        rc = ombud_db_exec(c, &q_update, 5, p, &r, err);
     } else {
         const char *p[] = {cal->name, cal->timezone, hours, hol};
-        r = ombud_db_exec(c, &q_insert, 4, p, err);
+        rc = ombud_db_exec(c, &q_insert, 4, p, &r, err);
     }
-    if (!r)
+    if (rc != OMBUD_OK)
         goto out;
     *found = PQntuples(r) == 1;
     if (*found) {
         ombud_calendar_clear(cal);
         read_cal(r, 0, cal);
     }
-    rc = OMBUD_OK;
 out:
     PQclear(r);
     free(hours);
@@ -133,9 +132,10 @@ enum ombud_rc ombud_db_calendar_get(struct ombud_db_conn *c, int64_t id,
     char ids[24];
     i64s(ids, sizeof ids, id);
     const char *p[] = {ids};
-    PGresult *r = ombud_db_exec(c, &q_get, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_get, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     if (*found)
         read_cal(r, 0, out);
@@ -161,9 +161,10 @@ enum ombud_rc ombud_db_calendar_list(struct ombud_db_conn *c, int64_t after_id, 
     i64s(after, sizeof after, after_id);
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *p[] = {after, lim};
-    PGresult *r = ombud_db_exec(c, &q_list, 2, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_list, 2, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     return ombud_db_rows(r, sizeof(struct ombud_calendar), read_cal, (void **)out, n, err);
 }
 
@@ -180,17 +181,18 @@ enum ombud_rc ombud_db_calendar_delete(struct ombud_db_conn *c, int64_t id, bool
     char ids[24];
     i64s(ids, sizeof ids, id);
     const char *p[] = {ids};
-    PGresult *r = ombud_db_exec(c, &q_in_use, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_in_use, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     *in_use = *found && ombud_db_bool(r, 0, 0);
     PQclear(r);
     if (!*found || *in_use)
         return OMBUD_OK;
-    r = ombud_db_exec(c, &q_delete, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    rc = ombud_db_exec(c, &q_delete, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     PQclear(r);
     return OMBUD_OK;
 }

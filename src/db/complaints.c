@@ -80,9 +80,10 @@ enum ombud_rc ombud_db_refs_check(struct ombud_db_conn *c, const char *category,
     i64s(t, sizeof t, team_id);
     i64s(a, sizeof a, agent_id);
     const char *p[] = {category, team_id ? t : NULL, agent_id ? a : NULL};
-    PGresult *r = ombud_db_exec(c, &q_refs, 3, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_refs, 3, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *category_ok = ombud_db_bool(r, 0, 0);
     *team_ok = ombud_db_bool(r, 0, 1);
     *agent_ok = ombud_db_bool(r, 0, 2);
@@ -125,9 +126,10 @@ enum ombud_rc ombud_db_complaint_insert(struct ombud_db_conn *c,
                        in->assignee_id ? agent : NULL,
                        in->external_ref,
                        in->created_by_key_id ? key : NULL};
-    PGresult *r = ombud_db_exec(c, &q_insert, 18, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_insert, 18, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *id = ombud_db_int(r, 0, 0);
     PQclear(r);
     return OMBUD_OK;
@@ -145,9 +147,10 @@ enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool l
     char ids[24];
     i64s(ids, sizeof ids, id);
     const char *p[] = {ids};
-    PGresult *r = ombud_db_exec(c, lock ? &q_get_lock : &q_get, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, lock ? &q_get_lock : &q_get, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     if (*found)
         read_complaint(r, 0, out);
@@ -212,13 +215,14 @@ enum ombud_rc ombud_db_complaint_save(struct ombud_db_conn *c, const struct ombu
                        res,
                        closed,
                        ver};
-    PGresult *r = ombud_db_exec(c, &q_save, 25, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_save, 25, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     bool updated = strcmp(PQcmdTuples(r), "1") == 0;
     PQclear(r);
     if (!updated)
-        return ombud_err_set(err, 409, "conflict", "Conflict",
+        return ombud_err_set(err, OMBUD_E_CONFLICT, NULL,
                              "the complaint changed meanwhile; read it again");
     return OMBUD_OK;
 }
@@ -356,9 +360,10 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
         add(&b, f->ascending ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC");
     addf(&b, " LIMIT $%d::int", param_i64(&b, f->limit + 1));
 
-    PGresult *r = ombud_db_exec_sql(c, b.sql, b.n, b.params, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec_sql(c, b.sql, b.n, b.params, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     size_t rows = (size_t)PQntuples(r);
     struct ombud_complaint *list = calloc(rows ? rows : 1, sizeof *list);
     if (!list) {
@@ -393,9 +398,10 @@ enum ombud_rc ombud_db_event_add(struct ombud_db_conn *c, int64_t complaint_id, 
     i64s(agent, sizeof agent, a->agent_id);
     const char *p[] = {cid, kind, a->key_id ? key : NULL, a->role, a->agent_id ? agent : NULL,
                        data_json ? data_json : "{}"};
-    PGresult *r = ombud_db_exec(c, &q_event_add, 6, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_event_add, 6, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     PQclear(r);
     return OMBUD_OK;
 }
@@ -414,9 +420,10 @@ enum ombud_rc ombud_db_event_list(struct ombud_db_conn *c, int64_t complaint_id,
     i64s(after, sizeof after, after_id);
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *p[] = {cid, after, lim};
-    PGresult *r = ombud_db_exec(c, &q_event_list, 3, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_event_list, 3, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     size_t rows = (size_t)PQntuples(r);
     struct ombud_event *ev = calloc(rows ? rows : 1, sizeof *ev);
     if (!ev) {
@@ -474,9 +481,10 @@ enum ombud_rc ombud_db_note_add(struct ombud_db_conn *c, int64_t complaint_id, c
     i64s(agent, sizeof agent, a->agent_id);
     const char *p[] = {cid, body, visibility, a->key_id ? key : NULL, a->role,
                        a->agent_id ? agent : NULL};
-    PGresult *r = ombud_db_exec(c, &q_note_add, 6, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_note_add, 6, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     read_note(r, 0, out);
     PQclear(r);
     return OMBUD_OK;
@@ -496,9 +504,10 @@ enum ombud_rc ombud_db_note_list(struct ombud_db_conn *c, int64_t complaint_id, 
     i64s(after, sizeof after, after_id);
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *p[] = {cid, after, public_only ? "true" : "false", lim};
-    PGresult *r = ombud_db_exec(c, &q_note_list, 4, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_note_list, 4, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     return ombud_db_rows(r, sizeof(struct ombud_note), read_note, (void **)out, n, err);
 }
 
@@ -521,9 +530,10 @@ static void read_category(const PGresult *r, int row, void *rec)
 enum ombud_rc ombud_db_category_list(struct ombud_db_conn *c, struct ombud_category **out,
                                      size_t *n, struct ombud_err *err)
 {
-    PGresult *r = ombud_db_exec(c, &q_cat_list, 0, NULL, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_cat_list, 0, NULL, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     return ombud_db_rows(r, sizeof(struct ombud_category), read_category, (void **)out, n, err);
 }
 
@@ -531,9 +541,10 @@ enum ombud_rc ombud_db_category_insert(struct ombud_db_conn *c, const char *key,
                                        struct ombud_category *out, struct ombud_err *err)
 {
     const char *p[] = {key, name};
-    PGresult *r = ombud_db_exec(c, &q_cat_insert, 2, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_cat_insert, 2, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     read_category(r, 0, out);
     PQclear(r);
     return OMBUD_OK;
@@ -562,17 +573,18 @@ enum ombud_rc ombud_db_idem_begin(struct ombud_db_conn *c, int64_t key_id, const
     char kid[24];
     i64s(kid, sizeof kid, key_id);
     const char *p[] = {kid, key};
-    PGresult *r = ombud_db_exec(c, &q_idem_lock, 2, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_idem_lock, 2, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *busy = !ombud_db_bool(r, 0, 0);
     PQclear(r);
     *found = false;
     if (*busy)
         return OMBUD_OK;
-    r = ombud_db_exec(c, &q_idem_get, 2, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    rc = ombud_db_exec(c, &q_idem_get, 2, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     if (PQntuples(r) == 1 && !ombud_db_bool(r, 0, 4)) {
         *found = true;
         ombud_db_text(r, 0, 0, hash_out, 65);
@@ -593,9 +605,10 @@ enum ombud_rc ombud_db_idem_store(struct ombud_db_conn *c, int64_t key_id, const
     snprintf(st, sizeof st, "%d", status);
     i64s(cid, sizeof cid, complaint_id);
     const char *p[] = {kid, key, hash, st, body, cid};
-    PGresult *r = ombud_db_exec(c, &q_idem_store, 6, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_idem_store, 6, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     PQclear(r);
     return OMBUD_OK;
 }

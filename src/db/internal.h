@@ -18,9 +18,6 @@
 
 #define OMBUD_DB_MAX_STMTS 512
 
-/* err->type of a serialization failure or deadlock: ombud_tx_run retries. */
-#define OMBUD_ERR_RETRY_TYPE "concurrent-update"
-
 struct ombud_db_stmt {
     const char *sql;
     atomic_int id; /* 0 until first use; then 1..OMBUD_DB_MAX_STMTS */
@@ -35,17 +32,19 @@ struct ombud_db_conn {
 };
 
 /* Runs a prepared statement with text parameters (NULL entries are SQL
- * NULL). Returns the result on success (caller PQclear()s it), or NULL
- * with err set: 503 when the connection is gone, 409 on a unique
- * violation, 422 on a check or foreign-key violation, and
- * OMBUD_ERR_RETRY_TYPE on serialization failure or deadlock. */
-PGresult *ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
-                        const char *const *params, struct ombud_err *err);
+ * NULL). On OMBUD_OK *out holds the result (the caller PQclear()s it).
+ * Otherwise *out is NULL, err says what went wrong (see ombud_db_fail),
+ * and the code is OMBUD_RETRY for a serialization failure or deadlock:
+ * callers return that code unchanged so ombud_tx_run can run again. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s,
+                                            int nparams, const char *const *params,
+                                            PGresult **out, struct ombud_err *err);
 
 /* Runs SQL assembled at run time from fixed fragments (never from user
  * text, which goes only into params), unprepared. Same contract. */
-PGresult *ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int nparams,
-                            const char *const *params, struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql,
+                                                int nparams, const char *const *params,
+                                                PGresult **out, struct ombud_err *err);
 
 /* Reads every row of r (then cleared) into a new array of elem-sized
  * records with read(r, row, record); the caller frees *out. */
@@ -62,11 +61,24 @@ static inline void i64s(char *buf, size_t len, int64_t v)
 /* Copies a text column to a new heap string; NULL for SQL NULL. */
 char *ombud_db_strdup(const PGresult *r, int row, int col);
 
-/* Same for one-off statements without parameters (BEGIN, COMMIT). */
-bool ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct ombud_err *err);
+/* Runs a one-off statement without parameters (BEGIN, COMMIT) and
+ * discards its result. Same codes as ombud_db_exec. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_simple(struct ombud_db_conn *c, const char *sql,
+                                              struct ombud_err *err);
 
-/* Maps a failed result to err; returns OMBUD_RETRY for 40001/40P01. */
-enum ombud_rc ombud_db_fail(struct ombud_db_conn *c, PGresult *res, struct ombud_err *err);
+/* Ends a failed transaction. A failure here changes nothing for the
+ * caller, whose err keeps the first failure; a connection left inside a
+ * transaction is rolled back again or dropped at release. */
+void ombud_db_rollback(struct ombud_db_conn *c);
+
+/* Maps a failed result (cleared here) to err by SQLSTATE: lost
+ * connection, timeout or overload -> OMBUD_E_UNAVAILABLE; 23505 ->
+ * OMBUD_E_DUPLICATE and other 23xxx -> OMBUD_E_INVALID, both naming the
+ * constraint; 40001/40P01 -> OMBUD_E_CONFLICT "concurrent-update" (what a
+ * client sees once retries run out) and OMBUD_RETRY; anything else ->
+ * OMBUD_E_INTERNAL. Returns OMBUD_RETRY or OMBUD_ERROR. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_fail(struct ombud_db_conn *c, PGresult *res,
+                                            struct ombud_err *err);
 
 /* Column helpers: copy out before PQclear. */
 int64_t ombud_db_int(const PGresult *r, int row, int col);  /* 0 for NULL */

@@ -35,8 +35,7 @@ static bool exec_ok(PGconn *pg, const char *sql, struct ombud_err *err, const ch
         return true;
     }
     const char *m = PQresultErrorMessage(r);
-    ombud_err_internal(err, "");
-    snprintf(err->detail, sizeof err->detail, "%s: %.*s", what, (int)strcspn(m, "\n"), m);
+    ombud_err_set(err, OMBUD_E_INTERNAL, NULL, "%s: %.*s", what, (int)strcspn(m, "\n"), m);
     PQclear(r);
     return false;
 }

@@ -223,14 +223,16 @@ enum ombud_rc ombud_db_fail(struct ombud_db_conn *c, PGresult *res, struct ombud
     } else if (!state) {
         ombud_err_internal(err, "database error");
     } else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
-        ombud_err_set(err, 409, OMBUD_ERR_RETRY_TYPE, "Conflict", "concurrent update; try again");
+        ombud_err_set(err, OMBUD_E_CONFLICT, "concurrent-update", "concurrent update; try again");
         rc = OMBUD_RETRY;
     } else if (strcmp(state, "23505") == 0) {
-        ombud_err_set(err, 409, "conflict", "Conflict", "already exists (%s)",
+        ombud_err_set(err, OMBUD_E_DUPLICATE, NULL, "already exists (%s)",
                       constraint ? constraint : "unique");
+        ombud_err_constraint(err, constraint);
     } else if (strncmp(state, "23", 2) == 0) {
-        ombud_err_set(err, 422, "validation-failed", "Validation failed", "rejected by %s",
+        ombud_err_set(err, OMBUD_E_INVALID, NULL, "rejected by %s",
                       constraint ? constraint : "a database constraint");
+        ombud_err_constraint(err, constraint);
     } else if (strcmp(state, "57014") == 0) {
         ombud_err_unavailable(err, "database statement timed out");
     } else if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
@@ -245,44 +247,42 @@ enum ombud_rc ombud_db_fail(struct ombud_db_conn *c, PGresult *res, struct ombud
     return rc;
 }
 
-PGresult *ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
-                        const char *const *params, struct ombud_err *err)
+enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
+                            const char *const *params, PGresult **out, struct ombud_err *err)
 {
     int id = stmt_id(s);
     char name[24];
     PGresult *r;
 
-    if (id > OMBUD_DB_MAX_STMTS) {
-        ombud_err_internal(err, "too many statements");
-        return NULL;
-    }
+    *out = NULL;
+    if (id > OMBUD_DB_MAX_STMTS)
+        return ombud_err_internal(err, "too many statements");
     snprintf(name, sizeof name, "s%d", id);
     if (!c->prepared[id]) {
         r = PQprepare(c->pg, name, s->sql, 0, NULL);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            ombud_db_fail(c, r, err);
-            return NULL;
-        }
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            return ombud_db_fail(c, r, err);
         PQclear(r);
         c->prepared[id] = true;
     }
     r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return r;
-    ombud_db_fail(c, r, err);
-    return NULL;
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+        return ombud_db_fail(c, r, err);
+    *out = r;
+    return OMBUD_OK;
 }
 
-PGresult *ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int nparams,
-                            const char *const *params, struct ombud_err *err)
+enum ombud_rc ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int nparams,
+                                const char *const *params, PGresult **out, struct ombud_err *err)
 {
     PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return r;
-    ombud_db_fail(c, r, err);
-    return NULL;
+    *out = NULL;
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+        return ombud_db_fail(c, r, err);
+    *out = r;
+    return OMBUD_OK;
 }
 
 enum ombud_rc ombud_db_rows(PGresult *r, size_t elem, void (*read)(const PGresult *, int, void *),
@@ -309,15 +309,19 @@ char *ombud_db_strdup(const PGresult *r, int row, int col)
     return strdup(PQgetvalue(r, row, col));
 }
 
-bool ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct ombud_err *err)
+enum ombud_rc ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct ombud_err *err)
 {
     PGresult *r = PQexec(c->pg, sql);
-    if (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK) {
-        PQclear(r);
-        return true;
-    }
-    ombud_db_fail(c, r, err);
-    return false;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        return ombud_db_fail(c, r, err);
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+void ombud_db_rollback(struct ombud_db_conn *c)
+{
+    PGresult *r = PQexec(c->pg, "ROLLBACK");
+    PQclear(r);
 }
 
 int64_t ombud_db_int(const PGresult *r, int row, int col)
@@ -376,7 +380,7 @@ bool ombud_db_conn_ok(const struct ombud_db_conn *c)
 
 enum ombud_rc ombud_db_listen(struct ombud_db_conn *c, struct ombud_err *err)
 {
-    return ombud_db_simple(c, "LISTEN ombud_sla", err) ? OMBUD_OK : OMBUD_ERROR;
+    return ombud_db_simple(c, "LISTEN ombud_sla", err);
 }
 
 int ombud_db_wait(struct ombud_db_conn *c, int timeout_ms, int wake_fd)

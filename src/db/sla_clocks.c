@@ -88,9 +88,10 @@ static enum ombud_rc load(struct ombud_db_conn *c, int64_t complaint_id, bool lo
     char id[24];
     i64s(id, sizeof id, complaint_id);
     const char *p[] = {id};
-    PGresult *r = ombud_db_exec(c, lock ? &q_load_lock : &q_load, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, lock ? &q_load_lock : &q_load, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     have[0] = have[1] = false;
     for (int i = 0; i < PQntuples(r); i++) {
         struct ombud_sla_clock k;
@@ -124,10 +125,11 @@ enum ombud_rc ombud_db_sla_load_many(struct ombud_db_conn *c, struct ombud_compl
     ids[len++] = '}';
     ids[len] = '\0';
     const char *p[] = {ids};
-    PGresult *r = ombud_db_exec(c, &q_load_many, 1, p, err);
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_load_many, 1, p, &r, err);
     free(ids);
-    if (!r)
-        return OMBUD_ERROR;
+    if (rc != OMBUD_OK)
+        return rc;
     for (int row = 0; row < PQntuples(r); row++) {
         int64_t cid = ombud_db_int(r, row, 0);
         struct ombud_sla_clock k;
@@ -191,10 +193,11 @@ enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint
     i64s(v[10], 24, k->next_alert_at);
     const char *p[] = {v[0], ombud_sla_target_name(k->target), v[1], v[2], v[3], v[4], v[5],
                        v[6], v[7], v[8], k->breached ? "true" : "false", v[9], wj, v[10]};
-    PGresult *r = ombud_db_exec(c, &q_save, 14, p, err);
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_save, 14, p, &r, err);
     free(wj);
-    if (!r)
-        return OMBUD_ERROR;
+    if (rc != OMBUD_OK)
+        return rc;
     PQclear(r);
     return OMBUD_OK;
 }
@@ -213,8 +216,8 @@ static enum ombud_rc load_calendar(struct ombud_db_conn *c, int64_t id,
     struct ombud_calendar cal = {0};
     bool found;
     enum ombud_rc rc;
-    if (ombud_db_calendar_get(c, id, &cal, &found, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if ((rc = ombud_db_calendar_get(c, id, &cal, &found, err)) != OMBUD_OK)
+        return rc;
     if (!found)
         return ombud_err_internal(err, "an SLA clock names a missing calendar");
     rc = ombud_calendar_compile(&cal, out, err);
@@ -234,17 +237,17 @@ enum ombud_rc ombud_db_sla_apply(struct ombud_db_conn *c, const struct ombud_com
 
     i64s(id, sizeof id, cp->id);
     if (op == OMBUD_SLA_OP_START || op == OMBUD_SLA_OP_RESELECT || op == OMBUD_SLA_OP_REOPEN) {
-        if (ombud_db_policy_select(c, cp->priority, cp->grade, cp->category, cp->channel,
-                                   cp->customer_tier, &pol, &found, err) != OMBUD_OK)
+        if ((rc = ombud_db_policy_select(c, cp->priority, cp->grade, cp->category, cp->channel,
+                                         cp->customer_tier, &pol, &found, err)) != OMBUD_OK)
             goto out;
         if (!found && op != OMBUD_SLA_OP_REOPEN) {
             rc = OMBUD_OK; /* no policy applies: no clocks */
             goto out;
         }
-        if (found && load_calendar(c, pol.calendar_id, &newcal, err) != OMBUD_OK)
+        if (found && (rc = load_calendar(c, pol.calendar_id, &newcal, err)) != OMBUD_OK)
             goto out;
     }
-    if (op != OMBUD_SLA_OP_START && load(c, cp->id, true, k, have, err) != OMBUD_OK)
+    if (op != OMBUD_SLA_OP_START && (rc = load(c, cp->id, true, k, have, err)) != OMBUD_OK)
         goto out;
     if (op != OMBUD_SLA_OP_START && !have[0] && !have[1] && op != OMBUD_SLA_OP_REOPEN) {
         rc = OMBUD_OK; /* the complaint has no clocks */
@@ -252,7 +255,7 @@ enum ombud_rc ombud_db_sla_apply(struct ombud_db_conn *c, const struct ombud_com
     }
     /* The calendar of the existing clocks (both share the policy's). */
     int64_t cal_id = have[1] ? k[1].calendar_id : have[0] ? k[0].calendar_id : 0;
-    if (cal_id && load_calendar(c, cal_id, &cal, err) != OMBUD_OK)
+    if (cal_id && (rc = load_calendar(c, cal_id, &cal, err)) != OMBUD_OK)
         goto out;
 
     switch (op) {
@@ -297,8 +300,8 @@ enum ombud_rc ombud_db_sla_apply(struct ombud_db_conn *c, const struct ombud_com
     case OMBUD_SLA_OP_REOPEN: {
         /* A new cycle; the old cycle's clock stays as history. */
         const char *p[] = {id};
-        PGresult *r = ombud_db_exec(c, &q_next_cycle, 1, p, err);
-        if (!r)
+        PGresult *r;
+        if ((rc = ombud_db_exec(c, &q_next_cycle, 1, p, &r, err)) != OMBUD_OK)
             goto out;
         int cycle = (int)ombud_db_int(r, 0, 0);
         PQclear(r);
@@ -317,21 +320,20 @@ enum ombud_rc ombud_db_sla_apply(struct ombud_db_conn *c, const struct ombud_com
         break;
     }
     for (int i = 0; i < 2; i++)
-        if (changed[i] && ombud_db_sla_save_clock(c, cp->id, &k[i], err) != OMBUD_OK)
+        if (changed[i] && (rc = ombud_db_sla_save_clock(c, cp->id, &k[i], err)) != OMBUD_OK)
             goto out;
     if (found && pol.id != cp->sla_policy_id) {
         i64s(pid, sizeof pid, pol.id);
         const char *p[] = {id, pid};
-        PGresult *r = ombud_db_exec(c, &q_set_policy, 2, p, err);
-        if (!r)
+        PGresult *r;
+        if ((rc = ombud_db_exec(c, &q_set_policy, 2, p, &r, err)) != OMBUD_OK)
             goto out;
         PQclear(r);
     }
-    PGresult *r = ombud_db_exec(c, &q_notify, 0, NULL, err);
-    if (!r)
+    PGresult *r;
+    if ((rc = ombud_db_exec(c, &q_notify, 0, NULL, &r, err)) != OMBUD_OK)
         goto out;
     PQclear(r);
-    rc = OMBUD_OK;
 out:
     ombud_sla_policy_clear(&pol);
     ombud_bt_calendar_clear(&cal);
@@ -369,9 +371,10 @@ static enum ombud_rc raise_alert(struct ombud_db_conn *c, int64_t complaint_id,
     i64s(sch, sizeof sch, scheduled);
     const char *p[] = {breach ? "sla_breach" : "sla_warning", lv, cid,
                        ombud_sla_target_name(k->target), cyc, sch, known_at};
-    PGresult *r = ombud_db_exec(c, &q_alert, 7, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_alert, 7, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     bool mine = PQntuples(r) == 1;
     int64_t alert_id = mine ? ombud_db_int(r, 0, 0) : 0;
     int64_t lag = mine ? ombud_db_int(r, 0, 1) : 0;
@@ -392,8 +395,8 @@ static enum ombud_rc raise_alert(struct ombud_db_conn *c, int64_t complaint_id,
     char *data = json_dumps(d, JSON_COMPACT);
     json_decref(d);
     struct ombud_actor system = {0, "system", 0};
-    enum ombud_rc rc = ombud_db_event_add(c, complaint_id, breach ? "sla_breached" : "sla_warning",
-                                          &system, data, err);
+    rc = ombud_db_event_add(c, complaint_id, breach ? "sla_breached" : "sla_warning", &system,
+                            data, err);
     free(data);
     return rc;
 }
@@ -411,13 +414,12 @@ enum ombud_rc ombud_db_sla_tick(struct ombud_db_conn *c, int64_t now, int limit,
     size_t ncache = 0;
 
     memset(st, 0, sizeof *st);
-    if (!ombud_db_simple(c, "BEGIN", err))
-        return OMBUD_ERROR;
+    if ((rc = ombud_db_simple(c, "BEGIN", err)) != OMBUD_OK)
+        return rc;
     i64s(nows, sizeof nows, now);
     snprintf(lim, sizeof lim, "%d", limit);
     const char *p[] = {nows, lim};
-    r = ombud_db_exec(c, &q_due, 2, p, err);
-    if (!r)
+    if ((rc = ombud_db_exec(c, &q_due, 2, p, &r, err)) != OMBUD_OK)
         goto out;
     for (int i = 0; i < PQntuples(r); i++) {
         struct ombud_sla_clock k;
@@ -433,7 +435,7 @@ enum ombud_rc ombud_db_sla_tick(struct ombud_db_conn *c, int64_t now, int limit,
                     ombud_bt_calendar_clear(&cache[j].cal);
                 ncache = 0;
             }
-            if (load_calendar(c, k.calendar_id, &cache[ncache].cal, err) != OMBUD_OK)
+            if ((rc = load_calendar(c, k.calendar_id, &cache[ncache].cal, err)) != OMBUD_OK)
                 goto out;
             cache[ncache].id = k.calendar_id;
             cal = &cache[ncache++].cal;
@@ -446,27 +448,25 @@ enum ombud_rc ombud_db_sla_tick(struct ombud_db_conn *c, int64_t now, int limit,
         bool breach;
         size_t n = ombud_sla_clock_fire(&k, now, levels, &breach);
         const char *known_at = PQgetvalue(r, i, 14); /* the clock's last change */
-        if (breach &&
-            raise_alert(c, complaint_id, &k, true, 0, due, known_at, st, err) != OMBUD_OK)
+        if (breach && (rc = raise_alert(c, complaint_id, &k, true, 0, due, known_at, st, err)) !=
+                          OMBUD_OK)
             goto out;
         for (size_t j = 0; j < n; j++)
-            if (raise_alert(c, complaint_id, &k, false, levels[j], at[levels[j] - 1], known_at,
-                            st, err) != OMBUD_OK)
+            if ((rc = raise_alert(c, complaint_id, &k, false, levels[j], at[levels[j] - 1],
+                                  known_at, st, err)) != OMBUD_OK)
                 goto out;
         ombud_sla_clock_plan(&k, cal, now);
-        if (ombud_db_sla_save_clock(c, complaint_id, &k, err) != OMBUD_OK)
+        if ((rc = ombud_db_sla_save_clock(c, complaint_id, &k, err)) != OMBUD_OK)
             goto out;
         st->clocks++;
     }
     PQclear(r);
     r = NULL;
-    if (!ombud_db_simple(c, "COMMIT", err))
-        goto out;
-    rc = OMBUD_OK;
+    rc = ombud_db_simple(c, "COMMIT", err);
 out:
     PQclear(r);
     if (rc != OMBUD_OK && ombud_db_conn_ok(c))
-        (void)ombud_db_simple(c, "ROLLBACK", &(struct ombud_err){0});
+        ombud_db_rollback(c);
     for (size_t j = 0; j < ncache; j++)
         ombud_bt_calendar_clear(&cache[j].cal);
     return rc;
@@ -474,9 +474,10 @@ out:
 
 enum ombud_rc ombud_db_sla_next(struct ombud_db_conn *c, int64_t *next, struct ombud_err *err)
 {
-    PGresult *r = ombud_db_exec(c, &q_next, 0, NULL, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_next, 0, NULL, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *next = ombud_db_int(r, 0, 0);
     PQclear(r);
     return OMBUD_OK;

@@ -99,10 +99,12 @@ enum ombud_rc ombud_db_policy_save(struct ombud_db_conn *c, struct ombud_sla_pol
                             w,
                             cal,
                             id};
-    PGresult *r = ombud_db_exec(c, p->id ? &q_update : &q_insert, p->id ? 13 : 12, params, err);
+    PGresult *r;
+    enum ombud_rc rc =
+        ombud_db_exec(c, p->id ? &q_update : &q_insert, p->id ? 13 : 12, params, &r, err);
     free(w);
-    if (!r)
-        return OMBUD_ERROR;
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     if (*found) {
         ombud_sla_policy_clear(p);
@@ -122,9 +124,10 @@ enum ombud_rc ombud_db_policy_get(struct ombud_db_conn *c, int64_t id,
     char ids[24];
     i64s(ids, sizeof ids, id);
     const char *p[] = {ids};
-    PGresult *r = ombud_db_exec(c, &q_get, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_get, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     if (*found)
         read_policy(r, 0, out);
@@ -150,9 +153,10 @@ enum ombud_rc ombud_db_policy_list(struct ombud_db_conn *c, int64_t after_id, in
     i64s(after, sizeof after, after_id);
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *p[] = {after, lim};
-    PGresult *r = ombud_db_exec(c, &q_list, 2, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_list, 2, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     return ombud_db_rows(r, sizeof(struct ombud_sla_policy), read_policy, (void **)out, n, err);
 }
 
@@ -169,17 +173,18 @@ enum ombud_rc ombud_db_policy_delete(struct ombud_db_conn *c, int64_t id, bool *
     char ids[24];
     i64s(ids, sizeof ids, id);
     const char *p[] = {ids};
-    PGresult *r = ombud_db_exec(c, &q_in_use, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_in_use, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     *in_use = *found && ombud_db_bool(r, 0, 0);
     PQclear(r);
     if (!*found || *in_use)
         return OMBUD_OK;
-    r = ombud_db_exec(c, &q_delete, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    rc = ombud_db_exec(c, &q_delete, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     PQclear(r);
     return OMBUD_OK;
 }
@@ -200,9 +205,10 @@ enum ombud_rc ombud_db_policy_select(struct ombud_db_conn *c, const char *priori
                                      struct ombud_err *err)
 {
     const char *p[] = {priority, grade, category, channel, tier};
-    PGresult *r = ombud_db_exec(c, &q_select, 5, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_select, 5, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     if (*found)
         read_policy(r, 0, out);

@@ -31,17 +31,18 @@ enum ombud_rc ombud_db_team_save(struct ombud_db_conn *c, struct ombud_team *t, 
 {
     char id[24], esc[24];
     PGresult *r;
+    enum ombud_rc rc;
     i64s(id, sizeof id, t->id);
     i64s(esc, sizeof esc, t->escalation_team_id);
     if (t->id) {
         const char *p[] = {id, t->name, t->escalation_team_id ? esc : NULL, t->assignment};
-        r = ombud_db_exec(c, &q_team_update, 4, p, err);
+        rc = ombud_db_exec(c, &q_team_update, 4, p, &r, err);
     } else {
         const char *p[] = {t->name, t->escalation_team_id ? esc : NULL, t->assignment};
-        r = ombud_db_exec(c, &q_team_insert, 3, p, err);
+        rc = ombud_db_exec(c, &q_team_insert, 3, p, &r, err);
     }
-    if (!r)
-        return OMBUD_ERROR;
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     if (*found)
         read_team(r, 0, t);
@@ -58,9 +59,10 @@ enum ombud_rc ombud_db_team_get(struct ombud_db_conn *c, int64_t id, struct ombu
     char ids[24];
     i64s(ids, sizeof ids, id);
     const char *p[] = {ids};
-    PGresult *r = ombud_db_exec(c, &q_team_get, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_team_get, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     if (*found)
         read_team(r, 0, out);
@@ -78,9 +80,10 @@ enum ombud_rc ombud_db_team_list(struct ombud_db_conn *c, int64_t after_id, int 
     i64s(after, sizeof after, after_id);
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *p[] = {after, lim};
-    PGresult *r = ombud_db_exec(c, &q_team_list, 2, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_team_list, 2, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     return ombud_db_rows(r, sizeof(struct ombud_team), read_team, (void **)out, n, err);
 }
 
@@ -112,6 +115,7 @@ enum ombud_rc ombud_db_agent_save(struct ombud_db_conn *c, struct ombud_agent *a
 {
     char id[24], team[24];
     PGresult *r;
+    enum ombud_rc rc;
     i64s(id, sizeof id, a->id);
     i64s(team, sizeof team, a->team_id);
     const char *email = a->email[0] ? a->email : NULL;
@@ -119,13 +123,13 @@ enum ombud_rc ombud_db_agent_save(struct ombud_db_conn *c, struct ombud_agent *a
     const char *active = a->active ? "true" : "false";
     if (a->id) {
         const char *p[] = {id, a->name, email, teamp, a->role, active};
-        r = ombud_db_exec(c, &q_agent_update, 6, p, err);
+        rc = ombud_db_exec(c, &q_agent_update, 6, p, &r, err);
     } else {
         const char *p[] = {a->name, email, teamp, a->role, active};
-        r = ombud_db_exec(c, &q_agent_insert, 5, p, err);
+        rc = ombud_db_exec(c, &q_agent_insert, 5, p, &r, err);
     }
-    if (!r)
-        return OMBUD_ERROR;
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     if (*found)
         read_agent(r, 0, a);
@@ -142,9 +146,10 @@ enum ombud_rc ombud_db_agent_get(struct ombud_db_conn *c, int64_t id, struct omb
     char ids[24];
     i64s(ids, sizeof ids, id);
     const char *p[] = {ids};
-    PGresult *r = ombud_db_exec(c, &q_agent_get, 1, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_agent_get, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     *found = PQntuples(r) == 1;
     if (*found)
         read_agent(r, 0, out);
@@ -165,8 +170,9 @@ enum ombud_rc ombud_db_agent_list(struct ombud_db_conn *c, int64_t after_id, int
     snprintf(lim, sizeof lim, "%d", limit + 1);
     i64s(team, sizeof team, team_id);
     const char *p[] = {after, lim, team};
-    PGresult *r = ombud_db_exec(c, &q_agent_list, 3, p, err);
-    if (!r)
-        return OMBUD_ERROR;
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_agent_list, 3, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
     return ombud_db_rows(r, sizeof(struct ombud_agent), read_agent, (void **)out, n, err);
 }

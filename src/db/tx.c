@@ -4,20 +4,19 @@
  * times, with a short jittered pause), and a connection that died while
  * idle in the pool (PostgreSQL restarted) is replaced once, so the first
  * request after an outage succeeds instead of failing.
+ *
+ * The only retry signal is the code OMBUD_RETRY, which every src/db
+ * function and every callback returns unchanged from the statement that
+ * failed (also from COMMIT, where a serializable transaction may fail).
+ * What err says is for the client once the attempts run out.
  */
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "db/internal.h"
 #include "ombud/keys.h"
 
 #define MAX_ATTEMPTS 5
-
-static bool is_retry(const struct ombud_err *err)
-{
-    return strcmp(err->type, OMBUD_ERR_RETRY_TYPE) == 0;
-}
 
 static void pause_ms(unsigned attempt)
 {
@@ -40,7 +39,7 @@ static enum ombud_rc run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx, 
         ombud_err_clear(err);
         if (ombud_db_checkout(pool, &c, err) != OMBUD_OK)
             return OMBUD_ERROR;
-        if (tx && !ombud_db_simple(c, "BEGIN", err)) {
+        if (tx && ombud_db_simple(c, "BEGIN", err) != OMBUD_OK) {
             bool dead = c->broken;
             ombud_db_release(pool, c);
             if (dead && !reconnected) {
@@ -50,10 +49,10 @@ static enum ombud_rc run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx, 
             return OMBUD_ERROR;
         }
         rc = fn(c, ctx, err);
-        if (rc == OMBUD_OK && tx && !ombud_db_simple(c, "COMMIT", err))
-            rc = OMBUD_ERROR;
+        if (rc == OMBUD_OK && tx)
+            rc = ombud_db_simple(c, "COMMIT", err);
         if (rc != OMBUD_OK && tx && !c->broken)
-            (void)ombud_db_simple(c, "ROLLBACK", &(struct ombud_err){0});
+            ombud_db_rollback(c);
         /* A statement failing on a connection that was idle in the pool
          * (the first after a restart) gets one more try on a fresh one. */
         bool dead_first = rc != OMBUD_OK && c->broken && !reconnected && !tx;
@@ -64,7 +63,7 @@ static enum ombud_rc run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx, 
             reconnected = true;
             continue;
         }
-        if (rc == OMBUD_RETRY || is_retry(err)) {
+        if (rc == OMBUD_RETRY) {
             pause_ms(attempt);
             continue;
         }
@@ -87,7 +86,7 @@ enum ombud_rc ombud_db_run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx
 
 static enum ombud_rc ping(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
 {
-    return ombud_db_simple(c, "SELECT 1", err) ? OMBUD_OK : OMBUD_ERROR;
+    return ombud_db_simple(c, "SELECT 1", err);
 }
 
 enum ombud_rc ombud_db_ping(struct ombud_db_pool *pool, struct ombud_err *err)

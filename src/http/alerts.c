@@ -89,7 +89,7 @@ void ombud_h_alerts_ack(struct ombud_req *req)
         ombud_err_not_found(&err, "alert");
         ombud_reply_problem(req, &err);
     } else if (x.already) {
-        ombud_err_set(&err, 409, "already-acknowledged", "Conflict",
+        ombud_err_set(&err, OMBUD_E_CONFLICT, "already-acknowledged",
                       "the alert was acknowledged already");
         ombud_reply_problem(req, &err);
     } else {
@@ -111,6 +111,7 @@ struct risk_ctx {
 static enum ombud_rc risk_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct risk_ctx *x = arg;
+    enum ombud_rc rc;
     free(x->ids);
     free(x->due);
     ombud_complaints_free(x->items, x->items ? x->n : 0);
@@ -118,15 +119,16 @@ static enum ombud_rc risk_q(struct ombud_db_conn *c, void *arg, struct ombud_err
     x->items = NULL;
     x->n = 0;
     int64_t key = x->req->who.role == OMBUD_ROLE_SERVICE ? x->req->who.key_id : 0;
-    if (ombud_db_sla_at_risk(c, x->until, x->limit, key, &x->ids, &x->due, &x->n, err) !=
-        OMBUD_OK)
-        return OMBUD_ERROR;
+    rc = ombud_db_sla_at_risk(c, x->until, x->limit, key, &x->ids, &x->due, &x->n, err);
+    if (rc != OMBUD_OK)
+        return rc;
     x->items = calloc(x->n ? x->n : 1, sizeof *x->items);
     if (!x->items)
         return ombud_err_internal(err, "out of memory");
     for (size_t i = 0; i < x->n; i++)
-        if (ombud_complaint_load(c, x->req, x->ids[i], false, &x->items[i], err) != OMBUD_OK)
-            return OMBUD_ERROR;
+        if ((rc = ombud_complaint_load(c, x->req, x->ids[i], false, &x->items[i], err)) !=
+            OMBUD_OK)
+            return rc;
     return OMBUD_OK;
 }
 

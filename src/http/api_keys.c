@@ -23,10 +23,11 @@ struct create_ctx {
 static enum ombud_rc create_tx(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
 {
     struct create_ctx *x = ctx;
+    enum ombud_rc rc;
     bool cat_ok, team_ok, agent_ok = true;
-    if (x->agent_id && ombud_db_refs_check(c, NULL, 0, x->agent_id, &cat_ok, &team_ok, &agent_ok,
-                                           err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if (x->agent_id && (rc = ombud_db_refs_check(c, NULL, 0, x->agent_id, &cat_ok, &team_ok,
+                                                  &agent_ok, err)) != OMBUD_OK)
+        return rc;
     if (!agent_ok) {
         ombud_err_field(err, "agent_id", "names no agent");
         return ombud_err_finish_validation(err);

@@ -15,6 +15,12 @@
 #include "ombud/timefmt.h"
 
 
+/* What the table's constraints mean to a client (migrations/0004). */
+static const struct ombud_constraint_msg calendar_constraints[] = {
+    {"calendars_name_key", "name", "a calendar with this name exists"},
+    {NULL, NULL, NULL},
+};
+
 struct cal_ctx {
     int64_t id; /* 0: create */
     struct ombud_calendar in;
@@ -103,12 +109,13 @@ static void parse_body(const json_t *hours, const json_t *holidays, struct cal_c
 static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct cal_ctx *x = arg;
+    enum ombud_rc rc;
     struct ombud_bt_calendar bt;
     bool found = true;
 
     ombud_calendar_clear(&x->out);
-    if (x->id && ombud_db_calendar_get(c, x->id, &x->out, &found, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if (x->id && (rc = ombud_db_calendar_get(c, x->id, &x->out, &found, err)) != OMBUD_OK)
+        return rc;
     if (!found)
         return ombud_err_not_found(err, "calendar");
     if (x->has_name)
@@ -133,14 +140,11 @@ static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_er
         }
     }
     /* The arithmetic module is the judge of a valid calendar. */
-    if (ombud_calendar_compile(&x->out, &bt, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if ((rc = ombud_calendar_compile(&x->out, &bt, err)) != OMBUD_OK)
+        return rc;
     ombud_bt_calendar_clear(&bt);
-    if (ombud_db_calendar_save(c, &x->out, &found, err) != OMBUD_OK) {
-        if (err->status == 409)
-            ombud_err_set(err, 409, "conflict", "Conflict", "a calendar with this name exists");
-        return OMBUD_ERROR;
-    }
+    if ((rc = ombud_db_calendar_save(c, &x->out, &found, err)) != OMBUD_OK)
+        return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "calendar");
 }
 
@@ -171,6 +175,7 @@ static void write_calendar(struct ombud_req *req, int64_t id)
     parse_body(hours, holidays, &x, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_tx_run(req->pool, save_tx, &x, &err) != OMBUD_OK) {
+        ombud_problem_explain(&err, calendar_constraints, NULL);
         ombud_reply_problem(req, &err);
     } else {
         char location[64];
@@ -195,10 +200,11 @@ void ombud_h_calendars_patch(struct ombud_req *req)
 static enum ombud_rc get_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct cal_ctx *x = arg;
+    enum ombud_rc rc;
     bool found;
     ombud_calendar_clear(&x->out);
-    if (ombud_db_calendar_get(c, x->id, &x->out, &found, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if ((rc = ombud_db_calendar_get(c, x->id, &x->out, &found, err)) != OMBUD_OK)
+        return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "calendar");
 }
 
@@ -261,7 +267,7 @@ void ombud_h_calendars_delete(struct ombud_req *req)
     else if (!x.found)
         ombud_reply_problem(req, (ombud_err_not_found(&err, "calendar"), &err));
     else if (x.in_use)
-        ombud_reply_problem(req, (ombud_err_set(&err, 409, "calendar-in-use", "Conflict",
+        ombud_reply_problem(req, (ombud_err_set(&err, OMBUD_E_CONFLICT, "calendar-in-use",
                                                 "an SLA policy or clock uses this calendar"),
                                   &err));
     else
@@ -317,7 +323,7 @@ static void calculate(struct ombud_req *req, bool due)
     if (due) {
         int64_t at;
         if (!ombud_bt_add(&bt, from, minutes * 60, &at)) {
-            ombud_err_set(&err, 422, "calendar-never-open", "Validation failed",
+            ombud_err_set(&err, OMBUD_E_INVALID, "calendar-never-open",
                           "the calendar has no open time to count");
             ombud_reply_problem(req, &err);
         } else {

@@ -7,6 +7,13 @@
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
 
+/* What the table's constraints mean to a client (migrations/0002): the
+ * key is the primary key. */
+static const struct ombud_constraint_msg category_constraints[] = {
+    {"categories_pkey", "key", "category %s already exists"},
+    {NULL, NULL, NULL},
+};
+
 struct cat_ctx {
     const char *key, *name;
     struct ombud_category *list;
@@ -71,8 +78,7 @@ void ombud_h_categories_create(struct ombud_req *req)
         ombud_err_field(&err, "key", "must be a lowercase letter then letters, digits or _");
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_tx_run(req->pool, insert_tx, &x, &err) != OMBUD_OK) {
-        if (err.status == 409)
-            ombud_err_set(&err, 409, "conflict", "Conflict", "category %s already exists", x.key);
+        ombud_problem_explain(&err, category_constraints, x.key);
         ombud_reply_problem(req, &err);
         return;
     }

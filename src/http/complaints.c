@@ -29,9 +29,10 @@ enum ombud_rc ombud_complaint_load(struct ombud_db_conn *c, const struct ombud_r
                                    int64_t id, bool lock, struct ombud_complaint *out,
                                    struct ombud_err *err)
 {
+    enum ombud_rc rc;
     bool found = false;
-    if (ombud_db_complaint_get(c, id, lock, out, &found, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if ((rc = ombud_db_complaint_get(c, id, lock, out, &found, err)) != OMBUD_OK)
+        return rc;
     if (found && req->who.role == OMBUD_ROLE_SERVICE && out->created_by_key_id != req->who.key_id) {
         ombud_complaint_clear(out);
         found = false;
@@ -68,7 +69,7 @@ enum ombud_rc ombud_check_if_match(struct ombud_req *req, int version, struct om
             return OMBUD_OK;
         p += strcspn(p, ",");
     }
-    return ombud_err_set(err, 412, "precondition-failed", "Precondition failed",
+    return ombud_err_set(err, OMBUD_E_STALE, NULL,
                          "If-Match does not match the current version %s", etag);
 }
 
@@ -133,9 +134,10 @@ static enum ombud_rc check_refs(struct ombud_db_conn *c, const char *category, i
                                 int64_t agent_id, struct ombud_err *err)
 {
     bool cat_ok, team_ok, agent_ok;
-    if (ombud_db_refs_check(c, category, team_id, agent_id, &cat_ok, &team_ok, &agent_ok, err) !=
-        OMBUD_OK)
-        return OMBUD_ERROR;
+    enum ombud_rc rc =
+        ombud_db_refs_check(c, category, team_id, agent_id, &cat_ok, &team_ok, &agent_ok, err);
+    if (rc != OMBUD_OK)
+        return rc;
     if (!cat_ok)
         ombud_err_field(err, "category", "is not a known category (see GET /v1/categories)");
     if (!team_ok)
@@ -210,27 +212,28 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
     if (x->idem_key) {
         bool busy, found;
         char stored_hash[OMBUD_HASH_BUFLEN] = "";
-        if (ombud_db_idem_begin(c, x->req->who.key_id, x->idem_key, &busy, &found, stored_hash,
-                                &x->replay_status, &x->body, &x->id, err) != OMBUD_OK)
-            return OMBUD_ERROR;
+        rc = ombud_db_idem_begin(c, x->req->who.key_id, x->idem_key, &busy, &found, stored_hash,
+                                 &x->replay_status, &x->body, &x->id, err);
+        if (rc != OMBUD_OK)
+            return rc;
         if (busy)
-            return ombud_err_set(err, 409, "idempotency-in-flight", "Conflict",
+            return ombud_err_set(err, OMBUD_E_CONFLICT, "idempotency-in-flight",
                                  "a request with this Idempotency-Key is still being processed");
         if (found) {
             if (strcmp(stored_hash, x->idem_hash) != 0)
-                return ombud_err_set(err, 422, "idempotency-key-reused", "Validation failed",
+                return ombud_err_set(err, OMBUD_E_INVALID, "idempotency-key-reused",
                                      "this Idempotency-Key was used with a different body");
             x->replay = true;
             return OMBUD_OK;
         }
     }
-    if (check_refs(c, x->in.category, x->in.team_id, x->in.assignee_id, err) != OMBUD_OK ||
-        ombud_db_complaint_insert(c, &x->in, &x->id, err) != OMBUD_OK ||
-        ombud_complaint_load(c, x->req, x->id, false, &cp, err) != OMBUD_OK ||
-        ombud_db_sla_apply(c, &cp, OMBUD_SLA_OP_START, ombud_now_s(), err) != OMBUD_OK)
+    if ((rc = check_refs(c, x->in.category, x->in.team_id, x->in.assignee_id, err)) != OMBUD_OK ||
+        (rc = ombud_db_complaint_insert(c, &x->in, &x->id, err)) != OMBUD_OK ||
+        (rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err)) != OMBUD_OK ||
+        (rc = ombud_db_sla_apply(c, &cp, OMBUD_SLA_OP_START, ombud_now_s(), err)) != OMBUD_OK)
         goto out;
     ombud_complaint_clear(&cp);
-    if (ombud_complaint_load(c, x->req, x->id, false, &cp, err) != OMBUD_OK)
+    if ((rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err)) != OMBUD_OK)
         goto out;
     char ref[32];
     ombud_repr_reference(cp.id, ref, sizeof ref);
@@ -238,7 +241,7 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
                                       cp.channel, "category", cp.category, "grade", cp.grade,
                                       "priority", cp.priority));
     ombud_actor_of(x->req, &actor);
-    if (ombud_db_event_add(c, cp.id, "created", &actor, data, err) != OMBUD_OK)
+    if ((rc = ombud_db_event_add(c, cp.id, "created", &actor, data, err)) != OMBUD_OK)
         goto out;
     if (cp.assignee_id || cp.team_id) {
         free(data);
@@ -246,7 +249,7 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
                                           ombud_change(NULL, cp.team_id ? json_integer(cp.team_id) : NULL),
                                           "assignee_id",
                                           ombud_change(NULL, cp.assignee_id ? json_integer(cp.assignee_id) : NULL)));
-        if (ombud_db_event_add(c, cp.id, "assigned", &actor, data, err) != OMBUD_OK)
+        if ((rc = ombud_db_event_add(c, cp.id, "assigned", &actor, data, err)) != OMBUD_OK)
             goto out;
     }
     json_t *repr = ombud_repr_complaint(&cp, ombud_now_s());
@@ -254,11 +257,11 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
     json_decref(repr);
     x->version = cp.version;
     if (!x->body) {
-        ombud_err_internal(err, "out of memory");
+        rc = ombud_err_internal(err, "out of memory");
         goto out;
     }
-    if (x->idem_key && ombud_db_idem_store(c, x->req->who.key_id, x->idem_key, x->idem_hash, 201,
-                                           x->body, cp.id, err) != OMBUD_OK)
+    if (x->idem_key && (rc = ombud_db_idem_store(c, x->req->who.key_id, x->idem_key, x->idem_hash,
+                                                 201, x->body, cp.id, err)) != OMBUD_OK)
         goto out;
     rc = OMBUD_OK;
 out:
@@ -422,11 +425,12 @@ struct list_ctx {
 static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct list_ctx *x = arg;
+    enum ombud_rc rc;
     ombud_complaints_free(x->items, x->n);
     x->items = NULL;
     x->n = 0;
-    if (ombud_db_complaint_list(c, &x->f, &x->items, &x->n, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if ((rc = ombud_db_complaint_list(c, &x->f, &x->items, &x->n, err)) != OMBUD_OK)
+        return rc;
     return ombud_db_sla_load_many(c, x->items, x->n, err);
 }
 
@@ -616,10 +620,11 @@ static enum ombud_rc patch_tx(struct ombud_db_conn *c, void *arg, struct ombud_e
     enum ombud_rc rc = OMBUD_ERROR;
 
     ombud_complaint_clear(&x->cp);
-    if (ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &x->cp, err) != OMBUD_OK ||
-        ombud_check_if_match(x->req, x->cp.version, err) != OMBUD_OK ||
-        check_refs(c, x->has_cat ? x->cat : NULL, x->has_team ? x->team : 0,
-                   x->has_assignee ? x->assignee : 0, err) != OMBUD_OK)
+    if ((rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &x->cp, err)) !=
+            OMBUD_OK ||
+        (rc = ombud_check_if_match(x->req, x->cp.version, err)) != OMBUD_OK ||
+        (rc = check_refs(c, x->has_cat ? x->cat : NULL, x->has_team ? x->team : 0,
+                         x->has_assignee ? x->assignee : 0, err)) != OMBUD_OK)
         goto out;
     if (x->has_title)
         set_text(&x->cp.title, x->title, "title", changes);
@@ -664,24 +669,25 @@ static enum ombud_rc patch_tx(struct ombud_db_conn *c, void *arg, struct ombud_e
     }
     ombud_actor_of(x->req, &actor);
     /* Timestamps are written back unchanged (0 stays NULL). */
-    if (ombud_db_complaint_save(c, &x->cp, err) != OMBUD_OK)
+    if ((rc = ombud_db_complaint_save(c, &x->cp, err)) != OMBUD_OK)
         goto out;
     if (json_object_get(changes, "priority") || json_object_get(changes, "grade") ||
         json_object_get(changes, "category")) {
         /* The policy may change: elapsed business time is kept. */
-        if (ombud_db_sla_apply(c, &x->cp, OMBUD_SLA_OP_RESELECT, ombud_now_s(), err) != OMBUD_OK)
+        rc = ombud_db_sla_apply(c, &x->cp, OMBUD_SLA_OP_RESELECT, ombud_now_s(), err);
+        if (rc != OMBUD_OK)
             goto out;
     }
     if (json_object_size(changes)) {
         data = ombud_event_data(json_pack("{s:O}", "changes", changes));
-        if (ombud_db_event_add(c, x->cp.id, "updated", &actor, data, err) != OMBUD_OK)
+        if ((rc = ombud_db_event_add(c, x->cp.id, "updated", &actor, data, err)) != OMBUD_OK)
             goto out;
         free(data);
         data = NULL;
     }
     if (json_object_size(assign)) {
         data = ombud_event_data(json_incref(assign));
-        if (ombud_db_event_add(c, x->cp.id, "assigned", &actor, data, err) != OMBUD_OK)
+        if ((rc = ombud_db_event_add(c, x->cp.id, "assigned", &actor, data, err)) != OMBUD_OK)
             goto out;
     }
     ombud_complaint_clear(&x->cp);

@@ -50,8 +50,7 @@ static const char *const cors_expose_headers =
 
 /* ---- replies ---- */
 
-static void problem(struct ombud_req *req, int status, const char *type, const char *title,
-                    const char *detail);
+static void problem(struct ombud_req *req, enum ombud_err_kind kind, const char *detail);
 
 static void add_common_headers(struct ombud_req *req, struct MHD_Response *resp)
 {
@@ -116,7 +115,7 @@ static void reply_json_v(struct ombud_req *req, int status, json_t *body, va_lis
         /* A representation could not be built (out of memory, or text
          * jansson refused): say so rather than answer an empty success. */
         ombud_log(OMBUD_LOG_ERROR, "render_failed", "no body for a %d reply", status);
-        problem(req, 500, "internal", "Internal server error", "the response could not be built");
+        problem(req, OMBUD_E_INTERNAL, "the response could not be built");
         return;
     }
     struct MHD_Response *resp = json_response(body, "application/json");
@@ -150,16 +149,11 @@ void ombud_reply_empty(struct ombud_req *req, int status)
 static void reply_problem_h(struct ombud_req *req, const struct ombud_err *err,
                             const char *hname, const char *hvalue)
 {
-    int status = err->status >= 400 && err->status <= 599 ? err->status : 500;
-    struct ombud_err copy;
-    const struct ombud_err *e = err;
-    if (status != err->status) {
-        copy = *err;
-        copy.status = status;
-        e = &copy;
-    }
+    int status = ombud_problem_status(err->kind);
     struct MHD_Response *resp =
-        json_response(ombud_repr_problem(e, req->path, req->request_id), "application/problem+json");
+        json_response(ombud_repr_problem(err, status, ombud_problem_title(err->kind), req->path,
+                                         req->request_id),
+                      "application/problem+json");
     if (resp && hname)
         MHD_add_response_header(resp, hname, hvalue);
     if (resp && status == 401)
@@ -174,12 +168,11 @@ void ombud_reply_problem(struct ombud_req *req, const struct ombud_err *err)
     reply_problem_h(req, err, NULL, NULL);
 }
 
-static void problem(struct ombud_req *req, int status, const char *type, const char *title,
-                    const char *detail)
+static void problem(struct ombud_req *req, enum ombud_err_kind kind, const char *detail)
 {
     struct ombud_err err;
     ombud_err_clear(&err);
-    ombud_err_set(&err, status, type, title, "%s", detail);
+    ombud_err_set(&err, kind, NULL, "%s", detail);
     ombud_reply_problem(req, &err);
 }
 
@@ -291,8 +284,7 @@ static void authenticate(struct ombud_req *req)
     struct ombud_err err;
 
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
-        problem(req, 401, "unauthorized", "Unauthorized",
-                "send an API key as Authorization: Bearer <key>");
+        problem(req, OMBUD_E_UNAUTHORIZED, "send an API key as Authorization: Bearer <key>");
         return;
     }
     h += 7;
@@ -300,7 +292,7 @@ static void authenticate(struct ombud_req *req)
         h++;
     size_t len = strlen(h);
     if (len == 0 || len > 255 || ombud_key_hash(h, len, a.hash) != OMBUD_OK) {
-        problem(req, 401, "unauthorized", "Unauthorized", "unknown API key");
+        problem(req, OMBUD_E_UNAUTHORIZED, "unknown API key");
         return;
     }
     a.found = false;
@@ -309,7 +301,7 @@ static void authenticate(struct ombud_req *req)
         return;
     }
     if (!a.found) {
-        problem(req, 401, "unauthorized", "Unauthorized", "unknown or revoked API key");
+        problem(req, OMBUD_E_UNAUTHORIZED, "unknown or revoked API key");
         return;
     }
     req->who.key_id = a.key.id;
@@ -320,7 +312,7 @@ static void authenticate(struct ombud_req *req)
         char detail[128];
         snprintf(detail, sizeof detail, "this needs the %s role; the key has %s",
                  ombud_role_name(req->match.route->min_role), ombud_role_name(req->who.role));
-        problem(req, 403, "forbidden", "Forbidden", detail);
+        problem(req, OMBUD_E_FORBIDDEN, detail);
     }
 }
 
@@ -367,7 +359,7 @@ static void begin(struct ombud_req *req)
         struct ombud_route_match m;
         if (ombud_router_match(ombud_routes, ombud_nroutes, "OPTIONS", req->path, &m, &allow) ==
             404) {
-            problem(req, 404, "not-found", "Not found", "no such resource");
+            problem(req, OMBUD_E_NOT_FOUND, "no such resource");
             return;
         }
         ombud_router_allow_string(allow, allow_s, sizeof allow_s);
@@ -377,14 +369,14 @@ static void begin(struct ombud_req *req)
     int st = ombud_router_match(ombud_routes, ombud_nroutes, req->method, req->path, &req->match,
                                 &allow);
     if (st == 404) {
-        problem(req, 404, "not-found", "Not found", "no such resource");
+        problem(req, OMBUD_E_NOT_FOUND, "no such resource");
         return;
     }
     if (st == 405) {
         struct ombud_err err;
         ombud_router_allow_string(allow, allow_s, sizeof allow_s);
         ombud_err_clear(&err);
-        ombud_err_set(&err, 405, "method-not-allowed", "Method not allowed",
+        ombud_err_set(&err, OMBUD_E_METHOD_NOT_ALLOWED, NULL,
                       "%s is not allowed here; allowed: %s", req->method, allow_s);
         reply_problem_h(req, &err, "Allow", allow_s);
         return;
@@ -401,8 +393,8 @@ static void begin(struct ombud_req *req)
         struct ombud_err err;
         ombud_err_clear(&err);
         ombud_err_field(&err, bad_arg, "is not valid UTF-8");
-        ombud_err_set(&err, 400, "bad-request", "Bad request",
-                      "query parameter %s is not valid UTF-8", bad_arg);
+        ombud_err_set(&err, OMBUD_E_BAD_REQUEST, NULL, "query parameter %s is not valid UTF-8",
+                      bad_arg);
         ombud_reply_problem(req, &err);
         return;
     }
@@ -418,13 +410,12 @@ static void begin(struct ombud_req *req)
             char detail[128];
             snprintf(detail, sizeof detail, "the body may be at most %zu bytes",
                      ombud_cf.max_body_bytes);
-            problem(req, 413, "payload-too-large", "Payload too large", detail);
+            problem(req, OMBUD_E_TOO_LARGE, detail);
             return;
         }
     }
     if ((has_body || (req->match.route->flags & OMBUD_ROUTE_BODY)) && !is_json_type(ct)) {
-        problem(req, 415, "unsupported-media-type", "Unsupported media type",
-                "send the body as Content-Type: application/json");
+        problem(req, OMBUD_E_UNSUPPORTED_MEDIA, "send the body as Content-Type: application/json");
         return;
     }
 }
@@ -454,7 +445,7 @@ static void finish(struct ombud_req *req)
     if (req->match.route->flags & OMBUD_ROUTE_BODY) {
         json_error_t jerr;
         if (req->body_len == 0) {
-            problem(req, 400, "bad-request", "Bad request", "a JSON object body is required");
+            problem(req, OMBUD_E_BAD_REQUEST, "a JSON object body is required");
             return;
         }
         req->json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
@@ -462,11 +453,11 @@ static void finish(struct ombud_req *req)
             char detail[256];
             snprintf(detail, sizeof detail, "body is not valid JSON: %s (at byte %d)", jerr.text,
                      jerr.position);
-            problem(req, 400, "bad-request", "Bad request", detail);
+            problem(req, OMBUD_E_BAD_REQUEST, detail);
             return;
         }
         if (!json_is_object(req->json)) {
-            problem(req, 400, "bad-request", "Bad request", "the body must be a JSON object");
+            problem(req, OMBUD_E_BAD_REQUEST, "the body must be a JSON object");
             return;
         }
     }
@@ -474,7 +465,7 @@ static void finish(struct ombud_req *req)
     if (!req->handled) {
         ombud_log(OMBUD_LOG_ERROR, "no_reply", "handler %s queued no reply",
                   req->match.route->name);
-        problem(req, 500, "internal", "Internal server error", "no reply");
+        problem(req, OMBUD_E_INTERNAL, "no reply");
     }
 }
 
@@ -528,7 +519,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         char detail[128];
         snprintf(detail, sizeof detail, "the body may be at most %zu bytes",
                  ombud_cf.max_body_bytes);
-        problem(req, 413, "payload-too-large", "Payload too large", detail);
+        problem(req, OMBUD_E_TOO_LARGE, detail);
     } else if (!req->handled) {
         finish(req);
     }
@@ -600,8 +591,7 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
     hints.ai_flags = AI_PASSIVE;
     snprintf(port, sizeof port, "%u", ombud_cf.listen_port);
     if (getaddrinfo(ombud_cf.listen_host, port, &hints, &ai) != 0 || !ai) {
-        ombud_err_set(err, 500, "bad-config", "Bad configuration", "cannot resolve %s",
-                      ombud_cf.listen_host);
+        ombud_err_set(err, OMBUD_E_CONFIG, NULL, "cannot resolve %s", ombud_cf.listen_host);
         return NULL;
     }
     if (ai->ai_family == AF_INET6)
@@ -614,7 +604,7 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
         (unsigned)ombud_cf.conn_limit, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!d) {
-        ombud_err_set(err, 500, "listen-failed", "Cannot listen",
+        ombud_err_set(err, OMBUD_E_CONFIG, "listen-failed",
                       "cannot serve on %s:%u (address in use?)", ombud_cf.listen_host,
                       ombud_cf.listen_port);
         return NULL;

@@ -29,20 +29,22 @@ static enum ombud_rc note_tx(struct ombud_db_conn *c, void *arg, struct ombud_er
 
     free(x->note.body);
     memset(&x->note, 0, sizeof x->note);
-    if (ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &cp, err) != OMBUD_OK)
+    if ((rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &cp, err)) != OMBUD_OK)
         goto out;
     ombud_actor_of(x->req, &actor);
-    if (ombud_db_note_add(c, cp.id, x->body, x->visibility, &actor, &x->note, err) != OMBUD_OK)
+    rc = ombud_db_note_add(c, cp.id, x->body, x->visibility, &actor, &x->note, err);
+    if (rc != OMBUD_OK)
         goto out;
     data = ombud_event_data(json_pack("{s:I, s:s}", "note_id", (json_int_t)x->note.id,
                                       "visibility", x->visibility));
-    if (ombud_db_event_add(c, cp.id, "note_added", &actor, data, err) != OMBUD_OK)
+    if ((rc = ombud_db_event_add(c, cp.id, "note_added", &actor, data, err)) != OMBUD_OK)
         goto out;
     if (strcmp(x->visibility, "public") == 0 && x->req->who.role >= OMBUD_ROLE_AGENT &&
         cp.first_response_at == 0) {
         cp.first_response_at = OMBUD_DB_NOW;
-        if (ombud_db_complaint_save(c, &cp, err) != OMBUD_OK ||
-            ombud_db_sla_apply(c, &cp, OMBUD_SLA_OP_MEET_FR, ombud_now_s(), err) != OMBUD_OK)
+        if ((rc = ombud_db_complaint_save(c, &cp, err)) != OMBUD_OK ||
+            (rc = ombud_db_sla_apply(c, &cp, OMBUD_SLA_OP_MEET_FR, ombud_now_s(), err)) !=
+                OMBUD_OK)
             goto out;
     }
     rc = OMBUD_OK;
@@ -71,7 +73,7 @@ void ombud_h_notes_create(struct ombud_req *req)
     if (!x.visibility)
         x.visibility = service ? "public" : "internal";
     if (service && strcmp(x.visibility, "public") != 0) {
-        ombud_err_set(&err, 403, "forbidden", "Forbidden", "service keys add public notes only");
+        ombud_err_set(&err, OMBUD_E_FORBIDDEN, NULL, "service keys add public notes only");
         goto fail;
     }
     if (ombud_tx_run(req->pool, note_tx, &x, &err) != OMBUD_OK)
@@ -99,14 +101,15 @@ struct sub_list_ctx {
 static enum ombud_rc sub_list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct sub_list_ctx *x = arg;
+    enum ombud_rc rc;
     struct ombud_complaint cp = {0};
     ombud_notes_free(x->notes, x->notes ? x->n : 0);
     ombud_events_free(x->evs, x->evs ? x->n : 0);
     x->notes = NULL;
     x->evs = NULL;
     x->n = 0;
-    if (ombud_complaint_load(c, x->req, x->req->match.ids[0], false, &cp, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if ((rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], false, &cp, err)) != OMBUD_OK)
+        return rc;
     ombud_complaint_clear(&cp);
     if (x->events)
         return ombud_db_event_list(c, x->req->match.ids[0], x->after, x->limit, &x->evs, &x->n,
@@ -167,18 +170,20 @@ static enum ombud_rc sat_tx(struct ombud_db_conn *c, void *arg, struct ombud_err
     enum ombud_rc rc = OMBUD_ERROR;
 
     ombud_complaint_clear(&x->cp);
-    if (ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &x->cp, err) != OMBUD_OK ||
-        ombud_check_if_match(x->req, x->cp.version, err) != OMBUD_OK)
+    if ((rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &x->cp, err)) !=
+            OMBUD_OK ||
+        (rc = ombud_check_if_match(x->req, x->cp.version, err)) != OMBUD_OK)
         goto out;
     if (x->cp.status != OMBUD_ST_RESOLVED && x->cp.status != OMBUD_ST_CLOSED) {
-        ombud_err_set(err, 409, "not-resolved", "Conflict",
-                      "satisfaction is recorded once the complaint is resolved or closed; it is %s",
-                      ombud_status_name(x->cp.status));
+        rc = ombud_err_set(
+            err, OMBUD_E_CONFLICT, "not-resolved",
+            "satisfaction is recorded once the complaint is resolved or closed; it is %s",
+            ombud_status_name(x->cp.status));
         goto out;
     }
     if (x->cp.satisfaction_score) {
-        ombud_err_set(err, 409, "already-recorded", "Conflict",
-                      "satisfaction was already recorded for this complaint");
+        rc = ombud_err_set(err, OMBUD_E_CONFLICT, "already-recorded",
+                           "satisfaction was already recorded for this complaint");
         goto out;
     }
     x->cp.satisfaction_score = (int)x->score;
@@ -186,8 +191,9 @@ static enum ombud_rc sat_tx(struct ombud_db_conn *c, void *arg, struct ombud_err
     x->cp.satisfaction_at = OMBUD_DB_NOW;
     ombud_actor_of(x->req, &actor);
     data = ombud_event_data(json_pack("{s:I}", "score", (json_int_t)x->score));
-    if (ombud_db_complaint_save(c, &x->cp, err) != OMBUD_OK ||
-        ombud_db_event_add(c, x->cp.id, "satisfaction_recorded", &actor, data, err) != OMBUD_OK)
+    if ((rc = ombud_db_complaint_save(c, &x->cp, err)) != OMBUD_OK ||
+        (rc = ombud_db_event_add(c, x->cp.id, "satisfaction_recorded", &actor, data, err)) !=
+            OMBUD_OK)
         goto out;
     ombud_complaint_clear(&x->cp);
     rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], false, &x->cp, err);

@@ -110,12 +110,13 @@ static void parse_warnings(const json_t *w, struct pol_ctx *x, struct ombud_err 
 static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct pol_ctx *x = arg;
+    enum ombud_rc rc;
     bool found = true;
     struct ombud_calendar cal = {0};
 
     ombud_sla_policy_clear(&x->out);
-    if (x->id && ombud_db_policy_get(c, x->id, &x->out, &found, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if (x->id && (rc = ombud_db_policy_get(c, x->id, &x->out, &found, err)) != OMBUD_OK)
+        return rc;
     if (!found)
         return ombud_err_not_found(err, "SLA policy");
     if (!x->id) { /* defaults */
@@ -145,15 +146,15 @@ static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_er
     }
     if (x->has[H_CAL])
         x->out.calendar_id = x->in.calendar_id;
-    if (ombud_db_calendar_get(c, x->out.calendar_id, &cal, &found, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if ((rc = ombud_db_calendar_get(c, x->out.calendar_id, &cal, &found, err)) != OMBUD_OK)
+        return rc;
     ombud_calendar_clear(&cal);
     if (!found) {
         ombud_err_field(err, "calendar_id", "names no calendar");
         return ombud_err_finish_validation(err);
     }
-    if (ombud_db_policy_save(c, &x->out, &found, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if ((rc = ombud_db_policy_save(c, &x->out, &found, err)) != OMBUD_OK)
+        return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "SLA policy");
 }
 
@@ -220,10 +221,11 @@ void ombud_h_policies_patch(struct ombud_req *req)
 static enum ombud_rc get_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct pol_ctx *x = arg;
+    enum ombud_rc rc;
     bool found;
     ombud_sla_policy_clear(&x->out);
-    if (ombud_db_policy_get(c, x->id, &x->out, &found, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if ((rc = ombud_db_policy_get(c, x->id, &x->out, &found, err)) != OMBUD_OK)
+        return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "SLA policy");
 }
 
@@ -286,7 +288,7 @@ void ombud_h_policies_delete(struct ombud_req *req)
     else if (!x.found)
         ombud_reply_problem(req, (ombud_err_not_found(&err, "SLA policy"), &err));
     else if (x.in_use)
-        ombud_reply_problem(req, (ombud_err_set(&err, 409, "policy-in-use", "Conflict",
+        ombud_reply_problem(req, (ombud_err_set(&err, OMBUD_E_CONFLICT, "policy-in-use",
                                                 "complaints are measured against this policy;"
                                                 " deactivate it instead"),
                                   &err));

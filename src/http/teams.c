@@ -18,6 +18,12 @@ static const char *const assignments[] = {"round_robin", "manual", NULL};
 
 /* ---- teams ---- */
 
+/* What the tables' constraints mean to a client (migrations/0002). */
+static const struct ombud_constraint_msg team_constraints[] = {
+    {"teams_name_key", "name", "a team with this name exists"},
+    {NULL, NULL, NULL},
+};
+
 struct team_ctx {
     int64_t id; /* 0: create */
     bool has_name, has_esc, has_assign;
@@ -33,12 +39,13 @@ struct team_ctx {
 static enum ombud_rc team_save_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct team_ctx *x = arg;
+    enum ombud_rc rc;
     bool found = true, cat_ok, team_ok = true, agent_ok;
 
     memset(&x->t, 0, sizeof x->t);
     snprintf(x->t.assignment, sizeof x->t.assignment, "manual");
-    if (x->id && ombud_db_team_get(c, x->id, &x->t, &found, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if (x->id && (rc = ombud_db_team_get(c, x->id, &x->t, &found, err)) != OMBUD_OK)
+        return rc;
     if (!found)
         return ombud_err_not_found(err, "team");
     if (x->has_name)
@@ -48,20 +55,17 @@ static enum ombud_rc team_save_tx(struct ombud_db_conn *c, void *arg, struct omb
     if (x->has_esc)
         x->t.escalation_team_id = x->esc;
     if (x->t.escalation_team_id &&
-        ombud_db_refs_check(c, NULL, x->t.escalation_team_id, 0, &cat_ok, &team_ok, &agent_ok,
-                            err) != OMBUD_OK)
-        return OMBUD_ERROR;
+        (rc = ombud_db_refs_check(c, NULL, x->t.escalation_team_id, 0, &cat_ok, &team_ok,
+                                  &agent_ok, err)) != OMBUD_OK)
+        return rc;
     if (!team_ok)
         ombud_err_field(err, "escalation_team_id", "names no team");
     if (x->id && x->t.escalation_team_id == x->id)
         ombud_err_field(err, "escalation_team_id", "must name another team");
-    if (ombud_err_finish_validation(err) != OMBUD_OK)
-        return OMBUD_ERROR;
-    if (ombud_db_team_save(c, &x->t, &found, err) != OMBUD_OK) {
-        if (err->status == 409)
-            ombud_err_set(err, 409, "conflict", "Conflict", "a team with this name exists");
-        return OMBUD_ERROR;
-    }
+    if ((rc = ombud_err_finish_validation(err)) != OMBUD_OK)
+        return rc;
+    if ((rc = ombud_db_team_save(c, &x->t, &found, err)) != OMBUD_OK)
+        return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "team");
 }
 
@@ -81,6 +85,7 @@ static void team_write(struct ombud_req *req, int64_t id)
     ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_tx_run(req->pool, team_save_tx, &x, &err) != OMBUD_OK) {
+        ombud_problem_explain(&err, team_constraints, NULL);
         ombud_reply_problem(req, &err);
         return;
     }
@@ -103,9 +108,10 @@ void ombud_h_teams_patch(struct ombud_req *req)
 static enum ombud_rc team_get_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct team_ctx *x = arg;
+    enum ombud_rc rc;
     bool found;
-    if (ombud_db_team_get(c, x->id, &x->t, &found, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if ((rc = ombud_db_team_get(c, x->id, &x->t, &found, err)) != OMBUD_OK)
+        return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "team");
 }
 
@@ -152,6 +158,11 @@ void ombud_h_teams_list(struct ombud_req *req)
 
 /* ---- agents ---- */
 
+static const struct ombud_constraint_msg agent_constraints[] = {
+    {"agents_email_key", "email", "an agent with this e-mail exists"},
+    {NULL, NULL, NULL},
+};
+
 struct agent_ctx {
     int64_t id;
     bool has_name, has_email, has_team, has_role, has_active;
@@ -168,13 +179,14 @@ struct agent_ctx {
 static enum ombud_rc agent_save_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct agent_ctx *x = arg;
+    enum ombud_rc rc;
     bool found = true, cat_ok, team_ok = true, agent_ok;
 
     memset(&x->a, 0, sizeof x->a);
     snprintf(x->a.role, sizeof x->a.role, "agent");
     x->a.active = true;
-    if (x->id && ombud_db_agent_get(c, x->id, &x->a, &found, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if (x->id && (rc = ombud_db_agent_get(c, x->id, &x->a, &found, err)) != OMBUD_OK)
+        return rc;
     if (!found)
         return ombud_err_not_found(err, "agent");
     if (x->has_name)
@@ -187,18 +199,15 @@ static enum ombud_rc agent_save_tx(struct ombud_db_conn *c, void *arg, struct om
         snprintf(x->a.role, sizeof x->a.role, "%s", x->role);
     if (x->has_active)
         x->a.active = x->active;
-    if (x->a.team_id && ombud_db_refs_check(c, NULL, x->a.team_id, 0, &cat_ok, &team_ok,
-                                            &agent_ok, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if (x->a.team_id && (rc = ombud_db_refs_check(c, NULL, x->a.team_id, 0, &cat_ok, &team_ok,
+                                                  &agent_ok, err)) != OMBUD_OK)
+        return rc;
     if (!team_ok)
         ombud_err_field(err, "team_id", "names no team");
-    if (ombud_err_finish_validation(err) != OMBUD_OK)
-        return OMBUD_ERROR;
-    if (ombud_db_agent_save(c, &x->a, &found, err) != OMBUD_OK) {
-        if (err->status == 409)
-            ombud_err_set(err, 409, "conflict", "Conflict", "an agent with this e-mail exists");
-        return OMBUD_ERROR;
-    }
+    if ((rc = ombud_err_finish_validation(err)) != OMBUD_OK)
+        return rc;
+    if ((rc = ombud_db_agent_save(c, &x->a, &found, err)) != OMBUD_OK)
+        return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "agent");
 }
 
@@ -223,6 +232,7 @@ static void agent_write(struct ombud_req *req, int64_t id)
         ombud_err_field(&err, "email", "must be an e-mail address");
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_tx_run(req->pool, agent_save_tx, &x, &err) != OMBUD_OK) {
+        ombud_problem_explain(&err, agent_constraints, NULL);
         ombud_reply_problem(req, &err);
         return;
     }
@@ -245,9 +255,10 @@ void ombud_h_agents_patch(struct ombud_req *req)
 static enum ombud_rc agent_get_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct agent_ctx *x = arg;
+    enum ombud_rc rc;
     bool found;
-    if (ombud_db_agent_get(c, x->id, &x->a, &found, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    if ((rc = ombud_db_agent_get(c, x->id, &x->a, &found, err)) != OMBUD_OK)
+        return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "agent");
 }
 

@@ -39,14 +39,15 @@ static enum ombud_rc transition_tx(struct ombud_db_conn *c, void *arg, struct om
     enum ombud_rc rc = OMBUD_ERROR;
 
     ombud_complaint_clear(&x->cp);
-    if (ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &x->cp, err) != OMBUD_OK ||
-        ombud_check_if_match(x->req, x->cp.version, err) != OMBUD_OK)
+    if ((rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &x->cp, err)) !=
+            OMBUD_OK ||
+        (rc = ombud_check_if_match(x->req, x->cp.version, err)) != OMBUD_OK)
         goto out;
     from = x->cp.status;
     if (!ombud_lifecycle_next(from, x->action, &to)) {
-        ombud_err_set(err, 409, "transition-not-allowed", "Conflict",
-                      "%s is not allowed while the complaint is %s", ombud_action_name(x->action),
-                      ombud_status_name(from));
+        rc = ombud_err_set(err, OMBUD_E_CONFLICT, "transition-not-allowed",
+                           "%s is not allowed while the complaint is %s",
+                           ombud_action_name(x->action), ombud_status_name(from));
         ombud_lifecycle_allowed(from, err->allowed, sizeof err->allowed);
         goto out;
     }
@@ -54,7 +55,7 @@ static enum ombud_rc transition_tx(struct ombud_db_conn *c, void *arg, struct om
         !(x->has_agreed ? x->agreed : x->cp.customer_agreed == 1)) {
         ombud_err_field(err, "resolution.customer_agreed",
                         "must be true to close (a supervisor may send force: true)");
-        ombud_err_finish_validation(err);
+        rc = ombud_err_finish_validation(err);
         goto out;
     }
 
@@ -92,14 +93,15 @@ static enum ombud_rc transition_tx(struct ombud_db_conn *c, void *arg, struct om
         break;
     }
     ombud_actor_of(x->req, &actor);
-    if (ombud_db_complaint_save(c, &x->cp, err) != OMBUD_OK)
+    if ((rc = ombud_db_complaint_save(c, &x->cp, err)) != OMBUD_OK)
         goto out;
     if (x->note) {
-        if (ombud_db_note_add(c, x->cp.id, x->note, "internal", &actor, &note, err) != OMBUD_OK)
+        rc = ombud_db_note_add(c, x->cp.id, x->note, "internal", &actor, &note, err);
+        if (rc != OMBUD_OK)
             goto out;
         data = ombud_event_data(json_pack("{s:I, s:s}", "note_id", (json_int_t)note.id,
                                           "visibility", "internal"));
-        if (ombud_db_event_add(c, x->cp.id, "note_added", &actor, data, err) != OMBUD_OK)
+        if ((rc = ombud_db_event_add(c, x->cp.id, "note_added", &actor, data, err)) != OMBUD_OK)
             goto out;
         free(data);
         data = NULL;
@@ -111,14 +113,15 @@ static enum ombud_rc transition_tx(struct ombud_db_conn *c, void *arg, struct om
         [OMBUD_ACT_RESOLVE] = OMBUD_SLA_OP_MEET_RES,    [OMBUD_ACT_CLOSE] = OMBUD_SLA_OP_STOP,
         [OMBUD_ACT_REOPEN] = OMBUD_SLA_OP_REOPEN,       [OMBUD_ACT_WITHDRAW] = OMBUD_SLA_OP_STOP,
     };
-    if (ombud_db_sla_apply(c, &x->cp, ops[x->action], ombud_now_s(), err) != OMBUD_OK)
+    if ((rc = ombud_db_sla_apply(c, &x->cp, ops[x->action], ombud_now_s(), err)) != OMBUD_OK)
         goto out;
     if (x->action == OMBUD_ACT_PEND || x->action == OMBUD_ACT_RESUME) {
         free(data);
         data = ombud_event_data(json_pack("{s:s}", "status", ombud_status_name(to)));
-        if (ombud_db_event_add(c, x->cp.id,
-                               x->action == OMBUD_ACT_PEND ? "sla_paused" : "sla_resumed", &actor,
-                               data, err) != OMBUD_OK)
+        rc = ombud_db_event_add(c, x->cp.id,
+                                x->action == OMBUD_ACT_PEND ? "sla_paused" : "sla_resumed",
+                                &actor, data, err);
+        if (rc != OMBUD_OK)
             goto out;
     }
     json_t *ev = json_pack("{s:s, s:s, s:s}", "action", ombud_action_name(x->action), "from",
@@ -133,7 +136,7 @@ static enum ombud_rc transition_tx(struct ombud_db_conn *c, void *arg, struct om
         json_object_set_new(ev, "resolution", json_pack("{s:s}", "summary", x->summary));
     free(data);
     data = ombud_event_data(ev);
-    if (ombud_db_event_add(c, x->cp.id, "status_changed", &actor, data, err) != OMBUD_OK)
+    if ((rc = ombud_db_event_add(c, x->cp.id, "status_changed", &actor, data, err)) != OMBUD_OK)
         goto out;
     ombud_complaint_clear(&x->cp);
     rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], false, &x->cp, err);
@@ -214,7 +217,7 @@ void ombud_h_complaints_transition(struct ombud_req *req)
     if (ombud_err_finish_validation(&err) != OMBUD_OK)
         goto fail;
     if (x.force && req->who.role < OMBUD_ROLE_SUPERVISOR) {
-        ombud_err_set(&err, 403, "forbidden", "Forbidden",
+        ombud_err_set(&err, OMBUD_E_FORBIDDEN, NULL,
                       "only a supervisor may force a close without the customer's agreement");
         goto fail;
     }
@@ -250,27 +253,28 @@ static enum ombud_rc escalate_tx(struct ombud_db_conn *c, void *arg, struct ombu
     enum ombud_rc rc = OMBUD_ERROR;
 
     ombud_complaint_clear(&x->cp);
-    if (ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &x->cp, err) != OMBUD_OK ||
-        ombud_check_if_match(x->req, x->cp.version, err) != OMBUD_OK)
+    if ((rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &x->cp, err)) !=
+            OMBUD_OK ||
+        (rc = ombud_check_if_match(x->req, x->cp.version, err)) != OMBUD_OK)
         goto out;
     if (!ombud_status_is_open(x->cp.status)) {
-        ombud_err_set(err, 409, "not-open", "Conflict",
-                      "only open complaints are escalated; this one is %s",
-                      ombud_status_name(x->cp.status));
+        rc = ombud_err_set(err, OMBUD_E_CONFLICT, "not-open",
+                           "only open complaints are escalated; this one is %s",
+                           ombud_status_name(x->cp.status));
         goto out;
     }
     int64_t to_team = x->team_id;
     if (to_team) {
-        if (ombud_db_refs_check(c, NULL, to_team, 0, &cat_ok, &team_ok, &agent_ok, err) !=
-            OMBUD_OK)
+        rc = ombud_db_refs_check(c, NULL, to_team, 0, &cat_ok, &team_ok, &agent_ok, err);
+        if (rc != OMBUD_OK)
             goto out;
         if (!team_ok) {
             ombud_err_field(err, "team_id", "names no team");
-            ombud_err_finish_validation(err);
+            rc = ombud_err_finish_validation(err);
             goto out;
         }
     } else if (x->cp.team_id) {
-        if (ombud_db_team_get(c, x->cp.team_id, &team, &found, err) != OMBUD_OK)
+        if ((rc = ombud_db_team_get(c, x->cp.team_id, &team, &found, err)) != OMBUD_OK)
             goto out;
         to_team = found && team.escalation_team_id ? team.escalation_team_id : x->cp.team_id;
     }
@@ -284,8 +288,8 @@ static enum ombud_rc escalate_tx(struct ombud_db_conn *c, void *arg, struct ombu
     x->cp.escalation_level++;
     x->cp.team_id = to_team;
     ombud_actor_of(x->req, &actor);
-    if (ombud_db_complaint_save(c, &x->cp, err) != OMBUD_OK ||
-        ombud_db_event_add(c, x->cp.id, "escalated", &actor, data, err) != OMBUD_OK)
+    if ((rc = ombud_db_complaint_save(c, &x->cp, err)) != OMBUD_OK ||
+        (rc = ombud_db_event_add(c, x->cp.id, "escalated", &actor, data, err)) != OMBUD_OK)
         goto out;
     ombud_complaint_clear(&x->cp);
     rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], false, &x->cp, err);

@@ -1,17 +1,21 @@
-/* RFC 9457 problem details, built from struct ombud_err. */
+/*
+ * RFC 9457 problem details, built from struct ombud_err. Status and title
+ * come from the caller (src/http/problem.c maps error kinds to them): the
+ * body is a representation, how HTTP classifies an error is not.
+ */
 #include <stdio.h>
 #include <string.h>
 
 #include "ombud/repr.h"
 #include "ombud/timefmt.h"
 
-json_t *ombud_repr_problem(const struct ombud_err *err, const char *instance,
-                           const char *request_id)
+json_t *ombud_repr_problem(const struct ombud_err *err, int status, const char *title,
+                           const char *instance, const char *request_id)
 {
     char type[96];
     snprintf(type, sizeof type, "/problems/%s", err->type[0] ? err->type : "error");
     json_t *o = json_pack("{s:s, s:s, s:i}", "type", type, "title",
-                          err->title[0] ? err->title : "Error", "status", err->status);
+                          title && title[0] ? title : "Error", "status", status);
     if (!o)
         return NULL;
     if (err->detail[0])

@@ -86,7 +86,7 @@ static void expect_bad(const char *name, const char *val)
     if (rc != OMBUD_ERROR || err.nfields != 1)
         print_error("%s=\"%s\": rc %d, %zu field errors\n", name, val, (int)rc, err.nfields);
     assert_int_equal(rc, OMBUD_ERROR);
-    assert_int_equal(err.status, 400);
+    assert_int_equal(err.kind, OMBUD_E_CONFIG);
     assert_string_equal(err.type, "bad-config");
     assert_int_equal(err.nfields, 1);
     assert_string_equal(err.fields[0].field, name);
@@ -102,7 +102,7 @@ static void expect_good(const char *name, const char *val, struct ombud_config *
         print_error("%s=\"%s\" rejected: %s\n", name, val,
                     err.nfields ? err.fields[0].message : err.detail);
     assert_int_equal(rc, OMBUD_OK);
-    assert_int_equal(err.status, 0);
+    assert_int_equal(err.kind, OMBUD_E_NONE);
     assert_int_equal(err.nfields, 0);
 }
 
@@ -123,7 +123,7 @@ static void test_defaults(void **state)
     memset(&e, 0, sizeof e);
     memset(&cfg, 0x5A, sizeof cfg);
     assert_int_equal(load(&e, &cfg, &err), OMBUD_OK);
-    assert_int_equal(err.status, 0);
+    assert_int_equal(err.kind, OMBUD_E_NONE);
     assert_int_equal(err.nfields, 0);
     assert_string_equal(cfg.database_url, "postgresql:///ombud");
     assert_string_equal(cfg.listen_host, "127.0.0.1");
@@ -422,9 +422,8 @@ static void test_several_errors_reported_together(void **state)
     env_set(&e, "OMBUD_LOG_LEVEL", "verbose");
     env_set(&e, "OMBUD_DRAIN_SECONDS", "-5");
     assert_int_equal(load(&e, &cfg, &err), OMBUD_ERROR);
-    assert_int_equal(err.status, 400);
+    assert_int_equal(err.kind, OMBUD_E_CONFIG);
     assert_string_equal(err.type, "bad-config");
-    assert_string_equal(err.title, "Bad configuration");
     assert_int_equal(err.nfields, 5);
     assert_string_equal(err.detail, "5 variables are invalid");
     assert_true(field_index(&err, "OMBUD_LISTEN") >= 0);
@@ -478,10 +477,10 @@ static void test_load_clears_previous_error(void **state)
     memset(&e, 0, sizeof e);
     ombud_err_clear(&err);
     ombud_err_field(&err, "stale", "old");
-    ombud_err_set(&err, 500, "internal", "Old", "old");
+    ombud_err_set(&err, OMBUD_E_INTERNAL, "old-type", "old");
     strcpy(err.allowed, "stale");
     assert_int_equal(load(&e, &cfg, &err), OMBUD_OK);
-    assert_int_equal(err.status, 0);
+    assert_int_equal(err.kind, OMBUD_E_NONE);
     assert_int_equal(err.nfields, 0);
     assert_string_equal(err.allowed, "");
 }

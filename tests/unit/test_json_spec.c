@@ -92,7 +92,7 @@ static void expect_one(const struct ombud_err *err, const char *field, const cha
     assert_string_equal(err->fields[0].field, field);
     if (message)
         assert_string_equal(err->fields[0].message, message);
-    assert_int_equal(err->status, 0);
+    assert_int_equal(err->kind, OMBUD_E_NONE);
 }
 
 /* Checks the standard spec over text gives one error on field. */
@@ -147,7 +147,7 @@ static void test_all_valid(void **state)
                     "\"meta\":{\"k\":1},\"tags\":[1,2],\"note\":\"hi\"}",
                     &o, &err);
     assert_int_equal(err.nfields, 0);
-    assert_int_equal(err.status, 0);
+    assert_int_equal(err.kind, OMBUD_E_NONE);
     assert_true(o.name_p && o.age_p && o.active_p && o.status_p && o.meta_p && o.tags_p &&
                 o.note_p);
     assert_string_equal(o.name, "Ann");
@@ -254,7 +254,7 @@ static void test_required_missing_reports_each(void **state)
     assert_string_equal(err.fields[2].field, "c");
     for (size_t i = 0; i < 3; i++)
         assert_string_equal(err.fields[i].message, "is required");
-    assert_int_equal(err.status, 0);
+    assert_int_equal(err.kind, OMBUD_E_NONE);
     json_decref(j);
 }
 
@@ -345,7 +345,7 @@ static void test_many_errors_at_once(void **state)
     assert_true(find_field(&err, "tags") >= 0);
     assert_true(find_field(&err, "zzz") >= 0);
     assert_false(o.age_p || o.active_p || o.status_p || o.tags_p);
-    assert_int_equal(err.status, 0);
+    assert_int_equal(err.kind, OMBUD_E_NONE);
     json_decref(j);
 }
 

@@ -150,7 +150,7 @@ static void test_generate_format(void **state)
     ombud_err_clear(&err);
     memset(out, 'X', sizeof out);
     assert_int_equal(ombud_key_generate(out, &err), OMBUD_OK);
-    assert_int_equal(err.status, 0);
+    assert_int_equal(err.kind, OMBUD_E_NONE);
     check_key_shape(out);
     assert_int_equal(out[47], '\0');
     assert_int_equal(out[48], 'X'); /* nothing written past the NUL */
