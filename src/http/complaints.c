@@ -451,7 +451,7 @@ void ombud_h_complaints_list(struct ombud_req *req)
     struct list_ctx x = {0};
     struct ombud_err err;
     int64_t cur[2];
-    /* Newest first unless sort says otherwise. */
+    /* sort, as an index into sorts; newest first when absent. */
     static const char *const sorts[] = {"created_at", "-created_at", "due_at", NULL};
     enum { SORT_OLDEST, SORT_NEWEST, SORT_DUE };
     int sort;
