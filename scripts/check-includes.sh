@@ -4,6 +4,7 @@
 #   libpq-fe.h    only in src/db
 #   jansson.h     only in src/http, src/repr, src/db (jsonb), src/log.c, src/main.c
 #   src/domain    libc (and GLib for time zones) only: no ombud http/db/repr headers
+#   src/http/*.h  private to src/http
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$root"
@@ -27,6 +28,11 @@ fi
 hits=$(grep -rlE '#include "ombud/http\.h"' src/repr src/db src/domain src/worker 2>/dev/null || true)
 if [ -n "$hits" ]; then
   printf 'only src/http (and the top level) may include ombud/http.h:\n%s\n' "$hits" >&2
+  bad=1
+fi
+hits=$(grep -rlE '#include "http/' src include 2>/dev/null | grep -v '^src/http/' || true)
+if [ -n "$hits" ]; then
+  printf 'src/http/*.h are private to src/http:\n%s\n' "$hits" >&2
   bad=1
 fi
 [ "$bad" -eq 0 ] && echo "includes: layering holds"

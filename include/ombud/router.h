@@ -7,6 +7,7 @@
 #ifndef OMBUD_ROUTER_H
 #define OMBUD_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,10 @@ struct ombud_route_match {
     size_t nkeys;
     char keys[OMBUD_ROUTE_MAX_PARAMS][128];
 };
+
+/* An {id}: the len bytes at s are a positive integer without sign or
+ * leading zeros that fits in int64. Query ids use the same rule. */
+bool ombud_router_parse_id(const char *s, size_t len, int64_t *out);
 
 /* "GET" -> OMBUD_GET (HEAD is treated as GET); 0 when unknown. */
 unsigned ombud_router_method(const char *method);

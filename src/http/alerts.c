@@ -2,12 +2,17 @@
  * /v1/alerts (agents read; supervisors acknowledge) and the operators'
  * SLA views: /v1/sla/at-risk and /v1/sla/summary.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http/complaint_common.h"
 #include "ombud/repr.h"
+
+/* The filter's state is an index into alert_states. */
+static const char *const alert_states[] = {"open", "acknowledged", "all", NULL};
+static const char *const alert_kinds[] = {"sla_warning", "sla_breach", "escalation", NULL};
 
 struct alert_ctx {
     struct ombud_alert_filter f;
@@ -24,50 +29,32 @@ static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err
     return ombud_db_alert_list(c, &x->f, &x->list, &x->n, err);
 }
 
+static json_t *render_alert(const void *row)
+{
+    return ombud_repr_alert(row);
+}
+
 void ombud_h_alerts_list(struct ombud_req *req)
 {
     struct alert_ctx x = {0};
     struct ombud_err err;
-    const char *state = ombud_req_query(req, "state"), *kind = ombud_req_query(req, "kind");
-    const char *cid = ombud_req_query(req, "complaint_id");
+    int kind;
 
     ombud_err_clear(&err);
-    x.f.state = 0;
-    if (state) {
-        if (strcmp(state, "open") == 0)
-            x.f.state = 0;
-        else if (strcmp(state, "acknowledged") == 0)
-            x.f.state = 1;
-        else if (strcmp(state, "all") == 0)
-            x.f.state = 2;
-        else
-            ombud_err_field(&err, "state", "must be open, acknowledged or all");
-    }
-    if (kind && strcmp(kind, "sla_warning") != 0 && strcmp(kind, "sla_breach") != 0 &&
-        strcmp(kind, "escalation") != 0)
-        ombud_err_field(&err, "kind", "must be sla_warning, sla_breach or escalation");
-    x.f.kind = kind;
-    if (cid) {
-        char *end;
-        long long v = strtoll(cid, &end, 10);
-        if (*cid < '1' || *cid > '9' || *end || v < 1)
-            ombud_err_field(&err, "complaint_id", "must be a positive integer");
-        x.f.complaint_id = v;
-    }
-    ombud_req_id_page(req, &x.f.limit, &x.f.before_id, &err);
+    ombud_query_enum(req, "state", alert_states, 0, &x.f.state, &err);
+    if (ombud_query_enum(req, "kind", alert_kinds, 0, &kind, &err))
+        x.f.kind = alert_kinds[kind];
+    ombud_query_id(req, "complaint_id", &x.f.complaint_id, &err);
+    ombud_query_id_page(req, &x.f.limit, &x.f.before_id, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
         free(x.list);
         ombud_reply_problem(req, &err);
         return;
     }
-    json_t *items = json_array();
-    size_t shown = x.n > (size_t)x.f.limit ? (size_t)x.f.limit : x.n;
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, ombud_repr_alert(&x.list[i]));
-    int64_t last = shown ? x.list[shown - 1].id : 0;
+    ombud_reply_list(req, x.list, x.n, sizeof *x.list, offsetof(struct ombud_alert, id), x.f.limit,
+                     render_alert);
     free(x.list);
-    ombud_reply_id_page(req, items, x.n, x.f.limit, last);
 }
 
 static enum ombud_rc ack_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
@@ -79,7 +66,7 @@ static enum ombud_rc ack_tx(struct ombud_db_conn *c, void *arg, struct ombud_err
 
 void ombud_h_alerts_ack(struct ombud_req *req)
 {
-    struct alert_ctx x = {.id = req->match.ids[0]};
+    struct alert_ctx x = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
     x.f.creator_key_id = req->who.key_id; /* who acknowledges */
@@ -136,19 +123,13 @@ void ombud_h_sla_at_risk(struct ombud_req *req)
 {
     struct risk_ctx x = {.req = req};
     struct ombud_err err;
-    const char *w = ombud_req_query(req, "within_minutes");
-    int64_t within = 60;
+    int64_t within;
     bool has_cursor;
     int64_t unused;
 
     ombud_err_clear(&err);
-    if (w) {
-        char *end;
-        within = strtoll(w, &end, 10);
-        if (*w < '0' || *w > '9' || *end || within < 0 || within > OMBUD_SLA_MAX_MINUTES)
-            ombud_err_field(&err, "within_minutes", "must be an integer from 0 to %d", OMBUD_SLA_MAX_MINUTES);
-    }
-    ombud_req_page(req, &x.limit, &unused, 1, &has_cursor, &err);
+    ombud_query_int(req, "within_minutes", 0, OMBUD_SLA_MAX_MINUTES, 60, &within, &err);
+    ombud_query_page(req, &x.limit, &unused, 1, &has_cursor, &err);
     if (has_cursor)
         ombud_err_field(&err, "cursor", "is not taken: the list is bounded by limit");
     int64_t now = ombud_now_s();

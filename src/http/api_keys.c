@@ -2,12 +2,13 @@
  * /v1/api-keys (admin): create (the secret is returned this once and only
  * its hash is stored), list without secrets, get, revoke.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ombud/db.h"
-#include "ombud/http.h"
+#include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/keys.h"
 #include "ombud/repr.h"
@@ -39,7 +40,7 @@ void ombud_h_api_keys_create(struct ombud_req *req)
 {
     struct create_ctx x = {0};
     struct ombud_err err;
-    char key[OMBUD_KEY_BUFLEN], location[64];
+    char key[OMBUD_KEY_BUFLEN];
     const struct ombud_spec spec[] = {
         {.name = "name", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 100,
          .s = &x.name},
@@ -60,8 +61,7 @@ void ombud_h_api_keys_create(struct ombud_req *req)
     json_t *body = ombud_repr_api_key(&x.out);
     json_object_del(body, "last_used_at");
     json_object_set_new(body, "key", json_string(key));
-    snprintf(location, sizeof location, "/v1/api-keys/%lld", (long long)x.out.id);
-    ombud_reply_json_h(req, 201, body, "Location", location, NULL);
+    ombud_reply_saved(req, true, body, "/v1/api-keys", x.out.id);
 }
 
 struct list_ctx {
@@ -77,26 +77,27 @@ static enum ombud_rc list_q(struct ombud_db_conn *c, void *ctx, struct ombud_err
     return ombud_db_api_key_list(c, x->before, x->limit, &x->keys, &x->n, err);
 }
 
+static json_t *render_key(const void *row)
+{
+    return ombud_repr_api_key(row);
+}
+
 void ombud_h_api_keys_list(struct ombud_req *req)
 {
     struct list_ctx x = {0};
     struct ombud_err err;
 
     ombud_err_clear(&err);
-    ombud_req_id_page(req, &x.limit, &x.before, &err);
+    ombud_query_id_page(req, &x.limit, &x.before, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
         free(x.keys);
         ombud_reply_problem(req, &err);
         return;
     }
-    json_t *items = json_array();
-    size_t shown = x.n > (size_t)x.limit ? (size_t)x.limit : x.n;
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, ombud_repr_api_key(&x.keys[i]));
-    int64_t last = shown ? x.keys[shown - 1].id : 0;
+    ombud_reply_list(req, x.keys, x.n, sizeof *x.keys, offsetof(struct ombud_api_key, id), x.limit,
+                     render_key);
     free(x.keys);
-    ombud_reply_id_page(req, items, x.n, x.limit, last);
 }
 
 struct one_ctx {
@@ -119,7 +120,7 @@ static enum ombud_rc revoke_tx(struct ombud_db_conn *c, void *ctx, struct ombud_
 
 void ombud_h_api_keys_get(struct ombud_req *req)
 {
-    struct one_ctx x = {.id = req->match.ids[0]};
+    struct one_ctx x = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
 
     ombud_err_clear(&err);
@@ -135,7 +136,7 @@ void ombud_h_api_keys_get(struct ombud_req *req)
 
 void ombud_h_api_keys_delete(struct ombud_req *req)
 {
-    struct one_ctx x = {.id = req->match.ids[0]};
+    struct one_ctx x = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
 
     ombud_err_clear(&err);

@@ -3,13 +3,14 @@
  * reads), and the calculator over the very module the SLA clocks use:
  * …/due?from=&minutes= and …/business-minutes?from=&to=.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ombud/calendar.h"
 #include "ombud/db.h"
-#include "ombud/http.h"
+#include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
 #include "ombud/timefmt.h"
@@ -178,10 +179,7 @@ static void write_calendar(struct ombud_req *req, int64_t id)
         ombud_problem_explain(&err, calendar_constraints, NULL);
         ombud_reply_problem(req, &err);
     } else {
-        char location[64];
-        snprintf(location, sizeof location, "/v1/calendars/%lld", (long long)x.out.id);
-        ombud_reply_json_h(req, id ? 200 : 201, ombud_repr_calendar(&x.out), "Location",
-                           id ? NULL : location, NULL);
+        ombud_reply_saved(req, id == 0, ombud_repr_calendar(&x.out), "/v1/calendars", x.out.id);
     }
     ombud_calendar_clear(&x.in);
     ombud_calendar_clear(&x.out);
@@ -194,7 +192,7 @@ void ombud_h_calendars_create(struct ombud_req *req)
 
 void ombud_h_calendars_patch(struct ombud_req *req)
 {
-    write_calendar(req, req->match.ids[0]);
+    write_calendar(req, ombud_req_path_id(req, 0));
 }
 
 static enum ombud_rc get_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
@@ -210,7 +208,7 @@ static enum ombud_rc get_q(struct ombud_db_conn *c, void *arg, struct ombud_err 
 
 void ombud_h_calendars_get(struct ombud_req *req)
 {
-    struct cal_ctx x = {.id = req->match.ids[0]};
+    struct cal_ctx x = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
     if (ombud_db_run(req->pool, get_q, &x, &err) != OMBUD_OK)
@@ -229,26 +227,27 @@ static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err
     return ombud_db_calendar_list(c, x->after, x->limit, &x->list, &x->n, err);
 }
 
+static json_t *render_calendar(const void *row)
+{
+    return ombud_repr_calendar(row);
+}
+
 void ombud_h_calendars_list(struct ombud_req *req)
 {
     struct cal_ctx x = {0};
     struct ombud_err err;
 
     ombud_err_clear(&err);
-    ombud_req_id_page(req, &x.limit, &x.after, &err);
+    ombud_query_id_page(req, &x.limit, &x.after, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
         ombud_calendars_free(x.list, x.n);
         ombud_reply_problem(req, &err);
         return;
     }
-    json_t *items = json_array();
-    size_t shown = x.n > (size_t)x.limit ? (size_t)x.limit : x.n;
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, ombud_repr_calendar(&x.list[i]));
-    int64_t last = shown ? x.list[shown - 1].id : 0;
+    ombud_reply_list(req, x.list, x.n, sizeof *x.list, offsetof(struct ombud_calendar, id), x.limit,
+                     render_calendar);
     ombud_calendars_free(x.list, x.n);
-    ombud_reply_id_page(req, items, x.n, x.limit, last);
 }
 
 static enum ombud_rc delete_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
@@ -259,7 +258,7 @@ static enum ombud_rc delete_tx(struct ombud_db_conn *c, void *arg, struct ombud_
 
 void ombud_h_calendars_delete(struct ombud_req *req)
 {
-    struct cal_ctx x = {.id = req->match.ids[0]};
+    struct cal_ctx x = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
     if (ombud_tx_run(req->pool, delete_tx, &x, &err) != OMBUD_OK)
@@ -276,26 +275,20 @@ void ombud_h_calendars_delete(struct ombud_req *req)
 
 /* ---- calculator ---- */
 
+/* A required RFC 3339 query time in whole seconds, fractions dropped. */
 static bool time_param(struct ombud_req *req, const char *name, int64_t *sec,
                        struct ombud_err *err)
 {
-    const char *v = ombud_req_query(req, name);
     int64_t us;
-    if (!v) {
-        ombud_err_field(err, name, "is required (RFC 3339, e.g. 2026-11-22T08:00:00Z)");
+    if (!ombud_query_time(req, name, true, &us, err))
         return false;
-    }
-    if (!ombud_time_parse(v, &us)) {
-        ombud_err_field(err, name, "must be an RFC 3339 date-time, e.g. 2026-11-22T08:00:00Z");
-        return false;
-    }
-    *sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000); /* fractions dropped */
+    *sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
     return true;
 }
 
 static void calculate(struct ombud_req *req, bool due)
 {
-    struct cal_ctx x = {.id = req->match.ids[0]};
+    struct cal_ctx x = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     struct ombud_bt_calendar bt;
     int64_t from = 0, to = 0, minutes = 0;
@@ -304,11 +297,7 @@ static void calculate(struct ombud_req *req, bool due)
     ombud_err_clear(&err);
     bool from_ok = time_param(req, "from", &from, &err);
     if (due) {
-        const char *m = ombud_req_query(req, "minutes");
-        char *end;
-        minutes = m ? strtoll(m, &end, 10) : 0;
-        if (!m || *m < '0' || *m > '9' || *end || minutes < 1 || minutes > OMBUD_SLA_MAX_MINUTES)
-            ombud_err_field(&err, "minutes", "must be an integer from 1 to %d", OMBUD_SLA_MAX_MINUTES);
+        ombud_query_int(req, "minutes", 1, OMBUD_SLA_MAX_MINUTES, OMBUD_QUERY_REQUIRED, &minutes, &err);
     } else if (time_param(req, "to", &to, &err) && from_ok && to < from) {
         ombud_err_field(&err, "to", "must not be before from");
     }

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "ombud/db.h"
-#include "ombud/http.h"
+#include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
 

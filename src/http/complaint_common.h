@@ -8,7 +8,7 @@
 
 #include "ombud/complaint.h"
 #include "ombud/db.h"
-#include "ombud/http.h"
+#include "http/handlers.h"
 
 /* The key behind the request, as recorded on events and notes. */
 void ombud_actor_of(const struct ombud_req *req, struct ombud_actor *a);

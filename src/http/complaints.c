@@ -373,8 +373,8 @@ void ombud_h_complaints_create(struct ombud_req *req)
         goto fail;
 
     json_t *body = json_loads(x.body, 0, NULL);
-    char location[64], etag[32];
-    snprintf(location, sizeof location, "/v1/complaints/%lld", (long long)x.id);
+    char location[OMBUD_LOCATION_BUFLEN], etag[32];
+    ombud_location(location, "/v1/complaints", x.id);
     int version = x.replay ? (int)json_integer_value(json_object_get(body, "version")) : x.version;
     ombud_repr_etag(version, etag, sizeof etag);
     ombud_reply_json_h(req, x.replay ? x.replay_status : 201, body, "Location", location, "ETag",
@@ -392,6 +392,7 @@ fail:
 
 struct get_ctx {
     struct ombud_req *req;
+    int64_t id;
     struct ombud_complaint cp;
 };
 
@@ -399,12 +400,12 @@ static enum ombud_rc get_q(struct ombud_db_conn *c, void *arg, struct ombud_err 
 {
     struct get_ctx *x = arg;
     ombud_complaint_clear(&x->cp);
-    return ombud_complaint_load(c, x->req, x->req->match.ids[0], false, &x->cp, err);
+    return ombud_complaint_load(c, x->req, x->id, false, &x->cp, err);
 }
 
 void ombud_h_complaints_get(struct ombud_req *req)
 {
-    struct get_ctx x = {.req = req};
+    struct get_ctx x = {.req = req, .id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
     if (ombud_db_run(req->pool, get_q, &x, &err) != OMBUD_OK)
@@ -434,114 +435,37 @@ static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err
     return ombud_db_sla_load_many(c, x->items, x->n, err);
 }
 
-/* A comma-separated filter whose every entry is one of values. */
-static const char *list_filter(struct ombud_req *req, const char *name,
-                               const char *const *values, struct ombud_err *err)
-{
-    const char *v = ombud_req_query(req, name);
-    if (!v)
-        return NULL;
-    const char *p = v;
-    bool ok = *p != '\0';
-    while (ok && *p) {
-        size_t len = strcspn(p, ",");
-        if (len == 0 || (p[len] == ',' && p[len + 1] == '\0')) { /* empty entry */
-            ok = false;
-            break;
-        }
-        bool known = false;
-        for (size_t i = 0; values && values[i] && !known; i++)
-            known = strlen(values[i]) == len && strncmp(values[i], p, len) == 0;
-        if (!values) /* free-form keys: check the shape only */
-            known = len >= 1 && len <= 40;
-        ok = known;
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    if (!ok) {
-        if (values) {
-            char list[200] = "";
-            size_t used = 0;
-            for (size_t i = 0; values[i]; i++) {
-                int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                                 values[i]);
-                if (w < 0 || (size_t)w >= sizeof list - used)
-                    break;
-                used += (size_t)w;
-            }
-            ombud_err_field(err, name, "must be a comma-separated list of: %s", list);
-        } else {
-            ombud_err_field(err, name, "must be a comma-separated list of keys");
-        }
-        return NULL;
-    }
-    return v;
-}
-
-static int64_t id_filter(struct ombud_req *req, const char *name, struct ombud_err *err)
-{
-    const char *v = ombud_req_query(req, name);
-    char *end;
-    if (!v)
-        return 0;
-    long long n = strtoll(v, &end, 10);
-    if (*v < '1' || *v > '9' || *end || n < 1) {
-        ombud_err_field(err, name, "must be a positive integer");
-        return 0;
-    }
-    return n;
-}
-
-/* Sets *t and returns true when the parameter is given and valid. */
-static bool time_filter(struct ombud_req *req, const char *name, int64_t *t,
-                        struct ombud_err *err)
-{
-    const char *v = ombud_req_query(req, name);
-    if (!v)
-        return false;
-    if (!ombud_time_parse(v, t)) {
-        ombud_err_field(err, name, "must be an RFC 3339 date-time, e.g. 2026-11-22T08:00:00Z");
-        return false;
-    }
-    return true;
-}
-
 void ombud_h_complaints_list(struct ombud_req *req)
 {
     struct list_ctx x = {0};
     struct ombud_err err;
     int64_t cur[2];
-    const char *sort = ombud_req_query(req, "sort");
+    /* sort, as an index into sorts; newest first when absent. */
+    static const char *const sorts[] = {"created_at", "-created_at", "due_at", NULL};
+    enum { SORT_OLDEST, SORT_NEWEST, SORT_DUE };
+    int sort;
 
     ombud_err_clear(&err);
-    x.f.status = list_filter(req, "status", ombud_status_names, &err);
-    x.f.priority = list_filter(req, "priority", ombud_priority_names, &err);
-    x.f.grade = list_filter(req, "grade", ombud_grade_names, &err);
-    x.f.channel = list_filter(req, "channel", ombud_channel_names, &err);
-    x.f.category = list_filter(req, "category", NULL, &err);
-    x.f.team_id = id_filter(req, "team_id", &err);
-    x.f.assignee_id = id_filter(req, "assignee_id", &err);
+    x.f.status = ombud_query_enum_list(req, "status", ombud_status_names, &err);
+    x.f.priority = ombud_query_enum_list(req, "priority", ombud_priority_names, &err);
+    x.f.grade = ombud_query_enum_list(req, "grade", ombud_grade_names, &err);
+    x.f.channel = ombud_query_enum_list(req, "channel", ombud_channel_names, &err);
+    x.f.category = ombud_query_enum_list(req, "category", NULL, &err);
+    ombud_query_id(req, "team_id", &x.f.team_id, &err);
+    ombud_query_id(req, "assignee_id", &x.f.assignee_id, &err);
     x.f.customer_external_id = ombud_req_query(req, "customer_external_id");
-    x.f.has_created_after = time_filter(req, "created_after", &x.f.created_after, &err);
-    x.f.has_created_before = time_filter(req, "created_before", &x.f.created_before, &err);
-    x.f.q = ombud_req_query(req, "q");
-    if (x.f.q) {
-        size_t len = ombud_utf8_len(x.f.q);
-        bool blank = strspn(x.f.q, " \t\r\n") == strlen(x.f.q);
-        if (len < 1 || len > 200 || blank)
-            ombud_err_field(&err, "q", "must be 1 to 200 characters, not only spaces");
-    }
+    x.f.has_created_after = ombud_query_time(req, "created_after", false, &x.f.created_after, &err);
+    x.f.has_created_before =
+        ombud_query_time(req, "created_before", false, &x.f.created_before, &err);
+    x.f.q = ombud_query_text(req, "q", 1, 200, &err);
     static const char *const sla_states[] = {"on_track", "at_risk", "breached", "met",
                                              "paused",   "none",    NULL};
-    x.f.sla_state = list_filter(req, "sla_state", sla_states, &err);
-    if (sort && strcmp(sort, "created_at") != 0 && strcmp(sort, "-created_at") != 0 &&
-        strcmp(sort, "due_at") != 0)
-        ombud_err_field(&err, "sort", "must be created_at, -created_at or due_at");
-    x.f.ascending = sort && strcmp(sort, "created_at") == 0;
-    x.f.by_due = sort && strcmp(sort, "due_at") == 0;
+    x.f.sla_state = ombud_query_enum_list(req, "sla_state", sla_states, &err);
+    ombud_query_enum(req, "sort", sorts, SORT_NEWEST, &sort, &err);
+    x.f.ascending = sort == SORT_OLDEST;
+    x.f.by_due = sort == SORT_DUE;
     x.f.now = ombud_now_s();
-    ombud_req_page(req, &x.f.limit, cur, 2, &x.f.has_cursor, &err);
+    ombud_query_page(req, &x.f.limit, cur, 2, &x.f.has_cursor, &err);
     x.f.cursor_ts = cur[0];
     x.f.cursor_id = cur[1];
     if (req->who.role == OMBUD_ROLE_SERVICE)
@@ -571,6 +495,7 @@ void ombud_h_complaints_list(struct ombud_req *req)
 
 struct patch_ctx {
     struct ombud_req *req;
+    int64_t id;
     /* requested changes (present flags from the spec) */
     bool has_title, has_desc, has_cat, has_grade, has_prio, has_demand, has_detail, has_tags,
         has_team, has_assignee;
@@ -620,7 +545,7 @@ static enum ombud_rc patch_tx(struct ombud_db_conn *c, void *arg, struct ombud_e
     enum ombud_rc rc = OMBUD_ERROR;
 
     ombud_complaint_clear(&x->cp);
-    if ((rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &x->cp, err)) !=
+    if ((rc = ombud_complaint_load(c, x->req, x->id, true, &x->cp, err)) !=
             OMBUD_OK ||
         (rc = ombud_check_if_match(x->req, x->cp.version, err)) != OMBUD_OK ||
         (rc = check_refs(c, x->has_cat ? x->cat : NULL, x->has_team ? x->team : 0,
@@ -691,7 +616,7 @@ static enum ombud_rc patch_tx(struct ombud_db_conn *c, void *arg, struct ombud_e
             goto out;
     }
     ombud_complaint_clear(&x->cp);
-    rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], false, &x->cp, err);
+    rc = ombud_complaint_load(c, x->req, x->id, false, &x->cp, err);
 out:
     free(data);
     json_decref(changes);
@@ -701,7 +626,7 @@ out:
 
 void ombud_h_complaints_patch(struct ombud_req *req)
 {
-    struct patch_ctx x = {.req = req};
+    struct patch_ctx x = {.req = req, .id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     json_t *tags = NULL;
     const struct ombud_spec spec[] = {

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "ombud/db.h"
-#include "ombud/http.h"
+#include "http/handlers.h"
 #include "ombud/metrics.h"
 #include "ombud/repr.h"
 #include "ombud/sla_worker.h"

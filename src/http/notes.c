@@ -15,6 +15,7 @@ static const char *const visibilities[] = {"internal", "public", NULL};
 
 struct note_ctx {
     struct ombud_req *req;
+    int64_t id;
     const char *body, *visibility;
     struct ombud_note note; /* output */
 };
@@ -29,7 +30,7 @@ static enum ombud_rc note_tx(struct ombud_db_conn *c, void *arg, struct ombud_er
 
     free(x->note.body);
     memset(&x->note, 0, sizeof x->note);
-    if ((rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &cp, err)) != OMBUD_OK)
+    if ((rc = ombud_complaint_load(c, x->req, x->id, true, &cp, err)) != OMBUD_OK)
         goto out;
     ombud_actor_of(x->req, &actor);
     rc = ombud_db_note_add(c, cp.id, x->body, x->visibility, &actor, &x->note, err);
@@ -56,7 +57,7 @@ out:
 
 void ombud_h_notes_create(struct ombud_req *req)
 {
-    struct note_ctx x = {.req = req};
+    struct note_ctx x = {.req = req, .id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     const struct ombud_spec spec[] = {
         {.name = "body", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 20000,
@@ -90,6 +91,7 @@ fail:
 
 struct sub_list_ctx {
     struct ombud_req *req;
+    int64_t id;
     bool events;
     int64_t after;
     int limit;
@@ -108,23 +110,23 @@ static enum ombud_rc sub_list_q(struct ombud_db_conn *c, void *arg, struct ombud
     x->notes = NULL;
     x->evs = NULL;
     x->n = 0;
-    if ((rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], false, &cp, err)) != OMBUD_OK)
+    if ((rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err)) != OMBUD_OK)
         return rc;
     ombud_complaint_clear(&cp);
     if (x->events)
-        return ombud_db_event_list(c, x->req->match.ids[0], x->after, x->limit, &x->evs, &x->n,
+        return ombud_db_event_list(c, x->id, x->after, x->limit, &x->evs, &x->n,
                                    err);
-    return ombud_db_note_list(c, x->req->match.ids[0], x->req->who.role == OMBUD_ROLE_SERVICE,
+    return ombud_db_note_list(c, x->id, x->req->who.role == OMBUD_ROLE_SERVICE,
                               x->after, x->limit, &x->notes, &x->n, err);
 }
 
 static void sub_list(struct ombud_req *req, bool events)
 {
-    struct sub_list_ctx x = {.req = req, .events = events};
+    struct sub_list_ctx x = {.req = req, .id = ombud_req_path_id(req, 0), .events = events};
     struct ombud_err err;
 
     ombud_err_clear(&err);
-    ombud_req_id_page(req, &x.limit, &x.after, &err);
+    ombud_query_id_page(req, &x.limit, &x.after, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, sub_list_q, &x, &err) != OMBUD_OK) {
         ombud_notes_free(x.notes, x.n);
@@ -157,6 +159,7 @@ void ombud_h_events_list(struct ombud_req *req)
 
 struct sat_ctx {
     struct ombud_req *req;
+    int64_t id;
     int64_t score;
     const char *comment;
     struct ombud_complaint cp;
@@ -170,7 +173,7 @@ static enum ombud_rc sat_tx(struct ombud_db_conn *c, void *arg, struct ombud_err
     enum ombud_rc rc = OMBUD_ERROR;
 
     ombud_complaint_clear(&x->cp);
-    if ((rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &x->cp, err)) !=
+    if ((rc = ombud_complaint_load(c, x->req, x->id, true, &x->cp, err)) !=
             OMBUD_OK ||
         (rc = ombud_check_if_match(x->req, x->cp.version, err)) != OMBUD_OK)
         goto out;
@@ -196,7 +199,7 @@ static enum ombud_rc sat_tx(struct ombud_db_conn *c, void *arg, struct ombud_err
             OMBUD_OK)
         goto out;
     ombud_complaint_clear(&x->cp);
-    rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], false, &x->cp, err);
+    rc = ombud_complaint_load(c, x->req, x->id, false, &x->cp, err);
 out:
     free(data);
     return rc;
@@ -204,7 +207,7 @@ out:
 
 void ombud_h_satisfaction_create(struct ombud_req *req)
 {
-    struct sat_ctx x = {.req = req};
+    struct sat_ctx x = {.req = req, .id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     const struct ombud_spec spec[] = {
         {.name = "score", .type = OMBUD_SPEC_INT, .required = true, .min = 1, .max = 5,

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ombud/http.h"
+#include "http/problem.h"
 
 static const struct {
     int status;

@@ -45,8 +45,7 @@ void ombud_router_allow_string(unsigned mask, char *out, size_t outlen)
     }
 }
 
-/* A positive integer without sign or leading zeros that fits in int64. */
-static bool parse_id(const char *s, size_t len, int64_t *out)
+bool ombud_router_parse_id(const char *s, size_t len, int64_t *out)
 {
     int64_t v = 0;
     if (len == 0 || len > 19 || s[0] == '0')
@@ -78,7 +77,8 @@ static bool match_one(const char *pattern, const char *path, struct ombud_route_
         size_t ulen = uend ? (size_t)(uend - u) : strlen(u);
         if (plen >= 2 && p[0] == '{' && p[plen - 1] == '}') {
             if (plen == 4 && memcmp(p, "{id}", 4) == 0) {
-                if (m->nids >= OMBUD_ROUTE_MAX_PARAMS || !parse_id(u, ulen, &m->ids[m->nids]))
+                if (m->nids >= OMBUD_ROUTE_MAX_PARAMS ||
+                    !ombud_router_parse_id(u, ulen, &m->ids[m->nids]))
                     return false;
                 m->nids++;
             } else {

@@ -3,6 +3,7 @@
  * and whether it takes a JSON body. Order does not matter for matching;
  * keep it grouped by resource.
  */
+#include "http/handlers.h"
 #include "ombud/http.h"
 
 #define R(m, pat, name, role, flags, h) {m, pat, name, role, flags, (void *)(h)}

@@ -3,12 +3,13 @@
  * writes, any key reads). The active policy with the lowest position
  * whose every non-empty match list holds the complaint's value applies.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ombud/db.h"
-#include "ombud/http.h"
+#include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
 
@@ -199,10 +200,7 @@ static void write_policy(struct ombud_req *req, int64_t id)
         ombud_tx_run(req->pool, save_tx, &x, &err) != OMBUD_OK) {
         ombud_reply_problem(req, &err);
     } else {
-        char location[64];
-        snprintf(location, sizeof location, "/v1/sla-policies/%lld", (long long)x.out.id);
-        ombud_reply_json_h(req, create ? 201 : 200, ombud_repr_policy(&x.out), "Location",
-                           create ? location : NULL, NULL);
+        ombud_reply_saved(req, create, ombud_repr_policy(&x.out), "/v1/sla-policies", x.out.id);
     }
     ombud_sla_policy_clear(&x.in);
     ombud_sla_policy_clear(&x.out);
@@ -215,7 +213,7 @@ void ombud_h_policies_create(struct ombud_req *req)
 
 void ombud_h_policies_patch(struct ombud_req *req)
 {
-    write_policy(req, req->match.ids[0]);
+    write_policy(req, ombud_req_path_id(req, 0));
 }
 
 static enum ombud_rc get_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
@@ -231,7 +229,7 @@ static enum ombud_rc get_q(struct ombud_db_conn *c, void *arg, struct ombud_err 
 
 void ombud_h_policies_get(struct ombud_req *req)
 {
-    struct pol_ctx x = {.id = req->match.ids[0]};
+    struct pol_ctx x = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
     if (ombud_db_run(req->pool, get_q, &x, &err) != OMBUD_OK)
@@ -250,26 +248,27 @@ static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err
     return ombud_db_policy_list(c, x->after, x->limit, &x->list, &x->n, err);
 }
 
+static json_t *render_policy(const void *row)
+{
+    return ombud_repr_policy(row);
+}
+
 void ombud_h_policies_list(struct ombud_req *req)
 {
     struct pol_ctx x = {0};
     struct ombud_err err;
 
     ombud_err_clear(&err);
-    ombud_req_id_page(req, &x.limit, &x.after, &err);
+    ombud_query_id_page(req, &x.limit, &x.after, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
         ombud_policies_free(x.list, x.n);
         ombud_reply_problem(req, &err);
         return;
     }
-    json_t *items = json_array();
-    size_t shown = x.n > (size_t)x.limit ? (size_t)x.limit : x.n;
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, ombud_repr_policy(&x.list[i]));
-    int64_t last = shown ? x.list[shown - 1].id : 0;
+    ombud_reply_list(req, x.list, x.n, sizeof *x.list, offsetof(struct ombud_sla_policy, id),
+                     x.limit, render_policy);
     ombud_policies_free(x.list, x.n);
-    ombud_reply_id_page(req, items, x.n, x.limit, last);
 }
 
 static enum ombud_rc delete_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
@@ -280,7 +279,7 @@ static enum ombud_rc delete_tx(struct ombud_db_conn *c, void *arg, struct ombud_
 
 void ombud_h_policies_delete(struct ombud_req *req)
 {
-    struct pol_ctx x = {.id = req->match.ids[0]};
+    struct pol_ctx x = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
     if (ombud_tx_run(req->pool, delete_tx, &x, &err) != OMBUD_OK)

@@ -4,12 +4,13 @@
  * POST and PATCH share one path: read (PATCH), apply the given fields,
  * check references, save.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ombud/db.h"
-#include "ombud/http.h"
+#include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
 #include "ombud/text.h"
@@ -89,10 +90,7 @@ static void team_write(struct ombud_req *req, int64_t id)
         ombud_reply_problem(req, &err);
         return;
     }
-    char location[64];
-    snprintf(location, sizeof location, "/v1/teams/%lld", (long long)x.t.id);
-    ombud_reply_json_h(req, id ? 200 : 201, ombud_repr_team(&x.t), "Location",
-                       id ? NULL : location, NULL);
+    ombud_reply_saved(req, id == 0, ombud_repr_team(&x.t), "/v1/teams", x.t.id);
 }
 
 void ombud_h_teams_create(struct ombud_req *req)
@@ -102,7 +100,7 @@ void ombud_h_teams_create(struct ombud_req *req)
 
 void ombud_h_teams_patch(struct ombud_req *req)
 {
-    team_write(req, req->match.ids[0]);
+    team_write(req, ombud_req_path_id(req, 0));
 }
 
 static enum ombud_rc team_get_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
@@ -117,7 +115,7 @@ static enum ombud_rc team_get_q(struct ombud_db_conn *c, void *arg, struct ombud
 
 void ombud_h_teams_get(struct ombud_req *req)
 {
-    struct team_ctx x = {.id = req->match.ids[0]};
+    struct team_ctx x = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
     if (ombud_db_run(req->pool, team_get_q, &x, &err) != OMBUD_OK)
@@ -134,26 +132,27 @@ static enum ombud_rc team_list_q(struct ombud_db_conn *c, void *arg, struct ombu
     return ombud_db_team_list(c, x->after, x->limit, &x->list, &x->n, err);
 }
 
+static json_t *render_team(const void *row)
+{
+    return ombud_repr_team(row);
+}
+
 void ombud_h_teams_list(struct ombud_req *req)
 {
     struct team_ctx x = {0};
     struct ombud_err err;
 
     ombud_err_clear(&err);
-    ombud_req_id_page(req, &x.limit, &x.after, &err);
+    ombud_query_id_page(req, &x.limit, &x.after, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, team_list_q, &x, &err) != OMBUD_OK) {
         free(x.list);
         ombud_reply_problem(req, &err);
         return;
     }
-    json_t *items = json_array();
-    size_t shown = x.n > (size_t)x.limit ? (size_t)x.limit : x.n;
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, ombud_repr_team(&x.list[i]));
-    int64_t last = shown ? x.list[shown - 1].id : 0;
+    ombud_reply_list(req, x.list, x.n, sizeof *x.list, offsetof(struct ombud_team, id), x.limit,
+                     render_team);
     free(x.list);
-    ombud_reply_id_page(req, items, x.n, x.limit, last);
 }
 
 /* ---- agents ---- */
@@ -236,10 +235,7 @@ static void agent_write(struct ombud_req *req, int64_t id)
         ombud_reply_problem(req, &err);
         return;
     }
-    char location[64];
-    snprintf(location, sizeof location, "/v1/agents/%lld", (long long)x.a.id);
-    ombud_reply_json_h(req, id ? 200 : 201, ombud_repr_agent(&x.a), "Location",
-                       id ? NULL : location, NULL);
+    ombud_reply_saved(req, id == 0, ombud_repr_agent(&x.a), "/v1/agents", x.a.id);
 }
 
 void ombud_h_agents_create(struct ombud_req *req)
@@ -249,7 +245,7 @@ void ombud_h_agents_create(struct ombud_req *req)
 
 void ombud_h_agents_patch(struct ombud_req *req)
 {
-    agent_write(req, req->match.ids[0]);
+    agent_write(req, ombud_req_path_id(req, 0));
 }
 
 static enum ombud_rc agent_get_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
@@ -264,7 +260,7 @@ static enum ombud_rc agent_get_q(struct ombud_db_conn *c, void *arg, struct ombu
 
 void ombud_h_agents_get(struct ombud_req *req)
 {
-    struct agent_ctx x = {.id = req->match.ids[0]};
+    struct agent_ctx x = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
     if (ombud_db_run(req->pool, agent_get_q, &x, &err) != OMBUD_OK)
@@ -281,33 +277,26 @@ static enum ombud_rc agent_list_q(struct ombud_db_conn *c, void *arg, struct omb
     return ombud_db_agent_list(c, x->after, x->limit, x->team_filter, &x->list, &x->n, err);
 }
 
+static json_t *render_agent(const void *row)
+{
+    return ombud_repr_agent(row);
+}
+
 void ombud_h_agents_list(struct ombud_req *req)
 {
     struct agent_ctx x = {0};
     struct ombud_err err;
-    const char *team = ombud_req_query(req, "team_id");
 
     ombud_err_clear(&err);
-    ombud_req_id_page(req, &x.limit, &x.after, &err);
-    if (team) {
-        char *end;
-        long long v = strtoll(team, &end, 10);
-        if (*team < '1' || *team > '9' || *end || v < 1)
-            ombud_err_field(&err, "team_id", "must be a positive integer");
-        else
-            x.team_filter = v;
-    }
+    ombud_query_id_page(req, &x.limit, &x.after, &err);
+    ombud_query_id(req, "team_id", &x.team_filter, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, agent_list_q, &x, &err) != OMBUD_OK) {
         free(x.list);
         ombud_reply_problem(req, &err);
         return;
     }
-    json_t *items = json_array();
-    size_t shown = x.n > (size_t)x.limit ? (size_t)x.limit : x.n;
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, ombud_repr_agent(&x.list[i]));
-    int64_t last = shown ? x.list[shown - 1].id : 0;
+    ombud_reply_list(req, x.list, x.n, sizeof *x.list, offsetof(struct ombud_agent, id), x.limit,
+                     render_agent);
     free(x.list);
-    ombud_reply_id_page(req, items, x.n, x.limit, last);
 }

@@ -17,6 +17,7 @@
 
 struct tr_ctx {
     struct ombud_req *req;
+    int64_t id;
     enum ombud_action action;
     const char *note;
     bool force;
@@ -39,7 +40,7 @@ static enum ombud_rc transition_tx(struct ombud_db_conn *c, void *arg, struct om
     enum ombud_rc rc = OMBUD_ERROR;
 
     ombud_complaint_clear(&x->cp);
-    if ((rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &x->cp, err)) !=
+    if ((rc = ombud_complaint_load(c, x->req, x->id, true, &x->cp, err)) !=
             OMBUD_OK ||
         (rc = ombud_check_if_match(x->req, x->cp.version, err)) != OMBUD_OK)
         goto out;
@@ -139,7 +140,7 @@ static enum ombud_rc transition_tx(struct ombud_db_conn *c, void *arg, struct om
     if ((rc = ombud_db_event_add(c, x->cp.id, "status_changed", &actor, data, err)) != OMBUD_OK)
         goto out;
     ombud_complaint_clear(&x->cp);
-    rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], false, &x->cp, err);
+    rc = ombud_complaint_load(c, x->req, x->id, false, &x->cp, err);
 out:
     free(data);
     free(note.body);
@@ -185,7 +186,7 @@ static void parse_resolution(struct tr_ctx *x, const json_t *res, struct ombud_e
 
 void ombud_h_complaints_transition(struct ombud_req *req)
 {
-    struct tr_ctx x = {.req = req};
+    struct tr_ctx x = {.req = req, .id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     const char *action = NULL;
     json_t *res = NULL;
@@ -238,6 +239,7 @@ fail:
  */
 struct esc_ctx {
     struct ombud_req *req;
+    int64_t id;
     const char *reason;
     int64_t team_id;
     struct ombud_complaint cp;
@@ -253,7 +255,7 @@ static enum ombud_rc escalate_tx(struct ombud_db_conn *c, void *arg, struct ombu
     enum ombud_rc rc = OMBUD_ERROR;
 
     ombud_complaint_clear(&x->cp);
-    if ((rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], true, &x->cp, err)) !=
+    if ((rc = ombud_complaint_load(c, x->req, x->id, true, &x->cp, err)) !=
             OMBUD_OK ||
         (rc = ombud_check_if_match(x->req, x->cp.version, err)) != OMBUD_OK)
         goto out;
@@ -292,7 +294,7 @@ static enum ombud_rc escalate_tx(struct ombud_db_conn *c, void *arg, struct ombu
         (rc = ombud_db_event_add(c, x->cp.id, "escalated", &actor, data, err)) != OMBUD_OK)
         goto out;
     ombud_complaint_clear(&x->cp);
-    rc = ombud_complaint_load(c, x->req, x->req->match.ids[0], false, &x->cp, err);
+    rc = ombud_complaint_load(c, x->req, x->id, false, &x->cp, err);
 out:
     free(data);
     return rc;
@@ -300,7 +302,7 @@ out:
 
 void ombud_h_complaints_escalate(struct ombud_req *req)
 {
-    struct esc_ctx x = {.req = req};
+    struct esc_ctx x = {.req = req, .id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     const struct ombud_spec spec[] = {
         {.name = "reason", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 2000,

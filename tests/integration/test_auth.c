@@ -922,6 +922,37 @@ static void list_bad_parameters_are_422(void **state)
     h_resp_free(r);
 }
 
+/* Integer and id query parameters are decimal digits only on every route:
+ * no sign or space, no leading zero on an id, and an id beyond int64 is
+ * refused rather than clamped. */
+static void query_numbers_are_digits_only(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path, *field;
+    } cases[] = {
+        {"/v1/api-keys?limit=%2B5", "limit"},
+        {"/v1/api-keys?limit=%205", "limit"},
+        {"/v1/agents?team_id=99999999999999999999", "team_id"},
+        {"/v1/agents?team_id=9223372036854775808", "team_id"},
+        {"/v1/agents?team_id=07", "team_id"},
+        {"/v1/alerts?complaint_id=%2B1", "complaint_id"},
+        {"/v1/complaints?assignee_id=1%20", "assignee_id"},
+        {"/v1/sla/at-risk?within_minutes=%2B5", "within_minutes"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct h_resp *r = h_admin(&srv, "GET", cases[i].path, NULL);
+        if (r->status != 422)
+            fprintf(stderr, "%s\n", cases[i].path);
+        h_expect_fields(r, (const char *const[]){cases[i].field, NULL});
+        h_resp_free(r);
+    }
+    struct h_resp *r = h_admin(&srv, "GET", "/v1/agents?team_id=9223372036854775807", NULL);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(json_array_size(json_object_get(r->json, "items")), 0);
+    h_resp_free(r);
+}
+
 static void list_is_stable_under_changes(void **state)
 {
     (void)state;
@@ -1087,6 +1118,7 @@ int main(void)
         cmocka_unit_test(admin_key_revoking_itself),
         cmocka_unit_test(list_pages_newest_first),
         cmocka_unit_test(list_bad_parameters_are_422),
+        cmocka_unit_test(query_numbers_are_digits_only),
         cmocka_unit_test(list_is_stable_under_changes),
         cmocka_unit_test(concurrent_creation),
     };

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "ombud/err.h"
-#include "ombud/http.h"
+#include "http/problem.h"
 #include "ombud/repr.h"
 
 static void fresh(struct ombud_err *err)

@@ -287,6 +287,27 @@ static void test_match_id_rejects(void **state)
     }
 }
 
+/* The {id} rule on its own, as query ids (src/http/query.c) use it: the
+ * length bounds the text, so "7x" read as one byte is 7. */
+static void test_parse_id(void **state)
+{
+    (void)state;
+    int64_t v = -1;
+    assert_true(ombud_router_parse_id("7", 1, &v));
+    assert_int_equal(v, 7);
+    assert_true(ombud_router_parse_id("7x", 1, &v));
+    assert_int_equal(v, 7);
+    assert_true(ombud_router_parse_id("9223372036854775807", 19, &v));
+    assert_true(v == INT64_MAX);
+    v = 42;
+    static const char *const bad[] = {"",   "0",  "07", "-1", "+1",
+                                      " 1", "1 ", "1.5", "abc", "9223372036854775808",
+                                      "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(ombud_router_parse_id(bad[i], strlen(bad[i]), &v));
+    assert_int_equal(v, 42); /* untouched on failure */
+}
+
 static void test_match_id_empty_segment(void **state)
 {
     (void)state;
@@ -546,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_match_head_as_get),
         cmocka_unit_test(test_match_id_capture),
         cmocka_unit_test(test_match_id_rejects),
+        cmocka_unit_test(test_parse_id),
         cmocka_unit_test(test_match_id_empty_segment),
         cmocka_unit_test(test_match_key_capture),
         cmocka_unit_test(test_match_key_length_limits),

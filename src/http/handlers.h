@@ -1,0 +1,69 @@
+/*
+ * What a handler file needs, private to src/http: the request, the reply
+ * and query helpers, and every handler the route table (routes.c) names.
+ * A handler is parse (query.h, json_spec.h) -> domain -> db -> reply
+ * (reply.h) and queues exactly one reply.
+ */
+#ifndef OMBUD_HTTP_HANDLERS_H
+#define OMBUD_HTTP_HANDLERS_H
+
+#include "http/query.h"
+#include "http/reply.h"
+#include "http/request.h"
+
+/* health.c: operations */
+void ombud_h_health_live(struct ombud_req *req);
+void ombud_h_health_ready(struct ombud_req *req);
+void ombud_h_openapi(struct ombud_req *req);
+void ombud_h_metrics(struct ombud_req *req);
+/* api_keys.c */
+void ombud_h_api_keys_create(struct ombud_req *req);
+void ombud_h_api_keys_list(struct ombud_req *req);
+void ombud_h_api_keys_get(struct ombud_req *req);
+void ombud_h_api_keys_delete(struct ombud_req *req);
+/* complaints.c */
+void ombud_h_complaints_create(struct ombud_req *req);
+void ombud_h_complaints_get(struct ombud_req *req);
+void ombud_h_complaints_list(struct ombud_req *req);
+void ombud_h_complaints_patch(struct ombud_req *req);
+/* transitions.c: lifecycle actions and escalation */
+void ombud_h_complaints_transition(struct ombud_req *req);
+void ombud_h_complaints_escalate(struct ombud_req *req);
+/* notes.c: notes, the timeline, satisfaction */
+void ombud_h_notes_create(struct ombud_req *req);
+void ombud_h_notes_list(struct ombud_req *req);
+void ombud_h_events_list(struct ombud_req *req);
+void ombud_h_satisfaction_create(struct ombud_req *req);
+/* categories.c */
+void ombud_h_categories_list(struct ombud_req *req);
+void ombud_h_categories_create(struct ombud_req *req);
+/* teams.c: teams and agents */
+void ombud_h_teams_create(struct ombud_req *req);
+void ombud_h_teams_list(struct ombud_req *req);
+void ombud_h_teams_get(struct ombud_req *req);
+void ombud_h_teams_patch(struct ombud_req *req);
+void ombud_h_agents_create(struct ombud_req *req);
+void ombud_h_agents_list(struct ombud_req *req);
+void ombud_h_agents_get(struct ombud_req *req);
+void ombud_h_agents_patch(struct ombud_req *req);
+/* calendars.c: calendars and the business-time calculator */
+void ombud_h_calendars_create(struct ombud_req *req);
+void ombud_h_calendars_list(struct ombud_req *req);
+void ombud_h_calendars_get(struct ombud_req *req);
+void ombud_h_calendars_patch(struct ombud_req *req);
+void ombud_h_calendars_delete(struct ombud_req *req);
+void ombud_h_calendars_due(struct ombud_req *req);
+void ombud_h_calendars_minutes(struct ombud_req *req);
+/* sla_policies.c */
+void ombud_h_policies_create(struct ombud_req *req);
+void ombud_h_policies_list(struct ombud_req *req);
+void ombud_h_policies_get(struct ombud_req *req);
+void ombud_h_policies_patch(struct ombud_req *req);
+void ombud_h_policies_delete(struct ombud_req *req);
+/* alerts.c: alerts and the SLA views */
+void ombud_h_alerts_list(struct ombud_req *req);
+void ombud_h_alerts_ack(struct ombud_req *req);
+void ombud_h_sla_at_risk(struct ombud_req *req);
+void ombud_h_sla_summary(struct ombud_req *req);
+
+#endif
