@@ -31,6 +31,13 @@ json_t *ombud_repr_complaint(const struct ombud_complaint *c, int64_t now);
 void ombud_repr_etag(int version, char *out, size_t len);
 json_t *ombud_repr_note(const struct ombud_note *n);
 json_t *ombud_repr_event(const struct ombud_event *e);
+/* The data of a timeline event as compact JSON text (repr/event.c);
+ * caller frees; NULL when out of memory. */
+char *ombud_repr_event_data(const struct ombud_event_rec *ev);
+/* text re-serialised as compact JSON the way jansson writes it, so two
+ * texts of one value compare equal; caller frees; NULL when text is not
+ * JSON or out of memory. */
+char *ombud_repr_json_compact(const char *text);
 json_t *ombud_repr_category(const struct ombud_category *k);
 
 json_t *ombud_repr_team(const struct ombud_team *t);

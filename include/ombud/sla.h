@@ -97,6 +97,20 @@ void ombud_sla_clock_plan(struct ombud_sla_clock *c, const struct ombud_bt_calen
 size_t ombud_sla_clock_fire(struct ombud_sla_clock *c, int64_t now, int *levels,
                             bool *breach);
 
+/* What a complaint change does to its clocks: chosen by the life cycle
+ * (domain/lifecycle.c), carried out on the stored clocks by the SLA layer
+ * inside the change's transaction. */
+enum ombud_sla_op {
+    OMBUD_SLA_OP_START,    /* new complaint: select the policy, start both clocks */
+    OMBUD_SLA_OP_PAUSE,    /* pending_customer */
+    OMBUD_SLA_OP_RESUME,   /* back from pending_customer */
+    OMBUD_SLA_OP_MEET_FR,  /* first response given */
+    OMBUD_SLA_OP_MEET_RES, /* resolved (also meets first response) */
+    OMBUD_SLA_OP_STOP,     /* closed without resolution (withdrawn) */
+    OMBUD_SLA_OP_REOPEN,   /* a new resolution cycle with the full target */
+    OMBUD_SLA_OP_RESELECT, /* priority/grade/category/channel changed */
+};
+
 /* "on_track", "at_risk", "breached", "met", "paused". */
 const char *ombud_sla_clock_state(const struct ombud_sla_clock *c, int64_t now);
 

@@ -1,7 +1,8 @@
 /*
  * Shared by the complaint handlers (complaints.c, transitions.c,
- * notes.c): loading a complaint the caller may see, If-Match, replies
- * with ETag, and the actor recorded on events.
+ * notes.c, alerts.c): the request's actor and If-Match, loading a
+ * complaint the caller may see, replies with ETag. Changes go through
+ * the complaint service (include/ombud/service/complaint.h).
  */
 #ifndef OMBUD_HTTP_COMPLAINT_COMMON_H
 #define OMBUD_HTTP_COMPLAINT_COMMON_H
@@ -9,6 +10,7 @@
 #include "ombud/complaint.h"
 #include "ombud/db.h"
 #include "http/handlers.h"
+#include "ombud/service/complaint.h"
 
 /* The key behind the request, as recorded on events and notes. */
 void ombud_actor_of(const struct ombud_req *req, struct ombud_actor *a);
@@ -21,9 +23,15 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_complaint_load(struct ombud_db_conn *c,
                                                    bool lock, struct ombud_complaint *out,
                                                    struct ombud_err *err);
 
-/* 412 in err when an If-Match header is present and names another version. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_check_if_match(struct ombud_req *req, int version,
-                                                   struct ombud_err *err);
+/* The versions If-Match accepts, parsed into buf; NULL without the
+ * header (no precondition). Tags that name no version match nothing. */
+const struct ombud_expect *ombud_req_if_match(struct ombud_req *req, struct ombud_expect *buf);
+
+/* Applies t to the complaint the path names, as the request's key and
+ * under its If-Match, through the complaint service; replies status
+ * with the complaint as it is now, or the problem. */
+void ombud_complaint_change_reply(struct ombud_req *req, const struct ombud_transition *t,
+                                  int status);
 
 /* Replies status with the complaint and its ETag (and Location when given). */
 void ombud_reply_complaint(struct ombud_req *req, int status, const struct ombud_complaint *c,
@@ -31,11 +39,5 @@ void ombud_reply_complaint(struct ombud_req *req, int status, const struct ombud
 
 /* Wall-clock now in seconds: the SLA clocks' notion of now. */
 int64_t ombud_now_s(void);
-
-/* Returns a JSON object {"from": a, "to": b} (steals both). */
-json_t *ombud_change(json_t *from, json_t *to);
-
-/* Serialises obj (steals it) for an event's data; caller frees. */
-char *ombud_event_data(json_t *obj);
 
 #endif

@@ -3,6 +3,7 @@
  * and keyset pagination, patch (with If-Match). The timeline event for
  * each change is written in the same transaction as the change.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,17 +30,9 @@ enum ombud_rc ombud_complaint_load(struct ombud_db_conn *c, const struct ombud_r
                                    int64_t id, bool lock, struct ombud_complaint *out,
                                    struct ombud_err *err)
 {
-    enum ombud_rc rc;
-    bool found = false;
-    if ((rc = ombud_db_complaint_get(c, id, lock, out, &found, err)) != OMBUD_OK)
-        return rc;
-    if (found && req->who.role == OMBUD_ROLE_SERVICE && out->created_by_key_id != req->who.key_id) {
-        ombud_complaint_clear(out);
-        found = false;
-    }
-    if (!found)
-        return ombud_err_not_found(err, "complaint");
-    return ombud_db_sla_load(c, out->id, out->sla, out->sla_have, err);
+    struct ombud_actor actor;
+    ombud_actor_of(req, &actor);
+    return ombud_svc_complaint_load(c, &actor, id, lock, out, err);
 }
 
 int64_t ombud_now_s(void)
@@ -47,15 +40,29 @@ int64_t ombud_now_s(void)
     return ombud_time_now() / 1000000;
 }
 
-enum ombud_rc ombud_check_if_match(struct ombud_req *req, int version, struct ombud_err *err)
+/* Whether [p, p + len) is the ETag of some version (*version). */
+static bool etag_version(const char *p, size_t len, int *version)
+{
+    char etag[32];
+    if (len < 4 || strncmp(p, "\"v", 2) != 0)
+        return false;
+    long v = strtol(p + 2, NULL, 10);
+    if (v < INT_MIN || v > INT_MAX)
+        return false;
+    /* Only the tag ombud_repr_etag writes for v names v. */
+    ombud_repr_etag((int)v, etag, sizeof etag);
+    *version = (int)v;
+    return strlen(etag) == len && strncmp(p, etag, len) == 0;
+}
+
+const struct ombud_expect *ombud_req_if_match(struct ombud_req *req, struct ombud_expect *buf)
 {
     const char *h = ombud_req_header(req, "If-Match");
-    char etag[32];
+    int v;
 
     if (!h)
-        return OMBUD_OK;
-    ombud_repr_etag(version, etag, sizeof etag);
-    size_t elen = strlen(etag);
+        return NULL;
+    memset(buf, 0, sizeof *buf);
     const char *p = h;
     while (*p) {
         while (*p == ' ' || *p == ',')
@@ -65,12 +72,32 @@ enum ombud_rc ombud_check_if_match(struct ombud_req *req, int version, struct om
         size_t len = strcspn(p, ",");
         while (len > 0 && p[len - 1] == ' ')
             len--;
-        if ((len == 1 && *p == '*') || (len == elen && strncmp(p, etag, len) == 0))
-            return OMBUD_OK;
+        if (len == 1 && *p == '*')
+            buf->any = true;
+        else if (etag_version(p, len, &v) && buf->n < OMBUD_EXPECT_MAX) /* more: never matched */
+            buf->versions[buf->n++] = v;
         p += strcspn(p, ",");
     }
-    return ombud_err_set(err, OMBUD_E_STALE, NULL,
-                         "If-Match does not match the current version %s", etag);
+    return buf;
+}
+
+void ombud_complaint_change_reply(struct ombud_req *req, const struct ombud_transition *t,
+                                  int status)
+{
+    struct ombud_complaint cp = {0};
+    struct ombud_actor actor;
+    struct ombud_expect buf;
+    struct ombud_err err;
+
+    ombud_err_clear(&err);
+    ombud_actor_of(req, &actor);
+    if (ombud_svc_complaint_change(req->pool, &actor, ombud_req_path_id(req, 0),
+                                   ombud_req_if_match(req, &buf), t, &cp, NULL,
+                                   &err) != OMBUD_OK)
+        ombud_reply_problem(req, &err);
+    else
+        ombud_reply_complaint(req, status, &cp, NULL);
+    ombud_complaint_clear(&cp);
 }
 
 void ombud_reply_complaint(struct ombud_req *req, int status, const struct ombud_complaint *c,
@@ -81,18 +108,6 @@ void ombud_reply_complaint(struct ombud_req *req, int status, const struct ombud
     ombud_reply_json_h(req, status, ombud_repr_complaint(c, ombud_now_s()), "ETag", etag,
                        "Location",
                        location, NULL);
-}
-
-json_t *ombud_change(json_t *from, json_t *to)
-{
-    return json_pack("{s:o, s:o}", "from", from ? from : json_null(), "to", to ? to : json_null());
-}
-
-char *ombud_event_data(json_t *obj)
-{
-    char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-    json_decref(obj);
-    return s;
 }
 
 /* ---- validation ---- */
@@ -127,24 +142,6 @@ static char *tags_json(const json_t *tags, struct ombud_err *err)
             }
     }
     return json_dumps(tags, JSON_COMPACT);
-}
-
-/* Reports the referenced rows that do not exist as field errors. */
-static enum ombud_rc check_refs(struct ombud_db_conn *c, const char *category, int64_t team_id,
-                                int64_t agent_id, struct ombud_err *err)
-{
-    bool cat_ok, team_ok, agent_ok;
-    enum ombud_rc rc =
-        ombud_db_refs_check(c, category, team_id, agent_id, &cat_ok, &team_ok, &agent_ok, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    if (!cat_ok)
-        ombud_err_field(err, "category", "is not a known category (see GET /v1/categories)");
-    if (!team_ok)
-        ombud_err_field(err, "team_id", "names no team");
-    if (!agent_ok)
-        ombud_err_field(err, "assignee_id", "names no agent");
-    return ombud_err_finish_validation(err);
 }
 
 struct refs_ctx {
@@ -203,8 +200,8 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
     struct create_ctx *x = arg;
     struct ombud_complaint cp = {0};
     struct ombud_actor actor;
+    struct ombud_effects eff;
     enum ombud_rc rc = OMBUD_ERROR;
-    char *data = NULL;
 
     free(x->body);
     x->body = NULL;
@@ -227,31 +224,20 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
             return OMBUD_OK;
         }
     }
-    if ((rc = check_refs(c, x->in.category, x->in.team_id, x->in.assignee_id, err)) != OMBUD_OK ||
+    if ((rc = ombud_svc_refs_check(c, x->in.category, x->in.team_id, x->in.assignee_id, err)) !=
+            OMBUD_OK ||
         (rc = ombud_db_complaint_insert(c, &x->in, &x->id, err)) != OMBUD_OK ||
-        (rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err)) != OMBUD_OK ||
-        (rc = ombud_db_sla_apply(c, &cp, OMBUD_SLA_OP_START, ombud_now_s(), err)) != OMBUD_OK)
+        (rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err)) != OMBUD_OK)
         goto out;
+    ombud_lifecycle_created(&cp, &eff);
+    ombud_actor_of(x->req, &actor);
+    if ((rc = ombud_db_sla_apply(c, &cp, eff.sla_op, ombud_now_s(), err)) != OMBUD_OK ||
+        (rc = ombud_svc_events_write(c, cp.id, &actor, &eff, err)) != OMBUD_OK)
+        goto out;
+    /* Read back with the clocks just started, for the reply. */
     ombud_complaint_clear(&cp);
     if ((rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err)) != OMBUD_OK)
         goto out;
-    char ref[32];
-    ombud_repr_reference(cp.id, ref, sizeof ref);
-    data = ombud_event_data(json_pack("{s:s, s:s, s:s, s:s, s:s}", "reference", ref, "channel",
-                                      cp.channel, "category", cp.category, "grade", cp.grade,
-                                      "priority", cp.priority));
-    ombud_actor_of(x->req, &actor);
-    if ((rc = ombud_db_event_add(c, cp.id, "created", &actor, data, err)) != OMBUD_OK)
-        goto out;
-    if (cp.assignee_id || cp.team_id) {
-        free(data);
-        data = ombud_event_data(json_pack("{s:o, s:o}", "team_id",
-                                          ombud_change(NULL, cp.team_id ? json_integer(cp.team_id) : NULL),
-                                          "assignee_id",
-                                          ombud_change(NULL, cp.assignee_id ? json_integer(cp.assignee_id) : NULL)));
-        if ((rc = ombud_db_event_add(c, cp.id, "assigned", &actor, data, err)) != OMBUD_OK)
-            goto out;
-    }
     json_t *repr = ombud_repr_complaint(&cp, ombud_now_s());
     x->body = repr ? json_dumps(repr, JSON_COMPACT) : NULL;
     json_decref(repr);
@@ -265,7 +251,6 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
         goto out;
     rc = OMBUD_OK;
 out:
-    free(data);
     ombud_complaint_clear(&cp);
     return rc;
 }
@@ -493,182 +478,51 @@ void ombud_h_complaints_list(struct ombud_req *req)
 
 /* ---- patch ---- */
 
-struct patch_ctx {
-    struct ombud_req *req;
-    int64_t id;
-    /* requested changes (present flags from the spec) */
-    bool has_title, has_desc, has_cat, has_grade, has_prio, has_demand, has_detail, has_tags,
-        has_team, has_assignee;
-    const char *title, *desc, *cat, *grade, *prio, *demand, *detail;
-    char *tags; /* JSON text, or NULL for [] */
-    int64_t team, assignee;
-    struct ombud_complaint cp; /* output */
-};
-
-static json_t *jstr(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *jid(int64_t v)
-{
-    return v ? json_integer(v) : json_null();
-}
-
-/* Replaces *dst with a copy of src when they differ; records the change. */
-static void set_text(char **dst, const char *src, const char *name, json_t *changes)
-{
-    if ((*dst == NULL && src == NULL) || (*dst && src && strcmp(*dst, src) == 0))
-        return;
-    json_object_set_new(changes, name, ombud_change(jstr(*dst), jstr(src)));
-    free(*dst);
-    *dst = src ? strdup(src) : NULL;
-}
-
-static void set_fixed(char *dst, size_t len, const char *src, const char *name, json_t *changes)
-{
-    if (!src)
-        src = "";
-    if (strcmp(dst, src) == 0)
-        return;
-    json_object_set_new(changes, name, ombud_change(dst[0] ? json_string(dst) : json_null(),
-                                                    src[0] ? json_string(src) : json_null()));
-    snprintf(dst, len, "%s", src);
-}
-
-static enum ombud_rc patch_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
-{
-    struct patch_ctx *x = arg;
-    struct ombud_actor actor;
-    json_t *changes = json_object(), *assign = json_object();
-    char *data = NULL;
-    enum ombud_rc rc = OMBUD_ERROR;
-
-    ombud_complaint_clear(&x->cp);
-    if ((rc = ombud_complaint_load(c, x->req, x->id, true, &x->cp, err)) !=
-            OMBUD_OK ||
-        (rc = ombud_check_if_match(x->req, x->cp.version, err)) != OMBUD_OK ||
-        (rc = check_refs(c, x->has_cat ? x->cat : NULL, x->has_team ? x->team : 0,
-                         x->has_assignee ? x->assignee : 0, err)) != OMBUD_OK)
-        goto out;
-    if (x->has_title)
-        set_text(&x->cp.title, x->title, "title", changes);
-    if (x->has_desc)
-        set_text(&x->cp.description, x->desc, "description", changes);
-    if (x->has_cat)
-        set_fixed(x->cp.category, sizeof x->cp.category, x->cat, "category", changes);
-    if (x->has_grade)
-        set_fixed(x->cp.grade, sizeof x->cp.grade, x->grade, "grade", changes);
-    if (x->has_prio)
-        set_fixed(x->cp.priority, sizeof x->cp.priority, x->prio, "priority", changes);
-    if (x->has_demand)
-        set_fixed(x->cp.demand, sizeof x->cp.demand, x->demand, "demand", changes);
-    if (x->has_detail)
-        set_text(&x->cp.demand_detail, x->detail, "demand_detail", changes);
-    if (x->has_tags) {
-        const char *now = x->tags ? x->tags : "[]";
-        /* Compare as JSON: the database and jansson escape differently. */
-        json_t *was = json_loads(x->cp.tags_json ? x->cp.tags_json : "[]", 0, NULL);
-        json_t *will = json_loads(now, 0, NULL);
-        if (!json_equal(was, will)) {
-            json_object_set_new(changes, "tags", ombud_change(was, will));
-            free(x->cp.tags_json);
-            x->cp.tags_json = strdup(now);
-        } else {
-            json_decref(was);
-            json_decref(will);
-        }
-    }
-    if (x->has_team && x->team != x->cp.team_id) {
-        json_object_set_new(assign, "team_id", ombud_change(jid(x->cp.team_id), jid(x->team)));
-        x->cp.team_id = x->team;
-    }
-    if (x->has_assignee && x->assignee != x->cp.assignee_id) {
-        json_object_set_new(assign, "assignee_id",
-                            ombud_change(jid(x->cp.assignee_id), jid(x->assignee)));
-        x->cp.assignee_id = x->assignee;
-    }
-    if (json_object_size(changes) == 0 && json_object_size(assign) == 0) {
-        rc = OMBUD_OK; /* nothing changed: no new version, no event */
-        goto out;
-    }
-    ombud_actor_of(x->req, &actor);
-    /* Timestamps are written back unchanged (0 stays NULL). */
-    if ((rc = ombud_db_complaint_save(c, &x->cp, err)) != OMBUD_OK)
-        goto out;
-    if (json_object_get(changes, "priority") || json_object_get(changes, "grade") ||
-        json_object_get(changes, "category")) {
-        /* The policy may change: elapsed business time is kept. */
-        rc = ombud_db_sla_apply(c, &x->cp, OMBUD_SLA_OP_RESELECT, ombud_now_s(), err);
-        if (rc != OMBUD_OK)
-            goto out;
-    }
-    if (json_object_size(changes)) {
-        data = ombud_event_data(json_pack("{s:O}", "changes", changes));
-        if ((rc = ombud_db_event_add(c, x->cp.id, "updated", &actor, data, err)) != OMBUD_OK)
-            goto out;
-        free(data);
-        data = NULL;
-    }
-    if (json_object_size(assign)) {
-        data = ombud_event_data(json_incref(assign));
-        if ((rc = ombud_db_event_add(c, x->cp.id, "assigned", &actor, data, err)) != OMBUD_OK)
-            goto out;
-    }
-    ombud_complaint_clear(&x->cp);
-    rc = ombud_complaint_load(c, x->req, x->id, false, &x->cp, err);
-out:
-    free(data);
-    json_decref(changes);
-    json_decref(assign);
-    return rc;
-}
-
 void ombud_h_complaints_patch(struct ombud_req *req)
 {
-    struct patch_ctx x = {.req = req, .id = ombud_req_path_id(req, 0)};
+    struct ombud_transition t = {.kind = OMBUD_CHANGE_EDIT};
+    struct ombud_edit *e = &t.edit;
     struct ombud_err err;
     json_t *tags = NULL;
+    char *tj = NULL;
     const struct ombud_spec spec[] = {
-        {.name = "title", .type = OMBUD_SPEC_STRING, .min = 1, .max = 200, .s = &x.title,
-         .present = &x.has_title},
-        {.name = "description", .type = OMBUD_SPEC_STRING, .min = 1, .max = 20000, .s = &x.desc,
-         .present = &x.has_desc},
-        {.name = "category", .type = OMBUD_SPEC_STRING, .min = 1, .max = 40, .s = &x.cat,
-         .present = &x.has_cat},
-        {.name = "grade", .type = OMBUD_SPEC_ENUM, .values = ombud_grade_names, .s = &x.grade,
-         .present = &x.has_grade},
-        {.name = "priority", .type = OMBUD_SPEC_ENUM, .values = ombud_priority_names, .s = &x.prio,
-         .present = &x.has_prio},
+        {.name = "title", .type = OMBUD_SPEC_STRING, .min = 1, .max = 200, .s = &e->title,
+         .present = &e->has_title},
+        {.name = "description", .type = OMBUD_SPEC_STRING, .min = 1, .max = 20000,
+         .s = &e->description, .present = &e->has_description},
+        {.name = "category", .type = OMBUD_SPEC_STRING, .min = 1, .max = 40, .s = &e->category,
+         .present = &e->has_category},
+        {.name = "grade", .type = OMBUD_SPEC_ENUM, .values = ombud_grade_names, .s = &e->grade,
+         .present = &e->has_grade},
+        {.name = "priority", .type = OMBUD_SPEC_ENUM, .values = ombud_priority_names, .s = &e->priority,
+         .present = &e->has_priority},
         /* These may be cleared with null. */
         {.name = "demand", .type = OMBUD_SPEC_ENUM, .values = ombud_demand_names, .nullable = true,
-         .s = &x.demand, .present = &x.has_demand},
+         .s = &e->demand, .present = &e->has_demand},
         {.name = "demand_detail", .type = OMBUD_SPEC_STRING, .min = 1, .max = 5000,
-         .nullable = true, .s = &x.detail, .present = &x.has_detail},
+         .nullable = true, .s = &e->demand_detail, .present = &e->has_demand_detail},
         {.name = "tags", .type = OMBUD_SPEC_ARRAY, .nullable = true, .j = &tags,
-         .present = &x.has_tags},
+         .present = &e->has_tags},
         {.name = "team_id", .type = OMBUD_SPEC_INT, .min = 1, .max = INT64_MAX, .nullable = true,
-         .i = &x.team, .present = &x.has_team},
+         .i = &e->team_id, .present = &e->has_team},
         {.name = "assignee_id", .type = OMBUD_SPEC_INT, .min = 1, .max = INT64_MAX,
-         .nullable = true, .i = &x.assignee, .present = &x.has_assignee},
+         .nullable = true, .i = &e->assignee_id, .present = &e->has_assignee},
     };
 
     ombud_err_clear(&err);
     ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
     if (tags)
-        x.tags = tags_json(tags, &err);
+        e->tags_json = tj = tags_json(tags, &err);
     if (err.nfields &&
-        report_refs(req, x.has_cat ? x.cat : NULL, x.has_team ? x.team : 0,
-                    x.has_assignee ? x.assignee : 0, &err) != OMBUD_OK) {
+        report_refs(req, e->has_category ? e->category : NULL, e->has_team ? e->team_id : 0,
+                    e->has_assignee ? e->assignee_id : 0, &err) != OMBUD_OK) {
         ombud_reply_problem(req, &err);
-        free(x.tags);
+        free(tj);
         return;
     }
-    if (ombud_err_finish_validation(&err) != OMBUD_OK ||
-        ombud_tx_run(req->pool, patch_tx, &x, &err) != OMBUD_OK)
+    if (ombud_err_finish_validation(&err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
-        ombud_reply_complaint(req, 200, &x.cp, NULL);
-    free(x.tags);
-    ombud_complaint_clear(&x.cp);
+        ombud_complaint_change_reply(req, &t, 200);
+    free(tj);
 }

@@ -1,7 +1,9 @@
 /*
  * A complaint's notes, its timeline and the customer's satisfaction.
- * Service keys see and add only public notes, on complaints they created;
- * a public note by an agent (or above) is a first response.
+ * Service keys see and add only public notes, on complaints they created.
+ * Adding a note or a score is a change through the complaint service;
+ * its rules (a public note by an agent or above is a first response,
+ * satisfaction once and only after resolution) are domain/lifecycle.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,57 +15,17 @@
 
 static const char *const visibilities[] = {"internal", "public", NULL};
 
-struct note_ctx {
-    struct ombud_req *req;
-    int64_t id;
-    const char *body, *visibility;
-    struct ombud_note note; /* output */
-};
-
-static enum ombud_rc note_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
-{
-    struct note_ctx *x = arg;
-    struct ombud_complaint cp = {0};
-    struct ombud_actor actor;
-    char *data = NULL;
-    enum ombud_rc rc = OMBUD_ERROR;
-
-    free(x->note.body);
-    memset(&x->note, 0, sizeof x->note);
-    if ((rc = ombud_complaint_load(c, x->req, x->id, true, &cp, err)) != OMBUD_OK)
-        goto out;
-    ombud_actor_of(x->req, &actor);
-    rc = ombud_db_note_add(c, cp.id, x->body, x->visibility, &actor, &x->note, err);
-    if (rc != OMBUD_OK)
-        goto out;
-    data = ombud_event_data(json_pack("{s:I, s:s}", "note_id", (json_int_t)x->note.id,
-                                      "visibility", x->visibility));
-    if ((rc = ombud_db_event_add(c, cp.id, "note_added", &actor, data, err)) != OMBUD_OK)
-        goto out;
-    if (strcmp(x->visibility, "public") == 0 && x->req->who.role >= OMBUD_ROLE_AGENT &&
-        cp.first_response_at == 0) {
-        cp.first_response_at = OMBUD_DB_NOW;
-        if ((rc = ombud_db_complaint_save(c, &cp, err)) != OMBUD_OK ||
-            (rc = ombud_db_sla_apply(c, &cp, OMBUD_SLA_OP_MEET_FR, ombud_now_s(), err)) !=
-                OMBUD_OK)
-            goto out;
-    }
-    rc = OMBUD_OK;
-out:
-    free(data);
-    ombud_complaint_clear(&cp);
-    return rc;
-}
-
 void ombud_h_notes_create(struct ombud_req *req)
 {
-    struct note_ctx x = {.req = req, .id = ombud_req_path_id(req, 0)};
+    struct ombud_transition t = {.kind = OMBUD_CHANGE_NOTE};
+    struct ombud_note note = {0};
+    struct ombud_actor actor;
     struct ombud_err err;
     const struct ombud_spec spec[] = {
         {.name = "body", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 20000,
-         .s = &x.body},
+         .s = &t.note},
         {.name = "visibility", .type = OMBUD_SPEC_ENUM, .values = visibilities,
-         .s = &x.visibility},
+         .s = &t.visibility},
     };
 
     ombud_err_clear(&err);
@@ -71,19 +33,21 @@ void ombud_h_notes_create(struct ombud_req *req)
     if (ombud_err_finish_validation(&err) != OMBUD_OK)
         goto fail;
     bool service = req->who.role == OMBUD_ROLE_SERVICE;
-    if (!x.visibility)
-        x.visibility = service ? "public" : "internal";
-    if (service && strcmp(x.visibility, "public") != 0) {
+    if (!t.visibility)
+        t.visibility = service ? "public" : "internal";
+    if (service && strcmp(t.visibility, "public") != 0) {
         ombud_err_set(&err, OMBUD_E_FORBIDDEN, NULL, "service keys add public notes only");
         goto fail;
     }
-    if (ombud_tx_run(req->pool, note_tx, &x, &err) != OMBUD_OK)
+    /* A note is not conditional on the complaint's version. */
+    ombud_actor_of(req, &actor);
+    if (ombud_svc_complaint_change(req->pool, &actor, ombud_req_path_id(req, 0), NULL, &t, NULL, &note,
+                                   &err) != OMBUD_OK)
         goto fail;
-    ombud_reply_json(req, 201, ombud_repr_note(&x.note));
-    free(x.note.body);
+    ombud_reply_json(req, 201, ombud_repr_note(&note));
+    free(note.body);
     return;
 fail:
-    free(x.note.body);
     ombud_reply_problem(req, &err);
 }
 
@@ -103,14 +67,14 @@ struct sub_list_ctx {
 static enum ombud_rc sub_list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct sub_list_ctx *x = arg;
-    enum ombud_rc rc;
     struct ombud_complaint cp = {0};
     ombud_notes_free(x->notes, x->notes ? x->n : 0);
     ombud_events_free(x->evs, x->evs ? x->n : 0);
     x->notes = NULL;
     x->evs = NULL;
     x->n = 0;
-    if ((rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err)) != OMBUD_OK)
+    enum ombud_rc rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err);
+    if (rc != OMBUD_OK)
         return rc;
     ombud_complaint_clear(&cp);
     if (x->events)
@@ -157,71 +121,23 @@ void ombud_h_events_list(struct ombud_req *req)
 
 /* ---- satisfaction ---- */
 
-struct sat_ctx {
-    struct ombud_req *req;
-    int64_t id;
-    int64_t score;
-    const char *comment;
-    struct ombud_complaint cp;
-};
-
-static enum ombud_rc sat_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
-{
-    struct sat_ctx *x = arg;
-    struct ombud_actor actor;
-    char *data = NULL;
-    enum ombud_rc rc = OMBUD_ERROR;
-
-    ombud_complaint_clear(&x->cp);
-    if ((rc = ombud_complaint_load(c, x->req, x->id, true, &x->cp, err)) !=
-            OMBUD_OK ||
-        (rc = ombud_check_if_match(x->req, x->cp.version, err)) != OMBUD_OK)
-        goto out;
-    if (x->cp.status != OMBUD_ST_RESOLVED && x->cp.status != OMBUD_ST_CLOSED) {
-        rc = ombud_err_set(
-            err, OMBUD_E_CONFLICT, "not-resolved",
-            "satisfaction is recorded once the complaint is resolved or closed; it is %s",
-            ombud_status_name(x->cp.status));
-        goto out;
-    }
-    if (x->cp.satisfaction_score) {
-        rc = ombud_err_set(err, OMBUD_E_CONFLICT, "already-recorded",
-                           "satisfaction was already recorded for this complaint");
-        goto out;
-    }
-    x->cp.satisfaction_score = (int)x->score;
-    x->cp.satisfaction_comment = x->comment ? strdup(x->comment) : NULL;
-    x->cp.satisfaction_at = OMBUD_DB_NOW;
-    ombud_actor_of(x->req, &actor);
-    data = ombud_event_data(json_pack("{s:I}", "score", (json_int_t)x->score));
-    if ((rc = ombud_db_complaint_save(c, &x->cp, err)) != OMBUD_OK ||
-        (rc = ombud_db_event_add(c, x->cp.id, "satisfaction_recorded", &actor, data, err)) !=
-            OMBUD_OK)
-        goto out;
-    ombud_complaint_clear(&x->cp);
-    rc = ombud_complaint_load(c, x->req, x->id, false, &x->cp, err);
-out:
-    free(data);
-    return rc;
-}
-
 void ombud_h_satisfaction_create(struct ombud_req *req)
 {
-    struct sat_ctx x = {.req = req, .id = ombud_req_path_id(req, 0)};
+    struct ombud_transition t = {.kind = OMBUD_CHANGE_SATISFACTION};
     struct ombud_err err;
+    int64_t score = 0;
     const struct ombud_spec spec[] = {
         {.name = "score", .type = OMBUD_SPEC_INT, .required = true, .min = 1, .max = 5,
-         .i = &x.score},
+         .i = &score},
         {.name = "comment", .type = OMBUD_SPEC_STRING, .min = 1, .max = 2000, .nullable = true,
-         .s = &x.comment},
+         .s = &t.comment},
     };
 
     ombud_err_clear(&err);
     ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
-    if (ombud_err_finish_validation(&err) != OMBUD_OK ||
-        ombud_tx_run(req->pool, sat_tx, &x, &err) != OMBUD_OK)
+    t.score = (int)score;
+    if (ombud_err_finish_validation(&err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
-        ombud_reply_complaint(req, 201, &x.cp, NULL);
-    ombud_complaint_clear(&x.cp);
+        ombud_complaint_change_reply(req, &t, 201);
 }

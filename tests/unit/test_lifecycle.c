@@ -2,7 +2,10 @@
  * Unit tests for src/domain/lifecycle.c: the whole 6 x 8 transition table
  * against an expectation written out independently here (API.md "Life
  * cycle"), the allowed-action lists, name parsing both ways, which states
- * are open and which actions are a first response.
+ * are open and which actions are a first response; then what every
+ * change does (ombud_lifecycle_apply) for every (state, action) pair:
+ * state, timestamps, SLA operation and events, and the JSON the events
+ * are stored as (repr/event.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +16,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "ombud/complaint.h"
 #include "ombud/lifecycle.h"
+#include "ombud/repr.h"
 
 #define NONE (-1)
 
@@ -297,6 +304,592 @@ static void every_state_reachable_from_new(void **state)
         }
 }
 
+/* ---- ombud_lifecycle_apply: what each change does ---- */
+
+/* Per action, written out from API.md: timestamps set (a first response
+ * only while none was given), cleared, and the SLA operation. */
+static const struct {
+    unsigned set, cleared;
+    enum ombud_sla_op op;
+} action_effects[OMBUD_ACT_COUNT] = {
+    [OMBUD_ACT_ACKNOWLEDGE] = {OMBUD_STAMP_FIRST_RESPONSE, 0, OMBUD_SLA_OP_MEET_FR},
+    [OMBUD_ACT_START] = {OMBUD_STAMP_FIRST_RESPONSE, 0, OMBUD_SLA_OP_MEET_FR},
+    [OMBUD_ACT_PEND] = {0, 0, OMBUD_SLA_OP_PAUSE},
+    [OMBUD_ACT_RESUME] = {0, 0, OMBUD_SLA_OP_RESUME},
+    [OMBUD_ACT_RESOLVE] = {OMBUD_STAMP_FIRST_RESPONSE | OMBUD_STAMP_RESOLVED, 0,
+                           OMBUD_SLA_OP_MEET_RES},
+    [OMBUD_ACT_CLOSE] = {OMBUD_STAMP_CLOSED, 0, OMBUD_SLA_OP_STOP},
+    [OMBUD_ACT_REOPEN] = {0, OMBUD_STAMP_RESOLVED | OMBUD_STAMP_CLOSED, OMBUD_SLA_OP_REOPEN},
+    [OMBUD_ACT_WITHDRAW] = {OMBUD_STAMP_CLOSED, 0, OMBUD_SLA_OP_STOP},
+};
+
+/* A stored complaint in state s. */
+static void complaint_in(struct ombud_complaint *cp, enum ombud_status s, int64_t first_response)
+{
+    memset(cp, 0, sizeof *cp);
+    cp->id = 42;
+    cp->status = s;
+    cp->first_response_at = first_response;
+    cp->customer_agreed = -1;
+    cp->reopen_count = 2;
+    cp->version = 7;
+    snprintf(cp->category, sizeof cp->category, "billing");
+    snprintf(cp->grade, sizeof cp->grade, "explicit");
+    snprintf(cp->priority, sizeof cp->priority, "normal");
+    snprintf(cp->channel, sizeof cp->channel, "api");
+}
+
+/* The input each action needs to be accepted when allowed. */
+static struct ombud_transition action_input(enum ombud_action a, const char *note)
+{
+    struct ombud_transition t = {.kind = OMBUD_CHANGE_ACTION, .action = a, .note = note,
+                                 .role = OMBUD_ROLE_AGENT};
+    if (a == OMBUD_ACT_RESOLVE) {
+        t.resolution.given = t.resolution.has_summary = true;
+        t.resolution.summary = "Refunded";
+    }
+    if (a == OMBUD_ACT_CLOSE) {
+        t.resolution.given = t.resolution.has_agreed = true;
+        t.resolution.agreed = true;
+    }
+    return t;
+}
+
+static void check_action(enum ombud_status s, enum ombud_action a, int64_t fr, const char *note)
+{
+    struct ombud_complaint cp;
+    struct ombud_effects eff;
+    struct ombud_err err;
+    struct ombud_transition t = action_input(a, note);
+    char want_allowed[256];
+
+    complaint_in(&cp, s, fr);
+    ombud_err_clear(&err);
+    enum ombud_rc rc = ombud_lifecycle_apply(&cp, &t, &eff, &err);
+    if (expected[s][a] == NONE) {
+        if (rc == OMBUD_OK)
+            fail_msg("%s from %s: applied, expected a refusal", action_names[a], status_names[s]);
+        assert_int_equal(err.status, 409);
+        assert_string_equal(err.type, "transition-not-allowed");
+        ombud_lifecycle_allowed(s, want_allowed, sizeof want_allowed);
+        assert_string_equal(err.allowed, want_allowed);
+        return;
+    }
+    if (rc != OMBUD_OK)
+        fail_msg("%s from %s: refused (%s)", action_names[a], status_names[s], err.detail);
+    assert_true(eff.save);
+    assert_int_equal(eff.to, expected[s][a]);
+    unsigned set = action_effects[a].set;
+    if (fr)
+        set &= ~(unsigned)OMBUD_STAMP_FIRST_RESPONSE;
+    if (eff.stamps_set != set || eff.stamps_cleared != action_effects[a].cleared)
+        fail_msg("%s from %s (first response %s): stamps set %#x cleared %#x", action_names[a],
+                 status_names[s], fr ? "given" : "due", eff.stamps_set, eff.stamps_cleared);
+    assert_true(eff.sla);
+    assert_int_equal(eff.sla_op, action_effects[a].op);
+
+    /* Events: the note first, then the clock pause/resume, then the status change. */
+    size_t i = 0;
+    if (note) {
+        assert_string_equal(eff.note, note);
+        assert_string_equal(eff.note_visibility, "internal");
+        assert_int_equal(eff.events[i].kind, OMBUD_EV_NOTE_ADDED);
+        assert_true(eff.events[i].about_note);
+        i++;
+    } else {
+        assert_null(eff.note);
+    }
+    if (a == OMBUD_ACT_PEND || a == OMBUD_ACT_RESUME) {
+        assert_int_equal(eff.events[i].kind,
+                         a == OMBUD_ACT_PEND ? OMBUD_EV_SLA_PAUSED : OMBUD_EV_SLA_RESUMED);
+        assert_int_equal(eff.events[i].to, expected[s][a]);
+        i++;
+    }
+    const struct ombud_event_rec *ev = &eff.events[i++];
+    assert_int_equal(eff.nevents, i);
+    assert_int_equal(ev->kind, OMBUD_EV_STATUS_CHANGED);
+    assert_int_equal(ev->action, a);
+    assert_int_equal(ev->from, s);
+    assert_int_equal(ev->to, expected[s][a]);
+    assert_int_equal(ev->about_note, note != NULL);
+    assert_false(ev->forced);
+    if (a == OMBUD_ACT_REOPEN)
+        assert_int_equal(ev->reopen_count, 3);
+    if (a == OMBUD_ACT_RESOLVE)
+        assert_string_equal(ev->resolution_summary, "Refunded");
+    else
+        assert_null(ev->resolution_summary);
+
+    /* Committed, the record shows it. */
+    cp.resolved_at = cp.closed_at = 5;
+    assert_true(ombud_lifecycle_commit(&cp, &eff, 1000));
+    assert_int_equal(cp.status, expected[s][a]);
+    assert_int_equal(cp.first_response_at,
+                     fr ? fr : (set & OMBUD_STAMP_FIRST_RESPONSE) ? 1000 : 0);
+    assert_int_equal(cp.reopen_count, a == OMBUD_ACT_REOPEN ? 3 : 2);
+    if (a == OMBUD_ACT_REOPEN) {
+        assert_int_equal(cp.resolved_at, 0);
+        assert_int_equal(cp.closed_at, 0);
+        assert_int_equal(cp.customer_agreed, -1);
+    }
+    if (a == OMBUD_ACT_RESOLVE) {
+        assert_int_equal(cp.resolved_at, 1000);
+        assert_string_equal(cp.resolution_summary, "Refunded");
+    }
+    if (a == OMBUD_ACT_CLOSE || a == OMBUD_ACT_WITHDRAW)
+        assert_int_equal(cp.closed_at, 1000);
+    if (a == OMBUD_ACT_CLOSE)
+        assert_int_equal(cp.customer_agreed, 1);
+    ombud_complaint_clear(&cp);
+}
+
+static void apply_every_pair(void **state)
+{
+    for (int s = 0; s < OMBUD_ST_COUNT; s++)
+        for (int a = 0; a < OMBUD_ACT_COUNT; a++) {
+            check_action((enum ombud_status)s, (enum ombud_action)a, 0, NULL);
+            check_action((enum ombud_status)s, (enum ombud_action)a, 1234, NULL);
+            check_action((enum ombud_status)s, (enum ombud_action)a, 0, "Called the customer");
+        }
+}
+
+static void close_needs_agreement_or_force(void **state)
+{
+    struct ombud_complaint cp;
+    struct ombud_effects eff;
+    struct ombud_err err;
+    struct ombud_transition t = {.kind = OMBUD_CHANGE_ACTION, .action = OMBUD_ACT_CLOSE};
+
+    complaint_in(&cp, OMBUD_ST_RESOLVED, 1);
+    ombud_err_clear(&err);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_ERROR);
+    assert_int_equal(err.status, 422);
+    assert_int_equal(err.nfields, 1);
+    assert_string_equal(err.fields[0].field, "resolution.customer_agreed");
+
+    /* Agreement recorded at resolve counts; an explicit false does not. */
+    cp.customer_agreed = 1;
+    ombud_err_clear(&err);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_int_equal(eff.nassign, 0);
+    t.resolution.has_agreed = true;
+    t.resolution.agreed = false;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_ERROR);
+
+    /* Forced: closed anyway, the agreement sent is recorded, the event says so. */
+    t.force = true;
+    ombud_err_clear(&err);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_int_equal(eff.to, OMBUD_ST_CLOSED);
+    assert_int_equal(eff.nassign, 1);
+    assert_int_equal(eff.assign[0].field, OMBUD_FIELD_CUSTOMER_AGREED);
+    assert_int_equal(eff.assign[0].to.n, 0);
+    assert_true(eff.events[eff.nevents - 1].forced);
+}
+
+static void resolve_records_the_resolution(void **state)
+{
+    struct ombud_complaint cp;
+    struct ombud_effects eff;
+    struct ombud_err err;
+    struct ombud_transition t = action_input(OMBUD_ACT_RESOLVE, NULL);
+
+    complaint_in(&cp, OMBUD_ST_IN_PROGRESS, 1);
+    cp.compensation_amount = strdup("1.00");
+    snprintf(cp.compensation_currency, sizeof cp.compensation_currency, "USD");
+    cp.customer_agreed = 1;
+    t.resolution.amount = "25.50";
+    t.resolution.currency = "EUR";
+    ombud_err_clear(&err);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_true(ombud_lifecycle_commit(&cp, &eff, 9));
+    assert_string_equal(cp.resolution_summary, "Refunded");
+    assert_string_equal(cp.compensation_amount, "25.50");
+    assert_string_equal(cp.compensation_currency, "EUR");
+    /* Agreement not sent: unknown again. */
+    assert_int_equal(cp.customer_agreed, -1);
+
+    /* Without compensation the old one is cleared. */
+    t = action_input(OMBUD_ACT_RESOLVE, NULL);
+    t.resolution.has_agreed = t.resolution.agreed = true;
+    cp.status = OMBUD_ST_IN_PROGRESS;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_true(ombud_lifecycle_commit(&cp, &eff, 9));
+    assert_null(cp.compensation_amount);
+    assert_string_equal(cp.compensation_currency, "");
+    assert_int_equal(cp.customer_agreed, 1);
+    ombud_complaint_clear(&cp);
+}
+
+static void input_checks(void **state)
+{
+    struct ombud_err err;
+    struct ombud_transition t = {.kind = OMBUD_CHANGE_ACTION, .action = OMBUD_ACT_RESOLVE};
+
+    ombud_err_clear(&err);
+    ombud_lifecycle_check_input(&t, &err);
+    assert_int_equal(err.nfields, 1);
+    assert_string_equal(err.fields[0].field, "resolution.summary");
+
+    t = (struct ombud_transition){.kind = OMBUD_CHANGE_ACTION, .action = OMBUD_ACT_WITHDRAW};
+    ombud_err_clear(&err);
+    ombud_lifecycle_check_input(&t, &err);
+    assert_int_equal(err.nfields, 1);
+    assert_string_equal(err.fields[0].field, "note");
+
+    t = (struct ombud_transition){.kind = OMBUD_CHANGE_ACTION, .action = OMBUD_ACT_PEND,
+                                  .force = true, .resolution.given = true};
+    ombud_err_clear(&err);
+    ombud_lifecycle_check_input(&t, &err);
+    assert_int_equal(err.nfields, 2);
+    assert_string_equal(err.fields[0].field, "resolution");
+    assert_string_equal(err.fields[1].field, "force");
+
+    t = action_input(OMBUD_ACT_CLOSE, NULL);
+    t.force = true;
+    ombud_err_clear(&err);
+    ombud_lifecycle_check_input(&t, &err);
+    assert_int_equal(err.nfields, 0);
+    t.resolution.has_summary = true;
+    ombud_lifecycle_check_input(&t, &err);
+    assert_int_equal(err.nfields, 1);
+    assert_string_equal(err.fields[0].message, "close takes only customer_agreed");
+    /* Only actions are checked here. */
+    t = (struct ombud_transition){.kind = OMBUD_CHANGE_NOTE};
+    ombud_err_clear(&err);
+    ombud_lifecycle_check_input(&t, &err);
+    assert_int_equal(err.nfields, 0);
+}
+
+static void public_note_by_the_team_is_a_first_response(void **state)
+{
+    static const struct {
+        const char *visibility;
+        enum ombud_role role;
+        int64_t fr;
+        bool first_response;
+    } cases[] = {
+        {"public", OMBUD_ROLE_AGENT, 0, true},     {"public", OMBUD_ROLE_SUPERVISOR, 0, true},
+        {"public", OMBUD_ROLE_ADMIN, 0, true},     {"public", OMBUD_ROLE_SERVICE, 0, false},
+        {"public", OMBUD_ROLE_NONE, 0, false},     {"internal", OMBUD_ROLE_AGENT, 0, false},
+        {"public", OMBUD_ROLE_AGENT, 99, false},
+    };
+    for (int s = 0; s < OMBUD_ST_COUNT; s++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            struct ombud_complaint cp;
+            struct ombud_effects eff;
+            struct ombud_err err;
+            struct ombud_transition t = {.kind = OMBUD_CHANGE_NOTE, .note = "Hello",
+                                         .visibility = cases[i].visibility,
+                                         .role = cases[i].role};
+            complaint_in(&cp, (enum ombud_status)s, cases[i].fr);
+            ombud_err_clear(&err);
+            /* A note is taken in every state. */
+            assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+            assert_int_equal(eff.to, s);
+            assert_string_equal(eff.note, "Hello");
+            assert_string_equal(eff.note_visibility, cases[i].visibility);
+            assert_int_equal(eff.nevents, 1);
+            assert_int_equal(eff.events[0].kind, OMBUD_EV_NOTE_ADDED);
+            assert_int_equal(eff.save, cases[i].first_response);
+            assert_int_equal(eff.sla, cases[i].first_response);
+            if (cases[i].first_response) {
+                assert_int_equal(eff.sla_op, OMBUD_SLA_OP_MEET_FR);
+                assert_int_equal(eff.stamps_set, OMBUD_STAMP_FIRST_RESPONSE);
+            } else {
+                assert_int_equal(eff.stamps_set, 0);
+            }
+            assert_int_equal(eff.nassign, 0);
+        }
+}
+
+static void escalation(void **state)
+{
+    struct ombud_complaint cp;
+    struct ombud_effects eff;
+    struct ombud_err err;
+    struct ombud_transition t = {.kind = OMBUD_CHANGE_ESCALATE, .reason = "regulator"};
+
+    for (int s = 0; s < OMBUD_ST_COUNT; s++) {
+        complaint_in(&cp, (enum ombud_status)s, 0);
+        ombud_err_clear(&err);
+        enum ombud_rc rc = ombud_lifecycle_apply(&cp, &t, &eff, &err);
+        if (ombud_status_is_open((enum ombud_status)s)) {
+            assert_int_equal(rc, OMBUD_OK);
+            assert_int_equal(eff.to, s);
+        } else {
+            assert_int_equal(rc, OMBUD_ERROR);
+            assert_int_equal(err.status, 409);
+            assert_string_equal(err.type, "not-open");
+        }
+    }
+
+    /* Along the chain: the team's escalation team. */
+    complaint_in(&cp, OMBUD_ST_IN_PROGRESS, 0);
+    cp.team_id = 5;
+    cp.escalation_level = 1;
+    t.escalation_team_id = 6;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_true(eff.save);
+    assert_false(eff.sla);
+    assert_int_equal(eff.stamps_set | eff.stamps_cleared, 0);
+    assert_int_equal(eff.nevents, 1);
+    assert_int_equal(eff.events[0].kind, OMBUD_EV_ESCALATED);
+    assert_string_equal(eff.events[0].reason, "regulator");
+    assert_int_equal(eff.events[0].from_level, 1);
+    assert_int_equal(eff.events[0].to_level, 2);
+    assert_int_equal(eff.events[0].nchanges, 1);
+    assert_int_equal(eff.events[0].changes[0].from.n, 5);
+    assert_int_equal(eff.events[0].changes[0].to.n, 6);
+    char *data = ombud_repr_event_data(&eff.events[0]);
+    assert_string_equal(data, "{\"reason\":\"regulator\",\"from_level\":1,\"to_level\":2,"
+                              "\"team_id\":{\"from\":5,\"to\":6}}");
+    free(data);
+    assert_true(ombud_lifecycle_commit(&cp, &eff, 1));
+    assert_int_equal(cp.escalation_level, 2);
+    assert_int_equal(cp.team_id, 6);
+
+    /* The top of the chain stays put: no team change reported. */
+    t.escalation_team_id = 0;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_int_equal(eff.events[0].nchanges, 0);
+    data = ombud_repr_event_data(&eff.events[0]);
+    assert_string_equal(data, "{\"reason\":\"regulator\",\"from_level\":2,\"to_level\":3}");
+    free(data);
+
+    /* An explicit team wins, if it exists. */
+    t.team_id = 9;
+    t.escalation_team_id = 7;
+    ombud_err_clear(&err);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_ERROR);
+    assert_int_equal(err.status, 422);
+    assert_string_equal(err.fields[0].field, "team_id");
+    t.team_known = true;
+    ombud_err_clear(&err);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_int_equal(eff.events[0].changes[0].to.n, 9);
+
+    /* No team: none to escalate to, and none named. */
+    cp.team_id = 0;
+    t.team_id = 0;
+    t.escalation_team_id = 0;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_int_equal(eff.events[0].nchanges, 0);
+    ombud_complaint_clear(&cp);
+}
+
+static void satisfaction(void **state)
+{
+    struct ombud_complaint cp;
+    struct ombud_effects eff;
+    struct ombud_err err;
+    struct ombud_transition t = {.kind = OMBUD_CHANGE_SATISFACTION, .score = 4,
+                                 .comment = "Quick"};
+
+    for (int s = 0; s < OMBUD_ST_COUNT; s++) {
+        complaint_in(&cp, (enum ombud_status)s, 0);
+        ombud_err_clear(&err);
+        enum ombud_rc rc = ombud_lifecycle_apply(&cp, &t, &eff, &err);
+        if (s == OMBUD_ST_RESOLVED || s == OMBUD_ST_CLOSED) {
+            assert_int_equal(rc, OMBUD_OK);
+            assert_int_equal(eff.to, s);
+            assert_int_equal(eff.stamps_set, OMBUD_STAMP_SATISFACTION);
+            assert_false(eff.sla);
+            assert_int_equal(eff.nevents, 1);
+            assert_int_equal(eff.events[0].kind, OMBUD_EV_SATISFACTION_RECORDED);
+            char *data = ombud_repr_event_data(&eff.events[0]);
+            assert_string_equal(data, "{\"score\":4}");
+            free(data);
+            assert_true(ombud_lifecycle_commit(&cp, &eff, 77));
+            assert_int_equal(cp.satisfaction_score, 4);
+            assert_string_equal(cp.satisfaction_comment, "Quick");
+            assert_int_equal(cp.satisfaction_at, 77);
+            /* Once only. */
+            ombud_err_clear(&err);
+            assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_ERROR);
+            assert_int_equal(err.status, 409);
+            assert_string_equal(err.type, "already-recorded");
+        } else {
+            assert_int_equal(rc, OMBUD_ERROR);
+            assert_int_equal(err.status, 409);
+            assert_string_equal(err.type, "not-resolved");
+        }
+        ombud_complaint_clear(&cp);
+    }
+}
+
+static void edits(void **state)
+{
+    struct ombud_complaint cp;
+    struct ombud_effects eff;
+    struct ombud_err err;
+    struct ombud_transition t = {.kind = OMBUD_CHANGE_EDIT};
+
+    complaint_in(&cp, OMBUD_ST_NEW, 0);
+    cp.title = strdup("Old");
+    cp.tags_json = strdup("[\"a\"]");
+    cp.team_id = 3;
+    ombud_err_clear(&err);
+
+    /* Nothing differs: no new version, no clocks, no events. */
+    t.edit.has_title = t.edit.has_category = t.edit.has_demand = t.edit.has_tags = true;
+    t.edit.title = "Old";
+    t.edit.category = "billing";
+    t.edit.tags_json = "[\"a\"]";
+    t.edit.has_team = true;
+    t.edit.team_id = 3;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_false(eff.save);
+    assert_false(eff.sla);
+    assert_int_equal(eff.nevents, 0);
+    assert_int_equal(eff.nassign, 0);
+
+    /* Text without policy fields: updated, no reselection. */
+    t.edit.title = "New";
+    t.edit.demand = "refund";
+    t.edit.tags_json = NULL; /* [] */
+    t.edit.team_id = 0;      /* cleared */
+    t.edit.has_assignee = true;
+    t.edit.assignee_id = 8;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_true(eff.save);
+    assert_false(eff.sla);
+    assert_int_equal(eff.to, OMBUD_ST_NEW);
+    assert_int_equal(eff.nevents, 2);
+    assert_int_equal(eff.events[0].kind, OMBUD_EV_UPDATED);
+    assert_int_equal(eff.events[1].kind, OMBUD_EV_ASSIGNED);
+    char *data = ombud_repr_event_data(&eff.events[0]);
+    assert_string_equal(data, "{\"changes\":{\"title\":{\"from\":\"Old\",\"to\":\"New\"},"
+                              "\"demand\":{\"from\":null,\"to\":\"refund\"},"
+                              "\"tags\":{\"from\":[\"a\"],\"to\":[]}}}");
+    free(data);
+    data = ombud_repr_event_data(&eff.events[1]);
+    assert_string_equal(data, "{\"team_id\":{\"from\":3,\"to\":null},"
+                              "\"assignee_id\":{\"from\":null,\"to\":8}}");
+    free(data);
+    assert_true(ombud_lifecycle_commit(&cp, &eff, 1));
+    assert_string_equal(cp.title, "New");
+    assert_string_equal(cp.demand, "refund");
+    assert_string_equal(cp.tags_json, "[]");
+    assert_int_equal(cp.team_id, 0);
+    assert_int_equal(cp.assignee_id, 8);
+
+    /* Priority, grade or category: the policy is chosen again. */
+    const char **values[] = {&t.edit.priority, &t.edit.grade, &t.edit.category};
+    bool *has[] = {&t.edit.has_priority, &t.edit.has_grade, &t.edit.has_category};
+    for (int i = 0; i < 3; i++) {
+        t = (struct ombud_transition){.kind = OMBUD_CHANGE_EDIT};
+        *has[i] = true;
+        *values[i] = "urgent";
+        assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+        assert_true(eff.sla);
+        assert_int_equal(eff.sla_op, OMBUD_SLA_OP_RESELECT);
+        assert_int_equal(eff.nevents, 1);
+    }
+    /* Clearing a fixed field reports null. */
+    t = (struct ombud_transition){.kind = OMBUD_CHANGE_EDIT};
+    t.edit.has_demand = true;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    data = ombud_repr_event_data(&eff.events[0]);
+    assert_string_equal(data, "{\"changes\":{\"demand\":{\"from\":\"refund\",\"to\":null}}}");
+    free(data);
+    assert_true(ombud_lifecycle_commit(&cp, &eff, 1));
+    assert_string_equal(cp.demand, "");
+    ombud_complaint_clear(&cp);
+}
+
+static void created(void **state)
+{
+    struct ombud_complaint cp;
+    struct ombud_effects eff;
+
+    complaint_in(&cp, OMBUD_ST_NEW, 0);
+    ombud_lifecycle_created(&cp, &eff);
+    assert_true(eff.sla);
+    assert_int_equal(eff.sla_op, OMBUD_SLA_OP_START);
+    assert_int_equal(eff.nevents, 1);
+    char *data = ombud_repr_event_data(&eff.events[0]);
+    assert_string_equal(data, "{\"reference\":\"CMP-000042\",\"channel\":\"api\","
+                              "\"category\":\"billing\",\"grade\":\"explicit\","
+                              "\"priority\":\"normal\"}");
+    free(data);
+
+    cp.assignee_id = 4;
+    ombud_lifecycle_created(&cp, &eff);
+    assert_int_equal(eff.nevents, 2);
+    assert_int_equal(eff.events[1].kind, OMBUD_EV_ASSIGNED);
+    data = ombud_repr_event_data(&eff.events[1]);
+    assert_string_equal(data, "{\"team_id\":{\"from\":null,\"to\":null},"
+                              "\"assignee_id\":{\"from\":null,\"to\":4}}");
+    free(data);
+}
+
+static void status_event_json(void **state)
+{
+    struct ombud_complaint cp;
+    struct ombud_effects eff;
+    struct ombud_err err;
+    struct ombud_transition t = action_input(OMBUD_ACT_PEND, "Waiting for photos");
+    char *data;
+
+    complaint_in(&cp, OMBUD_ST_IN_PROGRESS, 1);
+    ombud_err_clear(&err);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    ombud_effects_note_stored(&eff, 31);
+    const char *want[] = {
+        "{\"note_id\":31,\"visibility\":\"internal\"}",
+        "{\"status\":\"pending_customer\"}",
+        "{\"action\":\"pend\",\"from\":\"in_progress\",\"to\":\"pending_customer\","
+        "\"note_id\":31}",
+    };
+    assert_int_equal(eff.nevents, 3);
+    for (size_t i = 0; i < 3; i++) {
+        data = ombud_repr_event_data(&eff.events[i]);
+        assert_string_equal(data, want[i]);
+        free(data);
+    }
+    assert_string_equal(ombud_event_kind_name(eff.events[1].kind), "sla_paused");
+
+    cp.status = OMBUD_ST_CLOSED;
+    t = action_input(OMBUD_ACT_REOPEN, NULL);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    data = ombud_repr_event_data(&eff.events[0]);
+    assert_string_equal(data, "{\"action\":\"reopen\",\"from\":\"closed\",\"to\":\"in_progress\","
+                              "\"reopen_count\":3}");
+    free(data);
+
+    cp.status = OMBUD_ST_RESOLVED;
+    t = action_input(OMBUD_ACT_CLOSE, NULL);
+    t.force = true;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    data = ombud_repr_event_data(&eff.events[0]);
+    assert_string_equal(data, "{\"action\":\"close\",\"from\":\"resolved\",\"to\":\"closed\","
+                              "\"forced\":true}");
+    free(data);
+
+    cp.status = OMBUD_ST_ACKNOWLEDGED;
+    t = action_input(OMBUD_ACT_RESOLVE, NULL);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    data = ombud_repr_event_data(&eff.events[0]);
+    assert_string_equal(data, "{\"action\":\"resolve\",\"from\":\"acknowledged\","
+                              "\"to\":\"resolved\",\"resolution\":{\"summary\":\"Refunded\"}}");
+    free(data);
+}
+
+static void names_of_fields_and_events(void **state)
+{
+    static const char *const kinds[OMBUD_EV_COUNT] = {
+        "created",        "assigned",   "updated",   "note_added",           "status_changed",
+        "sla_paused",     "sla_resumed", "escalated", "satisfaction_recorded"};
+    for (int k = 0; k < OMBUD_EV_COUNT; k++)
+        assert_string_equal(ombud_event_kind_name((enum ombud_event_kind)k), kinds[k]);
+    assert_string_equal(ombud_event_kind_name(OMBUD_EV_COUNT), "unknown");
+    for (int f = 0; f < OMBUD_FIELD_COUNT; f++)
+        assert_non_null(ombud_field_name((enum ombud_field)f));
+    assert_string_equal(ombud_field_name(OMBUD_FIELD_TEAM_ID), "team_id");
+    assert_string_equal(ombud_field_name(OMBUD_FIELD_COUNT), "unknown");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +904,17 @@ int main(void)
         cmocka_unit_test(open_states),
         cmocka_unit_test(first_response_actions),
         cmocka_unit_test(every_state_reachable_from_new),
+        cmocka_unit_test(apply_every_pair),
+        cmocka_unit_test(close_needs_agreement_or_force),
+        cmocka_unit_test(resolve_records_the_resolution),
+        cmocka_unit_test(input_checks),
+        cmocka_unit_test(public_note_by_the_team_is_a_first_response),
+        cmocka_unit_test(escalation),
+        cmocka_unit_test(satisfaction),
+        cmocka_unit_test(edits),
+        cmocka_unit_test(created),
+        cmocka_unit_test(status_event_json),
+        cmocka_unit_test(names_of_fields_and_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,76 @@
+/*
+ * Complaint service: the one path every change to a stored complaint
+ * takes, whoever asks (an HTTP handler, later the SLA worker's
+ * escalation rules). It loads the complaint locked, checks the expected
+ * version, asks the life cycle (domain/lifecycle.c) what the change
+ * does, and carries that out in the same transaction: the note, the row,
+ * the SLA clocks, the timeline events; then it reads the complaint back.
+ *
+ * No HTTP here: callers pass who acts (struct ombud_actor) and the
+ * versions they expect, and turn struct ombud_err into their own answer.
+ */
+#ifndef OMBUD_SERVICE_COMPLAINT_H
+#define OMBUD_SERVICE_COMPLAINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ombud/complaint.h"
+#include "ombud/db.h"
+#include "ombud/err.h"
+#include "ombud/lifecycle.h"
+
+#define OMBUD_EXPECT_MAX 32
+
+/* The versions a change is conditional on (HTTP: If-Match, which may
+ * list several tags or say "*"). A NULL expectation means none. */
+struct ombud_expect {
+    bool any; /* any version */
+    size_t n; /* versions[0..n): one of them must be current */
+    int versions[OMBUD_EXPECT_MAX];
+};
+
+/* Whether version satisfies e (NULL: always). */
+bool ombud_svc_expect_holds(const struct ombud_expect *e, int version);
+
+/* Reads complaint id (FOR UPDATE when lock) and its current SLA clocks
+ * into out, which the caller clears. Not found (err) when it does not
+ * exist or actor is a service key that did not create it. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_svc_complaint_load(struct ombud_db_conn *c,
+                                                       const struct ombud_actor *actor, int64_t id,
+                                                       bool lock, struct ombud_complaint *out,
+                                                       struct ombud_err *err);
+
+/* Field errors (a 422 in err) for a category, team or agent that does
+ * not exist; NULL / 0 are not checked. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_svc_refs_check(struct ombud_db_conn *c, const char *category,
+                                                   int64_t team_id, int64_t agent_id,
+                                                   struct ombud_err *err);
+
+/* Writes e's timeline events for complaint_id, in order, as actor. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_svc_events_write(struct ombud_db_conn *c, int64_t complaint_id,
+                                                     const struct ombud_actor *actor,
+                                                     const struct ombud_effects *e,
+                                                     struct ombud_err *err);
+
+/* Applies t to complaint id as actor, inside the caller's transaction
+ * (t->role is ignored: the actor's role counts). On success, out (when
+ * not NULL) holds the complaint as it is now and note (when not NULL)
+ * the note the change added (body NULL when none); the caller clears
+ * both. On failure err says why and nothing may be committed. */
+OMBUD_MUSTCHECK enum ombud_rc
+ombud_svc_complaint_change_tx(struct ombud_db_conn *c, const struct ombud_actor *actor, int64_t id,
+                              const struct ombud_expect *expect, const struct ombud_transition *t,
+                              struct ombud_complaint *out, struct ombud_note *note,
+                              struct ombud_err *err);
+
+/* The same in a transaction of its own on pool (retried on serialization
+ * failure and deadlock). */
+OMBUD_MUSTCHECK enum ombud_rc
+ombud_svc_complaint_change(struct ombud_db_pool *pool, const struct ombud_actor *actor, int64_t id,
+                           const struct ombud_expect *expect, const struct ombud_transition *t,
+                           struct ombud_complaint *out, struct ombud_note *note,
+                           struct ombud_err *err);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * The one mutate path for complaints (include/ombud/service/complaint.h).
+ *
+ * DESIGN. Transitions, notes, escalation, satisfaction and edits differ
+ * only in their rules, and the rules are domain code
+ * (ombud_lifecycle_apply). So every change runs the same steps here:
+ *   load locked -> expected version -> facts the rules need from the
+ *   database -> apply -> note -> event texts -> commit into the record
+ *   -> save -> SLA clocks -> events -> read back.
+ * The event texts are written before the record is changed because the
+ * event records borrow the old values from it. The lock makes two
+ * concurrent changes queue: the second sees the first's state (409) or
+ * version (412).
+ *
+ * Errors of our own are set only through the refuse_* helpers.
+ */
+#include "ombud/service/complaint.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ombud/repr.h"
+#include "ombud/role.h"
+#include "ombud/timefmt.h"
+
+static enum ombud_rc refuse_stale(struct ombud_err *err, int version)
+{
+    char etag[32];
+    ombud_repr_etag(version, etag, sizeof etag);
+    return ombud_err_set(err, OMBUD_E_STALE, NULL,
+                         "If-Match does not match the current version %s", etag);
+}
+
+static enum ombud_rc refuse_not_found(struct ombud_err *err)
+{
+    return ombud_err_not_found(err, "complaint");
+}
+
+static enum ombud_rc refuse_no_memory(struct ombud_err *err)
+{
+    return ombud_err_internal(err, "out of memory");
+}
+
+/* The SLA clocks count in wall-clock seconds. */
+static int64_t now_s(void)
+{
+    return ombud_time_now() / 1000000;
+}
+
+/* Events record the role by name; rules compare ranks. The system (the
+ * worker) has no key and no rank. */
+static enum ombud_role actor_role(const struct ombud_actor *a)
+{
+    enum ombud_role r = OMBUD_ROLE_NONE;
+    if (!ombud_role_parse(a->role, &r))
+        return OMBUD_ROLE_NONE;
+    return r;
+}
+
+bool ombud_svc_expect_holds(const struct ombud_expect *e, int version)
+{
+    if (!e || e->any)
+        return true;
+    for (size_t i = 0; i < e->n; i++)
+        if (e->versions[i] == version)
+            return true;
+    return false;
+}
+
+enum ombud_rc ombud_svc_complaint_load(struct ombud_db_conn *c, const struct ombud_actor *actor,
+                                       int64_t id, bool lock, struct ombud_complaint *out,
+                                       struct ombud_err *err)
+{
+    bool found = false;
+    enum ombud_rc rc = ombud_db_complaint_get(c, id, lock, out, &found, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    /* A service key sees only what it created; the others do not exist for it. */
+    if (found && actor_role(actor) == OMBUD_ROLE_SERVICE &&
+        out->created_by_key_id != actor->key_id) {
+        ombud_complaint_clear(out);
+        found = false;
+    }
+    if (!found)
+        return refuse_not_found(err);
+    return ombud_db_sla_load(c, out->id, out->sla, out->sla_have, err);
+}
+
+enum ombud_rc ombud_svc_refs_check(struct ombud_db_conn *c, const char *category, int64_t team_id,
+                                   int64_t agent_id, struct ombud_err *err)
+{
+    bool cat_ok, team_ok, agent_ok;
+    enum ombud_rc rc =
+        ombud_db_refs_check(c, category, team_id, agent_id, &cat_ok, &team_ok, &agent_ok, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    if (!cat_ok)
+        ombud_err_field(err, "category", "is not a known category (see GET /v1/categories)");
+    if (!team_ok)
+        ombud_err_field(err, "team_id", "names no team");
+    if (!agent_ok)
+        ombud_err_field(err, "assignee_id", "names no agent");
+    return ombud_err_finish_validation(err);
+}
+
+/* Writes the events whose texts are given (texts[i] for e->events[i]). */
+static enum ombud_rc write_texts(struct ombud_db_conn *c, int64_t complaint_id,
+                                 const struct ombud_actor *actor, const struct ombud_effects *e,
+                                 char *const *texts, struct ombud_err *err)
+{
+    for (size_t i = 0; i < e->nevents; i++) {
+        enum ombud_rc rc = ombud_db_event_add(
+            c, complaint_id, ombud_event_kind_name(e->events[i].kind), actor, texts[i], err);
+        if (rc != OMBUD_OK)
+            return rc;
+    }
+    return OMBUD_OK;
+}
+
+static void free_texts(char **texts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(texts[i]);
+}
+
+static enum ombud_rc render_texts(const struct ombud_effects *e, char **texts,
+                                  struct ombud_err *err)
+{
+    for (size_t i = 0; i < e->nevents; i++) {
+        texts[i] = ombud_repr_event_data(&e->events[i]);
+        if (!texts[i])
+            return refuse_no_memory(err);
+    }
+    return OMBUD_OK;
+}
+
+enum ombud_rc ombud_svc_events_write(struct ombud_db_conn *c, int64_t complaint_id,
+                                     const struct ombud_actor *actor, const struct ombud_effects *e,
+                                     struct ombud_err *err)
+{
+    char *texts[OMBUD_EFFECTS_MAX_EVENTS] = {NULL};
+    enum ombud_rc rc = render_texts(e, texts, err);
+    if (rc == OMBUD_OK)
+        rc = write_texts(c, complaint_id, actor, e, texts, err);
+    free_texts(texts, e->nevents);
+    return rc;
+}
+
+/* What the rules need to know from the database besides the complaint:
+ * for an escalation whether the requested team exists and where the
+ * complaint's team escalates to; for an edit whether what it names
+ * exists, and the stored tags written the way the edit's are. */
+static enum ombud_rc gather_facts(struct ombud_db_conn *c, struct ombud_complaint *cp,
+                                  struct ombud_transition *t, struct ombud_err *err)
+{
+    if (t->kind == OMBUD_CHANGE_ESCALATE) {
+        bool cat_ok, agent_ok, found;
+        struct ombud_team team;
+        enum ombud_rc rc;
+        if (t->team_id)
+            return ombud_db_refs_check(c, NULL, t->team_id, 0, &cat_ok, &t->team_known, &agent_ok,
+                                       err);
+        if (!cp->team_id)
+            return OMBUD_OK;
+        if ((rc = ombud_db_team_get(c, cp->team_id, &team, &found, err)) != OMBUD_OK)
+            return rc;
+        t->escalation_team_id = found ? team.escalation_team_id : 0;
+        return OMBUD_OK;
+    }
+    if (t->kind == OMBUD_CHANGE_EDIT) {
+        const struct ombud_edit *e = &t->edit;
+        enum ombud_rc rc = ombud_svc_refs_check(c, e->has_category ? e->category : NULL,
+                                                e->has_team ? e->team_id : 0,
+                                                e->has_assignee ? e->assignee_id : 0, err);
+        if (rc != OMBUD_OK)
+            return rc;
+        /* The database and jansson escape differently: compare like with like. */
+        if (e->has_tags && cp->tags_json) {
+            char *canon = ombud_repr_json_compact(cp->tags_json);
+            if (canon) {
+                free(cp->tags_json);
+                cp->tags_json = canon;
+            }
+        }
+    }
+    return OMBUD_OK;
+}
+
+enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
+                                            const struct ombud_actor *actor, int64_t id,
+                                            const struct ombud_expect *expect,
+                                            const struct ombud_transition *t,
+                                            struct ombud_complaint *out, struct ombud_note *note,
+                                            struct ombud_err *err)
+{
+    struct ombud_complaint cp = {0};
+    struct ombud_transition tt = *t;
+    struct ombud_effects eff;
+    struct ombud_note stored = {0};
+    char *texts[OMBUD_EFFECTS_MAX_EVENTS] = {NULL};
+    enum ombud_rc rc = OMBUD_ERROR;
+
+    tt.role = actor_role(actor);
+    /* Every failure keeps its code: OMBUD_RETRY must reach the runner. */
+    if ((rc = ombud_svc_complaint_load(c, actor, id, true, &cp, err)) != OMBUD_OK)
+        goto out;
+    if (!ombud_svc_expect_holds(expect, cp.version)) {
+        rc = refuse_stale(err, cp.version);
+        goto out;
+    }
+    if ((rc = gather_facts(c, &cp, &tt, err)) != OMBUD_OK ||
+        (rc = ombud_lifecycle_apply(&cp, &tt, &eff, err)) != OMBUD_OK)
+        goto out;
+    if (eff.note) {
+        rc = ombud_db_note_add(c, cp.id, eff.note, eff.note_visibility, actor, &stored, err);
+        if (rc != OMBUD_OK)
+            goto out;
+        ombud_effects_note_stored(&eff, stored.id);
+    }
+    /* Timestamps are the transaction's now(), as the database sees it. */
+    if ((rc = render_texts(&eff, texts, err)) != OMBUD_OK)
+        goto out;
+    if (!ombud_lifecycle_commit(&cp, &eff, OMBUD_DB_NOW)) {
+        rc = refuse_no_memory(err);
+        goto out;
+    }
+    if ((eff.save && (rc = ombud_db_complaint_save(c, &cp, err)) != OMBUD_OK) ||
+        (eff.sla && (rc = ombud_db_sla_apply(c, &cp, eff.sla_op, now_s(), err)) != OMBUD_OK) ||
+        (rc = write_texts(c, cp.id, actor, &eff, texts, err)) != OMBUD_OK)
+        goto out;
+    if (out) {
+        if (eff.save || eff.nevents) {
+            ombud_complaint_clear(&cp);
+            if ((rc = ombud_svc_complaint_load(c, actor, id, false, &cp, err)) != OMBUD_OK)
+                goto out;
+        }
+        *out = cp;
+        memset(&cp, 0, sizeof cp);
+    }
+    if (note) {
+        *note = stored;
+        memset(&stored, 0, sizeof stored);
+    }
+    rc = OMBUD_OK;
+out:
+    free_texts(texts, OMBUD_EFFECTS_MAX_EVENTS);
+    free(stored.body);
+    ombud_complaint_clear(&cp);
+    return rc;
+}
+
+struct change_ctx {
+    const struct ombud_actor *actor;
+    int64_t id;
+    const struct ombud_expect *expect;
+    const struct ombud_transition *t;
+    struct ombud_complaint *out;
+    struct ombud_note *note;
+};
+
+static void reset_outputs(struct change_ctx *x)
+{
+    if (x->out)
+        ombud_complaint_clear(x->out);
+    if (x->note) {
+        free(x->note->body);
+        memset(x->note, 0, sizeof *x->note);
+    }
+}
+
+static enum ombud_rc change_fn(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct change_ctx *x = arg;
+    /* A retried transaction starts again: drop what a failed run filled. */
+    reset_outputs(x);
+    return ombud_svc_complaint_change_tx(c, x->actor, x->id, x->expect, x->t, x->out, x->note, err);
+}
+
+enum ombud_rc ombud_svc_complaint_change(struct ombud_db_pool *pool,
+                                         const struct ombud_actor *actor, int64_t id,
+                                         const struct ombud_expect *expect,
+                                         const struct ombud_transition *t,
+                                         struct ombud_complaint *out, struct ombud_note *note,
+                                         struct ombud_err *err)
+{
+    struct change_ctx x = {actor, id, expect, t, out, note};
+    enum ombud_rc rc = ombud_tx_run(pool, change_fn, &x, err);
+    if (rc != OMBUD_OK)
+        reset_outputs(&x);
+    return rc;
+}
