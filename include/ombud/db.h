@@ -280,18 +280,6 @@ void ombud_policies_free(struct ombud_sla_policy *list, size_t n);
 
 /* ---- SLA clocks and alerts (src/db/sla_clocks.c) ---- */
 
-/* What a complaint change does to its clocks (run inside its transaction). */
-enum ombud_sla_op {
-    OMBUD_SLA_OP_START,    /* new complaint: select the policy, start both clocks */
-    OMBUD_SLA_OP_PAUSE,    /* pending_customer */
-    OMBUD_SLA_OP_RESUME,   /* back from pending_customer */
-    OMBUD_SLA_OP_MEET_FR,  /* first response given */
-    OMBUD_SLA_OP_MEET_RES, /* resolved (also meets first response) */
-    OMBUD_SLA_OP_STOP,     /* closed without resolution (withdrawn) */
-    OMBUD_SLA_OP_REOPEN,   /* a new resolution cycle with the full target */
-    OMBUD_SLA_OP_RESELECT, /* priority/grade/category/channel changed */
-};
-
 /* Applies op to the complaint's current clocks at now (seconds) and wakes
  * the SLA workers (NOTIFY on commit). cp must be the row as it is now
  * (after the change); cp->resolution_cycle is read for REOPEN. */
