@@ -24,7 +24,7 @@ if [ -n "$hits" ]; then
   printf 'src/domain must stay pure (no http, repr, db, jansson, libpq):\n%s\n' "$hits" >&2
   bad=1
 fi
-hits=$(grep -rlE '#include "ombud/http\.h"' src/repr src/db src/domain src/worker 2>/dev/null || true)
+hits=$(grep -rlE '#include "ombud/http\.h"' src/repr src/db src/domain src/worker src/service 2>/dev/null || true)
 if [ -n "$hits" ]; then
   printf 'only src/http (and the top level) may include ombud/http.h:\n%s\n' "$hits" >&2
   bad=1

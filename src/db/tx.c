@@ -94,3 +94,26 @@ enum ombud_rc ombud_db_ping(struct ombud_db_pool *pool, struct ombud_err *err)
 {
     return ombud_db_run(pool, ping, NULL, err);
 }
+
+enum ombud_rc ombud_tx_run_on(struct ombud_db_conn *c, ombud_tx_fn fn, void *ctx,
+                              struct ombud_err *err)
+{
+    for (unsigned attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        ombud_err_clear(err);
+        if (!ombud_db_simple(c, "BEGIN", err))
+            return OMBUD_ERROR;
+        enum ombud_rc rc = fn(c, ctx, err);
+        if (rc == OMBUD_OK && !ombud_db_simple(c, "COMMIT", err))
+            rc = OMBUD_ERROR;
+        if (rc == OMBUD_OK)
+            return OMBUD_OK;
+        if (!c->broken && PQstatus(c->pg) == CONNECTION_OK)
+            (void)ombud_db_simple(c, "ROLLBACK", &(struct ombud_err){0});
+        else
+            return OMBUD_ERROR; /* the owner reconnects */
+        if (rc != OMBUD_RETRY && !is_retry(err))
+            return OMBUD_ERROR;
+        pause_ms(attempt);
+    }
+    return OMBUD_ERROR;
+}

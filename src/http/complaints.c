@@ -12,6 +12,7 @@
 #include "ombud/json_spec.h"
 #include "ombud/keys.h"
 #include "ombud/repr.h"
+#include "ombud/service/sla.h"
 #include "ombud/timefmt.h"
 
 static const char *const channels[] = {"phone", "chat",      "email", "web",
@@ -242,7 +243,7 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
     if (check_refs(c, x->in.category, x->in.team_id, x->in.assignee_id, err) != OMBUD_OK ||
         ombud_db_complaint_insert(c, &x->in, &x->id, err) != OMBUD_OK ||
         ombud_complaint_load(c, x->req, x->id, false, &cp, err) != OMBUD_OK ||
-        ombud_db_sla_apply(c, &cp, OMBUD_SLA_OP_START, ombud_now_s(), err) != OMBUD_OK)
+        ombud_svc_sla_apply(c, &cp, OMBUD_SLA_OP_START, ombud_now_s(), err) != OMBUD_OK)
         goto out;
     ombud_complaint_clear(&cp);
     if (ombud_complaint_load(c, x->req, x->id, false, &cp, err) != OMBUD_OK)
@@ -684,7 +685,7 @@ static enum ombud_rc patch_tx(struct ombud_db_conn *c, void *arg, struct ombud_e
     if (json_object_get(changes, "priority") || json_object_get(changes, "grade") ||
         json_object_get(changes, "category")) {
         /* The policy may change: elapsed business time is kept. */
-        if (ombud_db_sla_apply(c, &x->cp, OMBUD_SLA_OP_RESELECT, ombud_now_s(), err) != OMBUD_OK)
+        if (ombud_svc_sla_apply(c, &x->cp, OMBUD_SLA_OP_RESELECT, ombud_now_s(), err) != OMBUD_OK)
             goto out;
     }
     if (json_object_size(changes)) {

@@ -10,6 +10,7 @@
 #include "http/complaint_common.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
+#include "ombud/service/sla.h"
 
 static const char *const visibilities[] = {"internal", "public", NULL};
 
@@ -42,7 +43,7 @@ static enum ombud_rc note_tx(struct ombud_db_conn *c, void *arg, struct ombud_er
         cp.first_response_at == 0) {
         cp.first_response_at = OMBUD_DB_NOW;
         if (ombud_db_complaint_save(c, &cp, err) != OMBUD_OK ||
-            ombud_db_sla_apply(c, &cp, OMBUD_SLA_OP_MEET_FR, ombud_now_s(), err) != OMBUD_OK)
+            ombud_svc_sla_apply(c, &cp, OMBUD_SLA_OP_MEET_FR, ombud_now_s(), err) != OMBUD_OK)
             goto out;
     }
     rc = OMBUD_OK;

@@ -14,6 +14,7 @@
 #include "http/complaint_common.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
+#include "ombud/service/sla.h"
 
 struct tr_ctx {
     struct ombud_req *req;
@@ -111,7 +112,7 @@ static enum ombud_rc transition_tx(struct ombud_db_conn *c, void *arg, struct om
         [OMBUD_ACT_RESOLVE] = OMBUD_SLA_OP_MEET_RES,    [OMBUD_ACT_CLOSE] = OMBUD_SLA_OP_STOP,
         [OMBUD_ACT_REOPEN] = OMBUD_SLA_OP_REOPEN,       [OMBUD_ACT_WITHDRAW] = OMBUD_SLA_OP_STOP,
     };
-    if (ombud_db_sla_apply(c, &x->cp, ops[x->action], ombud_now_s(), err) != OMBUD_OK)
+    if (ombud_svc_sla_apply(c, &x->cp, ops[x->action], ombud_now_s(), err) != OMBUD_OK)
         goto out;
     if (x->action == OMBUD_ACT_PEND || x->action == OMBUD_ACT_RESUME) {
         free(data);
