@@ -278,15 +278,9 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_policy_select(struct ombud_db_conn *c,
 void ombud_policies_free(struct ombud_sla_policy *list, size_t n);
 
 
-/* ---- SLA clocks and alerts (src/db/sla_clocks.c) ---- */
-
-/* Applies op to the complaint's current clocks at now (seconds) and wakes
- * the SLA workers (NOTIFY on commit). cp must be the row as it is now
- * (after the change); cp->resolution_cycle is read for REOPEN. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_apply(struct ombud_db_conn *c,
-                                                 const struct ombud_complaint *cp,
-                                                 enum ombud_sla_op op, int64_t now,
-                                                 struct ombud_err *err);
+/* ---- SLA clocks and alerts (src/db/sla_clocks.c) ----
+ * Statements only: the clock arithmetic is domain/sla.c, an operation's
+ * glue service/sla.c, the worker's pass worker/sla_pass.c. */
 
 /* The current clocks of n complaints in one query (lists). */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_load_many(struct ombud_db_conn *c,
@@ -298,9 +292,35 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_load_many(struct ombud_db_conn *c,
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_load(struct ombud_db_conn *c, int64_t complaint_id,
                                                 struct ombud_sla_clock out[2], bool have[2],
                                                 struct ombud_err *err);
+/* The same, FOR UPDATE: write paths lock the clocks, so a worker holding
+ * one is waited for. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_load_locked(struct ombud_db_conn *c,
+                                                       int64_t complaint_id,
+                                                       struct ombud_sla_clock out[2],
+                                                       bool have[2], struct ombud_err *err);
+/* Inserts or updates one clock (its warnings stored as JSON). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c,
+                                                      int64_t complaint_id,
+                                                      const struct ombud_sla_clock *k,
+                                                      struct ombud_err *err);
+/* Loads calendar id and compiles it into out (the caller clears it with
+ * ombud_bt_calendar_clear); a missing calendar is an internal error. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_calendar(struct ombud_db_conn *c, int64_t id,
+                                                    struct ombud_bt_calendar *out,
+                                                    struct ombud_err *err);
+/* Starts the complaint's next resolution cycle; *cycle is its number. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_new_cycle(struct ombud_db_conn *c,
+                                                     int64_t complaint_id, int *cycle,
+                                                     struct ombud_err *err);
+/* Records the policy now governing the complaint's clocks. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_set_policy(struct ombud_db_conn *c,
+                                                      int64_t complaint_id, int64_t policy_id,
+                                                      struct ombud_err *err);
+/* pg_notify('ombud_sla'): wakes every SLA worker when the transaction commits. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_notify(struct ombud_db_conn *c, struct ombud_err *err);
 
 
-/* ---- the SLA worker's side (src/db/sla_clocks.c, src/db/pool.c) ---- */
+/* ---- the SLA worker's side (src/db/sla_clocks.c, src/db/pool.c, src/db/tx.c) ---- */
 
 /* A connection of its own, outside the pool (the worker's, for LISTEN). */
 struct ombud_db_conn *ombud_db_conn_open(const char *url, struct ombud_err *err);
@@ -311,19 +331,36 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_listen(struct ombud_db_conn *c, struct om
  * readable: 1 notified/woken, 0 timed out, -1 connection lost. */
 int ombud_db_wait(struct ombud_db_conn *c, int timeout_ms, int wake_fd);
 
-struct ombud_sla_tick_stats {
-    size_t clocks;   /* clocks handled */
-    size_t raised;   /* alerts this process raised */
-    int64_t lag_max_ms;
-    int64_t lag_sum_ms;
+/* Like ombud_tx_run on a connection of one's own (the worker's): fn runs
+ * inside BEGIN … COMMIT, again on serialization failure or deadlock (so
+ * it must only fill ctx from the database). A lost connection is an
+ * error; reconnecting is the owner's business. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_tx_run_on(struct ombud_db_conn *c, ombud_tx_fn fn, void *ctx,
+                                              struct ombud_err *err);
+
+/* A clock whose next_alert_at has come, claimed for this transaction. */
+struct ombud_sla_claim {
+    int64_t complaint_id;
+    int64_t changed_at; /* usec: the clock's last change, when its moments became known */
+    struct ombud_sla_clock clock;
 };
 
-/* One pass: claims clocks due at now (FOR UPDATE SKIP LOCKED, at most
- * limit), raises their warnings and breaches (each once: the alerts'
- * unique key), writes the timeline events, replans the clocks, commits. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_tick(struct ombud_db_conn *c, int64_t now, int limit,
-                                                struct ombud_sla_tick_stats *st,
-                                                struct ombud_err *err);
+/* Claims up to limit clocks due at now (seconds), soonest first, FOR
+ * UPDATE SKIP LOCKED: clocks another transaction holds are left to it.
+ * The caller frees *out. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_claim_due(struct ombud_db_conn *c, int64_t now,
+                                                     int limit, struct ombud_sla_claim **out,
+                                                     size_t *n, struct ombud_err *err);
+/* Inserts the alert a owed by clock k unless it exists (the alerts'
+ * unique key makes each alert once across processes). *alert_id is its
+ * id when this call raised it, 0 when it was raised before; *lag_ms how
+ * long after its moment (or, if later, changed_at) it was raised. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_alert_insert(struct ombud_db_conn *c,
+                                                        int64_t complaint_id,
+                                                        const struct ombud_sla_clock *k,
+                                                        const struct ombud_sla_due_alert *a,
+                                                        int64_t changed_at, int64_t *alert_id,
+                                                        int64_t *lag_ms, struct ombud_err *err);
 /* The earliest next_alert_at (epoch seconds), 0 when none. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_next(struct ombud_db_conn *c, int64_t *next,
                                                 struct ombud_err *err);

@@ -48,5 +48,10 @@ json_t *ombud_repr_calendar(const struct ombud_calendar *c);
 json_t *ombud_repr_policy(const struct ombud_sla_policy *p);
 
 json_t *ombud_repr_alert(const struct ombud_alert *a);
+/* The data of the timeline event (sla_warning, sla_breached) recording
+ * alert alert_id raised for clock k, as JSON text for storage: the caller
+ * frees it; NULL when out of memory. */
+char *ombud_repr_sla_alert_event(int64_t alert_id, const struct ombud_sla_clock *k,
+                                 const struct ombud_sla_due_alert *a);
 
 #endif

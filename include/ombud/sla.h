@@ -97,9 +97,9 @@ void ombud_sla_clock_plan(struct ombud_sla_clock *c, const struct ombud_bt_calen
 size_t ombud_sla_clock_fire(struct ombud_sla_clock *c, int64_t now, int *levels,
                             bool *breach);
 
-/* What a complaint change does to its clocks: chosen by the life cycle
- * (domain/lifecycle.c), carried out on the stored clocks by the SLA layer
- * inside the change's transaction. */
+/* ---- a complaint's two clocks under one operation ---- */
+
+/* What a complaint change does to its clocks (run inside its transaction). */
 enum ombud_sla_op {
     OMBUD_SLA_OP_START,    /* new complaint: select the policy, start both clocks */
     OMBUD_SLA_OP_PAUSE,    /* pending_customer */
@@ -110,6 +110,44 @@ enum ombud_sla_op {
     OMBUD_SLA_OP_REOPEN,   /* a new resolution cycle with the full target */
     OMBUD_SLA_OP_RESELECT, /* priority/grade/category/channel changed */
 };
+
+/* What an operation needs from storage, and when it has nothing to do. */
+struct ombud_sla_op_needs {
+    bool policy;          /* the policy matching the complaint now */
+    bool clocks;          /* the current clocks (locked) */
+    bool new_cycle;       /* a new resolution cycle number, taken before applying */
+    bool skip_no_policy;  /* no policy matches: nothing happens */
+    bool skip_no_clocks;  /* the complaint has no clocks: nothing happens */
+};
+const struct ombud_sla_op_needs *ombud_sla_op_needs(enum ombud_sla_op op);
+
+/* What an operation is applied with. */
+struct ombud_sla_basis {
+    const struct ombud_sla_policy *policy;      /* matching policy; NULL when none */
+    const struct ombud_bt_calendar *policy_cal; /* its calendar (with policy) */
+    const struct ombud_bt_calendar *clock_cal;  /* the current clocks' calendar */
+    int cycle; /* START: the complaint's resolution cycle (0 means 1); REOPEN: the new one */
+};
+
+/* Applies op at now to a complaint's clocks: k[0] first response, k[1]
+ * resolution, have[i] whether k[i] exists. Sets changed[i] for each clock
+ * to store (and have[i] for a clock it starts). Pure: the caller loads
+ * and saves (service/sla.c). */
+void ombud_sla_apply_op(struct ombud_sla_clock k[2], bool have[2], enum ombud_sla_op op,
+                        const struct ombud_sla_basis *b, int64_t now, bool changed[2]);
+
+/* An alert a clock owes: the breach (level 0) or a warning level. */
+struct ombud_sla_due_alert {
+    bool breach;
+    int level;
+    int64_t scheduled; /* the moment it fell due */
+};
+
+/* Fires what is due at now (ombud_sla_clock_fire): the breach first, then
+ * the warnings in level order, each with its moment. out holds at least
+ * OMBUD_SLA_MAX_WARNINGS + 1; returns the count. */
+size_t ombud_sla_clock_take_due(struct ombud_sla_clock *c, int64_t now,
+                                struct ombud_sla_due_alert *out);
 
 /* "on_track", "at_risk", "breached", "met", "paused". */
 const char *ombud_sla_clock_state(const struct ombud_sla_clock *c, int64_t now);

@@ -6,22 +6,32 @@
 #include "db/internal.h"
 
 #define ALERT_COLS                                                                                 \
-    "a.id, a.kind, a.level, a.complaint_id, a.target, a.cycle, ombud_usec(a.scheduled_at),"        \
-    " ombud_usec(a.created_at), ombud_usec(a.acknowledged_at), a.acknowledged_by"
+    "a.id, a.kind, a.level, a.complaint_id, a.target, a.cycle,"                                    \
+    " ombud_usec(a.scheduled_at) AS scheduled_at_us, ombud_usec(a.created_at) AS created_at_us,"   \
+    " ombud_usec(a.acknowledged_at) AS acknowledged_at_us, a.acknowledged_by"
 
-static void read_alert(const PGresult *r, int row, void *rec)
+static const struct ombud_db_col alert_cols[] = {
+    OMBUD_COL_I64(struct ombud_alert, id, "id"),
+    OMBUD_COL_TEXT(struct ombud_alert, kind, "kind"),
+    OMBUD_COL_INT(struct ombud_alert, level, "level"),
+    OMBUD_COL_I64(struct ombud_alert, complaint_id, "complaint_id"),
+    OMBUD_COL_TEXT(struct ombud_alert, target, "target"),
+    OMBUD_COL_INT(struct ombud_alert, cycle, "cycle"),
+    OMBUD_COL_USEC(struct ombud_alert, scheduled_at, "scheduled_at_us"),
+    OMBUD_COL_USEC(struct ombud_alert, created_at, "created_at_us"),
+    OMBUD_COL_USEC(struct ombud_alert, acknowledged_at, "acknowledged_at_us"),
+    OMBUD_COL_I64(struct ombud_alert, acknowledged_by, "acknowledged_by"),
+    OMBUD_COL_END};
+
+/* Reads the single row of r (cleared) into out. */
+static enum ombud_rc read_alert(PGresult *r, struct ombud_alert *out, struct ombud_err *err)
 {
-    struct ombud_alert *a = rec;
-    a->id = ombud_db_int(r, row, 0);
-    ombud_db_text(r, row, 1, a->kind, sizeof a->kind);
-    a->level = (int)ombud_db_int(r, row, 2);
-    a->complaint_id = ombud_db_int(r, row, 3);
-    ombud_db_text(r, row, 4, a->target, sizeof a->target);
-    a->cycle = (int)ombud_db_int(r, row, 5);
-    a->scheduled_at = ombud_db_int(r, row, 6);
-    a->created_at = ombud_db_int(r, row, 7);
-    a->acknowledged_at = ombud_db_int(r, row, 8);
-    a->acknowledged_by = ombud_db_int(r, row, 9);
+    struct ombud_db_colmap map;
+    enum ombud_rc rc = ombud_db_colmap_bind(&map, r, alert_cols, err);
+    if (rc == OMBUD_OK)
+        ombud_db_read_row(&map, 0, out);
+    PQclear(r);
+    return rc;
 }
 
 static struct ombud_db_stmt q_list = OMBUD_STMT(
@@ -44,12 +54,12 @@ enum ombud_rc ombud_db_alert_list(struct ombud_db_conn *c, const struct ombud_al
     snprintf(lim, sizeof lim, "%d", f->limit + 1);
     const char *p[] = {before, state, f->kind, cid, key, lim};
     PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_list, 6, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
+    enum ombud_rc qrc = ombud_db_exec(c, &q_list, 6, p, &r, err);
+    if (qrc != OMBUD_OK)
+        return qrc;
     free(*out);
     *out = NULL;
-    return ombud_db_rows(r, sizeof(struct ombud_alert), read_alert, (void **)out, n, err);
+    return ombud_db_read_rows(r, alert_cols, sizeof(struct ombud_alert), (void **)out, n, err);
 }
 
 static struct ombud_db_stmt q_get_lock =
@@ -67,26 +77,25 @@ enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id, int64_t ke
     i64s(key, sizeof key, key_id);
     const char *p[] = {ids, key};
     PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_get_lock, 1, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
+    enum ombud_rc qrc = ombud_db_exec(c, &q_get_lock, 1, p, &r, err);
+    if (qrc != OMBUD_OK)
+        return qrc;
     *found = PQntuples(r) == 1;
     *already = false;
-    if (*found)
-        read_alert(r, 0, out);
-    PQclear(r);
-    if (!*found)
+    if (!*found) {
+        PQclear(r);
         return OMBUD_OK;
+    }
+    if (read_alert(r, out, err) != OMBUD_OK)
+        return OMBUD_ERROR;
     if (out->acknowledged_at) {
         *already = true;
         return OMBUD_OK;
     }
-    rc = ombud_db_exec(c, &q_ack, 2, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    read_alert(r, 0, out);
-    PQclear(r);
-    return OMBUD_OK;
+    qrc = ombud_db_exec(c, &q_ack, 2, p, &r, err);
+    if (qrc != OMBUD_OK)
+        return qrc;
+    return read_alert(r, out, err);
 }
 
 /* The earliest unmet due time over a complaint's current clocks. */
@@ -110,9 +119,9 @@ enum ombud_rc ombud_db_sla_at_risk(struct ombud_db_conn *c, int64_t until, int l
     i64s(key, sizeof key, creator_key_id);
     const char *p[] = {u, lim, key};
     PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_at_risk, 3, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
+    enum ombud_rc qrc = ombud_db_exec(c, &q_at_risk, 3, p, &r, err);
+    if (qrc != OMBUD_OK)
+        return qrc;
     size_t rows = (size_t)PQntuples(r);
     *ids = calloc(rows ? rows : 1, sizeof **ids);
     *due = calloc(rows ? rows : 1, sizeof **due);
@@ -165,9 +174,9 @@ enum ombud_rc ombud_db_sla_summary(struct ombud_db_conn *c, int64_t now,
     i64s(n, sizeof n, now);
     const char *p[] = {n};
     PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_summary, 1, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
+    enum ombud_rc qrc = ombud_db_exec(c, &q_summary, 1, p, &r, err);
+    if (qrc != OMBUD_OK)
+        return qrc;
     for (int i = 0; i < 5; i++)
         out->by_state[i] = ombud_db_int(r, 0, i);
     out->fr_total = ombud_db_int(r, 0, 5);

@@ -10,62 +10,76 @@
 
 #include "db/internal.h"
 
+/* Every alias is the name complaint_cols looks for; converted instants
+ * carry their unit so ORDER BY created_at still means the column. */
 #define COMPLAINT_COLS                                                                             \
     "id, title, description, customer_name, customer_external_id, customer_email,"                 \
     " customer_phone, customer_tier, channel, category, grade, priority, demand, demand_detail,"  \
-    " to_json(tags)::text, team_id, assignee_id, external_ref, status, escalation_level,"          \
-    " reopen_count, resolution_summary, compensation_amount::text, compensation_currency,"         \
-    " customer_agreed, satisfaction_score, satisfaction_comment, ombud_usec(satisfaction_at),"     \
-    " created_by_key_id, ombud_usec(created_at), ombud_usec(updated_at),"                          \
-    " ombud_usec(first_response_at), ombud_usec(resolved_at), ombud_usec(closed_at), version,"  \
+    " to_json(tags)::text AS tags_json, team_id, assignee_id, external_ref, status,"               \
+    " escalation_level, reopen_count, resolution_summary,"                                         \
+    " compensation_amount::text AS compensation_amount, compensation_currency, customer_agreed,"  \
+    " satisfaction_score, satisfaction_comment,"                                                   \
+    " ombud_usec(satisfaction_at) AS satisfaction_at_us,"                                          \
+    " created_by_key_id, ombud_usec(created_at) AS created_at_us,"                                 \
+    " ombud_usec(updated_at) AS updated_at_us,"                                                    \
+    " ombud_usec(first_response_at) AS first_response_at_us,"                                      \
+    " ombud_usec(resolved_at) AS resolved_at_us, ombud_usec(closed_at) AS closed_at_us, version,"  \
     " sla_policy_id, resolution_cycle"
 
-static void read_complaint(const PGresult *r, int row, struct ombud_complaint *c)
+static void read_status(const char *v, void *rec)
 {
-    int k = 0;
-    memset(c, 0, sizeof *c);
-    c->id = ombud_db_int(r, row, k++);
-    c->title = ombud_db_strdup(r, row, k++);
-    c->description = ombud_db_strdup(r, row, k++);
-    c->customer_name = ombud_db_strdup(r, row, k++);
-    c->customer_external_id = ombud_db_strdup(r, row, k++);
-    c->customer_email = ombud_db_strdup(r, row, k++);
-    c->customer_phone = ombud_db_strdup(r, row, k++);
-    ombud_db_text(r, row, k++, c->customer_tier, sizeof c->customer_tier);
-    ombud_db_text(r, row, k++, c->channel, sizeof c->channel);
-    ombud_db_text(r, row, k++, c->category, sizeof c->category);
-    ombud_db_text(r, row, k++, c->grade, sizeof c->grade);
-    ombud_db_text(r, row, k++, c->priority, sizeof c->priority);
-    ombud_db_text(r, row, k++, c->demand, sizeof c->demand);
-    c->demand_detail = ombud_db_strdup(r, row, k++);
-    c->tags_json = ombud_db_strdup(r, row, k++);
-    c->team_id = ombud_db_int(r, row, k++);
-    c->assignee_id = ombud_db_int(r, row, k++);
-    c->external_ref = ombud_db_strdup(r, row, k++);
-    char st[32];
-    ombud_db_text(r, row, k++, st, sizeof st);
-    if (!ombud_status_parse(st, &c->status))
+    struct ombud_complaint *c = rec;
+    if (!v || !ombud_status_parse(v, &c->status))
         c->status = OMBUD_ST_NEW;
-    c->escalation_level = (int)ombud_db_int(r, row, k++);
-    c->reopen_count = (int)ombud_db_int(r, row, k++);
-    c->resolution_summary = ombud_db_strdup(r, row, k++);
-    c->compensation_amount = ombud_db_strdup(r, row, k++);
-    ombud_db_text(r, row, k++, c->compensation_currency, sizeof c->compensation_currency);
-    c->customer_agreed = PQgetisnull(r, row, k) ? -1 : ombud_db_bool(r, row, k);
-    k++;
-    c->satisfaction_score = (int)ombud_db_int(r, row, k++);
-    c->satisfaction_comment = ombud_db_strdup(r, row, k++);
-    c->satisfaction_at = ombud_db_int(r, row, k++);
-    c->created_by_key_id = ombud_db_int(r, row, k++);
-    c->created_at = ombud_db_int(r, row, k++);
-    c->updated_at = ombud_db_int(r, row, k++);
-    c->first_response_at = ombud_db_int(r, row, k++);
-    c->resolved_at = ombud_db_int(r, row, k++);
-    c->closed_at = ombud_db_int(r, row, k++);
-    c->version = (int)ombud_db_int(r, row, k++);
-    c->sla_policy_id = ombud_db_int(r, row, k++);
-    c->resolution_cycle = (int)ombud_db_int(r, row, k++);
 }
+
+static void read_agreed(const char *v, void *rec)
+{
+    struct ombud_complaint *c = rec;
+    c->customer_agreed = v ? v[0] == 't' : -1;
+}
+
+#define C(kind, field, name) OMBUD_COL_##kind(struct ombud_complaint, field, name)
+static const struct ombud_db_col complaint_cols[] = {
+    C(I64, id, "id"),
+    C(STR, title, "title"),
+    C(STR, description, "description"),
+    C(STR, customer_name, "customer_name"),
+    C(STR, customer_external_id, "customer_external_id"),
+    C(STR, customer_email, "customer_email"),
+    C(STR, customer_phone, "customer_phone"),
+    C(TEXT, customer_tier, "customer_tier"),
+    C(TEXT, channel, "channel"),
+    C(TEXT, category, "category"),
+    C(TEXT, grade, "grade"),
+    C(TEXT, priority, "priority"),
+    C(TEXT, demand, "demand"),
+    C(STR, demand_detail, "demand_detail"),
+    C(STR, tags_json, "tags_json"),
+    C(I64, team_id, "team_id"),
+    C(I64, assignee_id, "assignee_id"),
+    C(STR, external_ref, "external_ref"),
+    OMBUD_COL_FN("status", read_status),
+    C(INT, escalation_level, "escalation_level"),
+    C(INT, reopen_count, "reopen_count"),
+    C(STR, resolution_summary, "resolution_summary"),
+    C(STR, compensation_amount, "compensation_amount"),
+    C(TEXT, compensation_currency, "compensation_currency"),
+    OMBUD_COL_FN("customer_agreed", read_agreed),
+    C(INT, satisfaction_score, "satisfaction_score"),
+    C(STR, satisfaction_comment, "satisfaction_comment"),
+    C(USEC, satisfaction_at, "satisfaction_at_us"),
+    C(I64, created_by_key_id, "created_by_key_id"),
+    C(USEC, created_at, "created_at_us"),
+    C(USEC, updated_at, "updated_at_us"),
+    C(USEC, first_response_at, "first_response_at_us"),
+    C(USEC, resolved_at, "resolved_at_us"),
+    C(USEC, closed_at, "closed_at_us"),
+    C(INT, version, "version"),
+    C(I64, sla_policy_id, "sla_policy_id"),
+    C(INT, resolution_cycle, "resolution_cycle"),
+    OMBUD_COL_END};
+#undef C
 
 static struct ombud_db_stmt q_refs = OMBUD_STMT(
     "SELECT $1::text IS NULL OR EXISTS (SELECT 1 FROM categories WHERE key = $1::text),"
@@ -152,10 +166,13 @@ enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool l
     if (rc != OMBUD_OK)
         return rc;
     *found = PQntuples(r) == 1;
-    if (*found)
-        read_complaint(r, 0, out);
+    struct ombud_db_colmap map;
+    if (*found && (rc = ombud_db_colmap_bind(&map, r, complaint_cols, err)) == OMBUD_OK) {
+        memset(out, 0, sizeof *out);
+        ombud_db_read_row(&map, 0, out);
+    }
     PQclear(r);
-    return OMBUD_OK;
+    return rc;
 }
 
 #define TS_PARAM(n) "CASE WHEN $" #n "::bigint = 0 THEN NULL WHEN $" #n "::bigint = "          \
@@ -289,7 +306,7 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
          * earliest unmet due, and the state of its most urgent clock (in
          * the order the sla object uses). */
         int now = param_i64(&b, f->now);
-        char frag[1400];
+        char frag[2048];
         snprintf(frag, sizeof frag,
                  "SELECT " COMPLAINT_COLS ", s.sla_due FROM complaints LEFT JOIN LATERAL ("
                  " SELECT min(extract(epoch FROM k.due_at)::bigint) FILTER (WHERE k.met_at IS NULL"
@@ -305,7 +322,7 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
                  now, now);
         add(&b, frag);
     } else {
-        add(&b, "SELECT " COMPLAINT_COLS ", NULL::bigint FROM complaints WHERE true");
+        add(&b, "SELECT " COMPLAINT_COLS ", NULL::bigint AS sla_due FROM complaints WHERE true");
     }
     if (f->sla_state)
         addf(&b, " AND coalesce(s.sla_state, 'none') = ANY (string_to_array($%d::text, ','))",
@@ -365,14 +382,19 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
     if (rc != OMBUD_OK)
         return rc;
     size_t rows = (size_t)PQntuples(r);
+    struct ombud_db_colmap map;
+    if (ombud_db_colmap_bind(&map, r, complaint_cols, err) != OMBUD_OK) {
+        PQclear(r);
+        return OMBUD_ERROR;
+    }
     struct ombud_complaint *list = calloc(rows ? rows : 1, sizeof *list);
     if (!list) {
         PQclear(r);
         return ombud_err_internal(err, "out of memory");
     }
-    int due_col = PQnfields(r) - 1;
+    int due_col = PQfnumber(r, "sla_due");
     for (size_t i = 0; i < rows; i++) {
-        read_complaint(r, (int)i, &list[i]);
+        ombud_db_read_row(&map, (int)i, &list[i]);
         list[i].sla_due = PQgetisnull(r, (int)i, due_col) ? INT64_MAX
                                                            : ombud_db_int(r, (int)i, due_col);
     }

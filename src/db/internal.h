@@ -12,6 +12,8 @@
 #include <libpq-fe.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "ombud/db.h"
@@ -84,6 +86,88 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_fail(struct ombud_db_conn *c, PGresult *r
 int64_t ombud_db_int(const PGresult *r, int row, int col);  /* 0 for NULL */
 bool ombud_db_bool(const PGresult *r, int row, int col);
 void ombud_db_text(const PGresult *r, int row, int col, char *out, size_t len);
+
+/* ---- reading rows by column name (src/db/row.c) ----
+ *
+ * A record's columns are declared once, as a table of {SQL name, kind,
+ * place in the record}, and every statement that yields such a record
+ * names its columns with those aliases; the reader finds them with
+ * PQfnumber once per result, so reordering or adding columns in the SQL
+ * cannot shift a value into the wrong field:
+ *
+ *   static const struct ombud_db_col alert_cols[] = {
+ *       OMBUD_COL_I64(struct ombud_alert, id, "id"),
+ *       OMBUD_COL_TEXT(struct ombud_alert, kind, "kind"),
+ *       OMBUD_COL_USEC(struct ombud_alert, created_at, "created_at_us"), OMBUD_COL_END};
+ *
+ * Aliases of converted timestamps carry their unit (created_at_us,
+ * due_at_s) rather than the column's own name: ORDER BY resolves a bare
+ * name to an output column first, and an alias shadowing the real column
+ * would sort by the expression instead of using the column's index.
+ * The macros check the field's C type at compile time (_Generic). */
+
+enum ombud_db_col_kind {
+    OMBUD_DB_COL_I64,  /* int64_t; 0 for NULL */
+    OMBUD_DB_COL_INT,  /* int; 0 for NULL */
+    OMBUD_DB_COL_BOOL, /* bool; false for NULL */
+    OMBUD_DB_COL_TEXT, /* char[size], truncated; "" for NULL */
+    OMBUD_DB_COL_STR,  /* char *, a new heap copy; NULL for NULL */
+    OMBUD_DB_COL_FN,   /* fn(value or NULL, record): anything else */
+};
+
+struct ombud_db_col {
+    const char *name; /* the column's name in the result; NULL ends a table */
+    enum ombud_db_col_kind kind;
+    size_t offset, size;
+    void (*fn)(const char *value, void *rec);
+};
+
+#define OMBUD_COL_TYPED_(type, field, name, kind, ctype)                                           \
+    {(name), (kind), _Generic(((type *)0)->field, ctype: offsetof(type, field)),                   \
+     sizeof(((type *)0)->field), NULL}
+#define OMBUD_COL_I64(type, field, name)                                                           \
+    OMBUD_COL_TYPED_(type, field, name, OMBUD_DB_COL_I64, int64_t)
+#define OMBUD_COL_INT(type, field, name) OMBUD_COL_TYPED_(type, field, name, OMBUD_DB_COL_INT, int)
+#define OMBUD_COL_BOOL(type, field, name)                                                          \
+    OMBUD_COL_TYPED_(type, field, name, OMBUD_DB_COL_BOOL, bool)
+/* Instants: the SQL converts (ombud_usec(x) AS x_us, extract(epoch FROM x)::bigint AS x_s); the
+ * macro names the unit the field holds. */
+#define OMBUD_COL_USEC(type, field, name) OMBUD_COL_I64(type, field, name)
+#define OMBUD_COL_EPOCH(type, field, name) OMBUD_COL_I64(type, field, name)
+/* A char array: a char * field selects (void *)0, which no size_t takes. */
+#define OMBUD_COL_TEXT(type, field, name)                                                          \
+    {(name), OMBUD_DB_COL_TEXT,                                                                    \
+     _Generic(&((type *)0)->field, char **: (void *)0, default: offsetof(type, field)),           \
+     sizeof(((type *)0)->field), NULL}
+/* A heap string (char *). */
+#define OMBUD_COL_STR(type, field, name)                                                           \
+    {(name), OMBUD_DB_COL_STR, _Generic(&((type *)0)->field, char **: offsetof(type, field)),      \
+     sizeof(char *), NULL}
+#define OMBUD_COL_FN(name, fn) {(name), OMBUD_DB_COL_FN, 0, 0, (fn)}
+#define OMBUD_COL_END {NULL, OMBUD_DB_COL_I64, 0, 0, NULL}
+
+#define OMBUD_DB_MAX_COLS 48
+
+/* A column table bound to one result: where each of its columns is. */
+struct ombud_db_colmap {
+    const PGresult *res;
+    const struct ombud_db_col *cols;
+    int index[OMBUD_DB_MAX_COLS];
+};
+
+/* Finds every column of cols in res by name. A column missing from the
+ * result is a bug in our SQL: an internal error naming it. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_colmap_bind(struct ombud_db_colmap *map, const PGresult *res,
+                                                   const struct ombud_db_col *cols,
+                                                   struct ombud_err *err);
+/* Reads row into the record out (fields not in the table are untouched;
+ * STR fields receive heap copies the record's owner frees). */
+void ombud_db_read_row(const struct ombud_db_colmap *map, int row, void *out);
+/* Reads every row of res (then cleared) into a new zeroed array of
+ * elem-sized records; the caller frees *out (and the records' strings). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_read_rows(PGresult *res, const struct ombud_db_col *cols,
+                                                 size_t elem, void **out, size_t *n,
+                                                 struct ombud_err *err);
 
 /* Opens a connection with Ombud's session settings. NULL when it fails. */
 PGconn *ombud_db_connect(const char *url, unsigned statement_timeout_ms, char *errbuf,

@@ -1,9 +1,9 @@
 /*
- * SLA clocks: the only SQL touching sla_clocks, and the glue that runs
- * the pure clock operations (domain/sla.c) inside a complaint's
- * transaction. Every change ends with pg_notify('ombud_sla'), which
- * PostgreSQL delivers on commit, so the workers replan at once.
- * Instants are epoch seconds in C and timestamptz in the table.
+ * SLA clocks: the only SQL touching sla_clocks, and the statements the
+ * SLA glue (service/sla.c) and the worker's pass (worker/sla_pass.c) are
+ * built from. No rule lives here: what an operation or a pass does to a
+ * clock is domain/sla.c. Instants are epoch seconds in C and timestamptz
+ * in the table; a clock's warning ladder is stored as a JSON array.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -11,38 +11,30 @@
 #include <string.h>
 
 #include "db/internal.h"
-#include "ombud/timefmt.h"
 
+/* Aliased for clock_cols; converted instants carry their unit so that
+ * ORDER BY next_alert_at still means the indexed column. */
 #define CLOCK_COLS                                                                                 \
     "target, cycle, policy_id, calendar_id, target_seconds, elapsed_seconds,"                      \
-    " extract(epoch FROM running_since)::bigint, extract(epoch FROM due_at)::bigint,"              \
-    " extract(epoch FROM met_at)::bigint, breached, extract(epoch FROM breach_raised_at)::bigint,"  \
-    " warnings::text, extract(epoch FROM next_alert_at)::bigint"
+    " extract(epoch FROM running_since)::bigint AS running_since_s,"                               \
+    " extract(epoch FROM due_at)::bigint AS due_at_s,"                                             \
+    " extract(epoch FROM met_at)::bigint AS met_at_s, breached,"                                   \
+    " extract(epoch FROM breach_raised_at)::bigint AS breach_raised_at_s,"                         \
+    " warnings::text AS warnings_json,"                                                            \
+    " extract(epoch FROM next_alert_at)::bigint AS next_alert_at_s"
 
-static void read_clock_at(const PGresult *r, int row, int o, struct ombud_sla_clock *k);
-
-static void read_clock(const PGresult *r, int row, struct ombud_sla_clock *k)
+static void read_target(const char *v, void *rec)
 {
-    read_clock_at(r, row, 0, k);
+    struct ombud_sla_clock *k = rec;
+    k->target = v && strcmp(v, "first_response") == 0 ? OMBUD_SLA_FIRST_RESPONSE
+                                                      : OMBUD_SLA_RESOLUTION;
 }
 
-/* Reads CLOCK_COLS starting at column o. */
-static void read_clock_at(const PGresult *r, int row, int o, struct ombud_sla_clock *k)
+/* The stored ladder: one object per warning, then {"history": [...]}. */
+static void read_warnings(const char *v, void *rec)
 {
-    memset(k, 0, sizeof *k);
-    k->target = strcmp(PQgetvalue(r, row, o), "first_response") == 0 ? OMBUD_SLA_FIRST_RESPONSE
-                                                                      : OMBUD_SLA_RESOLUTION;
-    k->cycle = (int)ombud_db_int(r, row, o + 1);
-    k->policy_id = ombud_db_int(r, row, o + 2);
-    k->calendar_id = ombud_db_int(r, row, o + 3);
-    k->target_seconds = ombud_db_int(r, row, o + 4);
-    k->elapsed_seconds = ombud_db_int(r, row, o + 5);
-    k->running_since = ombud_db_int(r, row, o + 6);
-    k->due_at = ombud_db_int(r, row, o + 7);
-    k->met_at = ombud_db_int(r, row, o + 8);
-    k->breached = ombud_db_bool(r, row, o + 9);
-    k->breach_raised_at = ombud_db_int(r, row, o + 10);
-    json_t *w = json_loads(PQgetvalue(r, row, o + 11), 0, NULL);
+    struct ombud_sla_clock *k = rec;
+    json_t *w = v ? json_loads(v, 0, NULL) : NULL;
     size_t i;
     json_t *e;
     json_array_foreach(w, i, e) {
@@ -61,7 +53,55 @@ static void read_clock_at(const PGresult *r, int row, int o, struct ombud_sla_cl
         x->raised_at = json_integer_value(json_object_get(e, "raised_at"));
     }
     json_decref(w);
-    k->next_alert_at = ombud_db_int(r, row, o + 12);
+}
+
+/* The same ladder as JSON text for the warnings column (caller frees). */
+static char *warnings_json(const struct ombud_sla_clock *k)
+{
+    json_t *w = json_array();
+    for (size_t i = 0; i < k->nwarnings; i++)
+        json_array_append_new(w, json_pack("{s:i, s:I, s:I, s:I}", "level", k->warnings[i].level,
+                                           "threshold", (json_int_t)k->warnings[i].threshold,
+                                           "at", (json_int_t)k->warnings[i].at, "raised_at",
+                                           (json_int_t)k->warnings[i].raised_at));
+    json_t *hist = json_array();
+    for (size_t h = 0; h < OMBUD_SLA_MAX_WARNINGS; h++)
+        json_array_append_new(hist, json_integer(k->raised_history[h]));
+    json_array_append_new(w, json_pack("{s:o}", "history", hist));
+    char *text = json_dumps(w, JSON_COMPACT);
+    json_decref(w);
+    return text;
+}
+
+#define K(kind, field, name) OMBUD_COL_##kind(struct ombud_sla_clock, field, name)
+static const struct ombud_db_col clock_cols[] = {
+    OMBUD_COL_FN("target", read_target),
+    K(INT, cycle, "cycle"),
+    K(I64, policy_id, "policy_id"),
+    K(I64, calendar_id, "calendar_id"),
+    K(I64, target_seconds, "target_seconds"),
+    K(I64, elapsed_seconds, "elapsed_seconds"),
+    K(EPOCH, running_since, "running_since_s"),
+    K(EPOCH, due_at, "due_at_s"),
+    K(EPOCH, met_at, "met_at_s"),
+    K(BOOL, breached, "breached"),
+    K(EPOCH, breach_raised_at, "breach_raised_at_s"),
+    OMBUD_COL_FN("warnings_json", read_warnings),
+    K(EPOCH, next_alert_at, "next_alert_at_s"),
+    OMBUD_COL_END};
+#undef K
+
+/* Whose clock a row is (lists, and the worker's claims). */
+static const struct ombud_db_col owner_cols[] = {
+    OMBUD_COL_I64(struct ombud_sla_claim, complaint_id, "complaint_id"), OMBUD_COL_END};
+static const struct ombud_db_col claim_cols[] = {
+    OMBUD_COL_I64(struct ombud_sla_claim, complaint_id, "complaint_id"),
+    OMBUD_COL_USEC(struct ombud_sla_claim, changed_at, "changed_at_us"), OMBUD_COL_END};
+
+static void read_clock(const struct ombud_db_colmap *map, int row, struct ombud_sla_clock *k)
+{
+    memset(k, 0, sizeof *k);
+    ombud_db_read_row(map, row, k);
 }
 
 #define LOAD_SQL                                                                                   \
@@ -69,38 +109,46 @@ static void read_clock_at(const PGresult *r, int row, int o, struct ombud_sla_cl
     " AND ((target = 'first_response' AND cycle = 1) OR (target = 'resolution' AND cycle ="         \
     " (SELECT resolution_cycle FROM complaints WHERE id = $1::bigint)))"
 static struct ombud_db_stmt q_load = OMBUD_STMT(LOAD_SQL);
-/* Write paths lock the clocks: a worker holding one is waited for. */
 static struct ombud_db_stmt q_load_lock = OMBUD_STMT(LOAD_SQL " FOR UPDATE");
 
-static enum ombud_rc load(struct ombud_db_conn *c, int64_t complaint_id, bool lock,
-                          struct ombud_sla_clock out[2], bool have[2], struct ombud_err *err);
-
-enum ombud_rc ombud_db_sla_load(struct ombud_db_conn *c, int64_t complaint_id,
-                                struct ombud_sla_clock out[2], bool have[2],
-                                struct ombud_err *err)
-{
-    return load(c, complaint_id, false, out, have, err);
-}
-
-static enum ombud_rc load(struct ombud_db_conn *c, int64_t complaint_id, bool lock,
+static enum ombud_rc load(struct ombud_db_conn *c, struct ombud_db_stmt *s, int64_t complaint_id,
                           struct ombud_sla_clock out[2], bool have[2], struct ombud_err *err)
 {
     char id[24];
     i64s(id, sizeof id, complaint_id);
     const char *p[] = {id};
     PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, lock ? &q_load_lock : &q_load, 1, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
+    enum ombud_rc qrc = ombud_db_exec(c, s, 1, p, &r, err);
+    if (qrc != OMBUD_OK)
+        return qrc;
+    struct ombud_db_colmap map;
+    if (ombud_db_colmap_bind(&map, r, clock_cols, err) != OMBUD_OK) {
+        PQclear(r);
+        return OMBUD_ERROR;
+    }
     have[0] = have[1] = false;
     for (int i = 0; i < PQntuples(r); i++) {
         struct ombud_sla_clock k;
-        read_clock(r, i, &k);
+        read_clock(&map, i, &k);
         out[k.target] = k;
         have[k.target] = true;
     }
     PQclear(r);
     return OMBUD_OK;
+}
+
+enum ombud_rc ombud_db_sla_load(struct ombud_db_conn *c, int64_t complaint_id,
+                                struct ombud_sla_clock out[2], bool have[2],
+                                struct ombud_err *err)
+{
+    return load(c, &q_load, complaint_id, out, have, err);
+}
+
+enum ombud_rc ombud_db_sla_load_locked(struct ombud_db_conn *c, int64_t complaint_id,
+                                       struct ombud_sla_clock out[2], bool have[2],
+                                       struct ombud_err *err)
+{
+    return load(c, &q_load_lock, complaint_id, out, have, err);
 }
 
 static struct ombud_db_stmt q_load_many = OMBUD_STMT(
@@ -126,16 +174,23 @@ enum ombud_rc ombud_db_sla_load_many(struct ombud_db_conn *c, struct ombud_compl
     ids[len] = '\0';
     const char *p[] = {ids};
     PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_load_many, 1, p, &r, err);
+    enum ombud_rc qrc = ombud_db_exec(c, &q_load_many, 1, p, &r, err);
     free(ids);
-    if (rc != OMBUD_OK)
-        return rc;
+    if (qrc != OMBUD_OK)
+        return qrc;
+    struct ombud_db_colmap clock_map, owner_map;
+    if (ombud_db_colmap_bind(&clock_map, r, clock_cols, err) != OMBUD_OK ||
+        ombud_db_colmap_bind(&owner_map, r, owner_cols, err) != OMBUD_OK) {
+        PQclear(r);
+        return OMBUD_ERROR;
+    }
     for (int row = 0; row < PQntuples(r); row++) {
-        int64_t cid = ombud_db_int(r, row, 0);
+        struct ombud_sla_claim owner;
+        ombud_db_read_row(&owner_map, row, &owner);
         struct ombud_sla_clock k;
-        read_clock_at(r, row, 1, &k);
+        read_clock(&clock_map, row, &k);
         for (size_t i = 0; i < n; i++)
-            if (list[i].id == cid) {
+            if (list[i].id == owner.complaint_id) {
                 list[i].sla[k.target] = k;
                 list[i].sla_have[k.target] = true;
                 break;
@@ -161,23 +216,10 @@ static struct ombud_db_stmt q_save = OMBUD_STMT(
     " next_alert_at = EXCLUDED.next_alert_at, updated_at = now()");
 
 enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint_id,
-                                      const struct ombud_sla_clock *k, struct ombud_err *err);
-enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint_id,
                                       const struct ombud_sla_clock *k, struct ombud_err *err)
 {
     char v[12][24];
-    json_t *w = json_array();
-    for (size_t i = 0; i < k->nwarnings; i++)
-        json_array_append_new(w, json_pack("{s:i, s:I, s:I, s:I}", "level", k->warnings[i].level,
-                                           "threshold", (json_int_t)k->warnings[i].threshold,
-                                           "at", (json_int_t)k->warnings[i].at, "raised_at",
-                                           (json_int_t)k->warnings[i].raised_at));
-    json_t *hist = json_array();
-    for (size_t h = 0; h < OMBUD_SLA_MAX_WARNINGS; h++)
-        json_array_append_new(hist, json_integer(k->raised_history[h]));
-    json_array_append_new(w, json_pack("{s:o}", "history", hist));
-    char *wj = json_dumps(w, JSON_COMPACT);
-    json_decref(w);
+    char *wj = warnings_json(k);
     if (!wj)
         return ombud_err_internal(err, "out of memory");
     i64s(v[0], 24, complaint_id);
@@ -194,30 +236,22 @@ enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint
     const char *p[] = {v[0], ombud_sla_target_name(k->target), v[1], v[2], v[3], v[4], v[5],
                        v[6], v[7], v[8], k->breached ? "true" : "false", v[9], wj, v[10]};
     PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_save, 14, p, &r, err);
+    enum ombud_rc qrc = ombud_db_exec(c, &q_save, 14, p, &r, err);
     free(wj);
-    if (rc != OMBUD_OK)
-        return rc;
+    if (qrc != OMBUD_OK)
+        return qrc;
     PQclear(r);
     return OMBUD_OK;
 }
 
-static struct ombud_db_stmt q_notify = OMBUD_STMT("SELECT pg_notify('ombud_sla', '')");
-static struct ombud_db_stmt q_next_cycle = OMBUD_STMT(
-    "UPDATE complaints SET resolution_cycle = resolution_cycle + 1 WHERE id = $1::bigint"
-    " RETURNING resolution_cycle");
-static struct ombud_db_stmt q_set_policy = OMBUD_STMT(
-    "UPDATE complaints SET sla_policy_id = $2::bigint WHERE id = $1::bigint");
-
-/* Loads and compiles a calendar. */
-static enum ombud_rc load_calendar(struct ombud_db_conn *c, int64_t id,
-                                   struct ombud_bt_calendar *out, struct ombud_err *err)
+enum ombud_rc ombud_db_sla_calendar(struct ombud_db_conn *c, int64_t id,
+                                    struct ombud_bt_calendar *out, struct ombud_err *err)
 {
     struct ombud_calendar cal = {0};
     bool found;
     enum ombud_rc rc;
-    if ((rc = ombud_db_calendar_get(c, id, &cal, &found, err)) != OMBUD_OK)
-        return rc;
+    if (ombud_db_calendar_get(c, id, &cal, &found, err) != OMBUD_OK)
+        return OMBUD_ERROR;
     if (!found)
         return ombud_err_internal(err, "an SLA clock names a missing calendar");
     rc = ombud_calendar_compile(&cal, out, err);
@@ -225,259 +259,141 @@ static enum ombud_rc load_calendar(struct ombud_db_conn *c, int64_t id,
     return rc;
 }
 
-enum ombud_rc ombud_db_sla_apply(struct ombud_db_conn *c, const struct ombud_complaint *cp,
-                                 enum ombud_sla_op op, int64_t now, struct ombud_err *err)
+static struct ombud_db_stmt q_new_cycle = OMBUD_STMT(
+    "UPDATE complaints SET resolution_cycle = resolution_cycle + 1 WHERE id = $1::bigint"
+    " RETURNING resolution_cycle");
+
+enum ombud_rc ombud_db_sla_new_cycle(struct ombud_db_conn *c, int64_t complaint_id, int *cycle,
+                                     struct ombud_err *err)
 {
-    struct ombud_sla_clock k[2];
-    bool have[2] = {false, false}, found = false, changed[2] = {false, false};
-    struct ombud_sla_policy pol = {0};
-    struct ombud_bt_calendar cal = {0}, newcal = {0};
-    enum ombud_rc rc = OMBUD_ERROR;
-    char id[24], pid[24];
-
-    i64s(id, sizeof id, cp->id);
-    if (op == OMBUD_SLA_OP_START || op == OMBUD_SLA_OP_RESELECT || op == OMBUD_SLA_OP_REOPEN) {
-        if ((rc = ombud_db_policy_select(c, cp->priority, cp->grade, cp->category, cp->channel,
-                                         cp->customer_tier, &pol, &found, err)) != OMBUD_OK)
-            goto out;
-        if (!found && op != OMBUD_SLA_OP_REOPEN) {
-            rc = OMBUD_OK; /* no policy applies: no clocks */
-            goto out;
-        }
-        if (found && (rc = load_calendar(c, pol.calendar_id, &newcal, err)) != OMBUD_OK)
-            goto out;
-    }
-    if (op != OMBUD_SLA_OP_START && (rc = load(c, cp->id, true, k, have, err)) != OMBUD_OK)
-        goto out;
-    if (op != OMBUD_SLA_OP_START && !have[0] && !have[1] && op != OMBUD_SLA_OP_REOPEN) {
-        rc = OMBUD_OK; /* the complaint has no clocks */
-        goto out;
-    }
-    /* The calendar of the existing clocks (both share the policy's). */
-    int64_t cal_id = have[1] ? k[1].calendar_id : have[0] ? k[0].calendar_id : 0;
-    if (cal_id && (rc = load_calendar(c, cal_id, &cal, err)) != OMBUD_OK)
-        goto out;
-
-    switch (op) {
-    case OMBUD_SLA_OP_START:
-        ombud_sla_clock_start(&k[0], &newcal, &pol, OMBUD_SLA_FIRST_RESPONSE, 1, now);
-        ombud_sla_clock_start(&k[1], &newcal, &pol, OMBUD_SLA_RESOLUTION,
-                              cp->resolution_cycle ? cp->resolution_cycle : 1, now);
-        changed[0] = changed[1] = true;
-        break;
-    case OMBUD_SLA_OP_PAUSE:
-    case OMBUD_SLA_OP_RESUME:
-        for (int i = 0; i < 2; i++)
-            if (have[i]) {
-                if (op == OMBUD_SLA_OP_PAUSE)
-                    ombud_sla_clock_pause(&k[i], &cal, now);
-                else
-                    ombud_sla_clock_resume(&k[i], &cal, now);
-                changed[i] = true;
-            }
-        break;
-    case OMBUD_SLA_OP_MEET_RES:
-        if (have[1]) {
-            ombud_sla_clock_meet(&k[1], &cal, now);
-            changed[1] = true;
-        }
-        /* resolving is also a first response */
-        __attribute__((fallthrough));
-    case OMBUD_SLA_OP_MEET_FR:
-        if (have[0] && !k[0].met_at) {
-            ombud_sla_clock_meet(&k[0], &cal, now);
-            changed[0] = true;
-        }
-        break;
-    case OMBUD_SLA_OP_STOP:
-        for (int i = 0; i < 2; i++)
-            if (have[i] && !k[i].met_at && k[i].running_since) {
-                ombud_sla_clock_pause(&k[i], &cal, now);
-                k[i].next_alert_at = 0;
-                changed[i] = true;
-            }
-        break;
-    case OMBUD_SLA_OP_REOPEN: {
-        /* A new cycle; the old cycle's clock stays as history. */
-        const char *p[] = {id};
-        PGresult *r;
-        if ((rc = ombud_db_exec(c, &q_next_cycle, 1, p, &r, err)) != OMBUD_OK)
-            goto out;
-        int cycle = (int)ombud_db_int(r, 0, 0);
-        PQclear(r);
-        if (found) {
-            ombud_sla_clock_start(&k[1], &newcal, &pol, OMBUD_SLA_RESOLUTION, cycle, now);
-            have[1] = changed[1] = true;
-        }
-        break;
-    }
-    case OMBUD_SLA_OP_RESELECT:
-        for (int i = 0; i < 2; i++)
-            if (have[i] && k[i].policy_id != pol.id) {
-                ombud_sla_clock_reselect(&k[i], &cal, &newcal, &pol, now);
-                changed[i] = true;
-            }
-        break;
-    }
-    for (int i = 0; i < 2; i++)
-        if (changed[i] && (rc = ombud_db_sla_save_clock(c, cp->id, &k[i], err)) != OMBUD_OK)
-            goto out;
-    if (found && pol.id != cp->sla_policy_id) {
-        i64s(pid, sizeof pid, pol.id);
-        const char *p[] = {id, pid};
-        PGresult *r;
-        if ((rc = ombud_db_exec(c, &q_set_policy, 2, p, &r, err)) != OMBUD_OK)
-            goto out;
-        PQclear(r);
-    }
+    char id[24];
+    i64s(id, sizeof id, complaint_id);
+    const char *p[] = {id};
     PGresult *r;
-    if ((rc = ombud_db_exec(c, &q_notify, 0, NULL, &r, err)) != OMBUD_OK)
-        goto out;
+    enum ombud_rc qrc = ombud_db_exec(c, &q_new_cycle, 1, p, &r, err);
+    if (qrc != OMBUD_OK)
+        return qrc;
+    *cycle = (int)ombud_db_int(r, 0, 0);
     PQclear(r);
-out:
-    ombud_sla_policy_clear(&pol);
-    ombud_bt_calendar_clear(&cal);
-    ombud_bt_calendar_clear(&newcal);
-    return rc;
+    return OMBUD_OK;
 }
 
-/* ---- the worker's pass ---- */
+static struct ombud_db_stmt q_set_policy = OMBUD_STMT(
+    "UPDATE complaints SET sla_policy_id = $2::bigint WHERE id = $1::bigint");
+
+enum ombud_rc ombud_db_sla_set_policy(struct ombud_db_conn *c, int64_t complaint_id,
+                                      int64_t policy_id, struct ombud_err *err)
+{
+    char id[24], pid[24];
+    i64s(id, sizeof id, complaint_id);
+    i64s(pid, sizeof pid, policy_id);
+    const char *p[] = {id, pid};
+    PGresult *r;
+    enum ombud_rc qrc = ombud_db_exec(c, &q_set_policy, 2, p, &r, err);
+    if (qrc != OMBUD_OK)
+        return qrc;
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+/* PostgreSQL delivers it on commit, so the workers replan at once. */
+static struct ombud_db_stmt q_notify = OMBUD_STMT("SELECT pg_notify('ombud_sla', '')");
+
+enum ombud_rc ombud_db_sla_notify(struct ombud_db_conn *c, struct ombud_err *err)
+{
+    PGresult *r;
+    enum ombud_rc qrc = ombud_db_exec(c, &q_notify, 0, NULL, &r, err);
+    if (qrc != OMBUD_OK)
+        return qrc;
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+/* ---- the worker's statements ---- */
 
 static struct ombud_db_stmt q_due = OMBUD_STMT(
-    "SELECT complaint_id, " CLOCK_COLS ", extract(epoch FROM updated_at) FROM sla_clocks"
-    " WHERE next_alert_at <= to_timestamp($1::bigint) ORDER BY next_alert_at"
+    "SELECT complaint_id, " CLOCK_COLS ", ombud_usec(updated_at) AS changed_at_us"
+    " FROM sla_clocks WHERE next_alert_at <= to_timestamp($1::bigint) ORDER BY next_alert_at"
     " LIMIT $2::int FOR UPDATE SKIP LOCKED");
+
+enum ombud_rc ombud_db_sla_claim_due(struct ombud_db_conn *c, int64_t now, int limit,
+                                     struct ombud_sla_claim **out, size_t *n,
+                                     struct ombud_err *err)
+{
+    char nows[24], lim[16];
+    i64s(nows, sizeof nows, now);
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *p[] = {nows, lim};
+    PGresult *r;
+    enum ombud_rc qrc = ombud_db_exec(c, &q_due, 2, p, &r, err);
+    if (qrc != OMBUD_OK)
+        return qrc;
+    struct ombud_db_colmap clock_map, claim_map;
+    size_t rows = (size_t)PQntuples(r);
+    struct ombud_sla_claim *list = NULL;
+    if (ombud_db_colmap_bind(&clock_map, r, clock_cols, err) != OMBUD_OK ||
+        ombud_db_colmap_bind(&claim_map, r, claim_cols, err) != OMBUD_OK)
+        goto fail;
+    list = calloc(rows ? rows : 1, sizeof *list);
+    if (!list) {
+        ombud_err_internal(err, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        ombud_db_read_row(&claim_map, (int)i, &list[i]);
+        read_clock(&clock_map, (int)i, &list[i].clock);
+    }
+    PQclear(r);
+    *out = list;
+    *n = rows;
+    return OMBUD_OK;
+fail:
+    PQclear(r);
+    return OMBUD_ERROR;
+}
+
 static struct ombud_db_stmt q_alert = OMBUD_STMT(
     "INSERT INTO alerts (kind, level, complaint_id, target, cycle, scheduled_at)"
     " VALUES ($1::text, $2::int, $3::bigint, $4::text, $5::int, to_timestamp($6::bigint))"
     " ON CONFLICT (complaint_id, target, cycle, kind, level) DO NOTHING"
     /* lag: from when the moment was due or, if later, became known */
     " RETURNING id, (extract(epoch FROM created_at - greatest(scheduled_at,"
-    " to_timestamp($7::float8))) * 1000)::bigint");
+    " ombud_ts($7::bigint))) * 1000)::bigint AS lag_ms");
+
+enum ombud_rc ombud_db_sla_alert_insert(struct ombud_db_conn *c, int64_t complaint_id,
+                                        const struct ombud_sla_clock *k,
+                                        const struct ombud_sla_due_alert *a, int64_t changed_at,
+                                        int64_t *alert_id, int64_t *lag_ms, struct ombud_err *err)
+{
+    char lv[16], cid[24], cyc[16], sch[24], known[24];
+    snprintf(lv, sizeof lv, "%d", a->breach ? 0 : a->level);
+    i64s(cid, sizeof cid, complaint_id);
+    snprintf(cyc, sizeof cyc, "%d", k->cycle);
+    i64s(sch, sizeof sch, a->scheduled);
+    i64s(known, sizeof known, changed_at);
+    const char *p[] = {a->breach ? "sla_breach" : "sla_warning", lv, cid,
+                       ombud_sla_target_name(k->target), cyc, sch, known};
+    PGresult *r;
+    enum ombud_rc qrc = ombud_db_exec(c, &q_alert, 7, p, &r, err);
+    if (qrc != OMBUD_OK)
+        return qrc;
+    bool mine = PQntuples(r) == 1; /* else raised already, by this or another process */
+    *alert_id = mine ? ombud_db_int(r, 0, PQfnumber(r, "id")) : 0;
+    *lag_ms = mine ? ombud_db_int(r, 0, PQfnumber(r, "lag_ms")) : 0;
+    PQclear(r);
+    return OMBUD_OK;
+}
+
 static struct ombud_db_stmt q_next = OMBUD_STMT(
     "SELECT coalesce(extract(epoch FROM min(next_alert_at))::bigint, 0) FROM sla_clocks"
     " WHERE next_alert_at IS NOT NULL");
 
-/* Inserts one alert and, if this process raised it, its timeline event. */
-static enum ombud_rc raise_alert(struct ombud_db_conn *c, int64_t complaint_id,
-                                 const struct ombud_sla_clock *k, bool breach, int level,
-                                 int64_t scheduled, const char *known_at,
-                                 struct ombud_sla_tick_stats *st, struct ombud_err *err)
-{
-    char lv[16], cid[24], cyc[16], sch[24];
-    snprintf(lv, sizeof lv, "%d", breach ? 0 : level);
-    i64s(cid, sizeof cid, complaint_id);
-    snprintf(cyc, sizeof cyc, "%d", k->cycle);
-    i64s(sch, sizeof sch, scheduled);
-    const char *p[] = {breach ? "sla_breach" : "sla_warning", lv, cid,
-                       ombud_sla_target_name(k->target), cyc, sch, known_at};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_alert, 7, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    bool mine = PQntuples(r) == 1;
-    int64_t alert_id = mine ? ombud_db_int(r, 0, 0) : 0;
-    int64_t lag = mine ? ombud_db_int(r, 0, 1) : 0;
-    PQclear(r);
-    if (!mine)
-        return OMBUD_OK; /* raised already, by this or another process */
-    st->raised++;
-    st->lag_sum_ms += lag;
-    if (lag > st->lag_max_ms)
-        st->lag_max_ms = lag;
-    char sched[OMBUD_TIME_BUFLEN];
-    ombud_time_format(scheduled * 1000000, sched);
-    json_t *d = json_pack("{s:I, s:s, s:i, s:s}", "alert_id", (json_int_t)alert_id, "target",
-                          ombud_sla_target_name(k->target), "cycle", k->cycle, "scheduled_at",
-                          sched);
-    if (!breach)
-        json_object_set_new(d, "level", json_integer(level));
-    char *data = json_dumps(d, JSON_COMPACT);
-    json_decref(d);
-    struct ombud_actor system = {0, "system", 0};
-    rc = ombud_db_event_add(c, complaint_id, breach ? "sla_breached" : "sla_warning", &system,
-                            data, err);
-    free(data);
-    return rc;
-}
-
-enum ombud_rc ombud_db_sla_tick(struct ombud_db_conn *c, int64_t now, int limit,
-                                struct ombud_sla_tick_stats *st, struct ombud_err *err)
-{
-    char nows[24], lim[16];
-    enum ombud_rc rc = OMBUD_ERROR;
-    PGresult *r = NULL;
-    struct {
-        int64_t id;
-        struct ombud_bt_calendar cal;
-    } cache[8];
-    size_t ncache = 0;
-
-    memset(st, 0, sizeof *st);
-    if ((rc = ombud_db_simple(c, "BEGIN", err)) != OMBUD_OK)
-        return rc;
-    i64s(nows, sizeof nows, now);
-    snprintf(lim, sizeof lim, "%d", limit);
-    const char *p[] = {nows, lim};
-    if ((rc = ombud_db_exec(c, &q_due, 2, p, &r, err)) != OMBUD_OK)
-        goto out;
-    for (int i = 0; i < PQntuples(r); i++) {
-        struct ombud_sla_clock k;
-        int64_t complaint_id = ombud_db_int(r, i, 0);
-        read_clock_at(r, i, 1, &k); /* CLOCK_COLS follow complaint_id */
-        const struct ombud_bt_calendar *cal = NULL;
-        for (size_t j = 0; j < ncache; j++)
-            if (cache[j].id == k.calendar_id)
-                cal = &cache[j].cal;
-        if (!cal) {
-            if (ncache == sizeof cache / sizeof cache[0]) {
-                for (size_t j = 0; j < ncache; j++)
-                    ombud_bt_calendar_clear(&cache[j].cal);
-                ncache = 0;
-            }
-            if ((rc = load_calendar(c, k.calendar_id, &cache[ncache].cal, err)) != OMBUD_OK)
-                goto out;
-            cache[ncache].id = k.calendar_id;
-            cal = &cache[ncache++].cal;
-        }
-        int levels[OMBUD_SLA_MAX_WARNINGS];
-        int64_t at[OMBUD_SLA_MAX_WARNINGS];
-        for (size_t w = 0; w < k.nwarnings; w++)
-            at[w] = k.warnings[w].at;
-        int64_t due = k.due_at;
-        bool breach;
-        size_t n = ombud_sla_clock_fire(&k, now, levels, &breach);
-        const char *known_at = PQgetvalue(r, i, 14); /* the clock's last change */
-        if (breach && (rc = raise_alert(c, complaint_id, &k, true, 0, due, known_at, st, err)) !=
-                          OMBUD_OK)
-            goto out;
-        for (size_t j = 0; j < n; j++)
-            if ((rc = raise_alert(c, complaint_id, &k, false, levels[j], at[levels[j] - 1],
-                                  known_at, st, err)) != OMBUD_OK)
-                goto out;
-        ombud_sla_clock_plan(&k, cal, now);
-        if ((rc = ombud_db_sla_save_clock(c, complaint_id, &k, err)) != OMBUD_OK)
-            goto out;
-        st->clocks++;
-    }
-    PQclear(r);
-    r = NULL;
-    rc = ombud_db_simple(c, "COMMIT", err);
-out:
-    PQclear(r);
-    if (rc != OMBUD_OK && ombud_db_conn_ok(c))
-        ombud_db_rollback(c);
-    for (size_t j = 0; j < ncache; j++)
-        ombud_bt_calendar_clear(&cache[j].cal);
-    return rc;
-}
-
 enum ombud_rc ombud_db_sla_next(struct ombud_db_conn *c, int64_t *next, struct ombud_err *err)
 {
     PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_next, 0, NULL, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
+    enum ombud_rc qrc = ombud_db_exec(c, &q_next, 0, NULL, &r, err);
+    if (qrc != OMBUD_OK)
+        return qrc;
     *next = ombud_db_int(r, 0, 0);
     PQclear(r);
     return OMBUD_OK;

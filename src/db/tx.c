@@ -93,3 +93,26 @@ enum ombud_rc ombud_db_ping(struct ombud_db_pool *pool, struct ombud_err *err)
 {
     return ombud_db_run(pool, ping, NULL, err);
 }
+
+enum ombud_rc ombud_tx_run_on(struct ombud_db_conn *c, ombud_tx_fn fn, void *ctx,
+                              struct ombud_err *err)
+{
+    for (unsigned attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        ombud_err_clear(err);
+        enum ombud_rc rc = ombud_db_simple(c, "BEGIN", err);
+        if (rc != OMBUD_OK)
+            return OMBUD_ERROR;
+        rc = fn(c, ctx, err);
+        if (rc == OMBUD_OK)
+            rc = ombud_db_simple(c, "COMMIT", err);
+        if (rc == OMBUD_OK)
+            return OMBUD_OK;
+        if (!ombud_db_conn_ok(c))
+            return OMBUD_ERROR; /* the owner reconnects */
+        ombud_db_rollback(c);
+        if (rc != OMBUD_RETRY)
+            return OMBUD_ERROR;
+        pause_ms(attempt);
+    }
+    return OMBUD_ERROR;
+}

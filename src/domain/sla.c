@@ -229,3 +229,110 @@ const char *ombud_sla_clock_state(const struct ombud_sla_clock *c, int64_t now)
         return "at_risk";
     return "on_track";
 }
+
+/* ---- operations on a complaint's two clocks ---- */
+
+/* Designated initializers: an op left out needs nothing and skips nothing. */
+static const struct ombud_sla_op_needs op_needs[] = {
+    [OMBUD_SLA_OP_START] = {.policy = true, .skip_no_policy = true},
+    [OMBUD_SLA_OP_PAUSE] = {.clocks = true, .skip_no_clocks = true},
+    [OMBUD_SLA_OP_RESUME] = {.clocks = true, .skip_no_clocks = true},
+    [OMBUD_SLA_OP_MEET_FR] = {.clocks = true, .skip_no_clocks = true},
+    [OMBUD_SLA_OP_MEET_RES] = {.clocks = true, .skip_no_clocks = true},
+    [OMBUD_SLA_OP_STOP] = {.clocks = true, .skip_no_clocks = true},
+    /* A reopened complaint gets a new cycle even when no policy applies
+     * any more or it never had clocks: the cycle numbers the reopening. */
+    [OMBUD_SLA_OP_REOPEN] = {.policy = true, .clocks = true, .new_cycle = true},
+    [OMBUD_SLA_OP_RESELECT] = {.policy = true, .clocks = true, .skip_no_policy = true,
+                               .skip_no_clocks = true},
+};
+
+const struct ombud_sla_op_needs *ombud_sla_op_needs(enum ombud_sla_op op)
+{
+    return &op_needs[op];
+}
+
+void ombud_sla_apply_op(struct ombud_sla_clock k[2], bool have[2], enum ombud_sla_op op,
+                        const struct ombud_sla_basis *b, int64_t now, bool changed[2])
+{
+    const struct ombud_sla_policy *pol = b->policy;
+    changed[0] = changed[1] = false;
+    switch (op) {
+    case OMBUD_SLA_OP_START:
+        if (!pol)
+            return;
+        ombud_sla_clock_start(&k[0], b->policy_cal, pol, OMBUD_SLA_FIRST_RESPONSE, 1, now);
+        ombud_sla_clock_start(&k[1], b->policy_cal, pol, OMBUD_SLA_RESOLUTION,
+                              b->cycle ? b->cycle : 1, now);
+        have[0] = have[1] = changed[0] = changed[1] = true;
+        break;
+    case OMBUD_SLA_OP_PAUSE:
+    case OMBUD_SLA_OP_RESUME:
+        for (int i = 0; i < 2; i++)
+            if (have[i]) {
+                if (op == OMBUD_SLA_OP_PAUSE)
+                    ombud_sla_clock_pause(&k[i], b->clock_cal, now);
+                else
+                    ombud_sla_clock_resume(&k[i], b->clock_cal, now);
+                changed[i] = true;
+            }
+        break;
+    case OMBUD_SLA_OP_MEET_RES:
+        if (have[1]) {
+            ombud_sla_clock_meet(&k[1], b->clock_cal, now);
+            changed[1] = true;
+        }
+        /* resolving is also a first response */
+        __attribute__((fallthrough));
+    case OMBUD_SLA_OP_MEET_FR:
+        if (have[0] && !k[0].met_at) {
+            ombud_sla_clock_meet(&k[0], b->clock_cal, now);
+            changed[0] = true;
+        }
+        break;
+    case OMBUD_SLA_OP_STOP:
+        for (int i = 0; i < 2; i++)
+            if (have[i] && !k[i].met_at && k[i].running_since) {
+                ombud_sla_clock_pause(&k[i], b->clock_cal, now);
+                k[i].next_alert_at = 0;
+                changed[i] = true;
+            }
+        break;
+    case OMBUD_SLA_OP_REOPEN:
+        /* A new resolution cycle; the old cycle's clock stays as history.
+         * First response was met once and for all. */
+        if (pol) {
+            ombud_sla_clock_start(&k[1], b->policy_cal, pol, OMBUD_SLA_RESOLUTION, b->cycle, now);
+            have[1] = changed[1] = true;
+        }
+        break;
+    case OMBUD_SLA_OP_RESELECT:
+        if (!pol)
+            return;
+        for (int i = 0; i < 2; i++)
+            if (have[i] && k[i].policy_id != pol->id) {
+                ombud_sla_clock_reselect(&k[i], b->clock_cal, b->policy_cal, pol, now);
+                changed[i] = true;
+            }
+        break;
+    }
+}
+
+size_t ombud_sla_clock_take_due(struct ombud_sla_clock *c, int64_t now,
+                                struct ombud_sla_due_alert *out)
+{
+    /* The moments as planned: firing marks them raised. */
+    int64_t due = c->due_at, at[OMBUD_SLA_MAX_WARNINGS];
+    for (size_t w = 0; w < c->nwarnings; w++)
+        at[w] = c->warnings[w].at;
+    int levels[OMBUD_SLA_MAX_WARNINGS];
+    bool breach;
+    size_t nw = ombud_sla_clock_fire(c, now, levels, &breach), n = 0;
+    if (breach)
+        out[n++] = (struct ombud_sla_due_alert){true, 0, due};
+    for (size_t j = 0; j < nw; j++) {
+        size_t w = (size_t)levels[j] - 1; /* the ladder numbers levels by position */
+        out[n++] = (struct ombud_sla_due_alert){false, levels[j], w < c->nwarnings ? at[w] : now};
+    }
+    return n;
+}

@@ -14,6 +14,7 @@
 #include "ombud/keys.h"
 #include "ombud/repr.h"
 #include "ombud/text.h"
+#include "ombud/service/sla.h"
 #include "ombud/timefmt.h"
 
 
@@ -231,7 +232,7 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
         goto out;
     ombud_lifecycle_created(&cp, &eff);
     ombud_actor_of(x->req, &actor);
-    if ((rc = ombud_db_sla_apply(c, &cp, eff.sla_op, ombud_now_s(), err)) != OMBUD_OK ||
+    if ((rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_now_s(), err)) != OMBUD_OK ||
         (rc = ombud_svc_events_write(c, cp.id, &actor, &eff, err)) != OMBUD_OK)
         goto out;
     /* Read back with the clocks just started, for the reply. */

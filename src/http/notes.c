@@ -12,6 +12,7 @@
 #include "http/complaint_common.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
+#include "ombud/service/sla.h"
 
 static const char *const visibilities[] = {"internal", "public", NULL};
 

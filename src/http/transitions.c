@@ -16,6 +16,7 @@
 #include "http/complaint_common.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
+#include "ombud/service/sla.h"
 
 /* Compensation as the resolution stores it. */
 struct comp_buf {

@@ -1,5 +1,9 @@
-/* Alerts as JSON. */
+/* Alerts as JSON: the resource, and the timeline event that records one. */
 #include "ombud/repr.h"
+
+#include <stdlib.h>
+
+#include "ombud/timefmt.h"
 
 json_t *ombud_repr_alert(const struct ombud_alert *a)
 {
@@ -10,4 +14,21 @@ json_t *ombud_repr_alert(const struct ombud_alert *a)
                      ombud_repr_time(a->created_at), "acknowledged_at",
                      ombud_repr_time(a->acknowledged_at), "acknowledged_by",
                      a->acknowledged_by ? json_integer(a->acknowledged_by) : json_null());
+}
+
+char *ombud_repr_sla_alert_event(int64_t alert_id, const struct ombud_sla_clock *k,
+                                 const struct ombud_sla_due_alert *a)
+{
+    char sched[OMBUD_TIME_BUFLEN];
+    ombud_time_format(a->scheduled * 1000000, sched);
+    json_t *d = json_pack("{s:I, s:s, s:i, s:s}", "alert_id", (json_int_t)alert_id, "target",
+                          ombud_sla_target_name(k->target), "cycle", k->cycle, "scheduled_at",
+                          sched);
+    if (!d)
+        return NULL;
+    if (!a->breach)
+        json_object_set_new(d, "level", json_integer(a->level));
+    char *text = json_dumps(d, JSON_COMPACT);
+    json_decref(d);
+    return text;
 }

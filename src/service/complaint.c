@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "ombud/repr.h"
+#include "ombud/service/sla.h"
 #include "ombud/role.h"
 #include "ombud/timefmt.h"
 
@@ -225,7 +226,7 @@ enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
         goto out;
     }
     if ((eff.save && (rc = ombud_db_complaint_save(c, &cp, err)) != OMBUD_OK) ||
-        (eff.sla && (rc = ombud_db_sla_apply(c, &cp, eff.sla_op, now_s(), err)) != OMBUD_OK) ||
+        (eff.sla && (rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, now_s(), err)) != OMBUD_OK) ||
         (rc = write_texts(c, cp.id, actor, &eff, texts, err)) != OMBUD_OK)
         goto out;
     if (out) {

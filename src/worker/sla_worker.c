@@ -1,11 +1,11 @@
 /*
- * The SLA worker. DESIGN: its own connection (outside the pool, because
- * LISTEN belongs to a session) listens on ombud_sla. Each pass claims the
- * clocks whose next_alert_at has come, through the partial index on
- * next_alert_at and FOR UPDATE SKIP LOCKED, so processes share the work
- * without waiting on each other; the alerts' unique key (complaint,
- * target, cycle, kind, level) makes each alert exactly-once even when two
- * passes race. Between passes it sleeps until the earliest next_alert_at
+ * The SLA worker thread. DESIGN: its own connection (outside the pool,
+ * because LISTEN belongs to a session) listens on ombud_sla. Each pass
+ * (sla_pass.c) claims the clocks whose next_alert_at has come, through
+ * the partial index on next_alert_at and FOR UPDATE SKIP LOCKED, so
+ * processes share the work without waiting on each other; the alerts'
+ * unique key (complaint, target, cycle, kind, level) makes each alert
+ * exactly-once even when two passes race. Between passes it sleeps until the earliest next_alert_at
  * (at most MAX_SLEEP_MS) or until a NOTIFY says a clock changed.
  * NOTIFY is lost while disconnected, so after reconnecting it LISTENs
  * again and rescans: the table is the truth. Signals stay blocked in this
@@ -68,10 +68,10 @@ static void *run(void *arg)
             atomic_store(&connected, true);
             ombud_log(OMBUD_LOG_INFO, "sla_worker", "%s", "connected; rescanning clocks");
         }
-        struct ombud_sla_tick_stats st;
+        struct ombud_sla_pass_stats st;
         int64_t now_us = ombud_time_now();
         ombud_err_clear(&err);
-        if (ombud_db_sla_tick(c, now_us / 1000000, BATCH, &st, &err) != OMBUD_OK) {
+        if (ombud_sla_pass_run(c, now_us / 1000000, BATCH, &st, &err) != OMBUD_OK) {
             if (ombud_db_conn_ok(c)) {
                 ombud_log(OMBUD_LOG_WARN, "sla_worker", "pass failed: %s", err.detail);
                 nap(200);

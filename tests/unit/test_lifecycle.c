@@ -369,7 +369,7 @@ static void check_action(enum ombud_status s, enum ombud_action a, int64_t fr, c
     if (expected[s][a] == NONE) {
         if (rc == OMBUD_OK)
             fail_msg("%s from %s: applied, expected a refusal", action_names[a], status_names[s]);
-        assert_int_equal(err.status, 409);
+        assert_int_equal(err.kind, OMBUD_E_CONFLICT);
         assert_string_equal(err.type, "transition-not-allowed");
         ombud_lifecycle_allowed(s, want_allowed, sizeof want_allowed);
         assert_string_equal(err.allowed, want_allowed);
@@ -463,7 +463,7 @@ static void close_needs_agreement_or_force(void **state)
     complaint_in(&cp, OMBUD_ST_RESOLVED, 1);
     ombud_err_clear(&err);
     assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_ERROR);
-    assert_int_equal(err.status, 422);
+    assert_int_equal(err.kind, OMBUD_E_INVALID);
     assert_int_equal(err.nfields, 1);
     assert_string_equal(err.fields[0].field, "resolution.customer_agreed");
 
@@ -619,7 +619,7 @@ static void escalation(void **state)
             assert_int_equal(eff.to, s);
         } else {
             assert_int_equal(rc, OMBUD_ERROR);
-            assert_int_equal(err.status, 409);
+            assert_int_equal(err.kind, OMBUD_E_CONFLICT);
             assert_string_equal(err.type, "not-open");
         }
     }
@@ -662,7 +662,7 @@ static void escalation(void **state)
     t.escalation_team_id = 7;
     ombud_err_clear(&err);
     assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_ERROR);
-    assert_int_equal(err.status, 422);
+    assert_int_equal(err.kind, OMBUD_E_INVALID);
     assert_string_equal(err.fields[0].field, "team_id");
     t.team_known = true;
     ombud_err_clear(&err);
@@ -707,11 +707,11 @@ static void satisfaction(void **state)
             /* Once only. */
             ombud_err_clear(&err);
             assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_ERROR);
-            assert_int_equal(err.status, 409);
+            assert_int_equal(err.kind, OMBUD_E_CONFLICT);
             assert_string_equal(err.type, "already-recorded");
         } else {
             assert_int_equal(rc, OMBUD_ERROR);
-            assert_int_equal(err.status, 409);
+            assert_int_equal(err.kind, OMBUD_E_CONFLICT);
             assert_string_equal(err.type, "not-resolved");
         }
         ombud_complaint_clear(&cp);
