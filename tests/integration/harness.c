@@ -588,9 +588,17 @@ int64_t h_make_complaint(struct h_server *s, const char *key, json_t *body)
 
 static char *sql_value_v(const struct h_server *s, const char *fmt, va_list ap)
 {
-    char sql[2048];
-    vsnprintf(sql, sizeof sql, fmt, ap);
+    /* Sized to fit: a fixed buffer would cut long queries short silently. */
+    va_list again;
+    va_copy(again, ap);
+    int len = vsnprintf(NULL, 0, fmt, again);
+    va_end(again);
+    assert_true(len >= 0);
+    char *sql = malloc((size_t)len + 1);
+    assert_non_null(sql);
+    vsnprintf(sql, (size_t)len + 1, fmt, ap);
     json_t *rows = h_sql(s, sql);
+    free(sql);
     assert_int_equal(json_array_size(rows), 1);
     const char *v = json_string_value(json_array_get(json_array_get(rows, 0), 0));
     char *out = v ? strdup(v) : NULL;
