@@ -588,9 +588,17 @@ int64_t h_make_complaint(struct h_server *s, const char *key, json_t *body)
 
 static char *sql_value_v(const struct h_server *s, const char *fmt, va_list ap)
 {
-    char sql[2048];
-    vsnprintf(sql, sizeof sql, fmt, ap);
+    /* Sized to fit: a fixed buffer would cut long queries short silently. */
+    va_list again;
+    va_copy(again, ap);
+    int len = vsnprintf(NULL, 0, fmt, again);
+    va_end(again);
+    assert_true(len >= 0);
+    char *sql = malloc((size_t)len + 1);
+    assert_non_null(sql);
+    vsnprintf(sql, (size_t)len + 1, fmt, ap);
     json_t *rows = h_sql(s, sql);
+    free(sql);
     assert_int_equal(json_array_size(rows), 1);
     const char *v = json_string_value(json_array_get(json_array_get(rows, 0), 0));
     char *out = v ? strdup(v) : NULL;
@@ -623,6 +631,213 @@ long long h_sql_int(const struct h_server *s, const char *fmt, ...)
 void h_b64url(const char *plain, char *out)
 {
     ombud_cursor_b64url(plain, strlen(plain), out);
+}
+
+/* ---- SLA: policies, clocks, alerts and timelines ---- */
+
+void h_make_category(struct h_server *s, const char *key)
+{
+    struct h_resp *r = h_call_json(s, "POST", "/v1/categories", s->admin_key,
+                                   json_pack("{s:s, s:s}", "key", key, "name", key), NULL);
+    h_expect_status(r, 201);
+    h_resp_free(r);
+}
+
+int64_t h_make_policy(struct h_server *s, const char *name, int position, json_t *match,
+                      int fr_minutes, int res_minutes, const char *warnings, int64_t calendar)
+{
+    json_t *b = json_pack("{s:s, s:i, s:i, s:i}", "name", name, "position", position,
+                          "first_response_minutes", fr_minutes, "resolution_minutes", res_minutes);
+    if (match)
+        json_object_set_new(b, "match", match);
+    if (warnings) {
+        json_t *w = json_loads(warnings, JSON_DECODE_ANY, NULL);
+        assert_non_null(w);
+        json_object_set_new(b, "warnings", w);
+    }
+    if (calendar)
+        json_object_set_new(b, "calendar_id", json_integer(calendar));
+    struct h_resp *r = h_call_json(s, "POST", "/v1/sla-policies", s->admin_key, b, NULL);
+    h_expect_status(r, 201);
+    int64_t id = h_jint(r->json, "id");
+    h_resp_free(r);
+    return id;
+}
+
+json_t *h_get_complaint(struct h_server *s, const char *key, int64_t id)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/v1/complaints/%lld", (long long)id);
+    struct h_resp *r = h_call_json(s, "GET", path, key, NULL, NULL);
+    h_expect_status(r, 200);
+    json_t *c = json_incref(r->json);
+    h_resp_free(r);
+    return c;
+}
+
+json_t *h_transition(struct h_server *s, const char *key, int64_t id, const char *action)
+{
+    char path[96];
+    json_t *b = json_pack("{s:s}", "action", action);
+    if (strcmp(action, "resolve") == 0)
+        json_object_set_new(b, "resolution", json_pack("{s:s}", "summary", "Sent a new one."));
+    snprintf(path, sizeof path, "/v1/complaints/%lld/transitions", (long long)id);
+    struct h_resp *r = h_call_json(s, "POST", path, key, b, NULL);
+    h_expect_status(r, 200);
+    json_t *c = json_incref(r->json);
+    h_resp_free(r);
+    return c;
+}
+
+json_t *h_sla_clock(const json_t *complaint, const char *target)
+{
+    json_t *k = json_object_get(json_object_get(complaint, "sla"), target);
+    if (!json_is_object(k))
+        fail_msg("no %s clock", target);
+    return k;
+}
+
+json_t *h_sla_warning(const json_t *clock, int level)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(clock, "warnings"), i, w)
+    {
+        if (h_jint(w, "level") == level)
+            return w;
+    }
+    fail_msg("no warning level %d", level);
+    return NULL;
+}
+
+json_t *h_alerts(struct h_server *s, int64_t id)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/alerts?state=all&limit=200&complaint_id=%lld", (long long)id);
+    struct h_resp *r = h_call_json(s, "GET", path, s->admin_key, NULL, NULL);
+    h_expect_status(r, 200);
+    assert_true(json_is_null(json_object_get(r->json, "next_cursor")));
+    json_t *items = json_object_get(r->json, "items"); /* newest first */
+    json_t *out = json_array();
+    for (size_t i = json_array_size(items); i > 0; i--)
+        json_array_append(out, json_array_get(items, i - 1));
+    h_resp_free(r);
+    return out;
+}
+
+json_t *h_wait_alerts(struct h_server *s, int64_t id, size_t n, int64_t ms)
+{
+    int64_t end = h_real_ms() + ms;
+    for (;;) {
+        json_t *a = h_alerts(s, id);
+        if (json_array_size(a) >= n || h_real_ms() > end)
+            return a;
+        json_decref(a);
+        h_sleep_ms(100);
+    }
+}
+
+size_t h_count_alerts(const json_t *alerts, const char *kind, const char *target, int cycle,
+                      int level, json_t **found)
+{
+    size_t i, n = 0;
+    json_t *a;
+    json_array_foreach(alerts, i, a)
+    {
+        if (strcmp(h_jstr_must(a, "kind"), kind) == 0 &&
+            strcmp(h_jstr_must(a, "target"), target) == 0 && h_jint(a, "cycle") == cycle &&
+            (level < 0 || h_jint(a, "level") == level)) {
+            if (found && !n)
+                *found = a;
+            n++;
+        }
+    }
+    return n;
+}
+
+json_t *h_the_alert(const json_t *alerts, const char *kind, const char *target, int cycle,
+                    int level)
+{
+    json_t *a = NULL;
+    size_t n = h_count_alerts(alerts, kind, target, cycle, level, &a);
+    if (n != 1) {
+        h_dump("alerts", alerts);
+        fail_msg("%zu alerts %s %s cycle %d level %d, want 1", n, kind, target, cycle, level);
+    }
+    return a;
+}
+
+void h_expect_on_time(const struct h_server *s, const json_t *a, int64_t moment)
+{
+    int64_t offset_ms = h_clock_offset_ms();
+    assert_int_equal(h_jtime(a, "scheduled_at"), moment);
+    /* The offset is whole seconds (h_clock_advance), so the sum is exact. */
+    h_expect_between(h_jtime(a, "created_at") + offset_ms / 1000 - moment, 0, 2,
+                     "alert raised after its moment");
+    char *v = h_sql_value(s,
+                          "SELECT extract(epoch FROM created_at - scheduled_at)::text"
+                          " FROM alerts WHERE id = %lld",
+                          (long long)h_jint(a, "id"));
+    assert_non_null(v);
+    double lag = strtod(v, NULL) + (double)offset_ms / 1000.0;
+    free(v);
+    if (lag < 0 || lag > 2.0)
+        fail_msg("alert %lld raised %.3f s after its moment", (long long)h_jint(a, "id"), lag);
+    assert_true(h_jnull(a, "acknowledged_at"));
+    assert_true(h_jnull(a, "acknowledged_by"));
+}
+
+json_t *h_events(struct h_server *s, int64_t id)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/v1/complaints/%lld/events?limit=200", (long long)id);
+    struct h_resp *r = h_call_json(s, "GET", path, s->admin_key, NULL, NULL);
+    h_expect_status(r, 200);
+    assert_true(json_is_null(json_object_get(r->json, "next_cursor")));
+    json_t *items = json_incref(json_object_get(r->json, "items"));
+    h_resp_free(r);
+    return items;
+}
+
+size_t h_count_events(const json_t *evs, const char *kind)
+{
+    size_t i, n = 0;
+    json_t *ev;
+    json_array_foreach(evs, i, ev) n += strcmp(h_jstr_must(ev, "kind"), kind) == 0;
+    return n;
+}
+
+void h_expect_alert_event(const json_t *evs, const json_t *alert)
+{
+    size_t i, n = 0;
+    json_t *ev;
+    bool breach = strcmp(h_jstr_must(alert, "kind"), "sla_breach") == 0;
+    json_array_foreach(evs, i, ev)
+    {
+        json_t *d = json_object_get(ev, "data");
+        if (!json_is_integer(json_object_get(d, "alert_id")) ||
+            h_jint(d, "alert_id") != h_jint(alert, "id"))
+            continue;
+        n++;
+        assert_string_equal(h_jstr(ev, "kind"), breach ? "sla_breached" : "sla_warning");
+        json_t *actor = json_object_get(ev, "actor");
+        assert_string_equal(h_jstr(actor, "role"), "system");
+        assert_true(h_jnull(actor, "key_id"));
+        assert_string_equal(h_jstr(d, "target"), h_jstr(alert, "target"));
+        assert_int_equal(h_jint(d, "cycle"), h_jint(alert, "cycle"));
+        assert_string_equal(h_jstr(d, "scheduled_at"), h_jstr(alert, "scheduled_at"));
+        if (breach)
+            assert_null(json_object_get(d, "level"));
+        else
+            assert_int_equal(h_jint(d, "level"), h_jint(alert, "level"));
+        /* Both stamped by PostgreSQL, in one transaction. */
+        h_expect_between(h_jtime(ev, "created_at") - h_jtime(alert, "created_at"), -1, 1,
+                         "event written with its alert");
+    }
+    if (n != 1) {
+        h_dump("timeline", evs);
+        fail_msg("%zu timeline events for alert %lld, want 1", n, (long long)h_jint(alert, "id"));
+    }
 }
 
 /* ---- time ---- */

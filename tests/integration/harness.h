@@ -125,6 +125,51 @@ long long h_sql_int(const struct h_server *s, const char *fmt, ...)
 /* base64url text of plain, as cursors are written (out: >= 4 * len / 3 + 4). */
 void h_b64url(const char *plain, char *out);
 
+/* ---- SLA: policies, clocks, alerts and timelines ---- */
+
+/* Creates a category (key, named after it) as admin; asserts 201. */
+void h_make_category(struct h_server *s, const char *key);
+/* Creates an active policy as admin: position, targets in minutes, match
+ * (stolen; NULL: matches everything), warnings as JSON text (NULL: the
+ * default ladder) and calendar (0: the default). Asserts 201; its id. */
+int64_t h_make_policy(struct h_server *s, const char *name, int position, json_t *match,
+                      int fr_minutes, int res_minutes, const char *warnings, int64_t calendar);
+/* GET of a complaint with key; asserts 200; the complaint (caller decrefs). */
+json_t *h_get_complaint(struct h_server *s, const char *key, int64_t id);
+/* A transition with key (resolve with a resolution summary); asserts 200;
+ * the complaint (caller decrefs). */
+json_t *h_transition(struct h_server *s, const char *key, int64_t id, const char *action);
+/* sla.<target> of a complaint, and the entry of a warning level in such
+ * a clock (both borrowed; fail when absent). */
+json_t *h_sla_clock(const json_t *complaint, const char *target);
+json_t *h_sla_warning(const json_t *clock, int level);
+
+/* Every alert of a complaint (state=all, one page), oldest first (caller
+ * decrefs); h_wait_alerts polls until there are at least n, for at most
+ * ms of real time, and returns what there is then. */
+json_t *h_alerts(struct h_server *s, int64_t id);
+json_t *h_wait_alerts(struct h_server *s, int64_t id, size_t n, int64_t ms);
+/* How many alerts have this kind, target, cycle and level (level < 0:
+ * any); *found (if not NULL) gets the first. h_the_alert fails unless
+ * there is exactly one, and returns it (borrowed). */
+size_t h_count_alerts(const json_t *alerts, const char *kind, const char *target, int cycle,
+                      int level, json_t **found);
+json_t *h_the_alert(const json_t *alerts, const char *kind, const char *target, int cycle,
+                    int level);
+/* The alert is scheduled for moment (epoch s, the servers' clock), was
+ * raised within 2 s after it (to the second in the API, to the
+ * microsecond in the table) and is not acknowledged. Its created_at is
+ * PostgreSQL's wall clock, so the test clock's current offset is added:
+ * check an alert before the clock moves on. */
+void h_expect_on_time(const struct h_server *s, const json_t *a, int64_t moment);
+
+/* A complaint's timeline (one page), oldest first (caller decrefs). */
+json_t *h_events(struct h_server *s, int64_t id);
+size_t h_count_events(const json_t *evs, const char *kind);
+/* The timeline holds exactly one event for the alert, by the system,
+ * with its target, cycle, level and moment, written with it. */
+void h_expect_alert_event(const json_t *evs, const json_t *alert);
+
 /* ---- time ---- */
 
 /* RFC 3339 UTC to the second, as the server writes it, to epoch seconds

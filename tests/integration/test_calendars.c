@@ -37,32 +37,6 @@ static int64_t make_calendar(const char *body)
     return id;
 }
 
-static int64_t make_policy(const char *name, int64_t calendar)
-{
-    char body[256];
-    snprintf(body, sizeof body,
-             "{\"name\":\"%s\",\"position\":500,\"first_response_minutes\":60,"
-             "\"resolution_minutes\":600,\"calendar_id\":%lld}",
-             name, (long long)calendar);
-    struct h_resp *r = call("POST", "/v1/sla-policies", srv.admin_key, body);
-    h_expect_status(r, 201);
-    int64_t id = h_jint(r->json, "id");
-    h_resp_free(r);
-    return id;
-}
-
-/* One value from PostgreSQL as text; caller frees. */
-static char *sql_text(const char *sql)
-{
-    json_t *rows = h_sql(&srv, sql);
-    assert_int_equal(json_array_size(rows), 1);
-    const char *v = json_string_value(json_array_get(json_array_get(rows, 0), 0));
-    assert_non_null(v);
-    char *out = strdup(v);
-    json_decref(rows);
-    return out;
-}
-
 /* PostgreSQL's view of a local wall time in zone tz, as RFC 3339 UTC. */
 static char *pg_utc(const char *tz, const char *local)
 {
@@ -71,7 +45,9 @@ static char *pg_utc(const char *tz, const char *local)
              "SELECT to_char((timestamp '%s' AT TIME ZONE '%s') AT TIME ZONE 'UTC',"
              " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
              local, tz);
-    return sql_text(sql);
+    char *v = h_sql_value(&srv, "%s", sql);
+    assert_non_null(v);
+    return v;
 }
 
 /* ---- the calendars under test ---- */
@@ -161,10 +137,7 @@ static long pg_open_minutes(const struct cal_def *d, const char *from, const cha
              "timestamptz '%s', timestamptz '%s' - interval '1 minute', interval '1 minute') t) m"
              " WHERE (%s)%s%s%s",
              d->tz, from, to, cond, *hol ? " AND l::date NOT IN (" : "", hol, *hol ? ")" : "");
-    char *v = sql_text(sql);
-    long n = strtol(v, NULL, 10);
-    free(v);
-    return n;
+    return (long)h_sql_int(&srv, "%s", sql);
 }
 
 static struct h_resp *due(int64_t cal, const char *from, const char *minutes)
@@ -392,7 +365,7 @@ static void calendars_in_use_are_kept(void **state)
 
     int64_t cal = make_calendar("{\"name\":\"Used by a policy\",\"timezone\":\"Asia/Tokyo\"}");
     snprintf(path, sizeof path, "/v1/calendars/%lld", (long long)cal);
-    int64_t pol = make_policy("Tokyo desk", cal);
+    int64_t pol = h_make_policy(&srv, "Tokyo desk", 500, NULL, 60, 600, NULL, cal);
     r = call("DELETE", path, srv.admin_key, NULL);
     h_expect_problem(r, 409);
     h_resp_free(r);

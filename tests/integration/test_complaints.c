@@ -149,17 +149,6 @@ static json_t *events_of(int64_t id)
     return items;
 }
 
-static size_t count_kind(const json_t *events, const char *kind)
-{
-    size_t i, n = 0;
-    json_t *e;
-    json_array_foreach(events, i, e)
-    {
-        n += strcmp(h_jstr_must(e, "kind"), kind) == 0;
-    }
-    return n;
-}
-
 /* The last event of kind, borrowed from events. */
 static json_t *last_kind(const json_t *events, const char *kind)
 {
@@ -1308,8 +1297,8 @@ static void patch_changes_every_field(void **state)
     assert_int_equal(h_jint(r->json, "version"), 3);
     h_resp_free(r);
     ev = events_of(id);
-    assert_int_equal(count_kind(ev, "updated"), 1);
-    assert_int_equal(count_kind(ev, "assigned"), 2);
+    assert_int_equal(h_count_events(ev, "updated"), 1);
+    assert_int_equal(h_count_events(ev, "assigned"), 2);
     as = json_object_get(last_kind(ev, "assigned"), "data");
     assert_int_equal(h_jint(json_object_get(as, "team_id"), "from"), team_a);
     assert_int_equal(h_jint(json_object_get(as, "team_id"), "to"), team_b);
@@ -1593,7 +1582,7 @@ static void patch_roles(void **state)
     assert_int_equal(h_jint(c, "version"), 4);
     json_decref(c);
     json_t *ev = events_of(id);
-    assert_int_equal(count_kind(ev, "updated"), 3);
+    assert_int_equal(h_count_events(ev, "updated"), 3);
     assert_string_equal(h_jstr_must(json_object_get(last_kind(ev, "updated"), "actor"), "role"), "admin");
     json_decref(ev);
 }

@@ -95,26 +95,6 @@ static void transition(int64_t id, const char *body, const char *want_status)
     h_resp_free(r);
 }
 
-static json_t *events(int64_t id)
-{
-    char path[96];
-    snprintf(path, sizeof path, "/v1/complaints/%lld/events?limit=200", (long long)id);
-    struct h_resp *r = h_req(&srv, "GET", path, &(struct h_opts){.key = agent_key});
-    h_expect_status(r, 200);
-    assert_true(json_is_null(json_object_get(r->json, "next_cursor")));
-    json_t *items = json_incref(json_object_get(r->json, "items"));
-    h_resp_free(r);
-    return items;
-}
-
-static size_t count_kind(const json_t *evs, const char *kind)
-{
-    size_t i, n = 0;
-    json_t *ev;
-    json_array_foreach(evs, i, ev) n += strcmp(h_jstr(ev, "kind"), kind) == 0;
-    return n;
-}
-
 static int setup(void **state)
 {
     /* Enough HTTP threads (and connections) for requests to really overlap. */
@@ -401,8 +381,8 @@ static void if_match_race(void **state)
     static struct job jobs[N];
     for (int round = 0; round < ROUNDS; round++) {
         int64_t id = create("If-Match race");
-        json_t *evs0 = events(id);
-        size_t updated0 = count_kind(evs0, "updated");
+        json_t *evs0 = h_events(&srv, id);
+        size_t updated0 = h_count_events(evs0, "updated");
         json_decref(evs0);
         for (int i = 0; i < N; i++) {
             char b[96];
@@ -438,8 +418,8 @@ static void if_match_race(void **state)
         assert_string_equal(h_jstr(r->json, "title"), want);
         h_resp_free(r);
 
-        json_t *evs = events(id);
-        assert_int_equal(count_kind(evs, "updated") - updated0, 1);
+        json_t *evs = h_events(&srv, id);
+        assert_int_equal(h_count_events(evs, "updated") - updated0, 1);
         json_t *last = json_array_get(evs, json_array_size(evs) - 1);
         assert_string_equal(h_jstr(last, "kind"), "updated");
         json_t *change =
@@ -505,7 +485,7 @@ static void transition_race(void **state)
         h_resp_free(r);
 
         /* The timeline: created, start, one resolve. */
-        json_t *evs = events(id);
+        json_t *evs = h_events(&srv, id);
         assert_int_equal(json_array_size(evs), 3);
         assert_string_equal(h_jstr(json_array_get(evs, 0), "kind"), "created");
         json_t *d = json_object_get(json_array_get(evs, 1), "data");
@@ -551,12 +531,12 @@ static void withdraw_and_resolve_race(void **state)
             h_expect_problem(jobs[i].resp, 409);
     }
     assert_int_equal(ok, 1);
-    json_t *evs = events(id);
-    assert_int_equal(count_kind(evs, "status_changed"), 2);
+    json_t *evs = h_events(&srv, id);
+    assert_int_equal(h_count_events(evs, "status_changed"), 2);
     /* A losing withdraw leaves no note behind. */
     long long notes =
         h_sql_int(&srv, "SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld", (long long)id);
-    assert_int_equal(count_kind(evs, "note_added"), notes);
+    assert_int_equal(h_count_events(evs, "note_added"), notes);
     assert_true(notes <= 1);
     json_decref(evs);
     free_jobs(jobs, N);
@@ -597,8 +577,8 @@ static void concurrent_public_notes(void **state)
     assert_int_equal(
         h_sql_int(&srv, "SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld", (long long)id),
         N);
-    json_t *evs = events(id);
-    assert_int_equal(count_kind(evs, "note_added"), N);
+    json_t *evs = h_events(&srv, id);
+    assert_int_equal(h_count_events(evs, "note_added"), N);
     /* Timeline order is note id order. */
     size_t i;
     json_t *ev;
