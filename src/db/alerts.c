@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/alerts.h"
 
 #define ALERT_COLS                                                                                 \
     "a.id, a.kind, a.level, a.complaint_id, a.target, a.cycle,"                                    \

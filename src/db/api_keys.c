@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/api_keys.h"
 
 #define KEY_COLS                                                                                   \
     "id, name, role, agent_id, ombud_usec(created_at) AS created_us,"                             \

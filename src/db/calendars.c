@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/calendars.h"
 
 #define CAL_COLS                                                                                   \
     "id, name, timezone, hours::text,"                                                             \

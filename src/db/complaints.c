@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/complaints.h"
 
 /* Every alias is the name complaint_cols looks for; converted instants
  * carry their unit so ORDER BY created_at still means the column. */
@@ -589,8 +590,9 @@ static struct ombud_db_stmt q_idem_store = OMBUD_STMT(
     " WHERE idempotency_keys.created_at < now() - interval '24 hours'");
 
 enum ombud_rc ombud_db_idem_begin(struct ombud_db_conn *c, int64_t key_id, const char *key,
-                                  bool *busy, bool *found, char *hash_out, int *status_out,
-                                  char **body_out, int64_t *complaint_id, struct ombud_err *err)
+                                  bool *busy, bool *found, char hash_out[OMBUD_HASH_BUFLEN],
+                                  int *status_out, char **body_out, int64_t *complaint_id,
+                                  struct ombud_err *err)
 {
     char kid[24];
     i64s(kid, sizeof kid, key_id);
@@ -609,7 +611,7 @@ enum ombud_rc ombud_db_idem_begin(struct ombud_db_conn *c, int64_t key_id, const
         return rc;
     if (PQntuples(r) == 1 && !ombud_db_bool(r, 0, 4)) {
         *found = true;
-        ombud_db_text(r, 0, 0, hash_out, 65);
+        ombud_db_text(r, 0, 0, hash_out, OMBUD_HASH_BUFLEN);
         *status_out = (int)ombud_db_int(r, 0, 1);
         *body_out = ombud_db_strdup(r, 0, 2);
         *complaint_id = ombud_db_int(r, 0, 3);

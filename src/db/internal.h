@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ombud/db.h"
+#include "ombud/db/pool.h"
 
 #define OMBUD_DB_MAX_STMTS 512
 

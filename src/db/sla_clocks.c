@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/calendars.h"
+#include "ombud/db/sla.h"
 
 /* Aliased for clock_cols; converted instants carry their unit so that
  * ORDER BY next_alert_at still means the indexed column. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/policies.h"
 
 #define POLICY_COLS                                                                                \
     "id, name, position, active, to_json(match_priorities)::text,"                                 \

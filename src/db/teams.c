@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/teams.h"
 
 #define TEAM_COLS                                                                                  \
     "id, name, escalation_team_id, assignment, ombud_usec(created_at), ombud_usec(updated_at)"

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ombud/db.h"
+#include "ombud/db/api_keys.h"
+#include "ombud/db/complaints.h"
 #include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/keys.h"

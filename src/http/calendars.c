@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ombud/calendar.h"
-#include "ombud/db.h"
+#include "ombud/db/calendars.h"
 #include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
