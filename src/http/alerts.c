@@ -27,6 +27,8 @@ struct alert_ctx {
 static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct alert_ctx *x = arg;
+    free(x->list); /* a retried run's */
+    x->list = NULL;
     return ombud_db_alert_list(c, &x->f, &x->list, &x->n, err);
 }
 
@@ -62,7 +64,16 @@ void ombud_h_alerts_list(struct ombud_req *req)
 static enum ombud_rc ack_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct alert_ctx *x = arg;
-    return ombud_db_alert_ack(c, x->id, x->ack_key_id, &x->one, &x->found, &x->already, err);
+    enum ombud_rc rc =
+        ombud_db_alert_ack(c, x->id, x->ack_key_id, &x->one, &x->found, &x->already, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    if (!x->found)
+        return ombud_err_not_found(err, "alert");
+    if (x->already)
+        return ombud_err_set(err, OMBUD_E_CONFLICT, "already-acknowledged",
+                             "the alert was acknowledged already");
+    return OMBUD_OK;
 }
 
 void ombud_h_alerts_ack(struct ombud_req *req)
@@ -70,18 +81,10 @@ void ombud_h_alerts_ack(struct ombud_req *req)
     struct alert_ctx x = {.id = ombud_req_path_id(req, 0), .ack_key_id = req->who.key_id};
     struct ombud_err err;
     ombud_err_clear(&err);
-    if (ombud_tx_run(req->pool, ack_tx, &x, &err) != OMBUD_OK) {
+    if (ombud_tx_run(req->pool, ack_tx, &x, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
-    } else if (!x.found) {
-        ombud_err_not_found(&err, "alert");
-        ombud_reply_problem(req, &err);
-    } else if (x.already) {
-        ombud_err_set(&err, OMBUD_E_CONFLICT, "already-acknowledged",
-                      "the alert was acknowledged already");
-        ombud_reply_problem(req, &err);
-    } else {
+    else
         ombud_reply_json(req, 200, ombud_repr_alert(&x.one));
-    }
 }
 
 /* ---- at-risk ---- */
