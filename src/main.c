@@ -16,7 +16,8 @@
 #include <time.h>
 
 #include "ombud/config.h"
-#include "ombud/db.h"
+#include "ombud/db/api_keys.h"
+#include "ombud/db/pool.h"
 #include "ombud/http.h"
 #include "ombud/keys.h"
 #include "ombud/log.h"

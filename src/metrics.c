@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ombud/db.h"
+#include "ombud/db/pool.h"
 #include "ombud/http.h"
 #include "ombud/sla_worker.h"
 

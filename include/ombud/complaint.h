@@ -101,6 +101,34 @@ struct ombud_category {
     int64_t created_at;
 };
 
+/* A complaint to create, as validated input: borrowed strings (NULL when
+ * absent), the caller keeps ownership. */
+struct ombud_complaint_new {
+    const char *title, *description;
+    const char *customer_name, *customer_external_id, *customer_email, *customer_phone;
+    const char *customer_tier, *channel, *category, *grade, *priority, *demand, *demand_detail;
+    const char *tags_json; /* JSON array text */
+    const char *external_ref;
+    int64_t team_id, assignee_id, created_by_key_id; /* 0: none */
+};
+
+/* Which complaints a list shows and in what order (GET /v1/complaints). */
+struct ombud_complaint_filter {
+    const char *status, *priority, *grade, *category, *channel; /* comma-separated lists */
+    const char *customer_external_id, *q;
+    int64_t team_id, assignee_id;         /* 0: any */
+    bool has_created_after, has_created_before;
+    int64_t created_after, created_before; /* usec */
+    int64_t creator_key_id;               /* service keys see only their own; 0: all */
+    bool ascending;
+    bool by_due;           /* sort=due_at: earliest unmet due first, none last */
+    const char *sla_state; /* comma-separated: on_track, at_risk, breached, met, paused, none */
+    int64_t now;           /* seconds, for sla_state and due order */
+    bool has_cursor;
+    int64_t cursor_ts, cursor_id; /* created_at usec, or due epoch seconds when by_due */
+    int limit; /* rows wanted; one more is read to tell whether more follow */
+};
+
 void ombud_notes_free(struct ombud_note *n, size_t count);
 void ombud_events_free(struct ombud_event *e, size_t count);
 void ombud_complaints_free(struct ombud_complaint *c, size_t count);

@@ -8,9 +8,13 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "ombud/alert.h"
+#include "ombud/api_key.h"
+#include "ombud/calendar.h"
 #include "ombud/complaint.h"
-#include "ombud/db.h"
 #include "ombud/err.h"
+#include "ombud/sla.h"
+#include "ombud/team.h"
 
 /* RFC 9457 problem details for err with the given status and title
  * ("Error" when NULL); instance and request_id optional. */

@@ -152,4 +152,21 @@ size_t ombud_sla_clock_take_due(struct ombud_sla_clock *c, int64_t now,
 /* "on_track", "at_risk", "breached", "met", "paused". */
 const char *ombud_sla_clock_state(const struct ombud_sla_clock *c, int64_t now);
 
+/* The operators' overview (GET /v1/sla/summary): open complaints by the
+ * state of their most urgent current clock, and compliance over the
+ * clocks met or due in the last 30 days. */
+enum ombud_sla_summary_state {
+    OMBUD_SUMMARY_ON_TRACK,
+    OMBUD_SUMMARY_AT_RISK,
+    OMBUD_SUMMARY_BREACHED,
+    OMBUD_SUMMARY_PAUSED,
+    OMBUD_SUMMARY_MET,
+    OMBUD_SUMMARY_STATES
+};
+
+struct ombud_sla_summary {
+    int64_t by_state[OMBUD_SUMMARY_STATES]; /* indexed by enum ombud_sla_summary_state */
+    int64_t fr_total, fr_met_in_time, res_total, res_met_in_time;
+};
+
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/alerts.h"
 
 #define ALERT_COLS                                                                                 \
     "a.id, a.kind, a.level, a.complaint_id, a.target, a.cycle,"                                    \
@@ -23,43 +24,26 @@ static const struct ombud_db_col alert_cols[] = {
     OMBUD_COL_I64(struct ombud_alert, acknowledged_by, "acknowledged_by"),
     OMBUD_COL_END};
 
-/* Reads the single row of r (cleared) into out. */
-static enum ombud_rc read_alert(PGresult *r, struct ombud_alert *out, struct ombud_err *err)
-{
-    struct ombud_db_colmap map;
-    enum ombud_rc rc = ombud_db_colmap_bind(&map, r, alert_cols, err);
-    if (rc == OMBUD_OK)
-        ombud_db_read_row(&map, 0, out);
-    PQclear(r);
-    return rc;
-}
-
+/* $1 and $2 are the page (ombud_db_list_page); $3 is enum ombud_alert_state_filter. */
 static struct ombud_db_stmt q_list = OMBUD_STMT(
     "SELECT " ALERT_COLS " FROM alerts a WHERE ($1::bigint = 0 OR a.id < $1::bigint)"
-    " AND ($2::int = 2 OR ($2::int = 0) = (a.acknowledged_at IS NULL))"
-    " AND ($3::text IS NULL OR a.kind = $3::text)"
-    " AND ($4::bigint = 0 OR a.complaint_id = $4::bigint)"
-    " AND ($5::bigint = 0 OR EXISTS (SELECT 1 FROM complaints c WHERE c.id = a.complaint_id"
-    "      AND c.created_by_key_id = $5::bigint))"
-    " ORDER BY a.id DESC LIMIT $6::int");
+    " AND ($3::int = 2 OR ($3::int = 0) = (a.acknowledged_at IS NULL))"
+    " AND ($4::text IS NULL OR a.kind = $4::text)"
+    " AND ($5::bigint = 0 OR a.complaint_id = $5::bigint)"
+    " AND ($6::bigint = 0 OR EXISTS (SELECT 1 FROM complaints c WHERE c.id = a.complaint_id"
+    "      AND c.created_by_key_id = $6::bigint))"
+    " ORDER BY a.id DESC LIMIT $2::int");
 
 enum ombud_rc ombud_db_alert_list(struct ombud_db_conn *c, const struct ombud_alert_filter *f,
                                   struct ombud_alert **out, size_t *n, struct ombud_err *err)
 {
-    char before[24], state[8], cid[24], key[24], lim[16];
-    i64s(before, sizeof before, f->before_id);
-    snprintf(state, sizeof state, "%d", f->state);
-    i64s(cid, sizeof cid, f->complaint_id);
-    i64s(key, sizeof key, f->creator_key_id);
-    snprintf(lim, sizeof lim, "%d", f->limit + 1);
-    const char *p[] = {before, state, f->kind, cid, key, lim};
-    PGresult *r;
-    enum ombud_rc qrc = ombud_db_exec(c, &q_list, 6, p, &r, err);
-    if (qrc != OMBUD_OK)
-        return qrc;
-    free(*out);
-    *out = NULL;
-    return ombud_db_read_rows(r, alert_cols, sizeof(struct ombud_alert), (void **)out, n, err);
+    char state[8], cid[OMBUD_DB_I64_BUFLEN], key[OMBUD_DB_I64_BUFLEN];
+    snprintf(state, sizeof state, "%d", (int)f->state);
+    ombud_db_param_i64(cid, sizeof cid, f->complaint_id);
+    ombud_db_param_i64(key, sizeof key, f->creator_key_id);
+    const char *extra[] = {state, f->kind, cid, key};
+    return ombud_db_list_page(c, &q_list, f->before_id, f->limit, 4, extra, alert_cols,
+                              sizeof **out, (void **)out, n, err);
 }
 
 static struct ombud_db_stmt q_get_lock =
@@ -68,26 +52,20 @@ static struct ombud_db_stmt q_ack = OMBUD_STMT(
     "UPDATE alerts a SET acknowledged_at = clock_timestamp(), acknowledged_by = $2::bigint"
     " WHERE a.id = $1::bigint RETURNING " ALERT_COLS);
 
-enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id, int64_t key_id,
+enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id, int64_t ack_key_id,
                                  struct ombud_alert *out, bool *found, bool *already,
                                  struct ombud_err *err)
 {
-    char ids[24], key[24];
-    i64s(ids, sizeof ids, id);
-    i64s(key, sizeof key, key_id);
+    char ids[OMBUD_DB_I64_BUFLEN], key[OMBUD_DB_I64_BUFLEN];
+    ombud_db_param_i64(ids, sizeof ids, id);
+    ombud_db_param_i64(key, sizeof key, ack_key_id);
     const char *p[] = {ids, key};
     PGresult *r;
-    enum ombud_rc qrc = ombud_db_exec(c, &q_get_lock, 1, p, &r, err);
-    if (qrc != OMBUD_OK)
-        return qrc;
-    *found = PQntuples(r) == 1;
     *already = false;
-    if (!*found) {
-        PQclear(r);
-        return OMBUD_OK;
-    }
-    if (read_alert(r, out, err) != OMBUD_OK)
-        return OMBUD_ERROR;
+    enum ombud_rc qrc = ombud_db_exec(c, &q_get_lock, 1, p, &r, err);
+    if (qrc != OMBUD_OK || (qrc = ombud_db_read_one(r, alert_cols, out, found, err)) != OMBUD_OK ||
+        !*found)
+        return qrc;
     if (out->acknowledged_at) {
         *already = true;
         return OMBUD_OK;
@@ -95,46 +73,58 @@ enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id, int64_t ke
     qrc = ombud_db_exec(c, &q_ack, 2, p, &r, err);
     if (qrc != OMBUD_OK)
         return qrc;
-    return read_alert(r, out, err);
+    return ombud_db_read_one(r, alert_cols, out, found, err);
 }
 
 /* The earliest unmet due time over a complaint's current clocks. */
 static struct ombud_db_stmt q_at_risk = OMBUD_STMT(
-    "SELECT k.complaint_id, extract(epoch FROM min(k.due_at))::bigint AS due"
+    "SELECT k.complaint_id, extract(epoch FROM min(k.due_at))::bigint AS due_s"
     " FROM sla_clocks k JOIN complaints c ON c.id = k.complaint_id"
     " WHERE k.due_at IS NOT NULL AND k.met_at IS NULL AND k.running_since IS NOT NULL"
     " AND c.status NOT IN ('resolved', 'closed')"
     " AND (k.target = 'first_response' OR k.cycle = c.resolution_cycle)"
     " AND k.due_at <= to_timestamp($1::bigint)"
     " AND ($3::bigint = 0 OR c.created_by_key_id = $3::bigint)"
-    " GROUP BY k.complaint_id ORDER BY due, k.complaint_id LIMIT $2::int");
+    " GROUP BY k.complaint_id ORDER BY due_s, k.complaint_id LIMIT $2::int");
+
+struct due_row {
+    int64_t complaint_id, due;
+};
+
+static const struct ombud_db_col due_cols[] = {
+    OMBUD_COL_I64(struct due_row, complaint_id, "complaint_id"),
+    OMBUD_COL_EPOCH(struct due_row, due, "due_s"),
+    OMBUD_COL_END};
 
 enum ombud_rc ombud_db_sla_at_risk(struct ombud_db_conn *c, int64_t until, int limit,
                                    int64_t creator_key_id, int64_t **ids, int64_t **due,
                                    size_t *n, struct ombud_err *err)
 {
     char u[24], lim[16], key[24];
-    i64s(u, sizeof u, until);
+    ombud_db_param_i64(u, sizeof u, until);
     snprintf(lim, sizeof lim, "%d", limit);
-    i64s(key, sizeof key, creator_key_id);
+    ombud_db_param_i64(key, sizeof key, creator_key_id);
     const char *p[] = {u, lim, key};
     PGresult *r;
+    struct due_row *rows = NULL;
+    size_t count = 0;
     enum ombud_rc qrc = ombud_db_exec(c, &q_at_risk, 3, p, &r, err);
-    if (qrc != OMBUD_OK)
+    if (qrc != OMBUD_OK ||
+        (qrc = ombud_db_read_rows(r, due_cols, sizeof *rows, (void **)&rows, &count, err)) !=
+            OMBUD_OK)
         return qrc;
-    size_t rows = (size_t)PQntuples(r);
-    *ids = calloc(rows ? rows : 1, sizeof **ids);
-    *due = calloc(rows ? rows : 1, sizeof **due);
+    *ids = calloc(count ? count : 1, sizeof **ids);
+    *due = calloc(count ? count : 1, sizeof **due);
     if (!*ids || !*due) {
-        PQclear(r);
+        free(rows);
         return ombud_err_internal(err, "out of memory");
     }
-    for (size_t i = 0; i < rows; i++) {
-        (*ids)[i] = ombud_db_int(r, (int)i, 0);
-        (*due)[i] = ombud_db_int(r, (int)i, 1);
+    for (size_t i = 0; i < count; i++) {
+        (*ids)[i] = rows[i].complaint_id;
+        (*due)[i] = rows[i].due;
     }
-    PQclear(r);
-    *n = rows;
+    free(rows);
+    *n = count;
     return OMBUD_OK;
 }
 
@@ -154,35 +144,45 @@ static struct ombud_db_stmt q_summary = OMBUD_STMT(
     "    ELSE 2 END) AS s"
     "  FROM cur WHERE status NOT IN ('resolved', 'closed') GROUP BY complaint_id)"
     " SELECT"
-    "  (SELECT count(*) FROM open_state WHERE s = 2),"
-    "  (SELECT count(*) FROM open_state WHERE s = 3),"
-    "  (SELECT count(*) FROM open_state WHERE s = 4),"
-    "  (SELECT count(*) FROM open_state WHERE s = 1),"
-    "  (SELECT count(*) FROM open_state WHERE s = 0),"
-    "  count(*) FILTER (WHERE target = 'first_response'),"
-    "  count(*) FILTER (WHERE target = 'first_response' AND met_at IS NOT NULL AND NOT breached),"
-    "  count(*) FILTER (WHERE target = 'resolution'),"
+    "  (SELECT count(*) FROM open_state WHERE s = 2) AS on_track,"
+    "  (SELECT count(*) FROM open_state WHERE s = 3) AS at_risk,"
+    "  (SELECT count(*) FROM open_state WHERE s = 4) AS breached,"
+    "  (SELECT count(*) FROM open_state WHERE s = 1) AS paused,"
+    "  (SELECT count(*) FROM open_state WHERE s = 0) AS met,"
+    "  count(*) FILTER (WHERE target = 'first_response') AS fr_total,"
+    "  count(*) FILTER (WHERE target = 'first_response' AND met_at IS NOT NULL AND NOT breached)"
+    "   AS fr_met_in_time,"
+    "  count(*) FILTER (WHERE target = 'resolution') AS res_total,"
     "  count(*) FILTER (WHERE target = 'resolution' AND met_at IS NOT NULL AND NOT breached)"
+    "   AS res_met_in_time"
     " FROM sla_clocks"
     " WHERE coalesce(met_at, due_at) >= to_timestamp($1::bigint) - interval '30 days'"
     "   AND (met_at IS NOT NULL OR due_at <= to_timestamp($1::bigint))");
+
+#define S(field, name) OMBUD_COL_I64(struct ombud_sla_summary, field, name)
+static const struct ombud_db_col summary_cols[] = {
+    S(by_state[OMBUD_SUMMARY_ON_TRACK], "on_track"),
+    S(by_state[OMBUD_SUMMARY_AT_RISK], "at_risk"),
+    S(by_state[OMBUD_SUMMARY_BREACHED], "breached"),
+    S(by_state[OMBUD_SUMMARY_PAUSED], "paused"),
+    S(by_state[OMBUD_SUMMARY_MET], "met"),
+    S(fr_total, "fr_total"),
+    S(fr_met_in_time, "fr_met_in_time"),
+    S(res_total, "res_total"),
+    S(res_met_in_time, "res_met_in_time"),
+    OMBUD_COL_END};
+#undef S
 
 enum ombud_rc ombud_db_sla_summary(struct ombud_db_conn *c, int64_t now,
                                    struct ombud_sla_summary *out, struct ombud_err *err)
 {
     char n[24];
-    i64s(n, sizeof n, now);
+    ombud_db_param_i64(n, sizeof n, now);
     const char *p[] = {n};
     PGresult *r;
+    bool one; /* an aggregate: always one row */
     enum ombud_rc qrc = ombud_db_exec(c, &q_summary, 1, p, &r, err);
     if (qrc != OMBUD_OK)
         return qrc;
-    for (int i = 0; i < 5; i++)
-        out->by_state[i] = ombud_db_int(r, 0, i);
-    out->fr_total = ombud_db_int(r, 0, 5);
-    out->fr_met_in_time = ombud_db_int(r, 0, 6);
-    out->res_total = ombud_db_int(r, 0, 7);
-    out->res_met_in_time = ombud_db_int(r, 0, 8);
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_read_one(r, summary_cols, out, &one, err);
 }

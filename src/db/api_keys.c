@@ -4,21 +4,21 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/api_keys.h"
 
+/* Every alias is the name key_cols looks for. */
 #define KEY_COLS                                                                                   \
-    "id, name, role, agent_id, ombud_usec(created_at) AS created_us,"                             \
-    " ombud_usec(last_used_at) AS last_used_us"
+    "id, name, role, agent_id, ombud_usec(created_at) AS created_at_us,"                          \
+    " ombud_usec(last_used_at) AS last_used_at_us"
 
-static void read_key(const PGresult *r, int row, void *rec)
-{
-    struct ombud_api_key *k = rec;
-    k->id = ombud_db_int(r, row, 0);
-    ombud_db_text(r, row, 1, k->name, sizeof k->name);
-    ombud_db_text(r, row, 2, k->role, sizeof k->role);
-    k->agent_id = ombud_db_int(r, row, 3);
-    k->created_at = ombud_db_int(r, row, 4);
-    k->last_used_at = ombud_db_int(r, row, 5);
-}
+static const struct ombud_db_col key_cols[] = {
+    OMBUD_COL_I64(struct ombud_api_key, id, "id"),
+    OMBUD_COL_TEXT(struct ombud_api_key, name, "name"),
+    OMBUD_COL_TEXT(struct ombud_api_key, role, "role"),
+    OMBUD_COL_I64(struct ombud_api_key, agent_id, "agent_id"),
+    OMBUD_COL_USEC(struct ombud_api_key, created_at, "created_at_us"),
+    OMBUD_COL_USEC(struct ombud_api_key, last_used_at, "last_used_at_us"),
+    OMBUD_COL_END};
 
 static struct ombud_db_stmt q_insert = OMBUD_STMT(
     "INSERT INTO api_keys (name, role, agent_id, key_hash)"
@@ -28,16 +28,15 @@ enum ombud_rc ombud_db_api_key_insert(struct ombud_db_conn *c, const char *name,
                                       int64_t agent_id, const char *hash,
                                       struct ombud_api_key *out, struct ombud_err *err)
 {
-    char agent[24];
-    snprintf(agent, sizeof agent, "%lld", (long long)agent_id);
+    char agent[OMBUD_DB_I64_BUFLEN];
+    ombud_db_param_i64(agent, sizeof agent, agent_id);
     const char *p[] = {name, role, agent_id ? agent : NULL, hash};
     PGresult *r;
+    bool inserted;
     enum ombud_rc rc = ombud_db_exec(c, &q_insert, 4, p, &r, err);
     if (rc != OMBUD_OK)
         return rc;
-    read_key(r, 0, out);
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_read_one(r, key_cols, out, &inserted, err);
 }
 
 static struct ombud_db_stmt q_ensure_admin = OMBUD_STMT(
@@ -74,11 +73,7 @@ enum ombud_rc ombud_db_api_key_authenticate(struct ombud_db_conn *c, const char 
     enum ombud_rc rc = ombud_db_exec(c, &q_auth, 1, p, &r, err);
     if (rc != OMBUD_OK)
         return rc;
-    *found = PQntuples(r) == 1;
-    if (*found)
-        read_key(r, 0, out);
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_read_one(r, key_cols, out, found, err);
 }
 
 static struct ombud_db_stmt q_get =
@@ -87,18 +82,7 @@ static struct ombud_db_stmt q_get =
 enum ombud_rc ombud_db_api_key_get(struct ombud_db_conn *c, int64_t id, struct ombud_api_key *out,
                                    bool *found, struct ombud_err *err)
 {
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", (long long)id);
-    const char *p[] = {ids};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_get, 1, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    *found = PQntuples(r) == 1;
-    if (*found)
-        read_key(r, 0, out);
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_get_by_id(c, &q_get, id, key_cols, out, found, err);
 }
 
 static struct ombud_db_stmt q_list = OMBUD_STMT(
@@ -108,17 +92,8 @@ static struct ombud_db_stmt q_list = OMBUD_STMT(
 enum ombud_rc ombud_db_api_key_list(struct ombud_db_conn *c, int64_t before_id, int limit,
                                     struct ombud_api_key **out, size_t *n, struct ombud_err *err)
 {
-    char before[24], lim[16];
-    snprintf(before, sizeof before, "%lld", (long long)before_id);
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {before, lim};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_list, 2, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    free(*out);
-    *out = NULL;
-    return ombud_db_rows(r, sizeof(struct ombud_api_key), read_key, (void **)out, n, err);
+    return ombud_db_list_page(c, &q_list, before_id, limit, 0, NULL, key_cols, sizeof **out,
+                              (void **)out, n, err);
 }
 
 static struct ombud_db_stmt q_revoke = OMBUD_STMT(
@@ -127,8 +102,8 @@ static struct ombud_db_stmt q_revoke = OMBUD_STMT(
 enum ombud_rc ombud_db_api_key_revoke(struct ombud_db_conn *c, int64_t id, bool *found,
                                       struct ombud_err *err)
 {
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    char ids[OMBUD_DB_I64_BUFLEN];
+    ombud_db_param_i64(ids, sizeof ids, id);
     const char *p[] = {ids};
     PGresult *r;
     enum ombud_rc rc = ombud_db_exec(c, &q_revoke, 1, p, &r, err);

@@ -9,23 +9,23 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/calendars.h"
 
+/* Every alias is the name cal_cols looks for. */
 #define CAL_COLS                                                                                   \
-    "id, name, timezone, hours::text,"                                                             \
+    "id, name, timezone, hours::text AS hours_json,"                                               \
     " (SELECT coalesce(string_agg((d - date '1970-01-01')::text, ',' ORDER BY d), '')"            \
-    "    FROM unnest(holidays) d),"                                                                \
-    " ombud_usec(created_at), ombud_usec(updated_at)"
+    "    FROM unnest(holidays) d) AS holiday_days,"                                                \
+    " ombud_usec(created_at) AS created_at_us, ombud_usec(updated_at) AS updated_at_us"
 
-static void read_cal(const PGresult *r, int row, void *rec)
+/* hours_json: [[weekday, open minute, close minute], ...]. */
+static void read_hours(const char *v, void *rec)
 {
     struct ombud_calendar *c = rec;
-    memset(c, 0, sizeof *c);
-    c->id = ombud_db_int(r, row, 0);
-    ombud_db_text(r, row, 1, c->name, sizeof c->name);
-    ombud_db_text(r, row, 2, c->timezone, sizeof c->timezone);
-    json_t *hours = json_loads(PQgetvalue(r, row, 3), 0, NULL);
+    json_t *hours = v ? json_loads(v, 0, NULL) : NULL;
     size_t i;
     json_t *h;
+    c->nhours = 0;
     json_array_foreach(hours, i, h) {
         if (c->nhours >= OMBUD_CAL_MAX_HOURS)
             break;
@@ -35,24 +35,40 @@ static void read_cal(const PGresult *r, int row, void *rec)
         c->nhours++;
     }
     json_decref(hours);
-    const char *hol = PQgetvalue(r, row, 4);
+}
+
+/* holiday_days: day numbers, comma-separated, sorted. */
+static void read_holidays(const char *v, void *rec)
+{
+    struct ombud_calendar *c = rec;
+    const char *hol = v ? v : "";
     size_t n = *hol ? 1 : 0;
     for (const char *p = hol; *p; p++)
         n += *p == ',';
-    if (n) {
-        c->holidays = calloc(n, sizeof *c->holidays);
-        if (!c->holidays)
-            return; /* out of memory: no holidays rather than a crash */
-        const char *p = hol;
-        while (*p && c->nholidays < n) {
-            char *end;
-            c->holidays[c->nholidays++] = strtoll(p, &end, 10);
-            p = *end == ',' ? end + 1 : end;
-        }
+    c->holidays = NULL;
+    c->nholidays = 0;
+    if (!n)
+        return;
+    c->holidays = calloc(n, sizeof *c->holidays);
+    if (!c->holidays)
+        return; /* out of memory: no holidays rather than a crash */
+    const char *p = hol;
+    while (*p && c->nholidays < n) {
+        char *end;
+        c->holidays[c->nholidays++] = strtoll(p, &end, 10);
+        p = *end == ',' ? end + 1 : end;
     }
-    c->created_at = ombud_db_int(r, row, 5);
-    c->updated_at = ombud_db_int(r, row, 6);
 }
+
+static const struct ombud_db_col cal_cols[] = {
+    OMBUD_COL_I64(struct ombud_calendar, id, "id"),
+    OMBUD_COL_TEXT(struct ombud_calendar, name, "name"),
+    OMBUD_COL_TEXT(struct ombud_calendar, timezone, "timezone"),
+    OMBUD_COL_FN("hours_json", read_hours),
+    OMBUD_COL_FN("holiday_days", read_holidays),
+    OMBUD_COL_USEC(struct ombud_calendar, created_at, "created_at_us"),
+    OMBUD_COL_USEC(struct ombud_calendar, updated_at, "updated_at_us"),
+    OMBUD_COL_END};
 
 /* Parameters: hours as jsonb text, holidays as a JSON array of day numbers. */
 static char *hours_json(const struct ombud_calendar *c)
@@ -91,7 +107,7 @@ static struct ombud_db_stmt q_update = OMBUD_STMT(
 enum ombud_rc ombud_db_calendar_save(struct ombud_db_conn *c, struct ombud_calendar *cal,
                                      bool *found, struct ombud_err *err)
 {
-    char id[24];
+    char id[OMBUD_DB_I64_BUFLEN];
     char *hours = hours_json(cal), *hol = holidays_json(cal);
     PGresult *r = NULL;
     enum ombud_rc rc;
@@ -100,7 +116,7 @@ enum ombud_rc ombud_db_calendar_save(struct ombud_db_conn *c, struct ombud_calen
         rc = ombud_err_internal(err, "out of memory");
         goto out;
     }
-    i64s(id, sizeof id, cal->id);
+    ombud_db_param_i64(id, sizeof id, cal->id);
     if (cal->id) {
         const char *p[] = {id, cal->name, cal->timezone, hours, hol};
         rc = ombud_db_exec(c, &q_update, 5, p, &r, err);
@@ -110,11 +126,10 @@ enum ombud_rc ombud_db_calendar_save(struct ombud_db_conn *c, struct ombud_calen
     }
     if (rc != OMBUD_OK)
         goto out;
-    *found = PQntuples(r) == 1;
-    if (*found) {
-        ombud_calendar_clear(cal);
-        read_cal(r, 0, cal);
-    }
+    if (PQntuples(r) == 1)
+        ombud_calendar_clear(cal); /* the row replaces it, holidays included */
+    rc = ombud_db_read_one(r, cal_cols, cal, found, err);
+    r = NULL;
 out:
     PQclear(r);
     free(hours);
@@ -129,18 +144,7 @@ enum ombud_rc ombud_db_calendar_get(struct ombud_db_conn *c, int64_t id,
                                     struct ombud_calendar *out, bool *found,
                                     struct ombud_err *err)
 {
-    char ids[24];
-    i64s(ids, sizeof ids, id);
-    const char *p[] = {ids};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_get, 1, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    *found = PQntuples(r) == 1;
-    if (*found)
-        read_cal(r, 0, out);
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_get_by_id(c, &q_get, id, cal_cols, out, found, err);
 }
 
 static struct ombud_db_stmt q_list = OMBUD_STMT(
@@ -157,15 +161,8 @@ enum ombud_rc ombud_db_calendar_list(struct ombud_db_conn *c, int64_t after_id, 
                                      struct ombud_calendar **out, size_t *n,
                                      struct ombud_err *err)
 {
-    char after[24], lim[16];
-    i64s(after, sizeof after, after_id);
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {after, lim};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_list, 2, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    return ombud_db_rows(r, sizeof(struct ombud_calendar), read_cal, (void **)out, n, err);
+    return ombud_db_list_page(c, &q_list, after_id, limit, 0, NULL, cal_cols, sizeof **out,
+                              (void **)out, n, err);
 }
 
 static struct ombud_db_stmt q_in_use = OMBUD_STMT(
@@ -178,21 +175,5 @@ static struct ombud_db_stmt q_delete =
 enum ombud_rc ombud_db_calendar_delete(struct ombud_db_conn *c, int64_t id, bool *found,
                                        bool *in_use, struct ombud_err *err)
 {
-    char ids[24];
-    i64s(ids, sizeof ids, id);
-    const char *p[] = {ids};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_in_use, 1, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    *found = PQntuples(r) == 1;
-    *in_use = *found && ombud_db_bool(r, 0, 0);
-    PQclear(r);
-    if (!*found || *in_use)
-        return OMBUD_OK;
-    rc = ombud_db_exec(c, &q_delete, 1, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_delete_unused(c, &q_in_use, &q_delete, id, found, in_use, err);
 }

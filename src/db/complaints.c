@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/complaints.h"
 
 /* Every alias is the name complaint_cols looks for; converted instants
  * carry their unit so ORDER BY created_at still means the column. */
@@ -91,8 +92,8 @@ enum ombud_rc ombud_db_refs_check(struct ombud_db_conn *c, const char *category,
                                   bool *agent_ok, struct ombud_err *err)
 {
     char t[24], a[24];
-    i64s(t, sizeof t, team_id);
-    i64s(a, sizeof a, agent_id);
+    ombud_db_param_i64(t, sizeof t, team_id);
+    ombud_db_param_i64(a, sizeof a, agent_id);
     const char *p[] = {category, team_id ? t : NULL, agent_id ? a : NULL};
     PGresult *r;
     enum ombud_rc rc = ombud_db_exec(c, &q_refs, 3, p, &r, err);
@@ -119,9 +120,9 @@ enum ombud_rc ombud_db_complaint_insert(struct ombud_db_conn *c,
                                         struct ombud_err *err)
 {
     char team[24], agent[24], key[24];
-    i64s(team, sizeof team, in->team_id);
-    i64s(agent, sizeof agent, in->assignee_id);
-    i64s(key, sizeof key, in->created_by_key_id);
+    ombud_db_param_i64(team, sizeof team, in->team_id);
+    ombud_db_param_i64(agent, sizeof agent, in->assignee_id);
+    ombud_db_param_i64(key, sizeof key, in->created_by_key_id);
     const char *p[] = {in->title,
                        in->description,
                        in->customer_name,
@@ -159,7 +160,7 @@ enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool l
                                      struct ombud_err *err)
 {
     char ids[24];
-    i64s(ids, sizeof ids, id);
+    ombud_db_param_i64(ids, sizeof ids, id);
     const char *p[] = {ids};
     PGresult *r;
     enum ombud_rc rc = ombud_db_exec(c, lock ? &q_get_lock : &q_get, 1, p, &r, err);
@@ -196,16 +197,16 @@ enum ombud_rc ombud_db_complaint_save(struct ombud_db_conn *c, const struct ombu
 {
     char id[24], team[24], agent[24], lvl[16], reopen[16], score[16], sat[24], fr[24], res[24],
         closed[24], ver[16];
-    i64s(id, sizeof id, cp->id);
-    i64s(team, sizeof team, cp->team_id);
-    i64s(agent, sizeof agent, cp->assignee_id);
+    ombud_db_param_i64(id, sizeof id, cp->id);
+    ombud_db_param_i64(team, sizeof team, cp->team_id);
+    ombud_db_param_i64(agent, sizeof agent, cp->assignee_id);
     snprintf(lvl, sizeof lvl, "%d", cp->escalation_level);
     snprintf(reopen, sizeof reopen, "%d", cp->reopen_count);
     snprintf(score, sizeof score, "%d", cp->satisfaction_score);
-    i64s(sat, sizeof sat, cp->satisfaction_at);
-    i64s(fr, sizeof fr, cp->first_response_at);
-    i64s(res, sizeof res, cp->resolved_at);
-    i64s(closed, sizeof closed, cp->closed_at);
+    ombud_db_param_i64(sat, sizeof sat, cp->satisfaction_at);
+    ombud_db_param_i64(fr, sizeof fr, cp->first_response_at);
+    ombud_db_param_i64(res, sizeof res, cp->resolved_at);
+    ombud_db_param_i64(closed, sizeof closed, cp->closed_at);
     snprintf(ver, sizeof ver, "%d", cp->version);
     const char *p[] = {id,
                        cp->title,
@@ -272,7 +273,7 @@ static int param(struct sqlbuf *b, const char *value)
 
 static int param_i64(struct sqlbuf *b, int64_t v)
 {
-    i64s(b->store[b->n], sizeof b->store[0], v);
+    ombud_db_param_i64(b->store[b->n], sizeof b->store[0], v);
     return param(b, b->store[b->n]);
 }
 
@@ -415,9 +416,9 @@ enum ombud_rc ombud_db_event_add(struct ombud_db_conn *c, int64_t complaint_id, 
                                  struct ombud_err *err)
 {
     char cid[24], key[24], agent[24];
-    i64s(cid, sizeof cid, complaint_id);
-    i64s(key, sizeof key, a->key_id);
-    i64s(agent, sizeof agent, a->agent_id);
+    ombud_db_param_i64(cid, sizeof cid, complaint_id);
+    ombud_db_param_i64(key, sizeof key, a->key_id);
+    ombud_db_param_i64(agent, sizeof agent, a->agent_id);
     const char *p[] = {cid, kind, a->key_id ? key : NULL, a->role, a->agent_id ? agent : NULL,
                        data_json ? data_json : "{}"};
     PGresult *r;
@@ -428,65 +429,51 @@ enum ombud_rc ombud_db_event_add(struct ombud_db_conn *c, int64_t complaint_id, 
     return OMBUD_OK;
 }
 
+static const struct ombud_db_col event_cols[] = {
+    OMBUD_COL_I64(struct ombud_event, id, "id"),
+    OMBUD_COL_I64(struct ombud_event, complaint_id, "complaint_id"),
+    OMBUD_COL_TEXT(struct ombud_event, kind, "kind"),
+    OMBUD_COL_I64(struct ombud_event, actor_key_id, "actor_key_id"),
+    OMBUD_COL_TEXT(struct ombud_event, actor_role, "actor_role"),
+    OMBUD_COL_I64(struct ombud_event, actor_agent_id, "actor_agent_id"),
+    OMBUD_COL_STR(struct ombud_event, data_json, "data_json"),
+    OMBUD_COL_USEC(struct ombud_event, created_at, "created_at_us"),
+    OMBUD_COL_END};
+
+/* $1 and $2 are the page (ombud_db_list_page). */
 static struct ombud_db_stmt q_event_list = OMBUD_STMT(
-    "SELECT id, complaint_id, kind, actor_key_id, actor_role, actor_agent_id, data::text,"
-    " ombud_usec(created_at) FROM complaint_events WHERE complaint_id = $1::bigint"
-    " AND id > $2::bigint ORDER BY id LIMIT $3::int");
+    "SELECT id, complaint_id, kind, actor_key_id, actor_role, actor_agent_id,"
+    " data::text AS data_json, ombud_usec(created_at) AS created_at_us FROM complaint_events"
+    " WHERE complaint_id = $3::bigint AND id > $1::bigint ORDER BY id LIMIT $2::int");
 
 enum ombud_rc ombud_db_event_list(struct ombud_db_conn *c, int64_t complaint_id, int64_t after_id,
                                   int limit, struct ombud_event **out, size_t *n,
                                   struct ombud_err *err)
 {
-    char cid[24], after[24], lim[16];
-    i64s(cid, sizeof cid, complaint_id);
-    i64s(after, sizeof after, after_id);
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {cid, after, lim};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_event_list, 3, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    size_t rows = (size_t)PQntuples(r);
-    struct ombud_event *ev = calloc(rows ? rows : 1, sizeof *ev);
-    if (!ev) {
-        PQclear(r);
-        return ombud_err_internal(err, "out of memory");
-    }
-    for (size_t i = 0; i < rows; i++) {
-        int row = (int)i;
-        ev[i].id = ombud_db_int(r, row, 0);
-        ev[i].complaint_id = ombud_db_int(r, row, 1);
-        ombud_db_text(r, row, 2, ev[i].kind, sizeof ev[i].kind);
-        ev[i].actor_key_id = ombud_db_int(r, row, 3);
-        ombud_db_text(r, row, 4, ev[i].actor_role, sizeof ev[i].actor_role);
-        ev[i].actor_agent_id = ombud_db_int(r, row, 5);
-        ev[i].data_json = ombud_db_strdup(r, row, 6);
-        ev[i].created_at = ombud_db_int(r, row, 7);
-    }
-    PQclear(r);
-    *out = ev;
-    *n = rows;
-    return OMBUD_OK;
+    char cid[OMBUD_DB_I64_BUFLEN];
+    ombud_db_param_i64(cid, sizeof cid, complaint_id);
+    const char *extra[] = {cid};
+    return ombud_db_list_page(c, &q_event_list, after_id, limit, 1, extra, event_cols,
+                              sizeof **out, (void **)out, n, err);
 }
 
 /* ---- notes ---- */
 
+/* Every alias is the name note_cols looks for. */
 #define NOTE_COLS                                                                                  \
     "id, complaint_id, body, visibility, author_key_id, author_role, author_agent_id,"             \
-    " ombud_usec(created_at)"
+    " ombud_usec(created_at) AS created_at_us"
 
-static void read_note(const PGresult *r, int row, void *rec)
-{
-    struct ombud_note *n = rec;
-    n->id = ombud_db_int(r, row, 0);
-    n->complaint_id = ombud_db_int(r, row, 1);
-    n->body = ombud_db_strdup(r, row, 2);
-    ombud_db_text(r, row, 3, n->visibility, sizeof n->visibility);
-    n->author_key_id = ombud_db_int(r, row, 4);
-    ombud_db_text(r, row, 5, n->author_role, sizeof n->author_role);
-    n->author_agent_id = ombud_db_int(r, row, 6);
-    n->created_at = ombud_db_int(r, row, 7);
-}
+static const struct ombud_db_col note_cols[] = {
+    OMBUD_COL_I64(struct ombud_note, id, "id"),
+    OMBUD_COL_I64(struct ombud_note, complaint_id, "complaint_id"),
+    OMBUD_COL_STR(struct ombud_note, body, "body"),
+    OMBUD_COL_TEXT(struct ombud_note, visibility, "visibility"),
+    OMBUD_COL_I64(struct ombud_note, author_key_id, "author_key_id"),
+    OMBUD_COL_TEXT(struct ombud_note, author_role, "author_role"),
+    OMBUD_COL_I64(struct ombud_note, author_agent_id, "author_agent_id"),
+    OMBUD_COL_USEC(struct ombud_note, created_at, "created_at_us"),
+    OMBUD_COL_END};
 
 static struct ombud_db_stmt q_note_add = OMBUD_STMT(
     "INSERT INTO complaint_notes (complaint_id, body, visibility, author_key_id, author_role,"
@@ -498,56 +485,49 @@ enum ombud_rc ombud_db_note_add(struct ombud_db_conn *c, int64_t complaint_id, c
                                 struct ombud_note *out, struct ombud_err *err)
 {
     char cid[24], key[24], agent[24];
-    i64s(cid, sizeof cid, complaint_id);
-    i64s(key, sizeof key, a->key_id);
-    i64s(agent, sizeof agent, a->agent_id);
+    ombud_db_param_i64(cid, sizeof cid, complaint_id);
+    ombud_db_param_i64(key, sizeof key, a->key_id);
+    ombud_db_param_i64(agent, sizeof agent, a->agent_id);
     const char *p[] = {cid, body, visibility, a->key_id ? key : NULL, a->role,
                        a->agent_id ? agent : NULL};
     PGresult *r;
+    bool added;
     enum ombud_rc rc = ombud_db_exec(c, &q_note_add, 6, p, &r, err);
     if (rc != OMBUD_OK)
         return rc;
-    read_note(r, 0, out);
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_read_one(r, note_cols, out, &added, err);
 }
 
+/* $1 and $2 are the page (ombud_db_list_page). */
 static struct ombud_db_stmt q_note_list = OMBUD_STMT(
-    "SELECT " NOTE_COLS " FROM complaint_notes WHERE complaint_id = $1::bigint"
-    " AND id > $2::bigint AND (NOT $3::boolean OR visibility = 'public') ORDER BY id"
-    " LIMIT $4::int");
+    "SELECT " NOTE_COLS " FROM complaint_notes WHERE complaint_id = $3::bigint"
+    " AND id > $1::bigint AND (NOT $4::boolean OR visibility = 'public') ORDER BY id"
+    " LIMIT $2::int");
 
 enum ombud_rc ombud_db_note_list(struct ombud_db_conn *c, int64_t complaint_id, bool public_only,
                                  int64_t after_id, int limit, struct ombud_note **out, size_t *n,
                                  struct ombud_err *err)
 {
-    char cid[24], after[24], lim[16];
-    i64s(cid, sizeof cid, complaint_id);
-    i64s(after, sizeof after, after_id);
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {cid, after, public_only ? "true" : "false", lim};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_note_list, 4, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    return ombud_db_rows(r, sizeof(struct ombud_note), read_note, (void **)out, n, err);
+    char cid[OMBUD_DB_I64_BUFLEN];
+    ombud_db_param_i64(cid, sizeof cid, complaint_id);
+    const char *extra[] = {cid, public_only ? "true" : "false"};
+    return ombud_db_list_page(c, &q_note_list, after_id, limit, 2, extra, note_cols, sizeof **out,
+                              (void **)out, n, err);
 }
 
 /* ---- categories ---- */
 
-static struct ombud_db_stmt q_cat_list =
-    OMBUD_STMT("SELECT key, name, ombud_usec(created_at) FROM categories ORDER BY key");
+static struct ombud_db_stmt q_cat_list = OMBUD_STMT(
+    "SELECT key, name, ombud_usec(created_at) AS created_at_us FROM categories ORDER BY key");
 static struct ombud_db_stmt q_cat_insert = OMBUD_STMT(
     "INSERT INTO categories (key, name) VALUES ($1::text, $2::text)"
-    " RETURNING key, name, ombud_usec(created_at)");
+    " RETURNING key, name, ombud_usec(created_at) AS created_at_us");
 
-static void read_category(const PGresult *r, int row, void *rec)
-{
-    struct ombud_category *k = rec;
-    ombud_db_text(r, row, 0, k->key, sizeof k->key);
-    ombud_db_text(r, row, 1, k->name, sizeof k->name);
-    k->created_at = ombud_db_int(r, row, 2);
-}
+static const struct ombud_db_col category_cols[] = {
+    OMBUD_COL_TEXT(struct ombud_category, key, "key"),
+    OMBUD_COL_TEXT(struct ombud_category, name, "name"),
+    OMBUD_COL_USEC(struct ombud_category, created_at, "created_at_us"),
+    OMBUD_COL_END};
 
 enum ombud_rc ombud_db_category_list(struct ombud_db_conn *c, struct ombud_category **out,
                                      size_t *n, struct ombud_err *err)
@@ -556,7 +536,7 @@ enum ombud_rc ombud_db_category_list(struct ombud_db_conn *c, struct ombud_categ
     enum ombud_rc rc = ombud_db_exec(c, &q_cat_list, 0, NULL, &r, err);
     if (rc != OMBUD_OK)
         return rc;
-    return ombud_db_rows(r, sizeof(struct ombud_category), read_category, (void **)out, n, err);
+    return ombud_db_read_rows(r, category_cols, sizeof **out, (void **)out, n, err);
 }
 
 enum ombud_rc ombud_db_category_insert(struct ombud_db_conn *c, const char *key, const char *name,
@@ -564,12 +544,11 @@ enum ombud_rc ombud_db_category_insert(struct ombud_db_conn *c, const char *key,
 {
     const char *p[] = {key, name};
     PGresult *r;
+    bool inserted;
     enum ombud_rc rc = ombud_db_exec(c, &q_cat_insert, 2, p, &r, err);
     if (rc != OMBUD_OK)
         return rc;
-    read_category(r, 0, out);
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_read_one(r, category_cols, out, &inserted, err);
 }
 
 /* ---- idempotency ---- */
@@ -578,8 +557,25 @@ static struct ombud_db_stmt q_idem_lock = OMBUD_STMT(
     "SELECT pg_try_advisory_xact_lock(hashtextextended($1::bigint::text || ':' || $2::text, 0))");
 static struct ombud_db_stmt q_idem_get = OMBUD_STMT(
     "SELECT request_hash, response_status, response_body, complaint_id,"
-    " created_at < now() - interval '24 hours' FROM idempotency_keys"
+    " created_at < now() - interval '24 hours' AS expired FROM idempotency_keys"
     " WHERE api_key_id = $1::bigint AND key = $2::text");
+
+/* A stored response as read; body is a heap copy. */
+struct idem_row {
+    char hash[OMBUD_HASH_BUFLEN];
+    int status;
+    char *body;
+    int64_t complaint_id;
+    bool expired;
+};
+
+static const struct ombud_db_col idem_cols[] = {
+    OMBUD_COL_TEXT(struct idem_row, hash, "request_hash"),
+    OMBUD_COL_INT(struct idem_row, status, "response_status"),
+    OMBUD_COL_STR(struct idem_row, body, "response_body"),
+    OMBUD_COL_I64(struct idem_row, complaint_id, "complaint_id"),
+    OMBUD_COL_BOOL(struct idem_row, expired, "expired"),
+    OMBUD_COL_END};
 static struct ombud_db_stmt q_idem_store = OMBUD_STMT(
     "INSERT INTO idempotency_keys (api_key_id, key, request_hash, response_status,"
     " response_body, complaint_id) VALUES ($1::bigint, $2::text, $3::text, $4::int, $5::text,"
@@ -589,11 +585,12 @@ static struct ombud_db_stmt q_idem_store = OMBUD_STMT(
     " WHERE idempotency_keys.created_at < now() - interval '24 hours'");
 
 enum ombud_rc ombud_db_idem_begin(struct ombud_db_conn *c, int64_t key_id, const char *key,
-                                  bool *busy, bool *found, char *hash_out, int *status_out,
-                                  char **body_out, int64_t *complaint_id, struct ombud_err *err)
+                                  bool *busy, bool *found, char hash_out[OMBUD_HASH_BUFLEN],
+                                  int *status_out, char **body_out, int64_t *complaint_id,
+                                  struct ombud_err *err)
 {
     char kid[24];
-    i64s(kid, sizeof kid, key_id);
+    ombud_db_param_i64(kid, sizeof kid, key_id);
     const char *p[] = {kid, key};
     PGresult *r;
     enum ombud_rc rc = ombud_db_exec(c, &q_idem_lock, 2, p, &r, err);
@@ -604,17 +601,20 @@ enum ombud_rc ombud_db_idem_begin(struct ombud_db_conn *c, int64_t key_id, const
     *found = false;
     if (*busy)
         return OMBUD_OK;
+    struct idem_row row = {.body = NULL};
+    bool stored;
     rc = ombud_db_exec(c, &q_idem_get, 2, p, &r, err);
-    if (rc != OMBUD_OK)
+    if (rc != OMBUD_OK || (rc = ombud_db_read_one(r, idem_cols, &row, &stored, err)) != OMBUD_OK)
         return rc;
-    if (PQntuples(r) == 1 && !ombud_db_bool(r, 0, 4)) {
+    if (stored && !row.expired) {
         *found = true;
-        ombud_db_text(r, 0, 0, hash_out, 65);
-        *status_out = (int)ombud_db_int(r, 0, 1);
-        *body_out = ombud_db_strdup(r, 0, 2);
-        *complaint_id = ombud_db_int(r, 0, 3);
+        memcpy(hash_out, row.hash, sizeof row.hash);
+        *status_out = row.status;
+        *body_out = row.body;
+        *complaint_id = row.complaint_id;
+    } else {
+        free(row.body);
     }
-    PQclear(r);
     return OMBUD_OK;
 }
 
@@ -623,9 +623,9 @@ enum ombud_rc ombud_db_idem_store(struct ombud_db_conn *c, int64_t key_id, const
                                   int64_t complaint_id, struct ombud_err *err)
 {
     char kid[24], st[16], cid[24];
-    i64s(kid, sizeof kid, key_id);
+    ombud_db_param_i64(kid, sizeof kid, key_id);
     snprintf(st, sizeof st, "%d", status);
-    i64s(cid, sizeof cid, complaint_id);
+    ombud_db_param_i64(cid, sizeof cid, complaint_id);
     const char *p[] = {kid, key, hash, st, body, cid};
     PGresult *r;
     enum ombud_rc rc = ombud_db_exec(c, &q_idem_store, 6, p, &r, err);

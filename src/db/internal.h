@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ombud/db.h"
+#include "ombud/db/pool.h"
 
 #define OMBUD_DB_MAX_STMTS 512
 
@@ -48,20 +48,15 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_exec_sql(struct ombud_db_conn *c, const c
                                                 int nparams, const char *const *params,
                                                 PGresult **out, struct ombud_err *err);
 
-/* Reads every row of r (then cleared) into a new array of elem-sized
- * records with read(r, row, record); the caller frees *out. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_rows(PGresult *r, size_t elem,
-                                            void (*read)(const PGresult *, int, void *),
-                                            void **out, size_t *n, struct ombud_err *err);
+/* Room for any int64_t in decimal, sign and NUL included. */
+#define OMBUD_DB_I64_BUFLEN 24
 
-/* Writes v as a decimal text parameter into buf (>= 24 bytes). */
-static inline void i64s(char *buf, size_t len, int64_t v)
+/* Formats v as the decimal text of a statement parameter (all parameters
+ * travel as text, cast in the SQL) into buf of len bytes. */
+static inline void ombud_db_param_i64(char *buf, size_t len, int64_t v)
 {
     snprintf(buf, len, "%lld", (long long)v);
 }
-
-/* Copies a text column to a new heap string; NULL for SQL NULL. */
-char *ombud_db_strdup(const PGresult *r, int row, int col);
 
 /* Runs a one-off statement without parameters (BEGIN, COMMIT) and
  * discards its result. Same codes as ombud_db_exec. */
@@ -82,7 +77,9 @@ void ombud_db_rollback(struct ombud_db_conn *c);
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_fail(struct ombud_db_conn *c, PGresult *res,
                                             struct ombud_err *err);
 
-/* Column helpers: copy out before PQclear. */
+/* Single values by position, for statements yielding a few scalars
+ * rather than a record (flags, a count, a new id); records are read by
+ * name below. Copy out before PQclear. */
 int64_t ombud_db_int(const PGresult *r, int row, int col);  /* 0 for NULL */
 bool ombud_db_bool(const PGresult *r, int row, int col);
 void ombud_db_text(const PGresult *r, int row, int col, char *out, size_t len);
@@ -168,6 +165,47 @@ void ombud_db_read_row(const struct ombud_db_colmap *map, int row, void *out);
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_read_rows(PGresult *res, const struct ombud_db_col *cols,
                                                  size_t elem, void **out, size_t *n,
                                                  struct ombud_err *err);
+
+/* ---- the shared get, list and delete paths (src/db/row.c) ----
+ *
+ * Every resource reads one record by id, lists a page of records keyed
+ * by id and deletes an unused record the same way; only the statement
+ * and the column table differ. Absence is *found = false, never an
+ * error (see ombud/db/pool.h). */
+
+/* Reads the row of res (then cleared), if it has one, into out: *found
+ * false when it has none (out untouched). For statements yielding at
+ * most one record (by key, RETURNING). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_read_one(PGresult *res, const struct ombud_db_col *cols,
+                                                void *out, bool *found, struct ombud_err *err);
+
+/* Runs s, whose only parameter is the record's id ($1::bigint), and
+ * reads the record into out as ombud_db_read_one does. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_get_by_id(struct ombud_db_conn *c, struct ombud_db_stmt *s,
+                                                 int64_t id, const struct ombud_db_col *cols,
+                                                 void *out, bool *found, struct ombud_err *err);
+
+/* Runs s for one page of a list keyed by id: $1 is cursor_id (the last id
+ * seen, compared with > or < by s itself; 0 from the start), $2 is
+ * limit + 1 (the extra row tells the caller whether more follow), $3…
+ * are the nextra parameters in extra. *out is set to a new zeroed array
+ * of elem-sized records read by cols (the caller frees it, and what its
+ * records own); what *out held before is not freed. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_list_page(struct ombud_db_conn *c, struct ombud_db_stmt *s,
+                                                 int64_t cursor_id, int limit, int nextra,
+                                                 const char *const *extra,
+                                                 const struct ombud_db_col *cols, size_t elem,
+                                                 void **out, size_t *n, struct ombud_err *err);
+
+/* Deletes record id unless something refers to it. in_use takes the id
+ * as $1::bigint and yields one boolean row for an existing record (lock
+ * it FOR UPDATE), none for an unknown one; del takes the id as $1. *found
+ * false when unknown, *used when referred to; nothing deleted then. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_delete_unused(struct ombud_db_conn *c,
+                                                     struct ombud_db_stmt *in_use,
+                                                     struct ombud_db_stmt *del, int64_t id,
+                                                     bool *found, bool *used,
+                                                     struct ombud_err *err);
 
 /* Opens a connection with Ombud's session settings. NULL when it fails. */
 PGconn *ombud_db_connect(const char *url, unsigned statement_timeout_ms, char *errbuf,

@@ -285,30 +285,6 @@ enum ombud_rc ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int np
     return OMBUD_OK;
 }
 
-enum ombud_rc ombud_db_rows(PGresult *r, size_t elem, void (*read)(const PGresult *, int, void *),
-                            void **out, size_t *n, struct ombud_err *err)
-{
-    size_t rows = (size_t)PQntuples(r);
-    char *list = calloc(rows ? rows : 1, elem);
-    if (!list) {
-        PQclear(r);
-        return ombud_err_internal(err, "out of memory");
-    }
-    for (size_t i = 0; i < rows; i++)
-        read(r, (int)i, list + i * elem);
-    PQclear(r);
-    *out = list;
-    *n = rows;
-    return OMBUD_OK;
-}
-
-char *ombud_db_strdup(const PGresult *r, int row, int col)
-{
-    if (PQgetisnull(r, row, col))
-        return NULL;
-    return strdup(PQgetvalue(r, row, col));
-}
-
 enum ombud_rc ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct ombud_err *err)
 {
     PGresult *r = PQexec(c->pg, sql);

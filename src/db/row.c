@@ -3,6 +3,8 @@
  * DESIGN: a table is bound to a result once, PQfnumber per column, and
  * rows are then read by index; the kinds cover the fields our records
  * have, and OMBUD_DB_COL_FN takes the rest (enums, JSON, tri-state).
+ * On top of the reader sit the get, list and delete paths every
+ * resource shares, so a resource module holds only its SQL and tables.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -81,4 +83,79 @@ enum ombud_rc ombud_db_read_rows(PGresult *res, const struct ombud_db_col *cols,
 fail:
     PQclear(res);
     return OMBUD_ERROR;
+}
+
+enum ombud_rc ombud_db_read_one(PGresult *res, const struct ombud_db_col *cols, void *out,
+                                bool *found, struct ombud_err *err)
+{
+    struct ombud_db_colmap map;
+    enum ombud_rc rc = OMBUD_OK;
+
+    *found = PQntuples(res) > 0;
+    if (*found && (rc = ombud_db_colmap_bind(&map, res, cols, err)) == OMBUD_OK)
+        ombud_db_read_row(&map, 0, out);
+    PQclear(res);
+    return rc;
+}
+
+enum ombud_rc ombud_db_get_by_id(struct ombud_db_conn *c, struct ombud_db_stmt *s, int64_t id,
+                                 const struct ombud_db_col *cols, void *out, bool *found,
+                                 struct ombud_err *err)
+{
+    char ids[OMBUD_DB_I64_BUFLEN];
+    ombud_db_param_i64(ids, sizeof ids, id);
+    const char *p[] = {ids};
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, s, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    return ombud_db_read_one(r, cols, out, found, err);
+}
+
+#define LIST_MAX_EXTRA 4
+
+enum ombud_rc ombud_db_list_page(struct ombud_db_conn *c, struct ombud_db_stmt *s,
+                                 int64_t cursor_id, int limit, int nextra,
+                                 const char *const *extra, const struct ombud_db_col *cols,
+                                 size_t elem, void **out, size_t *n, struct ombud_err *err)
+{
+    char cursor[OMBUD_DB_I64_BUFLEN], lim[16];
+    const char *p[2 + LIST_MAX_EXTRA];
+
+    if (nextra < 0 || nextra > LIST_MAX_EXTRA)
+        return ombud_err_internal(err, "list with too many parameters");
+    ombud_db_param_i64(cursor, sizeof cursor, cursor_id);
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    p[0] = cursor;
+    p[1] = lim;
+    for (int i = 0; i < nextra; i++)
+        p[2 + i] = extra[i];
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, s, 2 + nextra, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    return ombud_db_read_rows(r, cols, elem, out, n, err);
+}
+
+enum ombud_rc ombud_db_delete_unused(struct ombud_db_conn *c, struct ombud_db_stmt *in_use,
+                                     struct ombud_db_stmt *del, int64_t id, bool *found,
+                                     bool *used, struct ombud_err *err)
+{
+    char ids[OMBUD_DB_I64_BUFLEN];
+    ombud_db_param_i64(ids, sizeof ids, id);
+    const char *p[] = {ids};
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, in_use, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    *found = PQntuples(r) == 1;
+    *used = *found && ombud_db_bool(r, 0, 0);
+    PQclear(r);
+    if (!*found || *used)
+        return OMBUD_OK;
+    rc = ombud_db_exec(c, del, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    PQclear(r);
+    return OMBUD_OK;
 }

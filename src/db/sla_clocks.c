@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/calendars.h"
+#include "ombud/db/sla.h"
 
 /* Aliased for clock_cols; converted instants carry their unit so that
  * ORDER BY next_alert_at still means the indexed column. */
@@ -115,7 +117,7 @@ static enum ombud_rc load(struct ombud_db_conn *c, struct ombud_db_stmt *s, int6
                           struct ombud_sla_clock out[2], bool have[2], struct ombud_err *err)
 {
     char id[24];
-    i64s(id, sizeof id, complaint_id);
+    ombud_db_param_i64(id, sizeof id, complaint_id);
     const char *p[] = {id};
     PGresult *r;
     enum ombud_rc qrc = ombud_db_exec(c, s, 1, p, &r, err);
@@ -222,17 +224,17 @@ enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint
     char *wj = warnings_json(k);
     if (!wj)
         return ombud_err_internal(err, "out of memory");
-    i64s(v[0], 24, complaint_id);
+    ombud_db_param_i64(v[0], 24, complaint_id);
     snprintf(v[1], 24, "%d", k->cycle);
-    i64s(v[2], 24, k->policy_id);
-    i64s(v[3], 24, k->calendar_id);
-    i64s(v[4], 24, k->target_seconds);
-    i64s(v[5], 24, k->elapsed_seconds);
-    i64s(v[6], 24, k->running_since);
-    i64s(v[7], 24, k->due_at);
-    i64s(v[8], 24, k->met_at);
-    i64s(v[9], 24, k->breach_raised_at);
-    i64s(v[10], 24, k->next_alert_at);
+    ombud_db_param_i64(v[2], 24, k->policy_id);
+    ombud_db_param_i64(v[3], 24, k->calendar_id);
+    ombud_db_param_i64(v[4], 24, k->target_seconds);
+    ombud_db_param_i64(v[5], 24, k->elapsed_seconds);
+    ombud_db_param_i64(v[6], 24, k->running_since);
+    ombud_db_param_i64(v[7], 24, k->due_at);
+    ombud_db_param_i64(v[8], 24, k->met_at);
+    ombud_db_param_i64(v[9], 24, k->breach_raised_at);
+    ombud_db_param_i64(v[10], 24, k->next_alert_at);
     const char *p[] = {v[0], ombud_sla_target_name(k->target), v[1], v[2], v[3], v[4], v[5],
                        v[6], v[7], v[8], k->breached ? "true" : "false", v[9], wj, v[10]};
     PGresult *r;
@@ -267,7 +269,7 @@ enum ombud_rc ombud_db_sla_new_cycle(struct ombud_db_conn *c, int64_t complaint_
                                      struct ombud_err *err)
 {
     char id[24];
-    i64s(id, sizeof id, complaint_id);
+    ombud_db_param_i64(id, sizeof id, complaint_id);
     const char *p[] = {id};
     PGresult *r;
     enum ombud_rc qrc = ombud_db_exec(c, &q_new_cycle, 1, p, &r, err);
@@ -285,8 +287,8 @@ enum ombud_rc ombud_db_sla_set_policy(struct ombud_db_conn *c, int64_t complaint
                                       int64_t policy_id, struct ombud_err *err)
 {
     char id[24], pid[24];
-    i64s(id, sizeof id, complaint_id);
-    i64s(pid, sizeof pid, policy_id);
+    ombud_db_param_i64(id, sizeof id, complaint_id);
+    ombud_db_param_i64(pid, sizeof pid, policy_id);
     const char *p[] = {id, pid};
     PGresult *r;
     enum ombud_rc qrc = ombud_db_exec(c, &q_set_policy, 2, p, &r, err);
@@ -321,7 +323,7 @@ enum ombud_rc ombud_db_sla_claim_due(struct ombud_db_conn *c, int64_t now, int l
                                      struct ombud_err *err)
 {
     char nows[24], lim[16];
-    i64s(nows, sizeof nows, now);
+    ombud_db_param_i64(nows, sizeof nows, now);
     snprintf(lim, sizeof lim, "%d", limit);
     const char *p[] = {nows, lim};
     PGresult *r;
@@ -367,10 +369,10 @@ enum ombud_rc ombud_db_sla_alert_insert(struct ombud_db_conn *c, int64_t complai
 {
     char lv[16], cid[24], cyc[16], sch[24], known[24];
     snprintf(lv, sizeof lv, "%d", a->breach ? 0 : a->level);
-    i64s(cid, sizeof cid, complaint_id);
+    ombud_db_param_i64(cid, sizeof cid, complaint_id);
     snprintf(cyc, sizeof cyc, "%d", k->cycle);
-    i64s(sch, sizeof sch, a->scheduled);
-    i64s(known, sizeof known, changed_at);
+    ombud_db_param_i64(sch, sizeof sch, a->scheduled);
+    ombud_db_param_i64(known, sizeof known, changed_at);
     const char *p[] = {a->breach ? "sla_breach" : "sla_warning", lv, cid,
                        ombud_sla_target_name(k->target), cyc, sch, known};
     PGresult *r;

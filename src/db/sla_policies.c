@@ -9,29 +9,27 @@
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/policies.h"
 
+/* Every alias is the name policy_cols looks for; the match lists' carry
+ * _json so none shadows its column. */
 #define POLICY_COLS                                                                                \
-    "id, name, position, active, to_json(match_priorities)::text,"                                 \
-    " to_json(match_grades)::text, to_json(match_categories)::text,"                               \
-    " to_json(match_channels)::text, to_json(match_customer_tiers)::text,"                         \
-    " first_response_minutes, resolution_minutes, warnings::text, calendar_id,"                    \
-    " ombud_usec(created_at), ombud_usec(updated_at)"
+    "id, name, position, active, to_json(match_priorities)::text AS match_priorities_json,"       \
+    " to_json(match_grades)::text AS match_grades_json,"                                           \
+    " to_json(match_categories)::text AS match_categories_json,"                                   \
+    " to_json(match_channels)::text AS match_channels_json,"                                       \
+    " to_json(match_customer_tiers)::text AS match_customer_tiers_json,"                           \
+    " first_response_minutes, resolution_minutes, warnings::text AS warnings_json, calendar_id,"  \
+    " ombud_usec(created_at) AS created_at_us, ombud_usec(updated_at) AS updated_at_us"
 
-static void read_policy(const PGresult *r, int row, void *rec)
+/* warnings_json: [{"percent": n} or {"minutes_before": n}, ...]. */
+static void read_warnings(const char *v, void *rec)
 {
     struct ombud_sla_policy *p = rec;
-    memset(p, 0, sizeof *p);
-    p->id = ombud_db_int(r, row, 0);
-    ombud_db_text(r, row, 1, p->name, sizeof p->name);
-    p->position = (int)ombud_db_int(r, row, 2);
-    p->active = ombud_db_bool(r, row, 3);
-    for (int i = 0; i < 5; i++)
-        p->match_json[i] = ombud_db_strdup(r, row, 4 + i);
-    p->first_response_minutes = ombud_db_int(r, row, 9);
-    p->resolution_minutes = ombud_db_int(r, row, 10);
-    json_t *w = json_loads(PQgetvalue(r, row, 11), 0, NULL);
+    json_t *w = v ? json_loads(v, 0, NULL) : NULL;
     size_t i;
     json_t *e;
+    p->nwarnings = 0;
     json_array_foreach(w, i, e) {
         if (p->nwarnings >= OMBUD_SLA_MAX_WARNINGS)
             break;
@@ -41,10 +39,26 @@ static void read_policy(const PGresult *r, int row, void *rec)
         rule->value = json_integer_value(pc ? pc : json_object_get(e, "minutes_before"));
     }
     json_decref(w);
-    p->calendar_id = ombud_db_int(r, row, 12);
-    p->created_at = ombud_db_int(r, row, 13);
-    p->updated_at = ombud_db_int(r, row, 14);
 }
+
+/* match_json[] is in the order of ombud_sla_match_names. */
+static const struct ombud_db_col policy_cols[] = {
+    OMBUD_COL_I64(struct ombud_sla_policy, id, "id"),
+    OMBUD_COL_TEXT(struct ombud_sla_policy, name, "name"),
+    OMBUD_COL_INT(struct ombud_sla_policy, position, "position"),
+    OMBUD_COL_BOOL(struct ombud_sla_policy, active, "active"),
+    OMBUD_COL_STR(struct ombud_sla_policy, match_json[0], "match_priorities_json"),
+    OMBUD_COL_STR(struct ombud_sla_policy, match_json[1], "match_grades_json"),
+    OMBUD_COL_STR(struct ombud_sla_policy, match_json[2], "match_categories_json"),
+    OMBUD_COL_STR(struct ombud_sla_policy, match_json[3], "match_channels_json"),
+    OMBUD_COL_STR(struct ombud_sla_policy, match_json[4], "match_customer_tiers_json"),
+    OMBUD_COL_I64(struct ombud_sla_policy, first_response_minutes, "first_response_minutes"),
+    OMBUD_COL_I64(struct ombud_sla_policy, resolution_minutes, "resolution_minutes"),
+    OMBUD_COL_FN("warnings_json", read_warnings),
+    OMBUD_COL_I64(struct ombud_sla_policy, calendar_id, "calendar_id"),
+    OMBUD_COL_USEC(struct ombud_sla_policy, created_at, "created_at_us"),
+    OMBUD_COL_USEC(struct ombud_sla_policy, updated_at, "updated_at_us"),
+    OMBUD_COL_END};
 
 static char *warnings_json(const struct ombud_sla_policy *p)
 {
@@ -77,15 +91,16 @@ static struct ombud_db_stmt q_update = OMBUD_STMT(
 enum ombud_rc ombud_db_policy_save(struct ombud_db_conn *c, struct ombud_sla_policy *p,
                                    bool *found, struct ombud_err *err)
 {
-    char pos[16], fr[24], res[24], cal[24], id[24];
+    char pos[16], fr[OMBUD_DB_I64_BUFLEN], res[OMBUD_DB_I64_BUFLEN], cal[OMBUD_DB_I64_BUFLEN],
+        id[OMBUD_DB_I64_BUFLEN];
     char *w = warnings_json(p);
     if (!w)
         return ombud_err_internal(err, "out of memory");
     snprintf(pos, sizeof pos, "%d", p->position);
-    i64s(fr, sizeof fr, p->first_response_minutes);
-    i64s(res, sizeof res, p->resolution_minutes);
-    i64s(cal, sizeof cal, p->calendar_id);
-    i64s(id, sizeof id, p->id);
+    ombud_db_param_i64(fr, sizeof fr, p->first_response_minutes);
+    ombud_db_param_i64(res, sizeof res, p->resolution_minutes);
+    ombud_db_param_i64(cal, sizeof cal, p->calendar_id);
+    ombud_db_param_i64(id, sizeof id, p->id);
     const char *params[] = {p->name,
                             pos,
                             p->active ? "true" : "false",
@@ -105,13 +120,9 @@ enum ombud_rc ombud_db_policy_save(struct ombud_db_conn *c, struct ombud_sla_pol
     free(w);
     if (rc != OMBUD_OK)
         return rc;
-    *found = PQntuples(r) == 1;
-    if (*found) {
-        ombud_sla_policy_clear(p);
-        read_policy(r, 0, p);
-    }
-    PQclear(r);
-    return OMBUD_OK;
+    if (PQntuples(r) == 1)
+        ombud_sla_policy_clear(p); /* the row replaces it, match lists included */
+    return ombud_db_read_one(r, policy_cols, p, found, err);
 }
 
 static struct ombud_db_stmt q_get =
@@ -121,18 +132,7 @@ enum ombud_rc ombud_db_policy_get(struct ombud_db_conn *c, int64_t id,
                                   struct ombud_sla_policy *out, bool *found,
                                   struct ombud_err *err)
 {
-    char ids[24];
-    i64s(ids, sizeof ids, id);
-    const char *p[] = {ids};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_get, 1, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    *found = PQntuples(r) == 1;
-    if (*found)
-        read_policy(r, 0, out);
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_get_by_id(c, &q_get, id, policy_cols, out, found, err);
 }
 
 static struct ombud_db_stmt q_list = OMBUD_STMT(
@@ -149,15 +149,8 @@ enum ombud_rc ombud_db_policy_list(struct ombud_db_conn *c, int64_t after_id, in
                                    struct ombud_sla_policy **out, size_t *n,
                                    struct ombud_err *err)
 {
-    char after[24], lim[16];
-    i64s(after, sizeof after, after_id);
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {after, lim};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_list, 2, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    return ombud_db_rows(r, sizeof(struct ombud_sla_policy), read_policy, (void **)out, n, err);
+    return ombud_db_list_page(c, &q_list, after_id, limit, 0, NULL, policy_cols, sizeof **out,
+                              (void **)out, n, err);
 }
 
 static struct ombud_db_stmt q_in_use = OMBUD_STMT(
@@ -170,23 +163,7 @@ static struct ombud_db_stmt q_delete =
 enum ombud_rc ombud_db_policy_delete(struct ombud_db_conn *c, int64_t id, bool *found,
                                      bool *in_use, struct ombud_err *err)
 {
-    char ids[24];
-    i64s(ids, sizeof ids, id);
-    const char *p[] = {ids};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_in_use, 1, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    *found = PQntuples(r) == 1;
-    *in_use = *found && ombud_db_bool(r, 0, 0);
-    PQclear(r);
-    if (!*found || *in_use)
-        return OMBUD_OK;
-    rc = ombud_db_exec(c, &q_delete, 1, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_delete_unused(c, &q_in_use, &q_delete, id, found, in_use, err);
 }
 
 static struct ombud_db_stmt q_select = OMBUD_STMT(
@@ -209,9 +186,5 @@ enum ombud_rc ombud_db_policy_select(struct ombud_db_conn *c, const char *priori
     enum ombud_rc rc = ombud_db_exec(c, &q_select, 5, p, &r, err);
     if (rc != OMBUD_OK)
         return rc;
-    *found = PQntuples(r) == 1;
-    if (*found)
-        read_policy(r, 0, out);
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_read_one(r, policy_cols, out, found, err);
 }

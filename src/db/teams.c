@@ -1,23 +1,25 @@
-/* Teams and agents: the only SQL touching those tables. */
+/* Teams and agents: the only SQL touching those tables. Reads go through
+ * the shared paths of db/row.c with one column table per record. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db/internal.h"
+#include "ombud/db/teams.h"
 
+/* Every alias is the name team_cols looks for. */
 #define TEAM_COLS                                                                                  \
-    "id, name, escalation_team_id, assignment, ombud_usec(created_at), ombud_usec(updated_at)"
+    "id, name, escalation_team_id, assignment, ombud_usec(created_at) AS created_at_us,"          \
+    " ombud_usec(updated_at) AS updated_at_us"
 
-static void read_team(const PGresult *r, int row, void *rec)
-{
-    struct ombud_team *t = rec;
-    t->id = ombud_db_int(r, row, 0);
-    ombud_db_text(r, row, 1, t->name, sizeof t->name);
-    t->escalation_team_id = ombud_db_int(r, row, 2);
-    ombud_db_text(r, row, 3, t->assignment, sizeof t->assignment);
-    t->created_at = ombud_db_int(r, row, 4);
-    t->updated_at = ombud_db_int(r, row, 5);
-}
+static const struct ombud_db_col team_cols[] = {
+    OMBUD_COL_I64(struct ombud_team, id, "id"),
+    OMBUD_COL_TEXT(struct ombud_team, name, "name"),
+    OMBUD_COL_I64(struct ombud_team, escalation_team_id, "escalation_team_id"),
+    OMBUD_COL_TEXT(struct ombud_team, assignment, "assignment"),
+    OMBUD_COL_USEC(struct ombud_team, created_at, "created_at_us"),
+    OMBUD_COL_USEC(struct ombud_team, updated_at, "updated_at_us"),
+    OMBUD_COL_END};
 
 static struct ombud_db_stmt q_team_insert = OMBUD_STMT(
     "INSERT INTO teams (name, escalation_team_id, assignment)"
@@ -29,11 +31,11 @@ static struct ombud_db_stmt q_team_update = OMBUD_STMT(
 enum ombud_rc ombud_db_team_save(struct ombud_db_conn *c, struct ombud_team *t, bool *found,
                                  struct ombud_err *err)
 {
-    char id[24], esc[24];
+    char id[OMBUD_DB_I64_BUFLEN], esc[OMBUD_DB_I64_BUFLEN];
     PGresult *r;
     enum ombud_rc rc;
-    i64s(id, sizeof id, t->id);
-    i64s(esc, sizeof esc, t->escalation_team_id);
+    ombud_db_param_i64(id, sizeof id, t->id);
+    ombud_db_param_i64(esc, sizeof esc, t->escalation_team_id);
     if (t->id) {
         const char *p[] = {id, t->name, t->escalation_team_id ? esc : NULL, t->assignment};
         rc = ombud_db_exec(c, &q_team_update, 4, p, &r, err);
@@ -43,11 +45,7 @@ enum ombud_rc ombud_db_team_save(struct ombud_db_conn *c, struct ombud_team *t, 
     }
     if (rc != OMBUD_OK)
         return rc;
-    *found = PQntuples(r) == 1;
-    if (*found)
-        read_team(r, 0, t);
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_read_one(r, team_cols, t, found, err);
 }
 
 static struct ombud_db_stmt q_team_get =
@@ -56,18 +54,7 @@ static struct ombud_db_stmt q_team_get =
 enum ombud_rc ombud_db_team_get(struct ombud_db_conn *c, int64_t id, struct ombud_team *out,
                                 bool *found, struct ombud_err *err)
 {
-    char ids[24];
-    i64s(ids, sizeof ids, id);
-    const char *p[] = {ids};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_team_get, 1, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    *found = PQntuples(r) == 1;
-    if (*found)
-        read_team(r, 0, out);
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_get_by_id(c, &q_team_get, id, team_cols, out, found, err);
 }
 
 static struct ombud_db_stmt q_team_list = OMBUD_STMT(
@@ -76,32 +63,25 @@ static struct ombud_db_stmt q_team_list = OMBUD_STMT(
 enum ombud_rc ombud_db_team_list(struct ombud_db_conn *c, int64_t after_id, int limit,
                                  struct ombud_team **out, size_t *n, struct ombud_err *err)
 {
-    char after[24], lim[16];
-    i64s(after, sizeof after, after_id);
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {after, lim};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_team_list, 2, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    return ombud_db_rows(r, sizeof(struct ombud_team), read_team, (void **)out, n, err);
+    return ombud_db_list_page(c, &q_team_list, after_id, limit, 0, NULL, team_cols, sizeof **out,
+                              (void **)out, n, err);
 }
 
+/* Every alias is the name agent_cols looks for. */
 #define AGENT_COLS                                                                                 \
-    "id, name, email, team_id, role, active, ombud_usec(created_at), ombud_usec(updated_at)"
+    "id, name, email, team_id, role, active, ombud_usec(created_at) AS created_at_us,"            \
+    " ombud_usec(updated_at) AS updated_at_us"
 
-static void read_agent(const PGresult *r, int row, void *rec)
-{
-    struct ombud_agent *a = rec;
-    a->id = ombud_db_int(r, row, 0);
-    ombud_db_text(r, row, 1, a->name, sizeof a->name);
-    ombud_db_text(r, row, 2, a->email, sizeof a->email);
-    a->team_id = ombud_db_int(r, row, 3);
-    ombud_db_text(r, row, 4, a->role, sizeof a->role);
-    a->active = ombud_db_bool(r, row, 5);
-    a->created_at = ombud_db_int(r, row, 6);
-    a->updated_at = ombud_db_int(r, row, 7);
-}
+static const struct ombud_db_col agent_cols[] = {
+    OMBUD_COL_I64(struct ombud_agent, id, "id"),
+    OMBUD_COL_TEXT(struct ombud_agent, name, "name"),
+    OMBUD_COL_TEXT(struct ombud_agent, email, "email"),
+    OMBUD_COL_I64(struct ombud_agent, team_id, "team_id"),
+    OMBUD_COL_TEXT(struct ombud_agent, role, "role"),
+    OMBUD_COL_BOOL(struct ombud_agent, active, "active"),
+    OMBUD_COL_USEC(struct ombud_agent, created_at, "created_at_us"),
+    OMBUD_COL_USEC(struct ombud_agent, updated_at, "updated_at_us"),
+    OMBUD_COL_END};
 
 static struct ombud_db_stmt q_agent_insert = OMBUD_STMT(
     "INSERT INTO agents (name, email, team_id, role, active)"
@@ -113,11 +93,11 @@ static struct ombud_db_stmt q_agent_update = OMBUD_STMT(
 enum ombud_rc ombud_db_agent_save(struct ombud_db_conn *c, struct ombud_agent *a, bool *found,
                                   struct ombud_err *err)
 {
-    char id[24], team[24];
+    char id[OMBUD_DB_I64_BUFLEN], team[OMBUD_DB_I64_BUFLEN];
     PGresult *r;
     enum ombud_rc rc;
-    i64s(id, sizeof id, a->id);
-    i64s(team, sizeof team, a->team_id);
+    ombud_db_param_i64(id, sizeof id, a->id);
+    ombud_db_param_i64(team, sizeof team, a->team_id);
     const char *email = a->email[0] ? a->email : NULL;
     const char *teamp = a->team_id ? team : NULL;
     const char *active = a->active ? "true" : "false";
@@ -130,11 +110,7 @@ enum ombud_rc ombud_db_agent_save(struct ombud_db_conn *c, struct ombud_agent *a
     }
     if (rc != OMBUD_OK)
         return rc;
-    *found = PQntuples(r) == 1;
-    if (*found)
-        read_agent(r, 0, a);
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_read_one(r, agent_cols, a, found, err);
 }
 
 static struct ombud_db_stmt q_agent_get =
@@ -143,18 +119,7 @@ static struct ombud_db_stmt q_agent_get =
 enum ombud_rc ombud_db_agent_get(struct ombud_db_conn *c, int64_t id, struct ombud_agent *out,
                                  bool *found, struct ombud_err *err)
 {
-    char ids[24];
-    i64s(ids, sizeof ids, id);
-    const char *p[] = {ids};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_agent_get, 1, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    *found = PQntuples(r) == 1;
-    if (*found)
-        read_agent(r, 0, out);
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_get_by_id(c, &q_agent_get, id, agent_cols, out, found, err);
 }
 
 static struct ombud_db_stmt q_agent_list = OMBUD_STMT(
@@ -165,14 +130,9 @@ enum ombud_rc ombud_db_agent_list(struct ombud_db_conn *c, int64_t after_id, int
                                   int64_t team_id, struct ombud_agent **out, size_t *n,
                                   struct ombud_err *err)
 {
-    char after[24], lim[16], team[24];
-    i64s(after, sizeof after, after_id);
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    i64s(team, sizeof team, team_id);
-    const char *p[] = {after, lim, team};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_agent_list, 3, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    return ombud_db_rows(r, sizeof(struct ombud_agent), read_agent, (void **)out, n, err);
+    char team[OMBUD_DB_I64_BUFLEN];
+    ombud_db_param_i64(team, sizeof team, team_id);
+    const char *extra[] = {team};
+    return ombud_db_list_page(c, &q_agent_list, after_id, limit, 1, extra, agent_cols,
+                              sizeof **out, (void **)out, n, err);
 }

@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "http/complaint_common.h"
+#include "ombud/db/alerts.h"
 #include "ombud/repr.h"
 
-/* The filter's state is an index into alert_states. */
+/* In the order of enum ombud_alert_state_filter. */
 static const char *const alert_states[] = {"open", "acknowledged", "all", NULL};
 static const char *const alert_kinds[] = {"sla_warning", "sla_breach", "escalation", NULL};
 
@@ -18,7 +19,7 @@ struct alert_ctx {
     struct ombud_alert_filter f;
     struct ombud_alert *list;
     size_t n;
-    int64_t id;
+    int64_t id, ack_key_id;
     struct ombud_alert one;
     bool found, already;
 };
@@ -26,6 +27,8 @@ struct alert_ctx {
 static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct alert_ctx *x = arg;
+    free(x->list); /* a retried run's */
+    x->list = NULL;
     return ombud_db_alert_list(c, &x->f, &x->list, &x->n, err);
 }
 
@@ -38,10 +41,11 @@ void ombud_h_alerts_list(struct ombud_req *req)
 {
     struct alert_ctx x = {0};
     struct ombud_err err;
-    int kind;
+    int kind, state;
 
     ombud_err_clear(&err);
-    ombud_query_enum(req, "state", alert_states, 0, &x.f.state, &err);
+    ombud_query_enum(req, "state", alert_states, OMBUD_ALERTS_OPEN, &state, &err);
+    x.f.state = (enum ombud_alert_state_filter)state;
     if (ombud_query_enum(req, "kind", alert_kinds, 0, &kind, &err))
         x.f.kind = alert_kinds[kind];
     ombud_query_id(req, "complaint_id", &x.f.complaint_id, &err);
@@ -60,28 +64,27 @@ void ombud_h_alerts_list(struct ombud_req *req)
 static enum ombud_rc ack_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct alert_ctx *x = arg;
-    return ombud_db_alert_ack(c, x->id, x->f.creator_key_id, &x->one, &x->found, &x->already,
-                              err);
+    enum ombud_rc rc =
+        ombud_db_alert_ack(c, x->id, x->ack_key_id, &x->one, &x->found, &x->already, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    if (!x->found)
+        return ombud_err_not_found(err, "alert");
+    if (x->already)
+        return ombud_err_set(err, OMBUD_E_CONFLICT, "already-acknowledged",
+                             "the alert was acknowledged already");
+    return OMBUD_OK;
 }
 
 void ombud_h_alerts_ack(struct ombud_req *req)
 {
-    struct alert_ctx x = {.id = ombud_req_path_id(req, 0)};
+    struct alert_ctx x = {.id = ombud_req_path_id(req, 0), .ack_key_id = req->who.key_id};
     struct ombud_err err;
     ombud_err_clear(&err);
-    x.f.creator_key_id = req->who.key_id; /* who acknowledges */
-    if (ombud_tx_run(req->pool, ack_tx, &x, &err) != OMBUD_OK) {
+    if (ombud_tx_run(req->pool, ack_tx, &x, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
-    } else if (!x.found) {
-        ombud_err_not_found(&err, "alert");
-        ombud_reply_problem(req, &err);
-    } else if (x.already) {
-        ombud_err_set(&err, OMBUD_E_CONFLICT, "already-acknowledged",
-                      "the alert was acknowledged already");
-        ombud_reply_problem(req, &err);
-    } else {
+    else
         ombud_reply_json(req, 200, ombud_repr_alert(&x.one));
-    }
 }
 
 /* ---- at-risk ---- */
@@ -178,9 +181,10 @@ void ombud_h_sla_summary(struct ombud_req *req)
     ombud_reply_json(
         req, 200,
         json_pack("{s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:o}, s:{s:I, s:I, s:o}, s:i}", "open",
-                  "on_track", (json_int_t)x.s.by_state[0], "at_risk",
-                  (json_int_t)x.s.by_state[1], "breached", (json_int_t)x.s.by_state[2],
-                  "paused", (json_int_t)x.s.by_state[3], "first_response", "total",
+                  "on_track", (json_int_t)x.s.by_state[OMBUD_SUMMARY_ON_TRACK], "at_risk",
+                  (json_int_t)x.s.by_state[OMBUD_SUMMARY_AT_RISK], "breached",
+                  (json_int_t)x.s.by_state[OMBUD_SUMMARY_BREACHED], "paused",
+                  (json_int_t)x.s.by_state[OMBUD_SUMMARY_PAUSED], "first_response", "total",
                   (json_int_t)x.s.fr_total, "met_in_time", (json_int_t)x.s.fr_met_in_time,
                   "compliance_percent", percent(x.s.fr_met_in_time, x.s.fr_total), "resolution",
                   "total", (json_int_t)x.s.res_total, "met_in_time",

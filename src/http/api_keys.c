@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ombud/db.h"
+#include "ombud/db/api_keys.h"
+#include "ombud/db/complaints.h"
 #include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/keys.h"
@@ -74,6 +75,8 @@ struct list_ctx {
 static enum ombud_rc list_q(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
 {
     struct list_ctx *x = ctx;
+    free(x->keys); /* a retried run's */
+    x->keys = NULL;
     return ombud_db_api_key_list(c, x->before, x->limit, &x->keys, &x->n, err);
 }
 
@@ -103,19 +106,26 @@ void ombud_h_api_keys_list(struct ombud_req *req)
 struct one_ctx {
     int64_t id;
     struct ombud_api_key key;
-    bool found;
 };
 
 static enum ombud_rc get_q(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
 {
     struct one_ctx *x = ctx;
-    return ombud_db_api_key_get(c, x->id, &x->key, &x->found, err);
+    bool found;
+    enum ombud_rc rc = ombud_db_api_key_get(c, x->id, &x->key, &found, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    return found ? OMBUD_OK : ombud_err_not_found(err, "API key");
 }
 
 static enum ombud_rc revoke_tx(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
 {
     struct one_ctx *x = ctx;
-    return ombud_db_api_key_revoke(c, x->id, &x->found, err);
+    bool found;
+    enum ombud_rc rc = ombud_db_api_key_revoke(c, x->id, &found, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    return found ? OMBUD_OK : ombud_err_not_found(err, "API key");
 }
 
 void ombud_h_api_keys_get(struct ombud_req *req)
@@ -124,14 +134,10 @@ void ombud_h_api_keys_get(struct ombud_req *req)
     struct ombud_err err;
 
     ombud_err_clear(&err);
-    if (ombud_db_run(req->pool, get_q, &x, &err) != OMBUD_OK) {
+    if (ombud_db_run(req->pool, get_q, &x, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
-    } else if (!x.found) {
-        ombud_err_not_found(&err, "API key");
-        ombud_reply_problem(req, &err);
-    } else {
+    else
         ombud_reply_json(req, 200, ombud_repr_api_key(&x.key));
-    }
 }
 
 void ombud_h_api_keys_delete(struct ombud_req *req)
@@ -140,12 +146,8 @@ void ombud_h_api_keys_delete(struct ombud_req *req)
     struct ombud_err err;
 
     ombud_err_clear(&err);
-    if (ombud_tx_run(req->pool, revoke_tx, &x, &err) != OMBUD_OK) {
+    if (ombud_tx_run(req->pool, revoke_tx, &x, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
-    } else if (!x.found) {
-        ombud_err_not_found(&err, "API key");
-        ombud_reply_problem(req, &err);
-    } else {
+    else
         ombud_reply_empty(req, 204);
-    }
 }

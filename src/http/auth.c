@@ -14,7 +14,7 @@
 
 #include "http/query.h"
 #include "http/reply.h"
-#include "ombud/db.h"
+#include "ombud/db/api_keys.h"
 #include "ombud/keys.h"
 
 struct auth_ctx {

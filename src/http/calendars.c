@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ombud/calendar.h"
-#include "ombud/db.h"
+#include "ombud/db/calendars.h"
 #include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
@@ -253,7 +253,15 @@ void ombud_h_calendars_list(struct ombud_req *req)
 static enum ombud_rc delete_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct cal_ctx *x = arg;
-    return ombud_db_calendar_delete(c, x->id, &x->found, &x->in_use, err);
+    enum ombud_rc rc = ombud_db_calendar_delete(c, x->id, &x->found, &x->in_use, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    if (!x->found)
+        return ombud_err_not_found(err, "calendar");
+    if (x->in_use)
+        return ombud_err_set(err, OMBUD_E_CONFLICT, "calendar-in-use",
+                             "an SLA policy or clock uses this calendar");
+    return OMBUD_OK;
 }
 
 void ombud_h_calendars_delete(struct ombud_req *req)
@@ -263,12 +271,6 @@ void ombud_h_calendars_delete(struct ombud_req *req)
     ombud_err_clear(&err);
     if (ombud_tx_run(req->pool, delete_tx, &x, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
-    else if (!x.found)
-        ombud_reply_problem(req, (ombud_err_not_found(&err, "calendar"), &err));
-    else if (x.in_use)
-        ombud_reply_problem(req, (ombud_err_set(&err, OMBUD_E_CONFLICT, "calendar-in-use",
-                                                "an SLA policy or clock uses this calendar"),
-                                  &err));
     else
         ombud_reply_empty(req, 204);
 }

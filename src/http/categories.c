@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ombud/db.h"
+#include "ombud/db/complaints.h"
 #include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"

@@ -8,7 +8,7 @@
 #define OMBUD_HTTP_COMPLAINT_COMMON_H
 
 #include "ombud/complaint.h"
-#include "ombud/db.h"
+#include "ombud/db/pool.h"
 #include "http/handlers.h"
 #include "ombud/service/complaint.h"
 

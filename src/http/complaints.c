@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "http/complaint_common.h"
+#include "ombud/db/complaints.h"
+#include "ombud/db/sla.h"
 #include "ombud/cursor.h"
 #include "ombud/json_spec.h"
 #include "ombud/keys.h"

@@ -1,7 +1,7 @@
 /* Operations endpoints: liveness, readiness, metrics, the OpenAPI document. */
 #include <stdlib.h>
 
-#include "ombud/db.h"
+#include "ombud/db/pool.h"
 #include "http/handlers.h"
 #include "ombud/metrics.h"
 #include "ombud/repr.h"

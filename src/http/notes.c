@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "http/complaint_common.h"
+#include "ombud/db/complaints.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
 #include "ombud/service/sla.h"

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ombud/db.h"
+#include "ombud/db/calendars.h"
+#include "ombud/db/policies.h"
 #include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
@@ -274,7 +275,15 @@ void ombud_h_policies_list(struct ombud_req *req)
 static enum ombud_rc delete_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct pol_ctx *x = arg;
-    return ombud_db_policy_delete(c, x->id, &x->found, &x->in_use, err);
+    enum ombud_rc rc = ombud_db_policy_delete(c, x->id, &x->found, &x->in_use, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    if (!x->found)
+        return ombud_err_not_found(err, "SLA policy");
+    if (x->in_use)
+        return ombud_err_set(err, OMBUD_E_CONFLICT, "policy-in-use",
+                             "complaints are measured against this policy; deactivate it instead");
+    return OMBUD_OK;
 }
 
 void ombud_h_policies_delete(struct ombud_req *req)
@@ -284,13 +293,6 @@ void ombud_h_policies_delete(struct ombud_req *req)
     ombud_err_clear(&err);
     if (ombud_tx_run(req->pool, delete_tx, &x, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
-    else if (!x.found)
-        ombud_reply_problem(req, (ombud_err_not_found(&err, "SLA policy"), &err));
-    else if (x.in_use)
-        ombud_reply_problem(req, (ombud_err_set(&err, OMBUD_E_CONFLICT, "policy-in-use",
-                                                "complaints are measured against this policy;"
-                                                " deactivate it instead"),
-                                  &err));
     else
         ombud_reply_empty(req, 204);
 }

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ombud/db.h"
+#include "ombud/db/complaints.h"
+#include "ombud/db/teams.h"
 #include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"

@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ombud/db/complaints.h"
+#include "ombud/db/sla.h"
+#include "ombud/db/teams.h"
 #include "ombud/repr.h"
 #include "ombud/service/sla.h"
 #include "ombud/role.h"

@@ -7,6 +7,9 @@
  */
 #include "ombud/service/sla.h"
 
+#include "ombud/db/policies.h"
+#include "ombud/db/sla.h"
+
 enum ombud_rc ombud_svc_sla_apply(struct ombud_db_conn *c, const struct ombud_complaint *cp,
                                   enum ombud_sla_op op, int64_t now, struct ombud_err *err)
 {

@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ombud/db.h"
+#include "ombud/db/complaints.h"
+#include "ombud/db/sla.h"
 #include "ombud/repr.h"
 #include "ombud/sla.h"
 #include "ombud/sla_worker.h"

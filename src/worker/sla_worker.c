@@ -21,7 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ombud/db.h"
+#include "ombud/db/pool.h"
+#include "ombud/db/sla.h"
 #include "ombud/log.h"
 #include "ombud/timefmt.h"
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "ombud/complaint.h"
-#include "ombud/db.h"
+#include "ombud/db/pool.h"
 #include "ombud/err.h"
 #include "ombud/sla.h"
 
