@@ -20,7 +20,7 @@ json_t *ombud_repr_problem(const struct ombud_err *err, int status, const char *
 json_t *ombud_repr_time(int64_t usec);
 json_t *ombud_repr_api_key(const struct ombud_api_key *k);
 /* {items: [...], next_cursor} steals items. */
-json_t *ombud_repr_page(json_t *items, const char *next_cursor);
+json_t *ombud_repr_page_steal(json_t *items, const char *next_cursor);
 
 /* "CMP-000042" for id 42 (at least six digits). */
 void ombud_repr_reference(int64_t id, char *out, size_t len);

@@ -80,7 +80,7 @@ void ombud_h_alerts_ack(struct ombud_req *req)
                       "the alert was acknowledged already");
         ombud_reply_problem(req, &err);
     } else {
-        ombud_reply_json(req, 200, ombud_repr_alert(&x.one));
+        ombud_reply_json_steal(req, 200, ombud_repr_alert(&x.one));
     }
 }
 
@@ -141,7 +141,7 @@ void ombud_h_sla_at_risk(struct ombud_req *req)
         json_t *items = json_array();
         for (size_t i = 0; i < x.n; i++)
             json_array_append_new(items, ombud_repr_complaint(&x.items[i], now));
-        ombud_reply_json(req, 200, ombud_repr_page(items, NULL));
+        ombud_reply_json_steal(req, 200, ombud_repr_page_steal(items, NULL));
     }
     free(x.ids);
     free(x.due);
@@ -175,7 +175,7 @@ void ombud_h_sla_summary(struct ombud_req *req)
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_reply_json(
+    ombud_reply_json_steal(
         req, 200,
         json_pack("{s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:o}, s:{s:I, s:I, s:o}, s:i}", "open",
                   "on_track", (json_int_t)x.s.by_state[0], "at_risk",

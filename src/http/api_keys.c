@@ -61,7 +61,7 @@ void ombud_h_api_keys_create(struct ombud_req *req)
     json_t *body = ombud_repr_api_key(&x.out);
     json_object_del(body, "last_used_at");
     json_object_set_new(body, "key", json_string(key));
-    ombud_reply_saved(req, true, body, "/v1/api-keys", x.out.id);
+    ombud_reply_saved_steal(req, true, body, "/v1/api-keys", x.out.id);
 }
 
 struct list_ctx {
@@ -130,7 +130,7 @@ void ombud_h_api_keys_get(struct ombud_req *req)
         ombud_err_not_found(&err, "API key");
         ombud_reply_problem(req, &err);
     } else {
-        ombud_reply_json(req, 200, ombud_repr_api_key(&x.key));
+        ombud_reply_json_steal(req, 200, ombud_repr_api_key(&x.key));
     }
 }
 

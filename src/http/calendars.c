@@ -179,7 +179,7 @@ static void write_calendar(struct ombud_req *req, int64_t id)
         ombud_problem_explain(&err, calendar_constraints, NULL);
         ombud_reply_problem(req, &err);
     } else {
-        ombud_reply_saved(req, id == 0, ombud_repr_calendar(&x.out), "/v1/calendars", x.out.id);
+        ombud_reply_saved_steal(req, id == 0, ombud_repr_calendar(&x.out), "/v1/calendars", x.out.id);
     }
     ombud_calendar_clear(&x.in);
     ombud_calendar_clear(&x.out);
@@ -214,7 +214,7 @@ void ombud_h_calendars_get(struct ombud_req *req)
     if (ombud_db_run(req->pool, get_q, &x, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
-        ombud_reply_json(req, 200, ombud_repr_calendar(&x.out));
+        ombud_reply_json_steal(req, 200, ombud_repr_calendar(&x.out));
     ombud_calendar_clear(&x.out);
 }
 
@@ -317,14 +317,14 @@ static void calculate(struct ombud_req *req, bool due)
             ombud_reply_problem(req, &err);
         } else {
             ombud_time_format(at * 1000000, b);
-            ombud_reply_json(req, 200,
+            ombud_reply_json_steal(req, 200,
                              json_pack("{s:I, s:s, s:I, s:s}", "calendar_id", (json_int_t)x.id,
                                        "from", a, "minutes", (json_int_t)minutes, "due_at", b));
         }
     } else {
         int64_t secs = ombud_bt_between(&bt, from, to);
         ombud_time_format(to * 1000000, b);
-        ombud_reply_json(req, 200,
+        ombud_reply_json_steal(req, 200,
                          json_pack("{s:I, s:s, s:s, s:I}", "calendar_id", (json_int_t)x.id,
                                    "from", a, "to", b, "minutes", (json_int_t)(secs / 60)));
     }

@@ -42,7 +42,7 @@ void ombud_h_categories_list(struct ombud_req *req)
     for (size_t i = 0; i < x.n; i++)
         json_array_append_new(items, ombud_repr_category(&x.list[i]));
     free(x.list);
-    ombud_reply_json(req, 200, ombud_repr_page(items, NULL));
+    ombud_reply_json_steal(req, 200, ombud_repr_page_steal(items, NULL));
 }
 
 static enum ombud_rc insert_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
@@ -82,5 +82,5 @@ void ombud_h_categories_create(struct ombud_req *req)
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_reply_json(req, 201, ombud_repr_category(&x.one));
+    ombud_reply_json_steal(req, 201, ombud_repr_category(&x.one));
 }

@@ -106,7 +106,7 @@ void ombud_reply_complaint(struct ombud_req *req, int status, const struct ombud
 {
     char etag[32];
     ombud_repr_etag(c->version, etag, sizeof etag);
-    ombud_reply_json_h(req, status, ombud_repr_complaint(c, ombud_now_s()), "ETag", etag,
+    ombud_reply_json_h_steal(req, status, ombud_repr_complaint(c, ombud_now_s()), "ETag", etag,
                        "Location",
                        location, NULL);
 }
@@ -363,7 +363,7 @@ void ombud_h_complaints_create(struct ombud_req *req)
     ombud_location(location, "/v1/complaints", x.id);
     int version = x.replay ? (int)json_integer_value(json_object_get(body, "version")) : x.version;
     ombud_repr_etag(version, etag, sizeof etag);
-    ombud_reply_json_h(req, x.replay ? x.replay_status : 201, body, "Location", location, "ETag",
+    ombud_reply_json_h_steal(req, x.replay ? x.replay_status : 201, body, "Location", location, "ETag",
                        etag, "Idempotent-Replayed", x.replay ? "true" : NULL, NULL);
     free(x.body);
     free(tj);
@@ -474,7 +474,7 @@ void ombud_h_complaints_list(struct ombud_req *req)
         ombud_cursor_encode(v, 2, next);
     }
     ombud_complaints_free(x.items, x.n);
-    ombud_reply_json(req, 200, ombud_repr_page(items, x.n > shown ? next : NULL));
+    ombud_reply_json_steal(req, 200, ombud_repr_page_steal(items, x.n > shown ? next : NULL));
 }
 
 /* ---- patch ---- */

@@ -13,7 +13,7 @@ extern const size_t ombud_openapi_yaml_len;
 
 void ombud_h_health_live(struct ombud_req *req)
 {
-    ombud_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+    ombud_reply_json_steal(req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
 static json_t *worker_json(void)
@@ -32,7 +32,7 @@ void ombud_h_health_ready(struct ombud_req *req)
     struct ombud_err err;
     ombud_err_clear(&err);
     if (ombud_db_ping(req->pool, &err) != OMBUD_OK) {
-        ombud_reply_json_h(req, 503,
+        ombud_reply_json_h_steal(req, 503,
                            json_pack("{s:s, s:s, s:i, s:s, s:s, s:o}", "type",
                                      "/problems/unavailable", "title", "Service unavailable",
                                      "status", 503, "detail", err.detail, "database", "down",
@@ -40,7 +40,7 @@ void ombud_h_health_ready(struct ombud_req *req)
                            "Content-Type", "application/problem+json", "Retry-After", "1", NULL);
         return;
     }
-    ombud_reply_json(req, 200, json_pack("{s:s, s:s, s:o}", "status", "ok", "database", "up",
+    ombud_reply_json_steal(req, 200, json_pack("{s:s, s:s, s:o}", "status", "ok", "database", "up",
                                          "sla_worker", worker_json()));
 }
 

@@ -200,7 +200,7 @@ static void write_policy(struct ombud_req *req, int64_t id)
         ombud_tx_run(req->pool, save_tx, &x, &err) != OMBUD_OK) {
         ombud_reply_problem(req, &err);
     } else {
-        ombud_reply_saved(req, create, ombud_repr_policy(&x.out), "/v1/sla-policies", x.out.id);
+        ombud_reply_saved_steal(req, create, ombud_repr_policy(&x.out), "/v1/sla-policies", x.out.id);
     }
     ombud_sla_policy_clear(&x.in);
     ombud_sla_policy_clear(&x.out);
@@ -235,7 +235,7 @@ void ombud_h_policies_get(struct ombud_req *req)
     if (ombud_db_run(req->pool, get_q, &x, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
-        ombud_reply_json(req, 200, ombud_repr_policy(&x.out));
+        ombud_reply_json_steal(req, 200, ombud_repr_policy(&x.out));
     ombud_sla_policy_clear(&x.out);
 }
 

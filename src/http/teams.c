@@ -90,7 +90,7 @@ static void team_write(struct ombud_req *req, int64_t id)
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_reply_saved(req, id == 0, ombud_repr_team(&x.t), "/v1/teams", x.t.id);
+    ombud_reply_saved_steal(req, id == 0, ombud_repr_team(&x.t), "/v1/teams", x.t.id);
 }
 
 void ombud_h_teams_create(struct ombud_req *req)
@@ -121,7 +121,7 @@ void ombud_h_teams_get(struct ombud_req *req)
     if (ombud_db_run(req->pool, team_get_q, &x, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
-        ombud_reply_json(req, 200, ombud_repr_team(&x.t));
+        ombud_reply_json_steal(req, 200, ombud_repr_team(&x.t));
 }
 
 static enum ombud_rc team_list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
@@ -235,7 +235,7 @@ static void agent_write(struct ombud_req *req, int64_t id)
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_reply_saved(req, id == 0, ombud_repr_agent(&x.a), "/v1/agents", x.a.id);
+    ombud_reply_saved_steal(req, id == 0, ombud_repr_agent(&x.a), "/v1/agents", x.a.id);
 }
 
 void ombud_h_agents_create(struct ombud_req *req)
@@ -266,7 +266,7 @@ void ombud_h_agents_get(struct ombud_req *req)
     if (ombud_db_run(req->pool, agent_get_q, &x, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
-        ombud_reply_json(req, 200, ombud_repr_agent(&x.a));
+        ombud_reply_json_steal(req, 200, ombud_repr_agent(&x.a));
 }
 
 static enum ombud_rc agent_list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
