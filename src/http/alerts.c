@@ -9,6 +9,7 @@
 
 #include "http/complaint_common.h"
 #include "ombud/repr.h"
+#include "ombud/timefmt.h"
 
 /* The filter's state is an index into alert_states. */
 static const char *const alert_states[] = {"open", "acknowledged", "all", NULL};
@@ -132,7 +133,7 @@ void ombud_h_sla_at_risk(struct ombud_req *req)
     ombud_query_page(req, &x.limit, &unused, 1, &has_cursor, &err);
     if (has_cursor)
         ombud_err_field(&err, "cursor", "is not taken: the list is bounded by limit");
-    int64_t now = ombud_now_s();
+    int64_t now = ombud_time_now_s();
     x.until = now + within * 60;
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, risk_q, &x, &err) != OMBUD_OK) {
@@ -168,7 +169,7 @@ static json_t *percent(int64_t part, int64_t whole)
 
 void ombud_h_sla_summary(struct ombud_req *req)
 {
-    struct sum_ctx x = {.now = ombud_now_s()};
+    struct sum_ctx x = {.now = ombud_time_now_s()};
     struct ombud_err err;
     ombud_err_clear(&err);
     if (ombud_db_run(req->pool, sum_q, &x, &err) != OMBUD_OK) {

@@ -36,11 +36,6 @@ enum ombud_rc ombud_complaint_load(struct ombud_db_conn *c, const struct ombud_r
     return ombud_svc_complaint_load(c, &actor, id, lock, out, err);
 }
 
-int64_t ombud_now_s(void)
-{
-    return ombud_time_now() / 1000000;
-}
-
 /* Whether [p, p + len) is the ETag of some version (*version). */
 static bool etag_version(const char *p, size_t len, int *version)
 {
@@ -106,9 +101,8 @@ void ombud_reply_complaint(struct ombud_req *req, int status, const struct ombud
 {
     char etag[32];
     ombud_repr_etag(c->version, etag, sizeof etag);
-    ombud_reply_json_h_steal(req, status, ombud_repr_complaint(c, ombud_now_s()), "ETag", etag,
-                       "Location",
-                       location, NULL);
+    ombud_reply_json_h_steal(req, status, ombud_repr_complaint(c, ombud_time_now_s()), "ETag",
+                             etag, "Location", location, NULL);
 }
 
 /* ---- validation ---- */
@@ -232,14 +226,14 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
         goto out;
     ombud_lifecycle_created(&cp, &eff);
     ombud_actor_of(x->req, &actor);
-    if ((rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_now_s(), err)) != OMBUD_OK ||
+    if ((rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_time_now_s(), err)) != OMBUD_OK ||
         (rc = ombud_svc_events_write(c, cp.id, &actor, &eff, err)) != OMBUD_OK)
         goto out;
     /* Read back with the clocks just started, for the reply. */
     ombud_complaint_clear(&cp);
     if ((rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err)) != OMBUD_OK)
         goto out;
-    json_t *repr = ombud_repr_complaint(&cp, ombud_now_s());
+    json_t *repr = ombud_repr_complaint(&cp, ombud_time_now_s());
     x->body = repr ? json_dumps(repr, JSON_COMPACT) : NULL;
     json_decref(repr);
     x->version = cp.version;
@@ -450,7 +444,7 @@ void ombud_h_complaints_list(struct ombud_req *req)
     ombud_query_enum(req, "sort", sorts, SORT_NEWEST, &sort, &err);
     x.f.ascending = sort == SORT_OLDEST;
     x.f.by_due = sort == SORT_DUE;
-    x.f.now = ombud_now_s();
+    x.f.now = ombud_time_now_s();
     ombud_query_page(req, &x.f.limit, cur, 2, &x.f.has_cursor, &err);
     x.f.cursor_ts = cur[0];
     x.f.cursor_id = cur[1];
@@ -465,7 +459,7 @@ void ombud_h_complaints_list(struct ombud_req *req)
     json_t *items = json_array();
     size_t shown = x.n > (size_t)x.f.limit ? (size_t)x.f.limit : x.n;
     char next[OMBUD_CURSOR_BUFLEN];
-    int64_t now = ombud_now_s();
+    int64_t now = ombud_time_now_s();
     for (size_t i = 0; i < shown; i++)
         json_array_append_new(items, ombud_repr_complaint(&x.items[i], now));
     if (x.n > shown) {

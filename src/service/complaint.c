@@ -42,12 +42,6 @@ static enum ombud_rc refuse_no_memory(struct ombud_err *err)
     return ombud_err_internal(err, "out of memory");
 }
 
-/* The SLA clocks count in wall-clock seconds. */
-static int64_t now_s(void)
-{
-    return ombud_time_now() / 1000000;
-}
-
 /* Events record the role by name; rules compare ranks. The system (the
  * worker) has no key and no rank. */
 static enum ombud_role actor_role(const struct ombud_actor *a)
@@ -226,7 +220,8 @@ enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
         goto out;
     }
     if ((eff.save && (rc = ombud_db_complaint_save(c, &cp, err)) != OMBUD_OK) ||
-        (eff.sla && (rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, now_s(), err)) != OMBUD_OK) ||
+        (eff.sla &&
+         (rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_time_now_s(), err)) != OMBUD_OK) ||
         (rc = write_texts(c, cp.id, actor, &eff, texts, err)) != OMBUD_OK)
         goto out;
     if (out) {
