@@ -162,11 +162,6 @@ static enum ombud_rc sum_q(struct ombud_db_conn *c, void *arg, struct ombud_err 
     return ombud_db_sla_summary(c, x->now, &x->s, err);
 }
 
-static json_t *percent(int64_t part, int64_t whole)
-{
-    return whole ? json_real((double)(part * 10000 / whole) / 100.0) : json_null();
-}
-
 void ombud_h_sla_summary(struct ombud_req *req)
 {
     struct sum_ctx x = {.now = ombud_time_now_s()};
@@ -176,15 +171,5 @@ void ombud_h_sla_summary(struct ombud_req *req)
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_reply_json_steal(
-        req, 200,
-        json_pack("{s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:o}, s:{s:I, s:I, s:o}, s:i}", "open",
-                  "on_track", (json_int_t)x.s.by_state[0], "at_risk",
-                  (json_int_t)x.s.by_state[1], "breached", (json_int_t)x.s.by_state[2],
-                  "paused", (json_int_t)x.s.by_state[3], "first_response", "total",
-                  (json_int_t)x.s.fr_total, "met_in_time", (json_int_t)x.s.fr_met_in_time,
-                  "compliance_percent", percent(x.s.fr_met_in_time, x.s.fr_total), "resolution",
-                  "total", (json_int_t)x.s.res_total, "met_in_time",
-                  (json_int_t)x.s.res_met_in_time, "compliance_percent",
-                  percent(x.s.res_met_in_time, x.s.res_total), "window_days", 30));
+    ombud_reply_json_steal(req, 200, ombud_repr_sla_summary(&x.s));
 }

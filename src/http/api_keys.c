@@ -58,10 +58,8 @@ void ombud_h_api_keys_create(struct ombud_req *req)
         ombud_reply_problem(req, &err);
         return;
     }
-    json_t *body = ombud_repr_api_key(&x.out);
-    json_object_del(body, "last_used_at");
-    json_object_set_new(body, "key", json_string(key));
-    ombud_reply_saved_steal(req, true, body, "/v1/api-keys", x.out.id);
+    ombud_reply_saved_steal(req, true, ombud_repr_api_key_created(&x.out, key), "/v1/api-keys",
+                            x.out.id);
 }
 
 struct list_ctx {

@@ -292,7 +292,6 @@ static void calculate(struct ombud_req *req, bool due)
     struct ombud_err err;
     struct ombud_bt_calendar bt;
     int64_t from = 0, to = 0, minutes = 0;
-    char a[OMBUD_TIME_BUFLEN], b[OMBUD_TIME_BUFLEN];
 
     ombud_err_clear(&err);
     bool from_ok = time_param(req, "from", &from, &err);
@@ -308,7 +307,6 @@ static void calculate(struct ombud_req *req, bool due)
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_time_format(from * 1000000, a);
     if (due) {
         int64_t at;
         if (!ombud_bt_add(&bt, from, minutes * 60, &at)) {
@@ -316,17 +314,11 @@ static void calculate(struct ombud_req *req, bool due)
                           "the calendar has no open time to count");
             ombud_reply_problem(req, &err);
         } else {
-            ombud_time_format(at * 1000000, b);
-            ombud_reply_json_steal(req, 200,
-                             json_pack("{s:I, s:s, s:I, s:s}", "calendar_id", (json_int_t)x.id,
-                                       "from", a, "minutes", (json_int_t)minutes, "due_at", b));
+            ombud_reply_json_steal(req, 200, ombud_repr_calendar_due(x.id, from, minutes, at));
         }
     } else {
         int64_t secs = ombud_bt_between(&bt, from, to);
-        ombud_time_format(to * 1000000, b);
-        ombud_reply_json_steal(req, 200,
-                         json_pack("{s:I, s:s, s:s, s:I}", "calendar_id", (json_int_t)x.id,
-                                   "from", a, "to", b, "minutes", (json_int_t)(secs / 60)));
+        ombud_reply_json_steal(req, 200, ombud_repr_calendar_minutes(x.id, from, to, secs / 60));
     }
     ombud_bt_calendar_clear(&bt);
     ombud_calendar_clear(&x.out);

@@ -124,14 +124,10 @@ void ombud_reply_empty(struct ombud_req *req, int status)
     ombud_reply_json_h_steal(req, status, NULL, NULL);
 }
 
-void ombud_reply_problem_h(struct ombud_req *req, const struct ombud_err *err, const char *hname,
-                           const char *hvalue)
+static void reply_problem_steal(struct ombud_req *req, int status, json_t *problem,
+                                const char *hname, const char *hvalue)
 {
-    int status = ombud_problem_status(err->kind);
-    struct MHD_Response *resp =
-        json_response(ombud_repr_problem(err, status, ombud_problem_title(err->kind), req->path,
-                                         req->request_id),
-                      "application/problem+json");
+    struct MHD_Response *resp = json_response(problem, "application/problem+json");
     if (resp && hname)
         MHD_add_response_header(resp, hname, hvalue);
     if (resp && status == 401)
@@ -139,6 +135,21 @@ void ombud_reply_problem_h(struct ombud_req *req, const struct ombud_err *err, c
     if (resp && status == 503)
         MHD_add_response_header(resp, "Retry-After", "1");
     queue(req, status, resp);
+}
+
+void ombud_reply_problem_steal(struct ombud_req *req, int status, json_t *problem)
+{
+    reply_problem_steal(req, status, problem, NULL, NULL);
+}
+
+void ombud_reply_problem_h(struct ombud_req *req, const struct ombud_err *err, const char *hname,
+                           const char *hvalue)
+{
+    int status = ombud_problem_status(err->kind);
+    reply_problem_steal(req, status,
+                        ombud_repr_problem(err, status, ombud_problem_title(err->kind), req->path,
+                                           req->request_id),
+                        hname, hvalue);
 }
 
 void ombud_reply_problem(struct ombud_req *req, const struct ombud_err *err)

@@ -28,6 +28,10 @@ void ombud_reply_problem(struct ombud_req *req, const struct ombud_err *err);
 /* Like ombud_reply_problem with one extra header (hname NULL: none). */
 void ombud_reply_problem_h(struct ombud_req *req, const struct ombud_err *err, const char *hname,
                            const char *hvalue);
+/* Replies status with a problem body the caller built (steals it): a
+ * problem with extension members. The headers the status implies are
+ * added as for ombud_reply_problem. */
+void ombud_reply_problem_steal(struct ombud_req *req, int status, json_t *problem);
 /* A problem built here from its parts, for the checks made before a
  * handler runs (routing, authentication, the body). */
 void ombud_reply_error(struct ombud_req *req, enum ombud_err_kind kind, const char *detail);
