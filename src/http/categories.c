@@ -54,7 +54,7 @@ static enum ombud_rc insert_tx(struct ombud_db_conn *c, void *arg, struct ombud_
 static bool key_ok(const char *k)
 {
     size_t len = strlen(k);
-    if (len < 1 || len > 40 || k[0] < 'a' || k[0] > 'z')
+    if (len < 1 || len > OMBUD_CATEGORY_MAX_KEY_CHARS || k[0] < 'a' || k[0] > 'z')
         return false;
     for (size_t i = 0; i < len; i++)
         if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') || k[i] == '_'))
@@ -67,8 +67,8 @@ void ombud_h_categories_create(struct ombud_req *req)
     struct cat_ctx x = {0};
     struct ombud_err err;
     const struct ombud_spec spec[] = {
-        {.name = "key", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 40,
-         .s = &x.key},
+        {.name = "key", .type = OMBUD_SPEC_STRING, .required = true, .min = 1,
+         .max = OMBUD_CATEGORY_MAX_KEY_CHARS, .s = &x.key},
         {.name = "name", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 100,
          .s = &x.name},
     };

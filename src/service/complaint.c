@@ -81,8 +81,8 @@ enum ombud_rc ombud_svc_complaint_load(struct ombud_db_conn *c, const struct omb
     return ombud_db_sla_load(c, out->id, out->sla, out->sla_have, err);
 }
 
-enum ombud_rc ombud_svc_refs_check(struct ombud_db_conn *c, const char *category, int64_t team_id,
-                                   int64_t agent_id, struct ombud_err *err)
+enum ombud_rc ombud_svc_refs_report(struct ombud_db_conn *c, const char *category,
+                                    int64_t team_id, int64_t agent_id, struct ombud_err *err)
 {
     bool cat_ok, team_ok, agent_ok;
     enum ombud_rc rc =
@@ -95,6 +95,15 @@ enum ombud_rc ombud_svc_refs_check(struct ombud_db_conn *c, const char *category
         ombud_err_field(err, "team_id", "names no team");
     if (!agent_ok)
         ombud_err_field(err, "assignee_id", "names no agent");
+    return OMBUD_OK;
+}
+
+enum ombud_rc ombud_svc_refs_check(struct ombud_db_conn *c, const char *category, int64_t team_id,
+                                   int64_t agent_id, struct ombud_err *err)
+{
+    enum ombud_rc rc = ombud_svc_refs_report(c, category, team_id, agent_id, err);
+    if (rc != OMBUD_OK)
+        return rc;
     return ombud_err_finish_validation(err);
 }
 
