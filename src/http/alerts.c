@@ -15,19 +15,16 @@
 static const char *const alert_states[] = {"open", "acknowledged", "all", NULL};
 static const char *const alert_kinds[] = {"sla_warning", "sla_breach", "escalation", NULL};
 
-struct alert_ctx {
+struct alert_page {
     struct ombud_alert_filter f;
-    struct ombud_alert *list;
+    struct ombud_alert *alerts;
     size_t n;
-    int64_t id;
-    struct ombud_alert one;
-    bool found, already;
 };
 
 static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct alert_ctx *x = arg;
-    return ombud_db_alert_list(c, &x->f, &x->list, &x->n, err);
+    struct alert_page *page = arg;
+    return ombud_db_alert_list(c, &page->f, &page->alerts, &page->n, err);
 }
 
 static json_t *render_alert(const void *row)
@@ -37,51 +34,57 @@ static json_t *render_alert(const void *row)
 
 void ombud_h_alerts_list(struct ombud_req *req)
 {
-    struct alert_ctx x = {0};
+    struct alert_page page = {0};
     struct ombud_err err;
     int kind;
 
     ombud_err_clear(&err);
-    ombud_query_enum(req, "state", alert_states, 0, &x.f.state, &err);
+    ombud_query_enum(req, "state", alert_states, 0, &page.f.state, &err);
     if (ombud_query_enum(req, "kind", alert_kinds, 0, &kind, &err))
-        x.f.kind = alert_kinds[kind];
-    ombud_query_id(req, "complaint_id", &x.f.complaint_id, &err);
-    ombud_query_id_page(req, &x.f.limit, &x.f.before_id, &err);
+        page.f.kind = alert_kinds[kind];
+    ombud_query_id(req, "complaint_id", &page.f.complaint_id, &err);
+    ombud_query_id_page(req, &page.f.limit, &page.f.before_id, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
-        ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
-        free(x.list);
+        ombud_db_run(req->pool, list_q, &page, &err) != OMBUD_OK) {
+        free(page.alerts);
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_reply_list(req, x.list, x.n, sizeof *x.list, offsetof(struct ombud_alert, id), x.f.limit,
-                     render_alert);
-    free(x.list);
+    ombud_reply_list(req, page.alerts, page.n, sizeof *page.alerts,
+                     offsetof(struct ombud_alert, id), page.f.limit, render_alert);
+    free(page.alerts);
 }
+
+struct alert_ack {
+    int64_t id;
+    int64_t by_key_id; /* who acknowledges */
+    struct ombud_alert alert;
+    bool found, already;
+};
 
 static enum ombud_rc ack_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct alert_ctx *x = arg;
-    return ombud_db_alert_ack(c, x->id, x->f.creator_key_id, &x->one, &x->found, &x->already,
-                              err);
+    struct alert_ack *ack = arg;
+    return ombud_db_alert_ack(c, ack->id, ack->by_key_id, &ack->alert, &ack->found,
+                              &ack->already, err);
 }
 
 void ombud_h_alerts_ack(struct ombud_req *req)
 {
-    struct alert_ctx x = {.id = ombud_req_path_id(req, 0)};
+    struct alert_ack ack = {.id = ombud_req_path_id(req, 0), .by_key_id = req->who.key_id};
     struct ombud_err err;
     ombud_err_clear(&err);
-    x.f.creator_key_id = req->who.key_id; /* who acknowledges */
-    if (ombud_tx_run(req->pool, ack_tx, &x, &err) != OMBUD_OK) {
+    if (ombud_tx_run(req->pool, ack_tx, &ack, &err) != OMBUD_OK) {
         ombud_reply_problem(req, &err);
-    } else if (!x.found) {
+    } else if (!ack.found) {
         ombud_err_not_found(&err, "alert");
         ombud_reply_problem(req, &err);
-    } else if (x.already) {
+    } else if (ack.already) {
         ombud_err_set(&err, OMBUD_E_CONFLICT, "already-acknowledged",
                       "the alert was acknowledged already");
         ombud_reply_problem(req, &err);
     } else {
-        ombud_reply_json_steal(req, 200, ombud_repr_alert(&x.one));
+        ombud_reply_json_steal(req, 200, ombud_repr_alert(&ack.alert));
     }
 }
 

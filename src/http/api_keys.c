@@ -98,7 +98,7 @@ void ombud_h_api_keys_list(struct ombud_req *req)
     free(x.keys);
 }
 
-struct one_ctx {
+struct key_get {
     int64_t id;
     struct ombud_api_key key;
     bool found;
@@ -106,41 +106,46 @@ struct one_ctx {
 
 static enum ombud_rc get_q(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
 {
-    struct one_ctx *x = ctx;
-    return ombud_db_api_key_get(c, x->id, &x->key, &x->found, err);
-}
-
-static enum ombud_rc revoke_tx(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
-{
-    struct one_ctx *x = ctx;
-    return ombud_db_api_key_revoke(c, x->id, &x->found, err);
+    struct key_get *get = ctx;
+    return ombud_db_api_key_get(c, get->id, &get->key, &get->found, err);
 }
 
 void ombud_h_api_keys_get(struct ombud_req *req)
 {
-    struct one_ctx x = {.id = ombud_req_path_id(req, 0)};
+    struct key_get get = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
 
     ombud_err_clear(&err);
-    if (ombud_db_run(req->pool, get_q, &x, &err) != OMBUD_OK) {
+    if (ombud_db_run(req->pool, get_q, &get, &err) != OMBUD_OK) {
         ombud_reply_problem(req, &err);
-    } else if (!x.found) {
+    } else if (!get.found) {
         ombud_err_not_found(&err, "API key");
         ombud_reply_problem(req, &err);
     } else {
-        ombud_reply_json_steal(req, 200, ombud_repr_api_key(&x.key));
+        ombud_reply_json_steal(req, 200, ombud_repr_api_key(&get.key));
     }
+}
+
+struct key_revoke {
+    int64_t id;
+    bool found;
+};
+
+static enum ombud_rc revoke_tx(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
+{
+    struct key_revoke *revoke = ctx;
+    return ombud_db_api_key_revoke(c, revoke->id, &revoke->found, err);
 }
 
 void ombud_h_api_keys_delete(struct ombud_req *req)
 {
-    struct one_ctx x = {.id = ombud_req_path_id(req, 0)};
+    struct key_revoke revoke = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
 
     ombud_err_clear(&err);
-    if (ombud_tx_run(req->pool, revoke_tx, &x, &err) != OMBUD_OK) {
+    if (ombud_tx_run(req->pool, revoke_tx, &revoke, &err) != OMBUD_OK) {
         ombud_reply_problem(req, &err);
-    } else if (!x.found) {
+    } else if (!revoke.found) {
         ombud_err_not_found(&err, "API key");
         ombud_reply_problem(req, &err);
     } else {
