@@ -438,8 +438,8 @@ void ombud_h_complaints_create(struct ombud_req *req)
     ombud_location(location, "/v1/complaints", x.id);
     int version = x.replay ? (int)json_integer_value(json_object_get(body, "version")) : x.version;
     ombud_repr_etag(version, etag, sizeof etag);
-    ombud_reply_json_h_steal(req, x.replay ? x.replay_status : 201, body, "Location", location, "ETag",
-                       etag, "Idempotent-Replayed", x.replay ? "true" : NULL, NULL);
+    ombud_reply_json_h_steal(req, x.replay ? x.replay_status : 201, body, "Location", location,
+                             "ETag", etag, "Idempotent-Replayed", x.replay ? "true" : NULL, NULL);
     free(x.body);
     free(tj);
     return;
