@@ -96,3 +96,28 @@ void ombud_log(enum ombud_log_level level, const char *event, const char *fmt, .
         free(line);
     }
 }
+
+void ombud_log_request(enum ombud_log_level level, const struct ombud_log_request *r)
+{
+    char ts[OMBUD_TIME_BUFLEN];
+
+    if (!ombud_log_enabled(level))
+        return;
+    ombud_time_format(ombud_time_now(), ts);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f, s:I}", "ts", ts, "level",
+                          ombud_log_level_name(level), "event", "request", "request_id",
+                          r->request_id, "method", r->method, "path", r->path, "route", r->route,
+                          "status", r->status, "duration_ms", (double)r->duration_us / 1000.0,
+                          "bytes_in", (json_int_t)r->bytes_in);
+    if (o && r->key_id)
+        json_object_set_new(o, "key_id", json_integer(r->key_id));
+    if (o && r->aborted)
+        json_object_set_new(o, "aborted", json_true());
+    char *line = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6))
+                   : NULL;
+    json_decref(o);
+    if (line) {
+        ombud_log_line(level, line);
+        free(line);
+    }
+}

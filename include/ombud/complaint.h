@@ -62,6 +62,20 @@ extern const char *const ombud_tier_names[];
 #define OMBUD_COMPLAINT_MAX_TAGS 20
 #define OMBUD_COMPLAINT_MAX_TAG_CHARS 50
 
+/* Limits on a complaint's texts, in characters (code points); each is at
+ * least one character long. */
+#define OMBUD_COMPLAINT_MAX_TITLE_CHARS 200
+#define OMBUD_COMPLAINT_MAX_DESCRIPTION_CHARS 20000
+#define OMBUD_COMPLAINT_MAX_DEMAND_DETAIL_CHARS 5000
+#define OMBUD_COMPLAINT_MAX_EXTERNAL_REF_CHARS 200
+#define OMBUD_CUSTOMER_MAX_NAME_CHARS 200
+#define OMBUD_CUSTOMER_MAX_EXTERNAL_ID_CHARS 200
+#define OMBUD_CUSTOMER_MIN_EMAIL_CHARS 3
+#define OMBUD_CUSTOMER_MAX_EMAIL_CHARS 320
+#define OMBUD_CUSTOMER_MAX_PHONE_CHARS 50
+/* A category's key: what a complaint names and POST /v1/categories adds. */
+#define OMBUD_CATEGORY_MAX_KEY_CHARS 40
+
 /* Default priority for a grade: potential->low, explicit->normal, high_risk->urgent. */
 const char *ombud_complaint_default_priority(const char *grade);
 

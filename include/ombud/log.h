@@ -7,6 +7,8 @@
 #define OMBUD_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum ombud_log_level {
     OMBUD_LOG_DEBUG = 0,
@@ -27,5 +29,18 @@ void ombud_log(enum ombud_log_level level, const char *event, const char *fmt, .
 
 /* Writes one prebuilt JSON object line (without newline) if level is enabled. */
 void ombud_log_line(enum ombud_log_level level, const char *json);
+
+/* One HTTP request as the access log records it. */
+struct ombud_log_request {
+    const char *request_id, *method, *path, *route;
+    int status;          /* 0: no reply was queued */
+    int64_t duration_us;
+    size_t bytes_in;
+    int64_t key_id; /* 0: unauthenticated */
+    bool aborted;   /* the connection ended before the reply was sent */
+};
+
+/* {"ts":…,"level":…,"event":"request",…} for r, if level is enabled. */
+void ombud_log_request(enum ombud_log_level level, const struct ombud_log_request *r);
 
 #endif

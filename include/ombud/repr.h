@@ -23,8 +23,11 @@ json_t *ombud_repr_problem(const struct ombud_err *err, int status, const char *
 /* RFC 3339 string, or JSON null for 0. */
 json_t *ombud_repr_time(int64_t usec);
 json_t *ombud_repr_api_key(const struct ombud_api_key *k);
+/* The answer to a key's creation: the resource (never used yet, so no
+ * last_used_at) with its secret as "key", shown this once. */
+json_t *ombud_repr_api_key_created(const struct ombud_api_key *k, const char *secret);
 /* {items: [...], next_cursor} steals items. */
-json_t *ombud_repr_page(json_t *items, const char *next_cursor);
+json_t *ombud_repr_page_steal(json_t *items, const char *next_cursor);
 
 /* "CMP-000042" for id 42 (at least six digits). */
 void ombud_repr_reference(int64_t id, char *out, size_t len);
@@ -48,14 +51,34 @@ json_t *ombud_repr_team(const struct ombud_team *t);
 json_t *ombud_repr_agent(const struct ombud_agent *a);
 
 json_t *ombud_repr_calendar(const struct ombud_calendar *c);
+/* The business-time calculator's answers (instants in seconds): the
+ * moment minutes of open time after from, and the open minutes between
+ * from and to. */
+json_t *ombud_repr_calendar_due(int64_t calendar_id, int64_t from, int64_t minutes,
+                                int64_t due_at);
+json_t *ombud_repr_calendar_minutes(int64_t calendar_id, int64_t from, int64_t to,
+                                    int64_t minutes);
 
 json_t *ombud_repr_policy(const struct ombud_sla_policy *p);
 
 json_t *ombud_repr_alert(const struct ombud_alert *a);
+/* GET /v1/sla/summary: open complaints by clock state, compliance over
+ * the last 30 days (repr/sla.c). */
+json_t *ombud_repr_sla_summary(const struct ombud_sla_summary *s);
 /* The data of the timeline event (sla_warning, sla_breached) recording
  * alert alert_id raised for clock k, as JSON text for storage: the caller
  * frees it; NULL when out of memory. */
 char *ombud_repr_sla_alert_event(int64_t alert_id, const struct ombud_sla_clock *k,
                                  const struct ombud_sla_due_alert *a);
+
+/* The health endpoints (repr/health.c): liveness; readiness with the SLA
+ * worker's state; and not ready, the problem for err (status and title
+ * from the caller, as ombud_repr_problem) with database "down" and the
+ * worker's state as extension members. */
+struct ombud_sla_worker_status;
+json_t *ombud_repr_health_live(void);
+json_t *ombud_repr_health_ready(const struct ombud_sla_worker_status *w);
+json_t *ombud_repr_health_unready(const struct ombud_err *err, int status, const char *title,
+                                  const struct ombud_sla_worker_status *w);
 
 #endif

@@ -169,4 +169,15 @@ struct ombud_sla_summary {
     int64_t fr_total, fr_met_in_time, res_total, res_met_in_time;
 };
 
+/* How a process's SLA worker is doing, as the readiness probe reports it
+ * (filled by the worker, rendered by repr). */
+struct ombud_sla_worker_status {
+    bool running;          /* thread alive */
+    bool connected;        /* has its database connection */
+    int64_t last_tick_us;  /* wall clock of the last completed pass; 0 none */
+    int64_t alerts_raised; /* by this process */
+    int64_t lag_last_ms;   /* raise time minus due moment of the last alert */
+    int64_t lag_max_ms;
+};
+
 #endif

@@ -11,17 +11,9 @@
 #include <stdint.h>
 
 #include "ombud/err.h"
+#include "ombud/sla.h" /* struct ombud_sla_worker_status */
 
 struct ombud_db_conn;
-
-struct ombud_sla_worker_status {
-    bool running;          /* thread alive */
-    bool connected;        /* has its database connection */
-    int64_t last_tick_us;  /* wall clock of the last completed pass; 0 none */
-    int64_t alerts_raised; /* by this process */
-    int64_t lag_last_ms;   /* raise time minus due moment of the last alert */
-    int64_t lag_max_ms;
-};
 
 /* Starts the thread (signals must already be blocked in the caller). */
 OMBUD_MUSTCHECK enum ombud_rc ombud_sla_worker_start(const char *url, struct ombud_err *err);

@@ -18,6 +18,8 @@ void ombud_time_format(int64_t usec, char *out);
 bool ombud_time_parse(const char *s, int64_t *usec);
 /* Wall-clock now in microseconds. */
 int64_t ombud_time_now(void);
+/* The same now in whole seconds: the unit of the SLA clocks. */
+int64_t ombud_time_now_s(void);
 /* Days since 1970-01-01 for a proleptic Gregorian date, and back. */
 int64_t ombud_days_from_civil(int64_t y, unsigned m, unsigned d);
 void ombud_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);

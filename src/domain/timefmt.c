@@ -131,3 +131,8 @@ int64_t ombud_time_now(void)
     /* 0 except in test builds, where a test may move the clock forward. */
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + ombud_test_clock_offset_us();
 }
+
+int64_t ombud_time_now_s(void)
+{
+    return ombud_time_now() / 1000000;
+}

@@ -10,26 +10,24 @@
 #include "http/complaint_common.h"
 #include "ombud/db/alerts.h"
 #include "ombud/repr.h"
+#include "ombud/timefmt.h"
 
 /* In the order of enum ombud_alert_state_filter. */
 static const char *const alert_states[] = {"open", "acknowledged", "all", NULL};
 static const char *const alert_kinds[] = {"sla_warning", "sla_breach", "escalation", NULL};
 
-struct alert_ctx {
+struct alert_page {
     struct ombud_alert_filter f;
-    struct ombud_alert *list;
+    struct ombud_alert *alerts;
     size_t n;
-    int64_t id, ack_key_id;
-    struct ombud_alert one;
-    bool found, already;
 };
 
 static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct alert_ctx *x = arg;
-    free(x->list); /* a retried run's */
-    x->list = NULL;
-    return ombud_db_alert_list(c, &x->f, &x->list, &x->n, err);
+    struct alert_page *page = arg;
+    free(page->alerts); /* a retried run's */
+    page->alerts = NULL;
+    return ombud_db_alert_list(c, &page->f, &page->alerts, &page->n, err);
 }
 
 static json_t *render_alert(const void *row)
@@ -39,38 +37,45 @@ static json_t *render_alert(const void *row)
 
 void ombud_h_alerts_list(struct ombud_req *req)
 {
-    struct alert_ctx x = {0};
+    struct alert_page page = {0};
     struct ombud_err err;
     int kind, state;
 
     ombud_err_clear(&err);
     ombud_query_enum(req, "state", alert_states, OMBUD_ALERTS_OPEN, &state, &err);
-    x.f.state = (enum ombud_alert_state_filter)state;
+    page.f.state = (enum ombud_alert_state_filter)state;
     if (ombud_query_enum(req, "kind", alert_kinds, 0, &kind, &err))
-        x.f.kind = alert_kinds[kind];
-    ombud_query_id(req, "complaint_id", &x.f.complaint_id, &err);
-    ombud_query_id_page(req, &x.f.limit, &x.f.before_id, &err);
+        page.f.kind = alert_kinds[kind];
+    ombud_query_id(req, "complaint_id", &page.f.complaint_id, &err);
+    ombud_query_id_page(req, &page.f.limit, &page.f.before_id, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
-        ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
-        free(x.list);
+        ombud_db_run(req->pool, list_q, &page, &err) != OMBUD_OK) {
+        free(page.alerts);
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_reply_list(req, x.list, x.n, sizeof *x.list, offsetof(struct ombud_alert, id), x.f.limit,
-                     render_alert);
-    free(x.list);
+    ombud_reply_list(req, page.alerts, page.n, sizeof *page.alerts,
+                     offsetof(struct ombud_alert, id), page.f.limit, render_alert);
+    free(page.alerts);
 }
+
+struct alert_ack {
+    int64_t id;
+    int64_t by_key_id; /* who acknowledges */
+    struct ombud_alert alert;
+    bool found, already;
+};
 
 static enum ombud_rc ack_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct alert_ctx *x = arg;
-    enum ombud_rc rc =
-        ombud_db_alert_ack(c, x->id, x->ack_key_id, &x->one, &x->found, &x->already, err);
+    struct alert_ack *ack = arg;
+    enum ombud_rc rc = ombud_db_alert_ack(c, ack->id, ack->by_key_id, &ack->alert, &ack->found,
+                                          &ack->already, err);
     if (rc != OMBUD_OK)
         return rc;
-    if (!x->found)
+    if (!ack->found)
         return ombud_err_not_found(err, "alert");
-    if (x->already)
+    if (ack->already)
         return ombud_err_set(err, OMBUD_E_CONFLICT, "already-acknowledged",
                              "the alert was acknowledged already");
     return OMBUD_OK;
@@ -78,13 +83,13 @@ static enum ombud_rc ack_tx(struct ombud_db_conn *c, void *arg, struct ombud_err
 
 void ombud_h_alerts_ack(struct ombud_req *req)
 {
-    struct alert_ctx x = {.id = ombud_req_path_id(req, 0), .ack_key_id = req->who.key_id};
+    struct alert_ack ack = {.id = ombud_req_path_id(req, 0), .by_key_id = req->who.key_id};
     struct ombud_err err;
     ombud_err_clear(&err);
-    if (ombud_tx_run(req->pool, ack_tx, &x, &err) != OMBUD_OK)
+    if (ombud_tx_run(req->pool, ack_tx, &ack, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
-        ombud_reply_json(req, 200, ombud_repr_alert(&x.one));
+        ombud_reply_json_steal(req, 200, ombud_repr_alert(&ack.alert));
 }
 
 /* ---- at-risk ---- */
@@ -135,7 +140,7 @@ void ombud_h_sla_at_risk(struct ombud_req *req)
     ombud_query_page(req, &x.limit, &unused, 1, &has_cursor, &err);
     if (has_cursor)
         ombud_err_field(&err, "cursor", "is not taken: the list is bounded by limit");
-    int64_t now = ombud_now_s();
+    int64_t now = ombud_time_now_s();
     x.until = now + within * 60;
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, risk_q, &x, &err) != OMBUD_OK) {
@@ -144,7 +149,7 @@ void ombud_h_sla_at_risk(struct ombud_req *req)
         json_t *items = json_array();
         for (size_t i = 0; i < x.n; i++)
             json_array_append_new(items, ombud_repr_complaint(&x.items[i], now));
-        ombud_reply_json(req, 200, ombud_repr_page(items, NULL));
+        ombud_reply_json_steal(req, 200, ombud_repr_page_steal(items, NULL));
     }
     free(x.ids);
     free(x.due);
@@ -164,30 +169,14 @@ static enum ombud_rc sum_q(struct ombud_db_conn *c, void *arg, struct ombud_err 
     return ombud_db_sla_summary(c, x->now, &x->s, err);
 }
 
-static json_t *percent(int64_t part, int64_t whole)
-{
-    return whole ? json_real((double)(part * 10000 / whole) / 100.0) : json_null();
-}
-
 void ombud_h_sla_summary(struct ombud_req *req)
 {
-    struct sum_ctx x = {.now = ombud_now_s()};
+    struct sum_ctx x = {.now = ombud_time_now_s()};
     struct ombud_err err;
     ombud_err_clear(&err);
     if (ombud_db_run(req->pool, sum_q, &x, &err) != OMBUD_OK) {
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_reply_json(
-        req, 200,
-        json_pack("{s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:o}, s:{s:I, s:I, s:o}, s:i}", "open",
-                  "on_track", (json_int_t)x.s.by_state[OMBUD_SUMMARY_ON_TRACK], "at_risk",
-                  (json_int_t)x.s.by_state[OMBUD_SUMMARY_AT_RISK], "breached",
-                  (json_int_t)x.s.by_state[OMBUD_SUMMARY_BREACHED], "paused",
-                  (json_int_t)x.s.by_state[OMBUD_SUMMARY_PAUSED], "first_response", "total",
-                  (json_int_t)x.s.fr_total, "met_in_time", (json_int_t)x.s.fr_met_in_time,
-                  "compliance_percent", percent(x.s.fr_met_in_time, x.s.fr_total), "resolution",
-                  "total", (json_int_t)x.s.res_total, "met_in_time",
-                  (json_int_t)x.s.res_met_in_time, "compliance_percent",
-                  percent(x.s.res_met_in_time, x.s.res_total), "window_days", 30));
+    ombud_reply_json_steal(req, 200, ombud_repr_sla_summary(&x.s));
 }

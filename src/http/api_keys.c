@@ -59,10 +59,8 @@ void ombud_h_api_keys_create(struct ombud_req *req)
         ombud_reply_problem(req, &err);
         return;
     }
-    json_t *body = ombud_repr_api_key(&x.out);
-    json_object_del(body, "last_used_at");
-    json_object_set_new(body, "key", json_string(key));
-    ombud_reply_saved(req, true, body, "/v1/api-keys", x.out.id);
+    ombud_reply_saved_steal(req, true, ombud_repr_api_key_created(&x.out, key), "/v1/api-keys",
+                            x.out.id);
 }
 
 struct list_ctx {
@@ -103,26 +101,16 @@ void ombud_h_api_keys_list(struct ombud_req *req)
     free(x.keys);
 }
 
-struct one_ctx {
+struct key_get {
     int64_t id;
     struct ombud_api_key key;
 };
 
 static enum ombud_rc get_q(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
 {
-    struct one_ctx *x = ctx;
+    struct key_get *get = ctx;
     bool found;
-    enum ombud_rc rc = ombud_db_api_key_get(c, x->id, &x->key, &found, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    return found ? OMBUD_OK : ombud_err_not_found(err, "API key");
-}
-
-static enum ombud_rc revoke_tx(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
-{
-    struct one_ctx *x = ctx;
-    bool found;
-    enum ombud_rc rc = ombud_db_api_key_revoke(c, x->id, &found, err);
+    enum ombud_rc rc = ombud_db_api_key_get(c, get->id, &get->key, &found, err);
     if (rc != OMBUD_OK)
         return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "API key");
@@ -130,23 +118,37 @@ static enum ombud_rc revoke_tx(struct ombud_db_conn *c, void *ctx, struct ombud_
 
 void ombud_h_api_keys_get(struct ombud_req *req)
 {
-    struct one_ctx x = {.id = ombud_req_path_id(req, 0)};
+    struct key_get get = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
 
     ombud_err_clear(&err);
-    if (ombud_db_run(req->pool, get_q, &x, &err) != OMBUD_OK)
+    if (ombud_db_run(req->pool, get_q, &get, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
-        ombud_reply_json(req, 200, ombud_repr_api_key(&x.key));
+        ombud_reply_json_steal(req, 200, ombud_repr_api_key(&get.key));
+}
+
+struct key_revoke {
+    int64_t id;
+};
+
+static enum ombud_rc revoke_tx(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
+{
+    struct key_revoke *revoke = ctx;
+    bool found;
+    enum ombud_rc rc = ombud_db_api_key_revoke(c, revoke->id, &found, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    return found ? OMBUD_OK : ombud_err_not_found(err, "API key");
 }
 
 void ombud_h_api_keys_delete(struct ombud_req *req)
 {
-    struct one_ctx x = {.id = ombud_req_path_id(req, 0)};
+    struct key_revoke revoke = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
 
     ombud_err_clear(&err);
-    if (ombud_tx_run(req->pool, revoke_tx, &x, &err) != OMBUD_OK)
+    if (ombud_tx_run(req->pool, revoke_tx, &revoke, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
         ombud_reply_empty(req, 204);

@@ -22,20 +22,16 @@ static const struct ombud_constraint_msg calendar_constraints[] = {
     {NULL, NULL, NULL},
 };
 
-struct cal_ctx {
+/* POST and PATCH: the fields given (in), and the calendar as saved (out). */
+struct calendar_save {
     int64_t id; /* 0: create */
     struct ombud_calendar in;
     bool has_name, has_tz, has_hours, has_holidays;
     struct ombud_calendar out;
-    struct ombud_calendar *list;
-    size_t n;
-    int64_t after;
-    int limit;
-    bool found, in_use;
 };
 
-/* Parses hours and holidays from the body into x->in; field errors. */
-static void parse_body(const json_t *hours, const json_t *holidays, struct cal_ctx *x,
+/* Parses hours and holidays from the body into in; field errors. */
+static void parse_body(const json_t *hours, const json_t *holidays, struct ombud_calendar *in,
                        struct ombud_err *err)
 {
     size_t i;
@@ -77,11 +73,11 @@ static void parse_body(const json_t *hours, const json_t *holidays, struct cal_c
                 snprintf(field, sizeof field, "%sclose", prefix);
                 ombud_err_field(err, field, "must be after open");
             }
-            if (err->nfields == before && x->in.nhours < OMBUD_CAL_MAX_HOURS) {
-                x->in.weekday[x->in.nhours] = (int)wd;
-                x->in.hours[x->in.nhours].open = o;
-                x->in.hours[x->in.nhours].close = c;
-                x->in.nhours++;
+            if (err->nfields == before && in->nhours < OMBUD_CAL_MAX_HOURS) {
+                in->weekday[in->nhours] = (int)wd;
+                in->hours[in->nhours].open = o;
+                in->hours[in->nhours].close = c;
+                in->nhours++;
             }
         }
     }
@@ -92,8 +88,8 @@ static void parse_body(const json_t *hours, const json_t *holidays, struct cal_c
                             OMBUD_CAL_MAX_HOLIDAYS);
             return;
         }
-        x->in.holidays = calloc(n ? n : 1, sizeof *x->in.holidays);
-        if (!x->in.holidays)
+        in->holidays = calloc(n ? n : 1, sizeof *in->holidays);
+        if (!in->holidays)
             return;
         json_array_foreach(holidays, i, h) {
             char field[32];
@@ -102,87 +98,90 @@ static void parse_body(const json_t *hours, const json_t *holidays, struct cal_c
             if (!json_is_string(h) || !ombud_bt_parse_date(json_string_value(h), &day))
                 ombud_err_field(err, field, "must be a date YYYY-MM-DD");
             else
-                x->in.holidays[x->in.nholidays++] = day;
+                in->holidays[in->nholidays++] = day;
         }
     }
 }
 
 static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct cal_ctx *x = arg;
+    struct calendar_save *save = arg;
+    const struct ombud_calendar *in = &save->in;
+    struct ombud_calendar *out = &save->out;
     enum ombud_rc rc;
     struct ombud_bt_calendar bt;
     bool found = true;
 
-    ombud_calendar_clear(&x->out);
-    if (x->id && (rc = ombud_db_calendar_get(c, x->id, &x->out, &found, err)) != OMBUD_OK)
+    ombud_calendar_clear(out);
+    if (save->id && (rc = ombud_db_calendar_get(c, save->id, out, &found, err)) != OMBUD_OK)
         return rc;
     if (!found)
         return ombud_err_not_found(err, "calendar");
-    if (x->has_name)
-        snprintf(x->out.name, sizeof x->out.name, "%s", x->in.name);
-    if (x->has_tz)
-        snprintf(x->out.timezone, sizeof x->out.timezone, "%s", x->in.timezone);
-    if (x->has_hours) {
-        x->out.nhours = x->in.nhours;
-        memcpy(x->out.weekday, x->in.weekday, sizeof x->in.weekday);
-        memcpy(x->out.hours, x->in.hours, sizeof x->in.hours);
+    if (save->has_name)
+        snprintf(out->name, sizeof out->name, "%s", in->name);
+    if (save->has_tz)
+        snprintf(out->timezone, sizeof out->timezone, "%s", in->timezone);
+    if (save->has_hours) {
+        out->nhours = in->nhours;
+        memcpy(out->weekday, in->weekday, sizeof in->weekday);
+        memcpy(out->hours, in->hours, sizeof in->hours);
     }
-    if (x->has_holidays) {
-        free(x->out.holidays);
-        x->out.holidays = NULL;
-        x->out.nholidays = 0;
-        if (x->in.nholidays) {
-            x->out.holidays = malloc(x->in.nholidays * sizeof *x->in.holidays);
-            if (!x->out.holidays)
+    if (save->has_holidays) {
+        free(out->holidays);
+        out->holidays = NULL;
+        out->nholidays = 0;
+        if (in->nholidays) {
+            out->holidays = malloc(in->nholidays * sizeof *in->holidays);
+            if (!out->holidays)
                 return ombud_err_internal(err, "out of memory");
-            memcpy(x->out.holidays, x->in.holidays, x->in.nholidays * sizeof *x->in.holidays);
-            x->out.nholidays = x->in.nholidays;
+            memcpy(out->holidays, in->holidays, in->nholidays * sizeof *in->holidays);
+            out->nholidays = in->nholidays;
         }
     }
     /* The arithmetic module is the judge of a valid calendar. */
-    if ((rc = ombud_calendar_compile(&x->out, &bt, err)) != OMBUD_OK)
+    if ((rc = ombud_calendar_compile(out, &bt, err)) != OMBUD_OK)
         return rc;
     ombud_bt_calendar_clear(&bt);
-    if ((rc = ombud_db_calendar_save(c, &x->out, &found, err)) != OMBUD_OK)
+    if ((rc = ombud_db_calendar_save(c, out, &found, err)) != OMBUD_OK)
         return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "calendar");
 }
 
 static void write_calendar(struct ombud_req *req, int64_t id)
 {
-    struct cal_ctx x = {.id = id};
+    struct calendar_save save = {.id = id};
     struct ombud_err err;
     const char *name = NULL, *tz = NULL;
     json_t *hours = NULL, *holidays = NULL;
     const struct ombud_spec spec[] = {
         {.name = "name", .type = OMBUD_SPEC_STRING, .required = id == 0, .min = 1, .max = 100,
-         .s = &name, .present = &x.has_name},
+         .s = &name, .present = &save.has_name},
         {.name = "timezone", .type = OMBUD_SPEC_STRING, .required = id == 0, .min = 1,
-         .max = 63, .s = &tz, .present = &x.has_tz},
-        {.name = "hours", .type = OMBUD_SPEC_ARRAY, .j = &hours, .present = &x.has_hours},
+         .max = 63, .s = &tz, .present = &save.has_tz},
+        {.name = "hours", .type = OMBUD_SPEC_ARRAY, .j = &hours, .present = &save.has_hours},
         {.name = "holidays", .type = OMBUD_SPEC_ARRAY, .j = &holidays,
-         .present = &x.has_holidays},
+         .present = &save.has_holidays},
     };
     ombud_err_clear(&err);
     ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
     if (name)
-        snprintf(x.in.name, sizeof x.in.name, "%s", name);
+        snprintf(save.in.name, sizeof save.in.name, "%s", name);
     if (tz) {
-        snprintf(x.in.timezone, sizeof x.in.timezone, "%s", tz);
+        snprintf(save.in.timezone, sizeof save.in.timezone, "%s", tz);
         if (!ombud_tz_known(tz))
             ombud_err_field(&err, "timezone", "is not an IANA time zone this system knows");
     }
-    parse_body(hours, holidays, &x, &err);
+    parse_body(hours, holidays, &save.in, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
-        ombud_tx_run(req->pool, save_tx, &x, &err) != OMBUD_OK) {
+        ombud_tx_run(req->pool, save_tx, &save, &err) != OMBUD_OK) {
         ombud_problem_explain(&err, calendar_constraints, NULL);
         ombud_reply_problem(req, &err);
     } else {
-        ombud_reply_saved(req, id == 0, ombud_repr_calendar(&x.out), "/v1/calendars", x.out.id);
+        ombud_reply_saved_steal(req, id == 0, ombud_repr_calendar(&save.out), "/v1/calendars",
+                                save.out.id);
     }
-    ombud_calendar_clear(&x.in);
-    ombud_calendar_clear(&x.out);
+    ombud_calendar_clear(&save.in);
+    ombud_calendar_clear(&save.out);
 }
 
 void ombud_h_calendars_create(struct ombud_req *req)
@@ -195,36 +194,48 @@ void ombud_h_calendars_patch(struct ombud_req *req)
     write_calendar(req, ombud_req_path_id(req, 0));
 }
 
+struct calendar_get {
+    int64_t id;
+    struct ombud_calendar calendar;
+};
+
 static enum ombud_rc get_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct cal_ctx *x = arg;
+    struct calendar_get *get = arg;
     enum ombud_rc rc;
     bool found;
-    ombud_calendar_clear(&x->out);
-    if ((rc = ombud_db_calendar_get(c, x->id, &x->out, &found, err)) != OMBUD_OK)
+    ombud_calendar_clear(&get->calendar);
+    if ((rc = ombud_db_calendar_get(c, get->id, &get->calendar, &found, err)) != OMBUD_OK)
         return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "calendar");
 }
 
 void ombud_h_calendars_get(struct ombud_req *req)
 {
-    struct cal_ctx x = {.id = ombud_req_path_id(req, 0)};
+    struct calendar_get get = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
-    if (ombud_db_run(req->pool, get_q, &x, &err) != OMBUD_OK)
+    if (ombud_db_run(req->pool, get_q, &get, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
-        ombud_reply_json(req, 200, ombud_repr_calendar(&x.out));
-    ombud_calendar_clear(&x.out);
+        ombud_reply_json_steal(req, 200, ombud_repr_calendar(&get.calendar));
+    ombud_calendar_clear(&get.calendar);
 }
+
+struct calendar_page {
+    int64_t after;
+    int limit;
+    struct ombud_calendar *calendars;
+    size_t n;
+};
 
 static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct cal_ctx *x = arg;
-    ombud_calendars_free(x->list, x->n);
-    x->list = NULL;
-    x->n = 0;
-    return ombud_db_calendar_list(c, x->after, x->limit, &x->list, &x->n, err);
+    struct calendar_page *page = arg;
+    ombud_calendars_free(page->calendars, page->n);
+    page->calendars = NULL;
+    page->n = 0;
+    return ombud_db_calendar_list(c, page->after, page->limit, &page->calendars, &page->n, err);
 }
 
 static json_t *render_calendar(const void *row)
@@ -234,31 +245,36 @@ static json_t *render_calendar(const void *row)
 
 void ombud_h_calendars_list(struct ombud_req *req)
 {
-    struct cal_ctx x = {0};
+    struct calendar_page page = {0};
     struct ombud_err err;
 
     ombud_err_clear(&err);
-    ombud_query_id_page(req, &x.limit, &x.after, &err);
+    ombud_query_id_page(req, &page.limit, &page.after, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
-        ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
-        ombud_calendars_free(x.list, x.n);
+        ombud_db_run(req->pool, list_q, &page, &err) != OMBUD_OK) {
+        ombud_calendars_free(page.calendars, page.n);
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_reply_list(req, x.list, x.n, sizeof *x.list, offsetof(struct ombud_calendar, id), x.limit,
-                     render_calendar);
-    ombud_calendars_free(x.list, x.n);
+    ombud_reply_list(req, page.calendars, page.n, sizeof *page.calendars,
+                     offsetof(struct ombud_calendar, id), page.limit, render_calendar);
+    ombud_calendars_free(page.calendars, page.n);
 }
+
+struct calendar_delete {
+    int64_t id;
+    bool found, in_use;
+};
 
 static enum ombud_rc delete_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct cal_ctx *x = arg;
-    enum ombud_rc rc = ombud_db_calendar_delete(c, x->id, &x->found, &x->in_use, err);
+    struct calendar_delete *del = arg;
+    enum ombud_rc rc = ombud_db_calendar_delete(c, del->id, &del->found, &del->in_use, err);
     if (rc != OMBUD_OK)
         return rc;
-    if (!x->found)
+    if (!del->found)
         return ombud_err_not_found(err, "calendar");
-    if (x->in_use)
+    if (del->in_use)
         return ombud_err_set(err, OMBUD_E_CONFLICT, "calendar-in-use",
                              "an SLA policy or clock uses this calendar");
     return OMBUD_OK;
@@ -266,10 +282,10 @@ static enum ombud_rc delete_tx(struct ombud_db_conn *c, void *arg, struct ombud_
 
 void ombud_h_calendars_delete(struct ombud_req *req)
 {
-    struct cal_ctx x = {.id = ombud_req_path_id(req, 0)};
+    struct calendar_delete del = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
-    if (ombud_tx_run(req->pool, delete_tx, &x, &err) != OMBUD_OK)
+    if (ombud_tx_run(req->pool, delete_tx, &del, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
         ombud_reply_empty(req, 204);
@@ -290,11 +306,10 @@ static bool time_param(struct ombud_req *req, const char *name, int64_t *sec,
 
 static void calculate(struct ombud_req *req, bool due)
 {
-    struct cal_ctx x = {.id = ombud_req_path_id(req, 0)};
+    struct calendar_get get = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     struct ombud_bt_calendar bt;
     int64_t from = 0, to = 0, minutes = 0;
-    char a[OMBUD_TIME_BUFLEN], b[OMBUD_TIME_BUFLEN];
 
     ombud_err_clear(&err);
     bool from_ok = time_param(req, "from", &from, &err);
@@ -304,13 +319,12 @@ static void calculate(struct ombud_req *req, bool due)
         ombud_err_field(&err, "to", "must not be before from");
     }
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
-        ombud_db_run(req->pool, get_q, &x, &err) != OMBUD_OK ||
-        ombud_calendar_compile(&x.out, &bt, &err) != OMBUD_OK) {
-        ombud_calendar_clear(&x.out);
+        ombud_db_run(req->pool, get_q, &get, &err) != OMBUD_OK ||
+        ombud_calendar_compile(&get.calendar, &bt, &err) != OMBUD_OK) {
+        ombud_calendar_clear(&get.calendar);
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_time_format(from * 1000000, a);
     if (due) {
         int64_t at;
         if (!ombud_bt_add(&bt, from, minutes * 60, &at)) {
@@ -318,20 +332,14 @@ static void calculate(struct ombud_req *req, bool due)
                           "the calendar has no open time to count");
             ombud_reply_problem(req, &err);
         } else {
-            ombud_time_format(at * 1000000, b);
-            ombud_reply_json(req, 200,
-                             json_pack("{s:I, s:s, s:I, s:s}", "calendar_id", (json_int_t)x.id,
-                                       "from", a, "minutes", (json_int_t)minutes, "due_at", b));
+            ombud_reply_json_steal(req, 200, ombud_repr_calendar_due(get.id, from, minutes, at));
         }
     } else {
         int64_t secs = ombud_bt_between(&bt, from, to);
-        ombud_time_format(to * 1000000, b);
-        ombud_reply_json(req, 200,
-                         json_pack("{s:I, s:s, s:s, s:I}", "calendar_id", (json_int_t)x.id,
-                                   "from", a, "to", b, "minutes", (json_int_t)(secs / 60)));
+        ombud_reply_json_steal(req, 200, ombud_repr_calendar_minutes(get.id, from, to, secs / 60));
     }
     ombud_bt_calendar_clear(&bt);
-    ombud_calendar_clear(&x.out);
+    ombud_calendar_clear(&get.calendar);
 }
 
 void ombud_h_calendars_due(struct ombud_req *req)

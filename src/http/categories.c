@@ -14,47 +14,50 @@ static const struct ombud_constraint_msg category_constraints[] = {
     {NULL, NULL, NULL},
 };
 
-struct cat_ctx {
-    const char *key, *name;
-    struct ombud_category *list;
+struct category_list {
+    struct ombud_category *categories;
     size_t n;
-    struct ombud_category one;
 };
 
 static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct cat_ctx *x = arg;
-    free(x->list);
-    x->list = NULL;
-    return ombud_db_category_list(c, &x->list, &x->n, err);
+    struct category_list *list = arg;
+    free(list->categories);
+    list->categories = NULL;
+    return ombud_db_category_list(c, &list->categories, &list->n, err);
 }
 
 void ombud_h_categories_list(struct ombud_req *req)
 {
-    struct cat_ctx x = {0};
+    struct category_list list = {0};
     struct ombud_err err;
     ombud_err_clear(&err);
-    if (ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
+    if (ombud_db_run(req->pool, list_q, &list, &err) != OMBUD_OK) {
         ombud_reply_problem(req, &err);
         return;
     }
     json_t *items = json_array();
-    for (size_t i = 0; i < x.n; i++)
-        json_array_append_new(items, ombud_repr_category(&x.list[i]));
-    free(x.list);
-    ombud_reply_json(req, 200, ombud_repr_page(items, NULL));
+    for (size_t i = 0; i < list.n; i++)
+        json_array_append_new(items, ombud_repr_category(&list.categories[i]));
+    free(list.categories);
+    ombud_reply_json_steal(req, 200, ombud_repr_page_steal(items, NULL));
 }
+
+struct category_add {
+    const char *key, *name;
+    struct ombud_category category;
+};
 
 static enum ombud_rc insert_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct cat_ctx *x = arg;
-    return ombud_db_category_insert(c, x->key, x->name, &x->one, err);
+    struct category_add *add = arg;
+    return ombud_db_category_insert(c, add->key, add->name, &add->category, err);
 }
 
 static bool key_ok(const char *k)
 {
     size_t len = strlen(k);
-    if (len < 1 || len > 40 || k[0] < 'a' || k[0] > 'z')
+    if (len < 1 || len > OMBUD_CATEGORY_MAX_KEY_CHARS || k[0] < 'a' || k[0] > 'z')
         return false;
     for (size_t i = 0; i < len; i++)
         if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') || k[i] == '_'))
@@ -64,23 +67,23 @@ static bool key_ok(const char *k)
 
 void ombud_h_categories_create(struct ombud_req *req)
 {
-    struct cat_ctx x = {0};
+    struct category_add add = {0};
     struct ombud_err err;
     const struct ombud_spec spec[] = {
-        {.name = "key", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 40,
-         .s = &x.key},
+        {.name = "key", .type = OMBUD_SPEC_STRING, .required = true, .min = 1,
+         .max = OMBUD_CATEGORY_MAX_KEY_CHARS, .s = &add.key},
         {.name = "name", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 100,
-         .s = &x.name},
+         .s = &add.name},
     };
     ombud_err_clear(&err);
     ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
-    if (x.key && !key_ok(x.key))
+    if (add.key && !key_ok(add.key))
         ombud_err_field(&err, "key", "must be a lowercase letter then letters, digits or _");
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
-        ombud_tx_run(req->pool, insert_tx, &x, &err) != OMBUD_OK) {
-        ombud_problem_explain(&err, category_constraints, x.key);
+        ombud_tx_run(req->pool, insert_tx, &add, &err) != OMBUD_OK) {
+        ombud_problem_explain(&err, category_constraints, add.key);
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_reply_json(req, 201, ombud_repr_category(&x.one));
+    ombud_reply_json_steal(req, 201, ombud_repr_category(&add.category));
 }

@@ -37,7 +37,4 @@ void ombud_complaint_change_reply(struct ombud_req *req, const struct ombud_tran
 void ombud_reply_complaint(struct ombud_req *req, int status, const struct ombud_complaint *c,
                            const char *location);
 
-/* Wall-clock now in seconds: the SLA clocks' notion of now. */
-int64_t ombud_now_s(void);
-
 #endif

@@ -38,11 +38,6 @@ enum ombud_rc ombud_complaint_load(struct ombud_db_conn *c, const struct ombud_r
     return ombud_svc_complaint_load(c, &actor, id, lock, out, err);
 }
 
-int64_t ombud_now_s(void)
-{
-    return ombud_time_now() / 1000000;
-}
-
 /* Whether [p, p + len) is the ETag of some version (*version). */
 static bool etag_version(const char *p, size_t len, int *version)
 {
@@ -108,9 +103,8 @@ void ombud_reply_complaint(struct ombud_req *req, int status, const struct ombud
 {
     char etag[32];
     ombud_repr_etag(c->version, etag, sizeof etag);
-    ombud_reply_json_h(req, status, ombud_repr_complaint(c, ombud_now_s()), "ETag", etag,
-                       "Location",
-                       location, NULL);
+    ombud_reply_json_h_steal(req, status, ombud_repr_complaint(c, ombud_time_now_s()), "ETag",
+                             etag, "Location", location, NULL);
 }
 
 /* ---- validation ---- */
@@ -150,37 +144,126 @@ static char *tags_json(const json_t *tags, struct ombud_err *err)
 struct refs_ctx {
     const char *category;
     int64_t team_id, agent_id;
-    bool cat_ok, team_ok, agent_ok;
 };
 
 static enum ombud_rc refs_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct refs_ctx *x = arg;
-    return ombud_db_refs_check(c, x->category, x->team_id, x->agent_id, &x->cat_ok, &x->team_ok,
-                               &x->agent_ok, err);
+    const struct refs_ctx *refs = arg;
+    return ombud_svc_refs_report(c, refs->category, refs->team_id, refs->agent_id, err);
 }
 
 /* When a body already has field errors, unknown references are named in
- * the same answer (otherwise the transaction checks them, race-free). */
+ * the same answer (otherwise the transaction checks them, race-free).
+ * The references' field errors join err's; a database failure replaces
+ * them. */
 static enum ombud_rc report_refs(struct ombud_req *req, const char *category, int64_t team_id,
                                  int64_t agent_id, struct ombud_err *err)
 {
-    struct refs_ctx x = {.category = category, .team_id = team_id, .agent_id = agent_id};
-    struct ombud_err dberr;
-    ombud_err_clear(&dberr);
+    struct refs_ctx refs = {.category = category, .team_id = team_id, .agent_id = agent_id};
+    struct ombud_err found;
+    ombud_err_clear(&found);
     if (!category && !team_id && !agent_id)
         return OMBUD_OK;
-    if (ombud_db_run(req->pool, refs_q, &x, &dberr) != OMBUD_OK) {
-        *err = dberr;
+    if (ombud_db_run(req->pool, refs_q, &refs, &found) != OMBUD_OK) {
+        *err = found;
         return OMBUD_ERROR;
     }
-    if (!x.cat_ok)
-        ombud_err_field(err, "category", "is not a known category (see GET /v1/categories)");
-    if (!x.team_ok)
-        ombud_err_field(err, "team_id", "names no team");
-    if (!x.agent_ok)
-        ombud_err_field(err, "assignee_id", "names no agent");
+    for (size_t i = 0; i < found.nfields; i++)
+        ombud_err_field(err, found.fields[i].field, "%s", found.fields[i].message);
     return OMBUD_OK;
+}
+
+/* ---- the body: one field table for create and patch ---- */
+
+/* How a request takes a field: not at all, optionally, optionally or as
+ * null (on create null means absent; on patch it clears the field), or
+ * as a required field. */
+enum field_use { NOT_TAKEN, OPTIONAL, NULLABLE, REQUIRED };
+
+/* A complaint's writable fields, in the order their errors are reported. */
+enum complaint_field {
+    F_TITLE,
+    F_DESCRIPTION,
+    F_CUSTOMER,
+    F_CHANNEL,
+    F_CATEGORY,
+    F_GRADE,
+    F_PRIORITY,
+    F_DEMAND,
+    F_DEMAND_DETAIL,
+    F_TAGS,
+    F_TEAM_ID,
+    F_ASSIGNEE_ID,
+    F_EXTERNAL_REF,
+    F_COUNT
+};
+
+static const struct {
+    struct ombud_spec check; /* name, type and limits: no outputs */
+    enum field_use create, patch;
+} complaint_fields[F_COUNT] = {
+    [F_TITLE] = {{.name = "title", .type = OMBUD_SPEC_STRING, .min = 1,
+                  .max = OMBUD_COMPLAINT_MAX_TITLE_CHARS},
+                 REQUIRED, OPTIONAL},
+    [F_DESCRIPTION] = {{.name = "description", .type = OMBUD_SPEC_STRING, .min = 1,
+                        .max = OMBUD_COMPLAINT_MAX_DESCRIPTION_CHARS},
+                       REQUIRED, OPTIONAL},
+    [F_CUSTOMER] = {{.name = "customer", .type = OMBUD_SPEC_OBJECT}, REQUIRED, NOT_TAKEN},
+    [F_CHANNEL] = {{.name = "channel", .type = OMBUD_SPEC_ENUM, .values = ombud_channel_names},
+                   OPTIONAL, NOT_TAKEN},
+    [F_CATEGORY] = {{.name = "category", .type = OMBUD_SPEC_STRING, .min = 1,
+                     .max = OMBUD_CATEGORY_MAX_KEY_CHARS},
+                    OPTIONAL, OPTIONAL},
+    [F_GRADE] = {{.name = "grade", .type = OMBUD_SPEC_ENUM, .values = ombud_grade_names},
+                 OPTIONAL, OPTIONAL},
+    /* null on create: the grade's default; a patch can not clear it */
+    [F_PRIORITY] = {{.name = "priority", .type = OMBUD_SPEC_ENUM,
+                     .values = ombud_priority_names},
+                    NULLABLE, OPTIONAL},
+    [F_DEMAND] = {{.name = "demand", .type = OMBUD_SPEC_ENUM, .values = ombud_demand_names},
+                  NULLABLE, NULLABLE},
+    [F_DEMAND_DETAIL] = {{.name = "demand_detail", .type = OMBUD_SPEC_STRING, .min = 1,
+                          .max = OMBUD_COMPLAINT_MAX_DEMAND_DETAIL_CHARS},
+                         NULLABLE, NULLABLE},
+    [F_TAGS] = {{.name = "tags", .type = OMBUD_SPEC_ARRAY}, NULLABLE, NULLABLE},
+    [F_TEAM_ID] = {{.name = "team_id", .type = OMBUD_SPEC_INT, .min = 1, .max = INT64_MAX},
+                   NULLABLE, NULLABLE},
+    [F_ASSIGNEE_ID] = {{.name = "assignee_id", .type = OMBUD_SPEC_INT, .min = 1,
+                        .max = INT64_MAX},
+                       NULLABLE, NULLABLE},
+    [F_EXTERNAL_REF] = {{.name = "external_ref", .type = OMBUD_SPEC_STRING, .min = 1,
+                         .max = OMBUD_COMPLAINT_MAX_EXTERNAL_REF_CHARS},
+                        NULLABLE, NOT_TAKEN},
+};
+
+/* Where one request puts a field's value (and whether it was given). */
+struct field_out {
+    bool *present;
+    const char **s;
+    int64_t *i;
+    json_t **j;
+};
+
+/* Fills spec with the fields a create (or a patch) takes, each writing
+ * where out says; returns how many. */
+static size_t complaint_spec(bool create, const struct field_out out[F_COUNT],
+                             struct ombud_spec spec[F_COUNT])
+{
+    size_t n = 0;
+    for (size_t f = 0; f < F_COUNT; f++) {
+        enum field_use use = create ? complaint_fields[f].create : complaint_fields[f].patch;
+        if (use == NOT_TAKEN)
+            continue;
+        spec[n] = complaint_fields[f].check;
+        spec[n].required = use == REQUIRED;
+        spec[n].nullable = use == NULLABLE;
+        spec[n].present = out[f].present;
+        spec[n].s = out[f].s;
+        spec[n].i = out[f].i;
+        spec[n].j = out[f].j;
+        n++;
+    }
+    return n;
 }
 
 /* ---- create ---- */
@@ -234,14 +317,14 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
         goto out;
     ombud_lifecycle_created(&cp, &eff);
     ombud_actor_of(x->req, &actor);
-    if ((rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_now_s(), err)) != OMBUD_OK ||
+    if ((rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_time_now_s(), err)) != OMBUD_OK ||
         (rc = ombud_svc_events_write(c, cp.id, &actor, &eff, err)) != OMBUD_OK)
         goto out;
     /* Read back with the clocks just started, for the reply. */
     ombud_complaint_clear(&cp);
     if ((rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err)) != OMBUD_OK)
         goto out;
-    json_t *repr = ombud_repr_complaint(&cp, ombud_now_s());
+    json_t *repr = ombud_repr_complaint(&cp, ombud_time_now_s());
     x->body = repr ? json_dumps(repr, JSON_COMPACT) : NULL;
     json_decref(repr);
     x->version = cp.version;
@@ -261,67 +344,59 @@ out:
 /* Validates the create body into x->in (strings borrowed from req->json). */
 static char *parse_create(struct ombud_req *req, struct create_ctx *x, struct ombud_err *err)
 {
+    struct ombud_complaint_new *in = &x->in;
     json_t *customer = NULL, *tags = NULL;
-    int64_t team = 0, assignee = 0;
-    const struct ombud_spec spec[] = {
-        {.name = "title", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 200,
-         .s = &x->in.title},
-        {.name = "description", .type = OMBUD_SPEC_STRING, .required = true, .min = 1,
-         .max = 20000, .s = &x->in.description},
-        {.name = "customer", .type = OMBUD_SPEC_OBJECT, .required = true, .j = &customer},
-        {.name = "channel", .type = OMBUD_SPEC_ENUM, .values = ombud_channel_names, .s = &x->in.channel},
-        {.name = "category", .type = OMBUD_SPEC_STRING, .min = 1, .max = 40,
-         .s = &x->in.category},
-        {.name = "grade", .type = OMBUD_SPEC_ENUM, .values = ombud_grade_names, .s = &x->in.grade},
-        {.name = "priority", .type = OMBUD_SPEC_ENUM, .values = ombud_priority_names, .nullable = true,
-         .s = &x->in.priority},
-        {.name = "demand", .type = OMBUD_SPEC_ENUM, .values = ombud_demand_names, .nullable = true,
-         .s = &x->in.demand},
-        {.name = "demand_detail", .type = OMBUD_SPEC_STRING, .min = 1, .max = 5000,
-         .nullable = true, .s = &x->in.demand_detail},
-        {.name = "tags", .type = OMBUD_SPEC_ARRAY, .nullable = true, .j = &tags},
-        {.name = "team_id", .type = OMBUD_SPEC_INT, .min = 1, .max = INT64_MAX, .nullable = true,
-         .i = &team},
-        {.name = "assignee_id", .type = OMBUD_SPEC_INT, .min = 1, .max = INT64_MAX,
-         .nullable = true, .i = &assignee},
-        {.name = "external_ref", .type = OMBUD_SPEC_STRING, .min = 1, .max = 200,
-         .nullable = true, .s = &x->in.external_ref},
+    const struct field_out out[F_COUNT] = {
+        [F_TITLE] = {.s = &in->title},
+        [F_DESCRIPTION] = {.s = &in->description},
+        [F_CUSTOMER] = {.j = &customer},
+        [F_CHANNEL] = {.s = &in->channel},
+        [F_CATEGORY] = {.s = &in->category},
+        [F_GRADE] = {.s = &in->grade},
+        [F_PRIORITY] = {.s = &in->priority},
+        [F_DEMAND] = {.s = &in->demand},
+        [F_DEMAND_DETAIL] = {.s = &in->demand_detail},
+        [F_TAGS] = {.j = &tags},
+        [F_TEAM_ID] = {.i = &in->team_id},
+        [F_ASSIGNEE_ID] = {.i = &in->assignee_id},
+        [F_EXTERNAL_REF] = {.s = &in->external_ref},
     };
     const struct ombud_spec cspec[] = {
-        {.name = "name", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 200,
-         .s = &x->in.customer_name},
-        {.name = "external_id", .type = OMBUD_SPEC_STRING, .min = 1, .max = 200,
-         .nullable = true, .s = &x->in.customer_external_id},
-        {.name = "email", .type = OMBUD_SPEC_STRING, .min = 3, .max = 320, .nullable = true,
-         .s = &x->in.customer_email},
-        {.name = "phone", .type = OMBUD_SPEC_STRING, .min = 1, .max = 50, .nullable = true,
-         .s = &x->in.customer_phone},
-        {.name = "tier", .type = OMBUD_SPEC_ENUM, .values = ombud_tier_names, .s = &x->in.customer_tier},
+        {.name = "name", .type = OMBUD_SPEC_STRING, .required = true, .min = 1,
+         .max = OMBUD_CUSTOMER_MAX_NAME_CHARS, .s = &in->customer_name},
+        {.name = "external_id", .type = OMBUD_SPEC_STRING, .min = 1,
+         .max = OMBUD_CUSTOMER_MAX_EXTERNAL_ID_CHARS, .nullable = true,
+         .s = &in->customer_external_id},
+        {.name = "email", .type = OMBUD_SPEC_STRING, .min = OMBUD_CUSTOMER_MIN_EMAIL_CHARS,
+         .max = OMBUD_CUSTOMER_MAX_EMAIL_CHARS, .nullable = true, .s = &in->customer_email},
+        {.name = "phone", .type = OMBUD_SPEC_STRING, .min = 1,
+         .max = OMBUD_CUSTOMER_MAX_PHONE_CHARS, .nullable = true, .s = &in->customer_phone},
+        {.name = "tier", .type = OMBUD_SPEC_ENUM, .values = ombud_tier_names,
+         .s = &in->customer_tier},
     };
+    struct ombud_spec spec[F_COUNT];
     char *tj = NULL;
 
-    ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, err);
+    ombud_spec_parse(req->json, spec, complaint_spec(true, out, spec), NULL, err);
     if (customer) {
         ombud_spec_parse(customer, cspec, sizeof cspec / sizeof cspec[0], "customer.", err);
-        if (x->in.customer_email && !ombud_email_valid(x->in.customer_email))
+        if (in->customer_email && !ombud_email_valid(in->customer_email))
             ombud_err_field(err, "customer.email", "must be an e-mail address");
     }
     if (tags)
         tj = tags_json(tags, err);
-    x->in.team_id = team;
-    x->in.assignee_id = assignee;
-    if (!x->in.channel)
-        x->in.channel = "api";
-    if (!x->in.category)
-        x->in.category = "other";
-    if (!x->in.grade)
-        x->in.grade = "explicit";
-    if (!x->in.priority)
-        x->in.priority = ombud_complaint_default_priority(x->in.grade);
-    if (!x->in.customer_tier)
-        x->in.customer_tier = "standard";
-    x->in.tags_json = tj;
-    x->in.created_by_key_id = req->who.key_id;
+    if (!in->channel)
+        in->channel = "api";
+    if (!in->category)
+        in->category = "other";
+    if (!in->grade)
+        in->grade = "explicit";
+    if (!in->priority)
+        in->priority = ombud_complaint_default_priority(in->grade);
+    if (!in->customer_tier)
+        in->customer_tier = "standard";
+    in->tags_json = tj;
+    in->created_by_key_id = req->who.key_id;
     return tj;
 }
 
@@ -365,8 +440,8 @@ void ombud_h_complaints_create(struct ombud_req *req)
     ombud_location(location, "/v1/complaints", x.id);
     int version = x.replay ? (int)json_integer_value(json_object_get(body, "version")) : x.version;
     ombud_repr_etag(version, etag, sizeof etag);
-    ombud_reply_json_h(req, x.replay ? x.replay_status : 201, body, "Location", location, "ETag",
-                       etag, "Idempotent-Replayed", x.replay ? "true" : NULL, NULL);
+    ombud_reply_json_h_steal(req, x.replay ? x.replay_status : 201, body, "Location", location,
+                             "ETag", etag, "Idempotent-Replayed", x.replay ? "true" : NULL, NULL);
     free(x.body);
     free(tj);
     return;
@@ -452,7 +527,7 @@ void ombud_h_complaints_list(struct ombud_req *req)
     ombud_query_enum(req, "sort", sorts, SORT_NEWEST, &sort, &err);
     x.f.ascending = sort == SORT_OLDEST;
     x.f.by_due = sort == SORT_DUE;
-    x.f.now = ombud_now_s();
+    x.f.now = ombud_time_now_s();
     ombud_query_page(req, &x.f.limit, cur, 2, &x.f.has_cursor, &err);
     x.f.cursor_ts = cur[0];
     x.f.cursor_id = cur[1];
@@ -467,7 +542,7 @@ void ombud_h_complaints_list(struct ombud_req *req)
     json_t *items = json_array();
     size_t shown = x.n > (size_t)x.f.limit ? (size_t)x.f.limit : x.n;
     char next[OMBUD_CURSOR_BUFLEN];
-    int64_t now = ombud_now_s();
+    int64_t now = ombud_time_now_s();
     for (size_t i = 0; i < shown; i++)
         json_array_append_new(items, ombud_repr_complaint(&x.items[i], now));
     if (x.n > shown) {
@@ -476,7 +551,7 @@ void ombud_h_complaints_list(struct ombud_req *req)
         ombud_cursor_encode(v, 2, next);
     }
     ombud_complaints_free(x.items, x.n);
-    ombud_reply_json(req, 200, ombud_repr_page(items, x.n > shown ? next : NULL));
+    ombud_reply_json_steal(req, 200, ombud_repr_page_steal(items, x.n > shown ? next : NULL));
 }
 
 /* ---- patch ---- */
@@ -488,32 +563,22 @@ void ombud_h_complaints_patch(struct ombud_req *req)
     struct ombud_err err;
     json_t *tags = NULL;
     char *tj = NULL;
-    const struct ombud_spec spec[] = {
-        {.name = "title", .type = OMBUD_SPEC_STRING, .min = 1, .max = 200, .s = &e->title,
-         .present = &e->has_title},
-        {.name = "description", .type = OMBUD_SPEC_STRING, .min = 1, .max = 20000,
-         .s = &e->description, .present = &e->has_description},
-        {.name = "category", .type = OMBUD_SPEC_STRING, .min = 1, .max = 40, .s = &e->category,
-         .present = &e->has_category},
-        {.name = "grade", .type = OMBUD_SPEC_ENUM, .values = ombud_grade_names, .s = &e->grade,
-         .present = &e->has_grade},
-        {.name = "priority", .type = OMBUD_SPEC_ENUM, .values = ombud_priority_names, .s = &e->priority,
-         .present = &e->has_priority},
-        /* These may be cleared with null. */
-        {.name = "demand", .type = OMBUD_SPEC_ENUM, .values = ombud_demand_names, .nullable = true,
-         .s = &e->demand, .present = &e->has_demand},
-        {.name = "demand_detail", .type = OMBUD_SPEC_STRING, .min = 1, .max = 5000,
-         .nullable = true, .s = &e->demand_detail, .present = &e->has_demand_detail},
-        {.name = "tags", .type = OMBUD_SPEC_ARRAY, .nullable = true, .j = &tags,
-         .present = &e->has_tags},
-        {.name = "team_id", .type = OMBUD_SPEC_INT, .min = 1, .max = INT64_MAX, .nullable = true,
-         .i = &e->team_id, .present = &e->has_team},
-        {.name = "assignee_id", .type = OMBUD_SPEC_INT, .min = 1, .max = INT64_MAX,
-         .nullable = true, .i = &e->assignee_id, .present = &e->has_assignee},
+    const struct field_out out[F_COUNT] = {
+        [F_TITLE] = {.s = &e->title, .present = &e->has_title},
+        [F_DESCRIPTION] = {.s = &e->description, .present = &e->has_description},
+        [F_CATEGORY] = {.s = &e->category, .present = &e->has_category},
+        [F_GRADE] = {.s = &e->grade, .present = &e->has_grade},
+        [F_PRIORITY] = {.s = &e->priority, .present = &e->has_priority},
+        [F_DEMAND] = {.s = &e->demand, .present = &e->has_demand},
+        [F_DEMAND_DETAIL] = {.s = &e->demand_detail, .present = &e->has_demand_detail},
+        [F_TAGS] = {.j = &tags, .present = &e->has_tags},
+        [F_TEAM_ID] = {.i = &e->team_id, .present = &e->has_team},
+        [F_ASSIGNEE_ID] = {.i = &e->assignee_id, .present = &e->has_assignee},
     };
+    struct ombud_spec spec[F_COUNT];
 
     ombud_err_clear(&err);
-    ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
+    ombud_spec_parse(req->json, spec, complaint_spec(false, out, spec), NULL, &err);
     if (tags)
         e->tags_json = tj = tags_json(tags, &err);
     if (err.nfields &&

@@ -179,26 +179,17 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     enum ombud_log_level level = status >= 500 && status != 503 ? OMBUD_LOG_ERROR
                                  : status == 503                ? OMBUD_LOG_WARN
                                                                 : OMBUD_LOG_INFO;
-    if (ombud_log_enabled(level)) {
-        char ts[OMBUD_TIME_BUFLEN];
-        ombud_time_format(ombud_time_now(), ts);
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f, s:I}", "ts", ts,
-                              "level", ombud_log_level_name(level), "event", "request",
-                              "request_id", req->request_id, "method", req->method, "path",
-                              req->path, "route", route, "status", status, "duration_ms",
-                              (double)dur / 1000.0, "bytes_in", (json_int_t)req->body_len);
-        if (o && req->who.key_id)
-            json_object_set_new(o, "key_id", json_integer(req->who.key_id));
-        if (o && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-            json_object_set_new(o, "aborted", json_true());
-        char *line =
-            o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6)) : NULL;
-        json_decref(o);
-        if (line) {
-            ombud_log_line(level, line);
-            free(line);
-        }
-    }
+    ombud_log_request(level, &(struct ombud_log_request){
+                                 .request_id = req->request_id,
+                                 .method = req->method,
+                                 .path = req->path,
+                                 .route = route,
+                                 .status = status,
+                                 .duration_us = dur,
+                                 .bytes_in = req->body_len,
+                                 .key_id = req->who.key_id,
+                                 .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
+                             });
     ombud_body_free(req);
     free(req->path_owned);
     free(req);

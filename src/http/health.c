@@ -6,42 +6,33 @@
 #include "ombud/metrics.h"
 #include "ombud/repr.h"
 #include "ombud/sla_worker.h"
-#include "ombud/timefmt.h"
 
 extern const char *const ombud_openapi_yaml;
 extern const size_t ombud_openapi_yaml_len;
 
 void ombud_h_health_live(struct ombud_req *req)
 {
-    ombud_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
-}
-
-static json_t *worker_json(void)
-{
-    struct ombud_sla_worker_status w;
-    ombud_sla_worker_status(&w);
-    return json_pack("{s:s, s:b, s:o, s:I, s:I, s:I}", "status",
-                     !w.running ? "stopped" : w.connected ? "running" : "reconnecting",
-                     "connected", w.connected, "last_pass_at", ombud_repr_time(w.last_tick_us),
-                     "alerts_raised", (json_int_t)w.alerts_raised, "lag_last_ms",
-                     (json_int_t)w.lag_last_ms, "lag_max_ms", (json_int_t)w.lag_max_ms);
+    ombud_reply_json_steal(req, 200, ombud_repr_health_live());
 }
 
 void ombud_h_health_ready(struct ombud_req *req)
 {
-    struct ombud_err err;
+    struct ombud_sla_worker_status worker;
+    struct ombud_err err, down;
     ombud_err_clear(&err);
-    if (ombud_db_ping(req->pool, &err) != OMBUD_OK) {
-        ombud_reply_json_h(req, 503,
-                           json_pack("{s:s, s:s, s:i, s:s, s:s, s:o}", "type",
-                                     "/problems/unavailable", "title", "Service unavailable",
-                                     "status", 503, "detail", err.detail, "database", "down",
-                                     "sla_worker", worker_json()),
-                           "Content-Type", "application/problem+json", "Retry-After", "1", NULL);
+    bool up = ombud_db_ping(req->pool, &err) == OMBUD_OK;
+    ombud_sla_worker_status(&worker);
+    if (up) {
+        ombud_reply_json_steal(req, 200, ombud_repr_health_ready(&worker));
         return;
     }
-    ombud_reply_json(req, 200, json_pack("{s:s, s:s, s:o}", "status", "ok", "database", "up",
-                                         "sla_worker", worker_json()));
+    /* Not ready means unavailable, whatever the ping failed on. */
+    ombud_err_clear(&down);
+    ombud_err_set(&down, OMBUD_E_UNAVAILABLE, NULL, "%s", err.detail);
+    int status = ombud_problem_status(down.kind);
+    ombud_reply_problem_steal(
+        req, status,
+        ombud_repr_health_unready(&down, status, ombud_problem_title(down.kind), &worker));
 }
 
 void ombud_h_metrics(struct ombud_req *req)

@@ -5,6 +5,7 @@
  * its rules (a public note by an agent or above is a first response,
  * satisfaction once and only after resolution) are domain/lifecycle.c's.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ void ombud_h_notes_create(struct ombud_req *req)
     if (ombud_svc_complaint_change(req->pool, &actor, ombud_req_path_id(req, 0), NULL, &t, NULL, &note,
                                    &err) != OMBUD_OK)
         goto fail;
-    ombud_reply_json(req, 201, ombud_repr_note(&note));
+    ombud_reply_json_steal(req, 201, ombud_repr_note(&note));
     free(note.body);
     return;
 fail:
@@ -55,70 +56,109 @@ fail:
 
 /* ---- lists: notes and events, both in id order after an id cursor ---- */
 
-struct sub_list_ctx {
+/* Which complaint's list, and which page of it. */
+struct sub_page {
     struct ombud_req *req;
-    int64_t id;
-    bool events;
+    int64_t complaint_id;
     int64_t after;
     int limit;
+};
+
+/* The page's complaint must be one the caller may see. */
+static enum ombud_rc sub_page_visible(struct ombud_db_conn *c, const struct sub_page *p,
+                                      struct ombud_err *err)
+{
+    struct ombud_complaint cp = {0};
+    enum ombud_rc rc = ombud_complaint_load(c, p->req, p->complaint_id, false, &cp, err);
+    ombud_complaint_clear(&cp);
+    return rc;
+}
+
+/* Reads the path's complaint and the page's query; false with the problem in err. */
+static bool sub_page_parse(struct ombud_req *req, struct sub_page *p, struct ombud_err *err)
+{
+    *p = (struct sub_page){.req = req, .complaint_id = ombud_req_path_id(req, 0)};
+    ombud_err_clear(err);
+    ombud_query_id_page(req, &p->limit, &p->after, err);
+    return ombud_err_finish_validation(err) == OMBUD_OK;
+}
+
+struct note_list {
+    struct sub_page page;
     struct ombud_note *notes;
-    struct ombud_event *evs;
     size_t n;
 };
 
-static enum ombud_rc sub_list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+static enum ombud_rc note_list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct sub_list_ctx *x = arg;
-    struct ombud_complaint cp = {0};
-    ombud_notes_free(x->notes, x->notes ? x->n : 0);
-    ombud_events_free(x->evs, x->evs ? x->n : 0);
-    x->notes = NULL;
-    x->evs = NULL;
-    x->n = 0;
-    enum ombud_rc rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err);
-    if (rc != OMBUD_OK)
+    struct note_list *list = arg;
+    const struct sub_page *p = &list->page;
+    enum ombud_rc rc;
+    ombud_notes_free(list->notes, list->n);
+    list->notes = NULL;
+    list->n = 0;
+    if ((rc = sub_page_visible(c, p, err)) != OMBUD_OK)
         return rc;
-    ombud_complaint_clear(&cp);
-    if (x->events)
-        return ombud_db_event_list(c, x->id, x->after, x->limit, &x->evs, &x->n,
-                                   err);
-    return ombud_db_note_list(c, x->id, x->req->who.role == OMBUD_ROLE_SERVICE,
-                              x->after, x->limit, &x->notes, &x->n, err);
+    return ombud_db_note_list(c, p->complaint_id, p->req->who.role == OMBUD_ROLE_SERVICE,
+                              p->after, p->limit, &list->notes, &list->n, err);
 }
 
-static void sub_list(struct ombud_req *req, bool events)
+static json_t *render_note(const void *row)
 {
-    struct sub_list_ctx x = {.req = req, .id = ombud_req_path_id(req, 0), .events = events};
-    struct ombud_err err;
-
-    ombud_err_clear(&err);
-    ombud_query_id_page(req, &x.limit, &x.after, &err);
-    if (ombud_err_finish_validation(&err) != OMBUD_OK ||
-        ombud_db_run(req->pool, sub_list_q, &x, &err) != OMBUD_OK) {
-        ombud_notes_free(x.notes, x.n);
-        ombud_events_free(x.evs, x.n);
-        ombud_reply_problem(req, &err);
-        return;
-    }
-    json_t *items = json_array();
-    size_t shown = x.n > (size_t)x.limit ? (size_t)x.limit : x.n;
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, events ? ombud_repr_event(&x.evs[i])
-                                            : ombud_repr_note(&x.notes[i]));
-    int64_t last = !shown ? 0 : events ? x.evs[shown - 1].id : x.notes[shown - 1].id;
-    ombud_notes_free(x.notes, x.notes ? x.n : 0);
-    ombud_events_free(x.evs, x.evs ? x.n : 0);
-    ombud_reply_id_page(req, items, x.n, x.limit, last);
+    return ombud_repr_note(row);
 }
 
 void ombud_h_notes_list(struct ombud_req *req)
 {
-    sub_list(req, false);
+    struct note_list list = {0};
+    struct ombud_err err;
+
+    if (!sub_page_parse(req, &list.page, &err) ||
+        ombud_db_run(req->pool, note_list_q, &list, &err) != OMBUD_OK)
+        ombud_reply_problem(req, &err);
+    else
+        ombud_reply_list(req, list.notes, list.n, sizeof *list.notes,
+                         offsetof(struct ombud_note, id), list.page.limit, render_note);
+    ombud_notes_free(list.notes, list.n);
+}
+
+struct event_list {
+    struct sub_page page;
+    struct ombud_event *events;
+    size_t n;
+};
+
+static enum ombud_rc event_list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    struct event_list *list = arg;
+    const struct sub_page *p = &list->page;
+    enum ombud_rc rc;
+    ombud_events_free(list->events, list->n);
+    list->events = NULL;
+    list->n = 0;
+    if ((rc = sub_page_visible(c, p, err)) != OMBUD_OK)
+        return rc;
+    return ombud_db_event_list(c, p->complaint_id, p->after, p->limit, &list->events, &list->n,
+                               err);
+}
+
+static json_t *render_event(const void *row)
+{
+    return ombud_repr_event(row);
 }
 
 void ombud_h_events_list(struct ombud_req *req)
 {
-    sub_list(req, true);
+    struct event_list list = {0};
+    struct ombud_err err;
+
+    if (!sub_page_parse(req, &list.page, &err) ||
+        ombud_db_run(req->pool, event_list_q, &list, &err) != OMBUD_OK)
+        ombud_reply_problem(req, &err);
+    else
+        ombud_reply_list(req, list.events, list.n, sizeof *list.events,
+                         offsetof(struct ombud_event, id), list.page.limit, render_event);
+    ombud_events_free(list.events, list.n);
 }
 
 /* ---- satisfaction ---- */

@@ -106,7 +106,7 @@ static void reply_json_v(struct ombud_req *req, int status, json_t *body, va_lis
     queue(req, status, resp);
 }
 
-void ombud_reply_json_h(struct ombud_req *req, int status, json_t *body, ...)
+void ombud_reply_json_h_steal(struct ombud_req *req, int status, json_t *body, ...)
 {
     va_list ap;
     va_start(ap, body);
@@ -114,24 +114,20 @@ void ombud_reply_json_h(struct ombud_req *req, int status, json_t *body, ...)
     va_end(ap);
 }
 
-void ombud_reply_json(struct ombud_req *req, int status, json_t *body)
+void ombud_reply_json_steal(struct ombud_req *req, int status, json_t *body)
 {
-    ombud_reply_json_h(req, status, body, NULL);
+    ombud_reply_json_h_steal(req, status, body, NULL);
 }
 
 void ombud_reply_empty(struct ombud_req *req, int status)
 {
-    ombud_reply_json_h(req, status, NULL, NULL);
+    ombud_reply_json_h_steal(req, status, NULL, NULL);
 }
 
-void ombud_reply_problem_h(struct ombud_req *req, const struct ombud_err *err, const char *hname,
-                           const char *hvalue)
+static void reply_problem_steal(struct ombud_req *req, int status, json_t *problem,
+                                const char *hname, const char *hvalue)
 {
-    int status = ombud_problem_status(err->kind);
-    struct MHD_Response *resp =
-        json_response(ombud_repr_problem(err, status, ombud_problem_title(err->kind), req->path,
-                                         req->request_id),
-                      "application/problem+json");
+    struct MHD_Response *resp = json_response(problem, "application/problem+json");
     if (resp && hname)
         MHD_add_response_header(resp, hname, hvalue);
     if (resp && status == 401)
@@ -139,6 +135,21 @@ void ombud_reply_problem_h(struct ombud_req *req, const struct ombud_err *err, c
     if (resp && status == 503)
         MHD_add_response_header(resp, "Retry-After", "1");
     queue(req, status, resp);
+}
+
+void ombud_reply_problem_steal(struct ombud_req *req, int status, json_t *problem)
+{
+    reply_problem_steal(req, status, problem, NULL, NULL);
+}
+
+void ombud_reply_problem_h(struct ombud_req *req, const struct ombud_err *err, const char *hname,
+                           const char *hvalue)
+{
+    int status = ombud_problem_status(err->kind);
+    reply_problem_steal(req, status,
+                        ombud_repr_problem(err, status, ombud_problem_title(err->kind), req->path,
+                                           req->request_id),
+                        hname, hvalue);
 }
 
 void ombud_reply_problem(struct ombud_req *req, const struct ombud_err *err)
@@ -177,24 +188,26 @@ const char *ombud_location(char out[OMBUD_LOCATION_BUFLEN], const char *collecti
     return out;
 }
 
-void ombud_reply_saved(struct ombud_req *req, bool created, json_t *body, const char *collection,
-                       int64_t id)
+void ombud_reply_saved_steal(struct ombud_req *req, bool created, json_t *body,
+                             const char *collection, int64_t id)
 {
     char location[OMBUD_LOCATION_BUFLEN];
-    ombud_reply_json_h(req, created ? 201 : 200, body, "Location",
+    ombud_reply_json_h_steal(req, created ? 201 : 200, body, "Location",
                        created ? ombud_location(location, collection, id) : NULL, NULL);
 }
 
 /* ---- lists ---- */
 
-void ombud_reply_id_page(struct ombud_req *req, json_t *items, size_t fetched, int limit,
-                         int64_t last_id)
+/* Replies 200 {items, next_cursor} (steals items): fetched rows beyond
+ * limit mean more follow the last shown id. */
+static void reply_id_page_steal(struct ombud_req *req, json_t *items, size_t fetched, int limit,
+                                int64_t last_id)
 {
     char next[OMBUD_CURSOR_BUFLEN];
     bool more = fetched > (size_t)limit;
     if (more)
         ombud_cursor_encode(&last_id, 1, next);
-    ombud_reply_json(req, 200, ombud_repr_page(items, more ? next : NULL));
+    ombud_reply_json_steal(req, 200, ombud_repr_page_steal(items, more ? next : NULL));
 }
 
 void ombud_reply_list(struct ombud_req *req, const void *rows, size_t n, size_t size,
@@ -209,5 +222,5 @@ void ombud_reply_list(struct ombud_req *req, const void *rows, size_t n, size_t 
         json_array_append_new(items, render(row + i * size));
     if (shown) /* memcpy: rows are any record type, the id at a byte offset */
         memcpy(&last, row + (shown - 1) * size + id_offset, sizeof last);
-    ombud_reply_id_page(req, items, n, limit, last);
+    reply_id_page_steal(req, items, n, limit, last);
 }

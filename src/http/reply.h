@@ -1,8 +1,8 @@
 /*
  * Replies: each function queues one response on the request's connection
- * and marks the request handled. Every function here that takes a json_t *
- * body steals it, whether or not the reply could be queued. Private to
- * src/http.
+ * and marks the request handled. A function that takes a json_t * body
+ * steals it, whether or not the reply could be queued, and says so by its
+ * _steal suffix. Private to src/http.
  */
 #ifndef OMBUD_HTTP_REPLY_H
 #define OMBUD_HTTP_REPLY_H
@@ -20,14 +20,18 @@
 #define OMBUD_LOCATION_BUFLEN 64
 
 /* Steals body (may be NULL for an empty reply). */
-void ombud_reply_json(struct ombud_req *req, int status, json_t *body);
-/* Like ombud_reply_json with extra headers: pairs of name, value, then NULL.
- * A NULL value leaves its header out. */
-void ombud_reply_json_h(struct ombud_req *req, int status, json_t *body, ...);
+void ombud_reply_json_steal(struct ombud_req *req, int status, json_t *body);
+/* Like ombud_reply_json_steal with extra headers: pairs of name, value,
+ * then NULL. A NULL value leaves its header out. */
+void ombud_reply_json_h_steal(struct ombud_req *req, int status, json_t *body, ...);
 void ombud_reply_problem(struct ombud_req *req, const struct ombud_err *err);
 /* Like ombud_reply_problem with one extra header (hname NULL: none). */
 void ombud_reply_problem_h(struct ombud_req *req, const struct ombud_err *err, const char *hname,
                            const char *hvalue);
+/* Replies status with a problem body the caller built (steals it): a
+ * problem with extension members. The headers the status implies are
+ * added as for ombud_reply_problem. */
+void ombud_reply_problem_steal(struct ombud_req *req, int status, json_t *problem);
 /* A problem built here from its parts, for the checks made before a
  * handler runs (routing, authentication, the body). */
 void ombud_reply_error(struct ombud_req *req, enum ombud_err_kind kind, const char *detail);
@@ -42,13 +46,8 @@ void ombud_reply_preflight(struct ombud_req *req, const char *allow);
 const char *ombud_location(char out[OMBUD_LOCATION_BUFLEN], const char *collection, int64_t id);
 /* The reply to a create or update: 201 with Location <collection>/<id>
  * when created, else 200 without it. Steals body. */
-void ombud_reply_saved(struct ombud_req *req, bool created, json_t *body, const char *collection,
-                       int64_t id);
-
-/* Replies 200 {items, next_cursor} (steals items): fetched rows beyond
- * limit mean more follow the last shown id. */
-void ombud_reply_id_page(struct ombud_req *req, json_t *items, size_t fetched, int limit,
-                         int64_t last_id);
+void ombud_reply_saved_steal(struct ombud_req *req, bool created, json_t *body,
+                             const char *collection, int64_t id);
 
 /* Renders one row of a list; the row's type is the list's. */
 typedef json_t *(*ombud_render_fn)(const void *row);

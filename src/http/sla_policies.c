@@ -19,21 +19,16 @@
 static const char *const *const match_values[5] = {ombud_priority_names, ombud_grade_names, NULL,
                                                    ombud_channel_names, ombud_tier_names};
 
-struct pol_ctx {
-    int64_t id;
+/* POST and PATCH: the fields given (in), and the policy as saved (out). */
+struct policy_save {
+    int64_t id; /* 0: create */
     struct ombud_sla_policy in, out;
-    bool has[16];
-    struct ombud_sla_policy *list;
-    size_t n;
-    int64_t after;
-    int limit;
-    bool found, in_use;
+    bool has_name, has_position, has_active, has_match, has_first_response, has_resolution,
+        has_warnings, has_calendar;
 };
 
-enum { H_NAME, H_POS, H_ACTIVE, H_MATCH, H_FR, H_RES, H_WARN, H_CAL };
-
-/* match: {priorities: [...], ...}, each list of known values. */
-static void parse_match(const json_t *m, struct pol_ctx *x, struct ombud_err *err)
+/* match: {priorities: [...], ...}, each list of known values, into in. */
+static void parse_match(const json_t *m, struct ombud_sla_policy *in, struct ombud_err *err)
 {
     const char *key;
     json_t *v;
@@ -71,12 +66,12 @@ static void parse_match(const json_t *m, struct pol_ctx *x, struct ombud_err *er
             }
         }
         if (ok)
-            x->in.match_json[k] = json_dumps(v, JSON_COMPACT);
+            in->match_json[k] = json_dumps(v, JSON_COMPACT);
     }
 }
 
-/* warnings: 1..5 entries, each exactly one of {percent 1..99} {minutes_before N}. */
-static void parse_warnings(const json_t *w, struct pol_ctx *x, struct ombud_err *err)
+/* warnings: 1..5 entries, each exactly one of {percent 1..99} {minutes_before N}, into in. */
+static void parse_warnings(const json_t *w, struct ombud_sla_policy *in, struct ombud_err *err)
 {
     size_t i;
     json_t *e;
@@ -103,66 +98,68 @@ static void parse_warnings(const json_t *w, struct pol_ctx *x, struct ombud_err 
                             OMBUD_SLA_MAX_MINUTES);
             continue;
         }
-        x->in.warnings[x->in.nwarnings].percent = pc != NULL;
-        x->in.warnings[x->in.nwarnings].value = json_integer_value(pc ? pc : mb);
-        x->in.nwarnings++;
+        in->warnings[in->nwarnings].percent = pc != NULL;
+        in->warnings[in->nwarnings].value = json_integer_value(pc ? pc : mb);
+        in->nwarnings++;
     }
 }
 
 static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct pol_ctx *x = arg;
+    struct policy_save *save = arg;
+    const struct ombud_sla_policy *in = &save->in;
+    struct ombud_sla_policy *out = &save->out;
     enum ombud_rc rc;
     bool found = true;
     struct ombud_calendar cal = {0};
 
-    ombud_sla_policy_clear(&x->out);
-    if (x->id && (rc = ombud_db_policy_get(c, x->id, &x->out, &found, err)) != OMBUD_OK)
+    ombud_sla_policy_clear(out);
+    if (save->id && (rc = ombud_db_policy_get(c, save->id, out, &found, err)) != OMBUD_OK)
         return rc;
     if (!found)
         return ombud_err_not_found(err, "SLA policy");
-    if (!x->id) { /* defaults */
-        x->out.active = true;
-        x->out.calendar_id = 1;
-        x->out.nwarnings = 1;
-        x->out.warnings[0] = (struct ombud_sla_warning_rule){true, 80};
+    if (!save->id) { /* defaults */
+        out->active = true;
+        out->calendar_id = 1;
+        out->nwarnings = 1;
+        out->warnings[0] = (struct ombud_sla_warning_rule){true, 80};
     }
-    if (x->has[H_NAME])
-        snprintf(x->out.name, sizeof x->out.name, "%s", x->in.name);
-    if (x->has[H_POS])
-        x->out.position = x->in.position;
-    if (x->has[H_ACTIVE])
-        x->out.active = x->in.active;
-    if (x->has[H_MATCH])
+    if (save->has_name)
+        snprintf(out->name, sizeof out->name, "%s", in->name);
+    if (save->has_position)
+        out->position = in->position;
+    if (save->has_active)
+        out->active = in->active;
+    if (save->has_match)
         for (int i = 0; i < 5; i++) {
-            free(x->out.match_json[i]);
-            x->out.match_json[i] = x->in.match_json[i] ? strdup(x->in.match_json[i]) : NULL;
+            free(out->match_json[i]);
+            out->match_json[i] = in->match_json[i] ? strdup(in->match_json[i]) : NULL;
         }
-    if (x->has[H_FR])
-        x->out.first_response_minutes = x->in.first_response_minutes;
-    if (x->has[H_RES])
-        x->out.resolution_minutes = x->in.resolution_minutes;
-    if (x->has[H_WARN]) {
-        x->out.nwarnings = x->in.nwarnings;
-        memcpy(x->out.warnings, x->in.warnings, sizeof x->in.warnings);
+    if (save->has_first_response)
+        out->first_response_minutes = in->first_response_minutes;
+    if (save->has_resolution)
+        out->resolution_minutes = in->resolution_minutes;
+    if (save->has_warnings) {
+        out->nwarnings = in->nwarnings;
+        memcpy(out->warnings, in->warnings, sizeof in->warnings);
     }
-    if (x->has[H_CAL])
-        x->out.calendar_id = x->in.calendar_id;
-    if ((rc = ombud_db_calendar_get(c, x->out.calendar_id, &cal, &found, err)) != OMBUD_OK)
+    if (save->has_calendar)
+        out->calendar_id = in->calendar_id;
+    if ((rc = ombud_db_calendar_get(c, out->calendar_id, &cal, &found, err)) != OMBUD_OK)
         return rc;
     ombud_calendar_clear(&cal);
     if (!found) {
         ombud_err_field(err, "calendar_id", "names no calendar");
         return ombud_err_finish_validation(err);
     }
-    if ((rc = ombud_db_policy_save(c, &x->out, &found, err)) != OMBUD_OK)
+    if ((rc = ombud_db_policy_save(c, out, &found, err)) != OMBUD_OK)
         return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "SLA policy");
 }
 
 static void write_policy(struct ombud_req *req, int64_t id)
 {
-    struct pol_ctx x = {.id = id};
+    struct policy_save save = {.id = id};
     struct ombud_err err;
     const char *name = NULL;
     int64_t pos = 0, fr = 0, res = 0, cal = 0;
@@ -170,41 +167,42 @@ static void write_policy(struct ombud_req *req, int64_t id)
     bool create = id == 0;
     const struct ombud_spec spec[] = {
         {.name = "name", .type = OMBUD_SPEC_STRING, .required = create, .min = 1, .max = 100,
-         .s = &name, .present = &x.has[H_NAME]},
+         .s = &name, .present = &save.has_name},
         {.name = "position", .type = OMBUD_SPEC_INT, .required = create, .min = 0,
-         .max = 1000000, .i = &pos, .present = &x.has[H_POS]},
-        {.name = "active", .type = OMBUD_SPEC_BOOL, .b = &x.in.active,
-         .present = &x.has[H_ACTIVE]},
-        {.name = "match", .type = OMBUD_SPEC_OBJECT, .j = &match, .present = &x.has[H_MATCH]},
+         .max = 1000000, .i = &pos, .present = &save.has_position},
+        {.name = "active", .type = OMBUD_SPEC_BOOL, .b = &save.in.active,
+         .present = &save.has_active},
+        {.name = "match", .type = OMBUD_SPEC_OBJECT, .j = &match, .present = &save.has_match},
         {.name = "first_response_minutes", .type = OMBUD_SPEC_INT, .required = create, .min = 1,
-         .max = OMBUD_SLA_MAX_MINUTES, .i = &fr, .present = &x.has[H_FR]},
+         .max = OMBUD_SLA_MAX_MINUTES, .i = &fr, .present = &save.has_first_response},
         {.name = "resolution_minutes", .type = OMBUD_SPEC_INT, .required = create, .min = 1,
-         .max = OMBUD_SLA_MAX_MINUTES, .i = &res, .present = &x.has[H_RES]},
+         .max = OMBUD_SLA_MAX_MINUTES, .i = &res, .present = &save.has_resolution},
         {.name = "warnings", .type = OMBUD_SPEC_ARRAY, .j = &warnings,
-         .present = &x.has[H_WARN]},
+         .present = &save.has_warnings},
         {.name = "calendar_id", .type = OMBUD_SPEC_INT, .min = 1, .max = INT64_MAX, .i = &cal,
-         .present = &x.has[H_CAL]},
+         .present = &save.has_calendar},
     };
     ombud_err_clear(&err);
     ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
     if (name)
-        snprintf(x.in.name, sizeof x.in.name, "%s", name);
-    x.in.position = (int)pos;
-    x.in.first_response_minutes = fr;
-    x.in.resolution_minutes = res;
-    x.in.calendar_id = cal;
+        snprintf(save.in.name, sizeof save.in.name, "%s", name);
+    save.in.position = (int)pos;
+    save.in.first_response_minutes = fr;
+    save.in.resolution_minutes = res;
+    save.in.calendar_id = cal;
     if (match)
-        parse_match(match, &x, &err);
+        parse_match(match, &save.in, &err);
     if (warnings)
-        parse_warnings(warnings, &x, &err);
+        parse_warnings(warnings, &save.in, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
-        ombud_tx_run(req->pool, save_tx, &x, &err) != OMBUD_OK) {
+        ombud_tx_run(req->pool, save_tx, &save, &err) != OMBUD_OK) {
         ombud_reply_problem(req, &err);
     } else {
-        ombud_reply_saved(req, create, ombud_repr_policy(&x.out), "/v1/sla-policies", x.out.id);
+        ombud_reply_saved_steal(req, create, ombud_repr_policy(&save.out), "/v1/sla-policies",
+                                save.out.id);
     }
-    ombud_sla_policy_clear(&x.in);
-    ombud_sla_policy_clear(&x.out);
+    ombud_sla_policy_clear(&save.in);
+    ombud_sla_policy_clear(&save.out);
 }
 
 void ombud_h_policies_create(struct ombud_req *req)
@@ -217,36 +215,48 @@ void ombud_h_policies_patch(struct ombud_req *req)
     write_policy(req, ombud_req_path_id(req, 0));
 }
 
+struct policy_get {
+    int64_t id;
+    struct ombud_sla_policy policy;
+};
+
 static enum ombud_rc get_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct pol_ctx *x = arg;
+    struct policy_get *get = arg;
     enum ombud_rc rc;
     bool found;
-    ombud_sla_policy_clear(&x->out);
-    if ((rc = ombud_db_policy_get(c, x->id, &x->out, &found, err)) != OMBUD_OK)
+    ombud_sla_policy_clear(&get->policy);
+    if ((rc = ombud_db_policy_get(c, get->id, &get->policy, &found, err)) != OMBUD_OK)
         return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "SLA policy");
 }
 
 void ombud_h_policies_get(struct ombud_req *req)
 {
-    struct pol_ctx x = {.id = ombud_req_path_id(req, 0)};
+    struct policy_get get = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
-    if (ombud_db_run(req->pool, get_q, &x, &err) != OMBUD_OK)
+    if (ombud_db_run(req->pool, get_q, &get, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
-        ombud_reply_json(req, 200, ombud_repr_policy(&x.out));
-    ombud_sla_policy_clear(&x.out);
+        ombud_reply_json_steal(req, 200, ombud_repr_policy(&get.policy));
+    ombud_sla_policy_clear(&get.policy);
 }
+
+struct policy_page {
+    int64_t after;
+    int limit;
+    struct ombud_sla_policy *policies;
+    size_t n;
+};
 
 static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct pol_ctx *x = arg;
-    ombud_policies_free(x->list, x->n);
-    x->list = NULL;
-    x->n = 0;
-    return ombud_db_policy_list(c, x->after, x->limit, &x->list, &x->n, err);
+    struct policy_page *page = arg;
+    ombud_policies_free(page->policies, page->n);
+    page->policies = NULL;
+    page->n = 0;
+    return ombud_db_policy_list(c, page->after, page->limit, &page->policies, &page->n, err);
 }
 
 static json_t *render_policy(const void *row)
@@ -256,31 +266,36 @@ static json_t *render_policy(const void *row)
 
 void ombud_h_policies_list(struct ombud_req *req)
 {
-    struct pol_ctx x = {0};
+    struct policy_page page = {0};
     struct ombud_err err;
 
     ombud_err_clear(&err);
-    ombud_query_id_page(req, &x.limit, &x.after, &err);
+    ombud_query_id_page(req, &page.limit, &page.after, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
-        ombud_db_run(req->pool, list_q, &x, &err) != OMBUD_OK) {
-        ombud_policies_free(x.list, x.n);
+        ombud_db_run(req->pool, list_q, &page, &err) != OMBUD_OK) {
+        ombud_policies_free(page.policies, page.n);
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_reply_list(req, x.list, x.n, sizeof *x.list, offsetof(struct ombud_sla_policy, id),
-                     x.limit, render_policy);
-    ombud_policies_free(x.list, x.n);
+    ombud_reply_list(req, page.policies, page.n, sizeof *page.policies,
+                     offsetof(struct ombud_sla_policy, id), page.limit, render_policy);
+    ombud_policies_free(page.policies, page.n);
 }
+
+struct policy_delete {
+    int64_t id;
+    bool found, in_use;
+};
 
 static enum ombud_rc delete_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
-    struct pol_ctx *x = arg;
-    enum ombud_rc rc = ombud_db_policy_delete(c, x->id, &x->found, &x->in_use, err);
+    struct policy_delete *del = arg;
+    enum ombud_rc rc = ombud_db_policy_delete(c, del->id, &del->found, &del->in_use, err);
     if (rc != OMBUD_OK)
         return rc;
-    if (!x->found)
+    if (!del->found)
         return ombud_err_not_found(err, "SLA policy");
-    if (x->in_use)
+    if (del->in_use)
         return ombud_err_set(err, OMBUD_E_CONFLICT, "policy-in-use",
                              "complaints are measured against this policy; deactivate it instead");
     return OMBUD_OK;
@@ -288,10 +303,10 @@ static enum ombud_rc delete_tx(struct ombud_db_conn *c, void *arg, struct ombud_
 
 void ombud_h_policies_delete(struct ombud_req *req)
 {
-    struct pol_ctx x = {.id = ombud_req_path_id(req, 0)};
+    struct policy_delete del = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
-    if (ombud_tx_run(req->pool, delete_tx, &x, &err) != OMBUD_OK)
+    if (ombud_tx_run(req->pool, delete_tx, &del, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
         ombud_reply_empty(req, 204);

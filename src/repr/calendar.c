@@ -1,4 +1,5 @@
-/* Calendars as JSON: hours as {weekday, open "HH:MM", close "HH:MM"}, holidays as dates. */
+/* Calendars as JSON: hours as {weekday, open "HH:MM", close "HH:MM"}, holidays as dates;
+ * and the business-time calculator's answers. */
 #include <stdio.h>
 
 #include "ombud/calendar.h"
@@ -31,4 +32,26 @@ json_t *ombud_repr_calendar(const struct ombud_calendar *c)
                      c->name, "timezone", c->timezone, "hours", hours, "holidays", hol,
                      "created_at", ombud_repr_time(c->created_at), "updated_at",
                      ombud_repr_time(c->updated_at));
+}
+
+/* Instants of the calculator are whole seconds, shown as RFC 3339. */
+static json_t *instant(int64_t sec)
+{
+    char buf[OMBUD_TIME_BUFLEN];
+    ombud_time_format(sec * 1000000, buf);
+    return json_string(buf);
+}
+
+json_t *ombud_repr_calendar_due(int64_t calendar_id, int64_t from, int64_t minutes,
+                                int64_t due_at)
+{
+    return json_pack("{s:I, s:o, s:I, s:o}", "calendar_id", (json_int_t)calendar_id, "from",
+                     instant(from), "minutes", (json_int_t)minutes, "due_at", instant(due_at));
+}
+
+json_t *ombud_repr_calendar_minutes(int64_t calendar_id, int64_t from, int64_t to,
+                                    int64_t minutes)
+{
+    return json_pack("{s:I, s:o, s:o, s:I}", "calendar_id", (json_int_t)calendar_id, "from",
+                     instant(from), "to", instant(to), "minutes", (json_int_t)minutes);
 }

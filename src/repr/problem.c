@@ -55,7 +55,7 @@ json_t *ombud_repr_time(int64_t usec)
     return json_string(buf);
 }
 
-json_t *ombud_repr_page(json_t *items, const char *next_cursor)
+json_t *ombud_repr_page_steal(json_t *items, const char *next_cursor)
 {
     return json_pack("{s:o, s:s?}", "items", items, "next_cursor", next_cursor);
 }

@@ -45,12 +45,6 @@ static enum ombud_rc refuse_no_memory(struct ombud_err *err)
     return ombud_err_internal(err, "out of memory");
 }
 
-/* The SLA clocks count in wall-clock seconds. */
-static int64_t now_s(void)
-{
-    return ombud_time_now() / 1000000;
-}
-
 /* Events record the role by name; rules compare ranks. The system (the
  * worker) has no key and no rank. */
 static enum ombud_role actor_role(const struct ombud_actor *a)
@@ -90,8 +84,8 @@ enum ombud_rc ombud_svc_complaint_load(struct ombud_db_conn *c, const struct omb
     return ombud_db_sla_load(c, out->id, out->sla, out->sla_have, err);
 }
 
-enum ombud_rc ombud_svc_refs_check(struct ombud_db_conn *c, const char *category, int64_t team_id,
-                                   int64_t agent_id, struct ombud_err *err)
+enum ombud_rc ombud_svc_refs_report(struct ombud_db_conn *c, const char *category,
+                                    int64_t team_id, int64_t agent_id, struct ombud_err *err)
 {
     bool cat_ok, team_ok, agent_ok;
     enum ombud_rc rc =
@@ -104,6 +98,15 @@ enum ombud_rc ombud_svc_refs_check(struct ombud_db_conn *c, const char *category
         ombud_err_field(err, "team_id", "names no team");
     if (!agent_ok)
         ombud_err_field(err, "assignee_id", "names no agent");
+    return OMBUD_OK;
+}
+
+enum ombud_rc ombud_svc_refs_check(struct ombud_db_conn *c, const char *category, int64_t team_id,
+                                   int64_t agent_id, struct ombud_err *err)
+{
+    enum ombud_rc rc = ombud_svc_refs_report(c, category, team_id, agent_id, err);
+    if (rc != OMBUD_OK)
+        return rc;
     return ombud_err_finish_validation(err);
 }
 
@@ -229,7 +232,8 @@ enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
         goto out;
     }
     if ((eff.save && (rc = ombud_db_complaint_save(c, &cp, err)) != OMBUD_OK) ||
-        (eff.sla && (rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, now_s(), err)) != OMBUD_OK) ||
+        (eff.sla &&
+         (rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_time_now_s(), err)) != OMBUD_OK) ||
         (rc = write_texts(c, cp.id, actor, &eff, texts, err)) != OMBUD_OK)
         goto out;
     if (out) {

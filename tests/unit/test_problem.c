@@ -485,13 +485,13 @@ static void test_repr_page(void **state)
 {
     (void)state;
     json_t *items = json_pack("[i, i]", 1, 2);
-    json_t *pg = ombud_repr_page(items, "MQ");
+    json_t *pg = ombud_repr_page_steal(items, "MQ");
     assert_non_null(pg);
     assert_ptr_equal(json_object_get(pg, "items"), items);
     assert_string_equal(str_at(pg, "next_cursor"), "MQ");
     json_decref(pg);
 
-    pg = ombud_repr_page(json_array(), NULL);
+    pg = ombud_repr_page_steal(json_array(), NULL);
     assert_non_null(pg);
     assert_int_equal(json_array_size(json_object_get(pg, "items")), 0);
     /* No further page: next_cursor is present and null. */

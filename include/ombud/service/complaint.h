@@ -42,8 +42,14 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_svc_complaint_load(struct ombud_db_conn *c,
                                                        bool lock, struct ombud_complaint *out,
                                                        struct ombud_err *err);
 
-/* Field errors (a 422 in err) for a category, team or agent that does
- * not exist; NULL / 0 are not checked. */
+/* Adds a field error to err for a category, team or agent (assignee)
+ * that does not exist, named as the complaint's fields; NULL / 0 are not
+ * checked. Fails only when the database does; the field errors stay
+ * collected, not yet an error (see ombud_svc_refs_check). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_svc_refs_report(struct ombud_db_conn *c, const char *category,
+                                                    int64_t team_id, int64_t agent_id,
+                                                    struct ombud_err *err);
+/* ombud_svc_refs_report, then any field error as a 422 in err. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_svc_refs_check(struct ombud_db_conn *c, const char *category,
                                                    int64_t team_id, int64_t agent_id,
                                                    struct ombud_err *err);
