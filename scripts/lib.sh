@@ -12,8 +12,8 @@ OMBUD_STATE="$OMBUD_ROOT/.ombud"
 # Packages needed to build the server.
 OMBUD_BUILD_PKGS=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
                   libpq-dev libssl-dev libglib2.0-dev)
-# Extra packages for the test suite (unit tests, HTTP client, OpenAPI lint).
-OMBUD_TEST_PKGS=(libcmocka-dev libcurl4-openssl-dev)
+# Extra packages for the test suite (unit tests, HTTP client, the format check).
+OMBUD_TEST_PKGS=(libcmocka-dev libcurl4-openssl-dev clang-format)
 
 ombud_say() { printf '==> %s\n' "$*"; }
 ombud_warn() { printf 'ombud: %s\n' "$*" >&2; }

@@ -151,8 +151,8 @@ enum ombud_rc ombud_config_load(struct ombud_config *cfg,
         uint_var(get, ctx, "OMBUD_STATEMENT_TIMEOUT_MS", 1, 3600000, 5000, err);
     cfg->drain_seconds = uint_var(get, ctx, "OMBUD_DRAIN_SECONDS", 0, 3600, 10, err);
     if (err->nfields) {
-        ombud_err_set(err, OMBUD_E_CONFIG, NULL, "%zu variable%s invalid",
-                      err->nfields, err->nfields == 1 ? " is" : "s are");
+        ombud_err_set(err, OMBUD_E_CONFIG, NULL, "%zu variable%s invalid", err->nfields,
+                      err->nfields == 1 ? " is" : "s are");
         return OMBUD_ERROR;
     }
     return OMBUD_OK;

@@ -22,8 +22,8 @@ enum ombud_rc ombud_key_generate(char *out, struct ombud_err *err)
     memcpy(out, "omb_", 4);
     o = 4;
     for (size_t i = 0; i < 32; i += 3) {
-        unsigned x = (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8 |
-                     (i + 2 < 32 ? raw[i + 2] : 0);
+        unsigned x =
+            (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8 | (i + 2 < 32 ? raw[i + 2] : 0);
         out[o++] = b64url[(x >> 18) & 63];
         out[o++] = b64url[(x >> 12) & 63];
         out[o++] = b64url[(x >> 6) & 63];

@@ -85,8 +85,8 @@ void ombud_log(enum ombud_log_level level, const char *event, const char *fmt, .
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     ombud_time_format(ombud_time_now(), ts);
-    o = json_pack("{s:s, s:s, s:s, s:s?}", "ts", ts, "level", ombud_log_level_name(level),
-                  "event", event, "msg", msg[0] ? msg : NULL);
+    o = json_pack("{s:s, s:s, s:s, s:s?}", "ts", ts, "level", ombud_log_level_name(level), "event",
+                  event, "msg", msg[0] ? msg : NULL);
     if (!o)
         return;
     line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -113,8 +113,8 @@ void ombud_log_request(enum ombud_log_level level, const struct ombud_log_reques
         json_object_set_new(o, "key_id", json_integer(r->key_id));
     if (o && r->aborted)
         json_object_set_new(o, "aborted", json_true());
-    char *line = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6))
-                   : NULL;
+    char *line =
+        o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(o);
     if (line) {
         ombud_log_line(level, line);

@@ -31,18 +31,16 @@ static const char *env_get(void *ctx, const char *name)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: ombud [serve|migrate|version|--help]\n\n"
-            "  serve     serve the HTTP API (default); refuses a schema that is behind\n"
-            "  migrate   apply pending database migrations, then exit\n"
-            "  version   print the version\n\n"
-            "Environment:\n");
+    fprintf(f, "Usage: ombud [serve|migrate|version|--help]\n\n"
+               "  serve     serve the HTTP API (default); refuses a schema that is behind\n"
+               "  migrate   apply pending database migrations, then exit\n"
+               "  version   print the version\n\n"
+               "Environment:\n");
     for (size_t i = 0; i < ombud_config_nvars; i++)
         fprintf(f, "  %-28s %s%s%s%s\n", ombud_config_vars[i].name, ombud_config_vars[i].help,
                 ombud_config_vars[i].def && ombud_config_vars[i].def[0] ? " (default: " : "",
-                ombud_config_vars[i].def && ombud_config_vars[i].def[0]
-                    ? ombud_config_vars[i].def
-                    : "",
+                ombud_config_vars[i].def && ombud_config_vars[i].def[0] ? ombud_config_vars[i].def
+                                                                        : "",
                 ombud_config_vars[i].def && ombud_config_vars[i].def[0] ? ")" : "");
 }
 
@@ -99,9 +97,9 @@ static int serve(void)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct ombud_db_pool *pool = ombud_db_pool_new(ombud_cf.database_url, ombud_cf.db_pool,
-                                                   ombud_cf.db_timeout_ms,
-                                                   ombud_cf.statement_timeout_ms);
+    struct ombud_db_pool *pool =
+        ombud_db_pool_new(ombud_cf.database_url, ombud_cf.db_pool, ombud_cf.db_timeout_ms,
+                          ombud_cf.statement_timeout_ms);
     if (!pool) {
         ombud_err_internal(&err, "out of memory");
         return fail("start_failed", &err);
@@ -124,8 +122,8 @@ static int serve(void)
         ombud_db_pool_free(pool);
         return fail("start_failed", &err);
     }
-    ombud_log(OMBUD_LOG_INFO, "started", "ombud %s, %u threads, pool %u, schema %d",
-              OMBUD_VERSION, ombud_cf.threads, ombud_cf.db_pool, version);
+    ombud_log(OMBUD_LOG_INFO, "started", "ombud %s, %u threads, pool %u, schema %d", OMBUD_VERSION,
+              ombud_cf.threads, ombud_cf.db_pool, version);
     sigwait(&set, &sig);
     ombud_log(OMBUD_LOG_INFO, "stopping", "signal %d: draining", sig);
     ombud_http_stop(d, ombud_cf.drain_seconds);

@@ -13,7 +13,7 @@ struct ombud_alert {
     char target[16];
     int cycle;
     int64_t scheduled_at, created_at, acknowledged_at; /* usec; 0 none */
-    int64_t acknowledged_by;                            /* API key id; 0 none */
+    int64_t acknowledged_by;                           /* API key id; 0 none */
 };
 
 #endif

@@ -45,8 +45,7 @@ void ombud_bt_calendar_clear(struct ombud_bt_calendar *cal);
 /* The earliest instant at which `seconds` business seconds have elapsed
  * since `from` (counting starts at the next opening when from is closed).
  * False only if the calendar never opens within 1000 years. */
-bool ombud_bt_add(const struct ombud_bt_calendar *cal, int64_t from, int64_t seconds,
-                  int64_t *due);
+bool ombud_bt_add(const struct ombud_bt_calendar *cal, int64_t from, int64_t seconds, int64_t *due);
 
 /* Business seconds in [from, to) (0 when to <= from). */
 int64_t ombud_bt_between(const struct ombud_bt_calendar *cal, int64_t from, int64_t to);

@@ -24,7 +24,7 @@ struct ombud_complaint {
     char priority[16];
     char demand[16]; /* "" when none */
     char *demand_detail;
-    char *tags_json; /* JSON array text, e.g. ["a","b"] */
+    char *tags_json;              /* JSON array text, e.g. ["a","b"] */
     int64_t team_id, assignee_id; /* 0: none */
     char *external_ref;
     enum ombud_status status;
@@ -32,7 +32,7 @@ struct ombud_complaint {
     char *resolution_summary;
     char *compensation_amount; /* numeric as text, or NULL */
     char compensation_currency[4];
-    int customer_agreed; /* -1 unknown, 0 no, 1 yes */
+    int customer_agreed;    /* -1 unknown, 0 no, 1 yes */
     int satisfaction_score; /* 0: none */
     char *satisfaction_comment;
     int64_t satisfaction_at;
@@ -86,9 +86,6 @@ struct ombud_actor {
     int64_t agent_id; /* 0: none */
 };
 
-
-
-
 struct ombud_note {
     int64_t id, complaint_id;
     char *body;
@@ -130,17 +127,17 @@ struct ombud_complaint_new {
 struct ombud_complaint_filter {
     const char *status, *priority, *grade, *category, *channel; /* comma-separated lists */
     const char *customer_external_id, *q;
-    int64_t team_id, assignee_id;         /* 0: any */
+    int64_t team_id, assignee_id; /* 0: any */
     bool has_created_after, has_created_before;
     int64_t created_after, created_before; /* usec */
-    int64_t creator_key_id;               /* service keys see only their own; 0: all */
+    int64_t creator_key_id;                /* service keys see only their own; 0: all */
     bool ascending;
     bool by_due;           /* sort=due_at: earliest unmet due first, none last */
     const char *sla_state; /* comma-separated: on_track, at_risk, breached, met, paused, none */
     int64_t now;           /* seconds, for sla_state and due order */
     bool has_cursor;
     int64_t cursor_ts, cursor_id; /* created_at usec, or due epoch seconds when by_due */
-    int limit; /* rows wanted; one more is read to tell whether more follow */
+    int limit;                    /* rows wanted; one more is read to tell whether more follow */
 };
 
 void ombud_notes_free(struct ombud_note *n, size_t count);

@@ -56,8 +56,7 @@ extern const char *const ombud_status_names[];
 extern const char *const ombud_action_names[];
 
 /* Whether action is allowed from state; *to receives the new state. */
-bool ombud_lifecycle_next(enum ombud_status from, enum ombud_action action,
-                          enum ombud_status *to);
+bool ombud_lifecycle_next(enum ombud_status from, enum ombud_action action, enum ombud_status *to);
 /* Writes the actions allowed from state, comma-separated, into out. */
 void ombud_lifecycle_allowed(enum ombud_status from, char *out, size_t len);
 /* Open: not resolved and not closed (SLA clocks may run). */
@@ -135,8 +134,8 @@ enum ombud_field {
     OMBUD_FIELD_PRIORITY,
     OMBUD_FIELD_DEMAND,
     OMBUD_FIELD_DEMAND_DETAIL,
-    OMBUD_FIELD_TAGS,      /* JSON array text */
-    OMBUD_FIELD_TEAM_ID,   /* id, 0: none */
+    OMBUD_FIELD_TAGS,    /* JSON array text */
+    OMBUD_FIELD_TEAM_ID, /* id, 0: none */
     OMBUD_FIELD_ASSIGNEE_ID,
     OMBUD_FIELD_RESOLUTION_SUMMARY,
     OMBUD_FIELD_COMPENSATION_AMOUNT,
@@ -216,17 +215,17 @@ struct ombud_event_rec {
 /* What a change does. Strings are borrowed from the complaint and the
  * transition given to ombud_lifecycle_apply: valid while both are. */
 struct ombud_effects {
-    bool save;                /* the row changes (a new version) */
-    enum ombud_status to;     /* the state afterwards */
-    unsigned stamps_set;      /* OMBUD_STAMP_*: set to now */
-    unsigned stamps_cleared;  /* OMBUD_STAMP_*: cleared */
-    size_t nassign;           /* other fields assigned (their .to values) */
+    bool save;               /* the row changes (a new version) */
+    enum ombud_status to;    /* the state afterwards */
+    unsigned stamps_set;     /* OMBUD_STAMP_*: set to now */
+    unsigned stamps_cleared; /* OMBUD_STAMP_*: cleared */
+    size_t nassign;          /* other fields assigned (their .to values) */
     struct ombud_field_change assign[OMBUD_EFFECTS_MAX_ASSIGN];
-    bool sla;                 /* the clocks change: by sla_op */
+    bool sla; /* the clocks change: by sla_op */
     enum ombud_sla_op sla_op;
-    const char *note;         /* a note to store first (NULL: none) */
+    const char *note; /* a note to store first (NULL: none) */
     const char *note_visibility;
-    size_t nevents;           /* timeline events, in order */
+    size_t nevents; /* timeline events, in order */
     struct ombud_event_rec events[OMBUD_EFFECTS_MAX_EVENTS];
 };
 

@@ -33,7 +33,7 @@ void ombud_log_line(enum ombud_log_level level, const char *json);
 /* One HTTP request as the access log records it. */
 struct ombud_log_request {
     const char *request_id, *method, *path, *route;
-    int status;          /* 0: no reply was queued */
+    int status; /* 0: no reply was queued */
     int64_t duration_us;
     size_t bytes_in;
     int64_t key_id; /* 0: unauthenticated */

@@ -54,10 +54,8 @@ json_t *ombud_repr_calendar(const struct ombud_calendar *c);
 /* The business-time calculator's answers (instants in seconds): the
  * moment minutes of open time after from, and the open minutes between
  * from and to. */
-json_t *ombud_repr_calendar_due(int64_t calendar_id, int64_t from, int64_t minutes,
-                                int64_t due_at);
-json_t *ombud_repr_calendar_minutes(int64_t calendar_id, int64_t from, int64_t to,
-                                    int64_t minutes);
+json_t *ombud_repr_calendar_due(int64_t calendar_id, int64_t from, int64_t minutes, int64_t due_at);
+json_t *ombud_repr_calendar_minutes(int64_t calendar_id, int64_t from, int64_t to, int64_t minutes);
 
 json_t *ombud_repr_policy(const struct ombud_sla_policy *p);
 

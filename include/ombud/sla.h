@@ -19,7 +19,7 @@
 #define OMBUD_SLA_MAX_MINUTES 5256000
 
 struct ombud_sla_warning_rule {
-    bool percent;  /* true: value is a percent 1..99; false: minutes before due */
+    bool percent; /* true: value is a percent 1..99; false: minutes before due */
     int64_t value;
 };
 
@@ -86,16 +86,15 @@ void ombud_sla_clock_meet(struct ombud_sla_clock *c, const struct ombud_bt_calen
  * warnings stay raised; moments already past are due at once, and only
  * the breach when it is past too. */
 void ombud_sla_clock_reselect(struct ombud_sla_clock *c, const struct ombud_bt_calendar *old_cal,
-                              const struct ombud_bt_calendar *cal,
-                              const struct ombud_sla_policy *p, int64_t now);
+                              const struct ombud_bt_calendar *cal, const struct ombud_sla_policy *p,
+                              int64_t now);
 /* Recomputes due_at, warning moments and next_alert_at. */
 void ombud_sla_clock_plan(struct ombud_sla_clock *c, const struct ombud_bt_calendar *cal,
                           int64_t now);
 
 /* What is due at now: warnings to raise (levels into out, count
  * returned) and whether the breach is. Marks them raised at now. */
-size_t ombud_sla_clock_fire(struct ombud_sla_clock *c, int64_t now, int *levels,
-                            bool *breach);
+size_t ombud_sla_clock_fire(struct ombud_sla_clock *c, int64_t now, int *levels, bool *breach);
 
 /* ---- a complaint's two clocks under one operation ---- */
 
@@ -113,11 +112,11 @@ enum ombud_sla_op {
 
 /* What an operation needs from storage, and when it has nothing to do. */
 struct ombud_sla_op_needs {
-    bool policy;          /* the policy matching the complaint now */
-    bool clocks;          /* the current clocks (locked) */
-    bool new_cycle;       /* a new resolution cycle number, taken before applying */
-    bool skip_no_policy;  /* no policy matches: nothing happens */
-    bool skip_no_clocks;  /* the complaint has no clocks: nothing happens */
+    bool policy;         /* the policy matching the complaint now */
+    bool clocks;         /* the current clocks (locked) */
+    bool new_cycle;      /* a new resolution cycle number, taken before applying */
+    bool skip_no_policy; /* no policy matches: nothing happens */
+    bool skip_no_clocks; /* the complaint has no clocks: nothing happens */
 };
 const struct ombud_sla_op_needs *ombud_sla_op_needs(enum ombud_sla_op op);
 

@@ -77,6 +77,7 @@ enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id, int64_t ac
 }
 
 /* The earliest unmet due time over a complaint's current clocks. */
+/* clang-format off */
 static struct ombud_db_stmt q_at_risk = OMBUD_STMT(
     "SELECT k.complaint_id, extract(epoch FROM min(k.due_at))::bigint AS due_s"
     " FROM sla_clocks k JOIN complaints c ON c.id = k.complaint_id"
@@ -86,6 +87,7 @@ static struct ombud_db_stmt q_at_risk = OMBUD_STMT(
     " AND k.due_at <= to_timestamp($1::bigint)"
     " AND ($3::bigint = 0 OR c.created_by_key_id = $3::bigint)"
     " GROUP BY k.complaint_id ORDER BY due_s, k.complaint_id LIMIT $2::int");
+/* clang-format on */
 
 struct due_row {
     int64_t complaint_id, due;
@@ -93,12 +95,11 @@ struct due_row {
 
 static const struct ombud_db_col due_cols[] = {
     OMBUD_COL_I64(struct due_row, complaint_id, "complaint_id"),
-    OMBUD_COL_EPOCH(struct due_row, due, "due_s"),
-    OMBUD_COL_END};
+    OMBUD_COL_EPOCH(struct due_row, due, "due_s"), OMBUD_COL_END};
 
 enum ombud_rc ombud_db_sla_at_risk(struct ombud_db_conn *c, int64_t until, int limit,
-                                   int64_t creator_key_id, int64_t **ids, int64_t **due,
-                                   size_t *n, struct ombud_err *err)
+                                   int64_t creator_key_id, int64_t **ids, int64_t **due, size_t *n,
+                                   struct ombud_err *err)
 {
     char u[24], lim[16], key[24];
     ombud_db_param_i64(u, sizeof u, until);
@@ -109,9 +110,8 @@ enum ombud_rc ombud_db_sla_at_risk(struct ombud_db_conn *c, int64_t until, int l
     struct due_row *rows = NULL;
     size_t count = 0;
     enum ombud_rc qrc = ombud_db_exec(c, &q_at_risk, 3, p, &r, err);
-    if (qrc != OMBUD_OK ||
-        (qrc = ombud_db_read_rows(r, due_cols, sizeof *rows, (void **)&rows, &count, err)) !=
-            OMBUD_OK)
+    if (qrc != OMBUD_OK || (qrc = ombud_db_read_rows(r, due_cols, sizeof *rows, (void **)&rows,
+                                                     &count, err)) != OMBUD_OK)
         return qrc;
     *ids = calloc(count ? count : 1, sizeof **ids);
     *due = calloc(count ? count : 1, sizeof **due);
@@ -160,17 +160,16 @@ static struct ombud_db_stmt q_summary = OMBUD_STMT(
     "   AND (met_at IS NOT NULL OR due_at <= to_timestamp($1::bigint))");
 
 #define S(field, name) OMBUD_COL_I64(struct ombud_sla_summary, field, name)
-static const struct ombud_db_col summary_cols[] = {
-    S(by_state[OMBUD_SUMMARY_ON_TRACK], "on_track"),
-    S(by_state[OMBUD_SUMMARY_AT_RISK], "at_risk"),
-    S(by_state[OMBUD_SUMMARY_BREACHED], "breached"),
-    S(by_state[OMBUD_SUMMARY_PAUSED], "paused"),
-    S(by_state[OMBUD_SUMMARY_MET], "met"),
-    S(fr_total, "fr_total"),
-    S(fr_met_in_time, "fr_met_in_time"),
-    S(res_total, "res_total"),
-    S(res_met_in_time, "res_met_in_time"),
-    OMBUD_COL_END};
+static const struct ombud_db_col summary_cols[] = {S(by_state[OMBUD_SUMMARY_ON_TRACK], "on_track"),
+                                                   S(by_state[OMBUD_SUMMARY_AT_RISK], "at_risk"),
+                                                   S(by_state[OMBUD_SUMMARY_BREACHED], "breached"),
+                                                   S(by_state[OMBUD_SUMMARY_PAUSED], "paused"),
+                                                   S(by_state[OMBUD_SUMMARY_MET], "met"),
+                                                   S(fr_total, "fr_total"),
+                                                   S(fr_met_in_time, "fr_met_in_time"),
+                                                   S(res_total, "res_total"),
+                                                   S(res_met_in_time, "res_met_in_time"),
+                                                   OMBUD_COL_END};
 #undef S
 
 enum ombud_rc ombud_db_sla_summary(struct ombud_db_conn *c, int64_t now,

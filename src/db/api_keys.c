@@ -8,7 +8,7 @@
 
 /* Every alias is the name key_cols looks for. */
 #define KEY_COLS                                                                                   \
-    "id, name, role, agent_id, ombud_usec(created_at) AS created_at_us,"                          \
+    "id, name, role, agent_id, ombud_usec(created_at) AS created_at_us,"                           \
     " ombud_usec(last_used_at) AS last_used_at_us"
 
 static const struct ombud_db_col key_cols[] = {
@@ -20,13 +20,15 @@ static const struct ombud_db_col key_cols[] = {
     OMBUD_COL_USEC(struct ombud_api_key, last_used_at, "last_used_at_us"),
     OMBUD_COL_END};
 
+/* clang-format off */
 static struct ombud_db_stmt q_insert = OMBUD_STMT(
     "INSERT INTO api_keys (name, role, agent_id, key_hash)"
     " VALUES ($1::text, $2::text, $3::bigint, $4::text) RETURNING " KEY_COLS);
+/* clang-format on */
 
 enum ombud_rc ombud_db_api_key_insert(struct ombud_db_conn *c, const char *name, const char *role,
-                                      int64_t agent_id, const char *hash,
-                                      struct ombud_api_key *out, struct ombud_err *err)
+                                      int64_t agent_id, const char *hash, struct ombud_api_key *out,
+                                      struct ombud_err *err)
 {
     char agent[OMBUD_DB_I64_BUFLEN];
     ombud_db_param_i64(agent, sizeof agent, agent_id);
@@ -56,6 +58,7 @@ enum ombud_rc ombud_db_api_key_ensure_admin(struct ombud_db_conn *c, const char 
 }
 
 /* One round trip: find the key and, at most once a minute, note its use. */
+/* clang-format off */
 static struct ombud_db_stmt q_auth = OMBUD_STMT(
     "WITH k AS (SELECT " KEY_COLS " FROM api_keys"
     "  WHERE key_hash = $1::text AND revoked_at IS NULL),"
@@ -63,6 +66,7 @@ static struct ombud_db_stmt q_auth = OMBUD_STMT(
     "  WHERE id = (SELECT id FROM k)"
     "  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute'))"
     " SELECT * FROM k");
+/* clang-format on */
 
 enum ombud_rc ombud_db_api_key_authenticate(struct ombud_db_conn *c, const char *hash,
                                             struct ombud_api_key *out, bool *found,
@@ -85,9 +89,11 @@ enum ombud_rc ombud_db_api_key_get(struct ombud_db_conn *c, int64_t id, struct o
     return ombud_db_get_by_id(c, &q_get, id, key_cols, out, found, err);
 }
 
+/* clang-format off */
 static struct ombud_db_stmt q_list = OMBUD_STMT(
     "SELECT " KEY_COLS " FROM api_keys WHERE revoked_at IS NULL"
     " AND ($1::bigint = 0 OR id < $1::bigint) ORDER BY id DESC LIMIT $2::int");
+/* clang-format on */
 
 enum ombud_rc ombud_db_api_key_list(struct ombud_db_conn *c, int64_t before_id, int limit,
                                     struct ombud_api_key **out, size_t *n, struct ombud_err *err)

@@ -14,7 +14,7 @@
 /* Every alias is the name cal_cols looks for. */
 #define CAL_COLS                                                                                   \
     "id, name, timezone, hours::text AS hours_json,"                                               \
-    " (SELECT coalesce(string_agg((d - date '1970-01-01')::text, ',' ORDER BY d), '')"            \
+    " (SELECT coalesce(string_agg((d - date '1970-01-01')::text, ',' ORDER BY d), '')"             \
     "    FROM unnest(holidays) d) AS holiday_days,"                                                \
     " ombud_usec(created_at) AS created_at_us, ombud_usec(updated_at) AS updated_at_us"
 
@@ -26,7 +26,7 @@ static void read_hours(const char *v, void *rec)
     size_t i;
     json_t *h;
     c->nhours = 0;
-    json_array_foreach(hours, i, h) {
+    json_array_foreach (hours, i, h) {
         if (c->nhours >= OMBUD_CAL_MAX_HOURS)
             break;
         c->weekday[c->nhours] = (int)json_integer_value(json_array_get(h, 0));
@@ -96,13 +96,17 @@ static char *holidays_json(const struct ombud_calendar *c)
     "ARRAY(SELECT DISTINCT date '1970-01-01' + d::int FROM json_array_elements_text($" #n          \
     "::json) d ORDER BY 1)"
 
+/* clang-format off */
 static struct ombud_db_stmt q_insert = OMBUD_STMT(
     "INSERT INTO calendars (name, timezone, hours, holidays)"
     " VALUES ($1::text, $2::text, $3::jsonb, " HOLIDAYS_FROM(4) ") RETURNING " CAL_COLS);
+/* clang-format on */
+/* clang-format off */
 static struct ombud_db_stmt q_update = OMBUD_STMT(
     "UPDATE calendars SET name = $2::text, timezone = $3::text, hours = $4::jsonb,"
     " holidays = " HOLIDAYS_FROM(5) ", updated_at = now() WHERE id = $1::bigint"
     " RETURNING " CAL_COLS);
+/* clang-format on */
 
 enum ombud_rc ombud_db_calendar_save(struct ombud_db_conn *c, struct ombud_calendar *cal,
                                      bool *found, struct ombud_err *err)
@@ -140,9 +144,8 @@ out:
 static struct ombud_db_stmt q_get =
     OMBUD_STMT("SELECT " CAL_COLS " FROM calendars WHERE id = $1::bigint");
 
-enum ombud_rc ombud_db_calendar_get(struct ombud_db_conn *c, int64_t id,
-                                    struct ombud_calendar *out, bool *found,
-                                    struct ombud_err *err)
+enum ombud_rc ombud_db_calendar_get(struct ombud_db_conn *c, int64_t id, struct ombud_calendar *out,
+                                    bool *found, struct ombud_err *err)
 {
     return ombud_db_get_by_id(c, &q_get, id, cal_cols, out, found, err);
 }
@@ -158,19 +161,19 @@ void ombud_calendars_free(struct ombud_calendar *list, size_t n)
 }
 
 enum ombud_rc ombud_db_calendar_list(struct ombud_db_conn *c, int64_t after_id, int limit,
-                                     struct ombud_calendar **out, size_t *n,
-                                     struct ombud_err *err)
+                                     struct ombud_calendar **out, size_t *n, struct ombud_err *err)
 {
     return ombud_db_list_page(c, &q_list, after_id, limit, 0, NULL, cal_cols, sizeof **out,
                               (void **)out, n, err);
 }
 
+/* clang-format off */
 static struct ombud_db_stmt q_in_use = OMBUD_STMT(
     "SELECT EXISTS (SELECT 1 FROM sla_policies WHERE calendar_id = $1::bigint)"
     " OR EXISTS (SELECT 1 FROM sla_clocks WHERE calendar_id = $1::bigint)"
     " FROM calendars WHERE id = $1::bigint FOR UPDATE");
-static struct ombud_db_stmt q_delete =
-    OMBUD_STMT("DELETE FROM calendars WHERE id = $1::bigint");
+/* clang-format on */
+static struct ombud_db_stmt q_delete = OMBUD_STMT("DELETE FROM calendars WHERE id = $1::bigint");
 
 enum ombud_rc ombud_db_calendar_delete(struct ombud_db_conn *c, int64_t id, bool *found,
                                        bool *in_use, struct ombud_err *err)

@@ -15,10 +15,10 @@
  * carry their unit so ORDER BY created_at still means the column. */
 #define COMPLAINT_COLS                                                                             \
     "id, title, description, customer_name, customer_external_id, customer_email,"                 \
-    " customer_phone, customer_tier, channel, category, grade, priority, demand, demand_detail,"  \
+    " customer_phone, customer_tier, channel, category, grade, priority, demand, demand_detail,"   \
     " to_json(tags)::text AS tags_json, team_id, assignee_id, external_ref, status,"               \
     " escalation_level, reopen_count, resolution_summary,"                                         \
-    " compensation_amount::text AS compensation_amount, compensation_currency, customer_agreed,"  \
+    " compensation_amount::text AS compensation_amount, compensation_currency, customer_agreed,"   \
     " satisfaction_score, satisfaction_comment,"                                                   \
     " ombud_usec(satisfaction_at) AS satisfaction_at_us,"                                          \
     " created_by_key_id, ombud_usec(created_at) AS created_at_us,"                                 \
@@ -82,10 +82,10 @@ static const struct ombud_db_col complaint_cols[] = {
     OMBUD_COL_END};
 #undef C
 
-static struct ombud_db_stmt q_refs = OMBUD_STMT(
-    "SELECT $1::text IS NULL OR EXISTS (SELECT 1 FROM categories WHERE key = $1::text),"
-    " $2::bigint IS NULL OR EXISTS (SELECT 1 FROM teams WHERE id = $2::bigint),"
-    " $3::bigint IS NULL OR EXISTS (SELECT 1 FROM agents WHERE id = $3::bigint)");
+static struct ombud_db_stmt q_refs =
+    OMBUD_STMT("SELECT $1::text IS NULL OR EXISTS (SELECT 1 FROM categories WHERE key = $1::text),"
+               " $2::bigint IS NULL OR EXISTS (SELECT 1 FROM teams WHERE id = $2::bigint),"
+               " $3::bigint IS NULL OR EXISTS (SELECT 1 FROM agents WHERE id = $3::bigint)");
 
 enum ombud_rc ombud_db_refs_check(struct ombud_db_conn *c, const char *category, int64_t team_id,
                                   int64_t agent_id, bool *category_ok, bool *team_ok,
@@ -176,9 +176,11 @@ enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool l
     return rc;
 }
 
-#define TS_PARAM(n) "CASE WHEN $" #n "::bigint = 0 THEN NULL WHEN $" #n "::bigint = "          \
-                    "-9223372036854775808 THEN now() ELSE ombud_ts($" #n "::bigint) END"
+#define TS_PARAM(n)                                                                                \
+    "CASE WHEN $" #n "::bigint = 0 THEN NULL WHEN $" #n "::bigint = "                              \
+    "-9223372036854775808 THEN now() ELSE ombud_ts($" #n "::bigint) END"
 
+/* clang-format off */
 static struct ombud_db_stmt q_save = OMBUD_STMT(
     "UPDATE complaints SET title = $2::text, description = $3::text, category = $4::text,"
     " grade = $5::text, priority = $6::text, demand = $7::text, demand_detail = $8::text,"
@@ -191,6 +193,7 @@ static struct ombud_db_stmt q_save = OMBUD_STMT(
     " first_response_at = " TS_PARAM(22) ", resolved_at = " TS_PARAM(23) ","
     " closed_at = " TS_PARAM(24) ", updated_at = now(), version = version + 1"
     " WHERE id = $1::bigint AND version = $25::int");
+/* clang-format on */
 
 enum ombud_rc ombud_db_complaint_save(struct ombud_db_conn *c, const struct ombud_complaint *cp,
                                       struct ombud_err *err)
@@ -225,7 +228,9 @@ enum ombud_rc ombud_db_complaint_save(struct ombud_db_conn *c, const struct ombu
                        cp->resolution_summary,
                        cp->compensation_amount,
                        cp->compensation_currency[0] ? cp->compensation_currency : NULL,
-                       cp->customer_agreed < 0 ? NULL : cp->customer_agreed ? "true" : "false",
+                       cp->customer_agreed < 0 ? NULL
+                       : cp->customer_agreed   ? "true"
+                                               : "false",
                        cp->satisfaction_score ? score : NULL,
                        cp->satisfaction_comment,
                        sat,
@@ -333,8 +338,8 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
         if (!v)
             continue;
         char frag[128];
-        snprintf(frag, sizeof frag, " AND %s = ANY (string_to_array($%d::text, ','))",
-                 lists[i].col, param(&b, v));
+        snprintf(frag, sizeof frag, " AND %s = ANY (string_to_array($%d::text, ','))", lists[i].col,
+                 param(&b, v));
         add(&b, frag);
     }
     if (f->team_id)
@@ -396,8 +401,8 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
     int due_col = PQfnumber(r, "sla_due");
     for (size_t i = 0; i < rows; i++) {
         ombud_db_read_row(&map, (int)i, &list[i]);
-        list[i].sla_due = PQgetisnull(r, (int)i, due_col) ? INT64_MAX
-                                                           : ombud_db_int(r, (int)i, due_col);
+        list[i].sla_due =
+            PQgetisnull(r, (int)i, due_col) ? INT64_MAX : ombud_db_int(r, (int)i, due_col);
     }
     PQclear(r);
     *out = list;
@@ -419,7 +424,11 @@ enum ombud_rc ombud_db_event_add(struct ombud_db_conn *c, int64_t complaint_id, 
     ombud_db_param_i64(cid, sizeof cid, complaint_id);
     ombud_db_param_i64(key, sizeof key, a->key_id);
     ombud_db_param_i64(agent, sizeof agent, a->agent_id);
-    const char *p[] = {cid, kind, a->key_id ? key : NULL, a->role, a->agent_id ? agent : NULL,
+    const char *p[] = {cid,
+                       kind,
+                       a->key_id ? key : NULL,
+                       a->role,
+                       a->agent_id ? agent : NULL,
                        data_json ? data_json : "{}"};
     PGresult *r;
     enum ombud_rc rc = ombud_db_exec(c, &q_event_add, 6, p, &r, err);
@@ -453,8 +462,8 @@ enum ombud_rc ombud_db_event_list(struct ombud_db_conn *c, int64_t complaint_id,
     char cid[OMBUD_DB_I64_BUFLEN];
     ombud_db_param_i64(cid, sizeof cid, complaint_id);
     const char *extra[] = {cid};
-    return ombud_db_list_page(c, &q_event_list, after_id, limit, 1, extra, event_cols,
-                              sizeof **out, (void **)out, n, err);
+    return ombud_db_list_page(c, &q_event_list, after_id, limit, 1, extra, event_cols, sizeof **out,
+                              (void **)out, n, err);
 }
 
 /* ---- notes ---- */
@@ -488,8 +497,8 @@ enum ombud_rc ombud_db_note_add(struct ombud_db_conn *c, int64_t complaint_id, c
     ombud_db_param_i64(cid, sizeof cid, complaint_id);
     ombud_db_param_i64(key, sizeof key, a->key_id);
     ombud_db_param_i64(agent, sizeof agent, a->agent_id);
-    const char *p[] = {cid, body, visibility, a->key_id ? key : NULL, a->role,
-                       a->agent_id ? agent : NULL};
+    const char *p[] = {
+        cid, body, visibility, a->key_id ? key : NULL, a->role, a->agent_id ? agent : NULL};
     PGresult *r;
     bool added;
     enum ombud_rc rc = ombud_db_exec(c, &q_note_add, 6, p, &r, err);
@@ -499,10 +508,12 @@ enum ombud_rc ombud_db_note_add(struct ombud_db_conn *c, int64_t complaint_id, c
 }
 
 /* $1 and $2 are the page (ombud_db_list_page). */
+/* clang-format off */
 static struct ombud_db_stmt q_note_list = OMBUD_STMT(
     "SELECT " NOTE_COLS " FROM complaint_notes WHERE complaint_id = $3::bigint"
     " AND id > $1::bigint AND (NOT $4::boolean OR visibility = 'public') ORDER BY id"
     " LIMIT $2::int");
+/* clang-format on */
 
 enum ombud_rc ombud_db_note_list(struct ombud_db_conn *c, int64_t complaint_id, bool public_only,
                                  int64_t after_id, int limit, struct ombud_note **out, size_t *n,
@@ -519,15 +530,16 @@ enum ombud_rc ombud_db_note_list(struct ombud_db_conn *c, int64_t complaint_id, 
 
 static struct ombud_db_stmt q_cat_list = OMBUD_STMT(
     "SELECT key, name, ombud_usec(created_at) AS created_at_us FROM categories ORDER BY key");
+/* clang-format off */
 static struct ombud_db_stmt q_cat_insert = OMBUD_STMT(
     "INSERT INTO categories (key, name) VALUES ($1::text, $2::text)"
     " RETURNING key, name, ombud_usec(created_at) AS created_at_us");
+/* clang-format on */
 
 static const struct ombud_db_col category_cols[] = {
     OMBUD_COL_TEXT(struct ombud_category, key, "key"),
     OMBUD_COL_TEXT(struct ombud_category, name, "name"),
-    OMBUD_COL_USEC(struct ombud_category, created_at, "created_at_us"),
-    OMBUD_COL_END};
+    OMBUD_COL_USEC(struct ombud_category, created_at, "created_at_us"), OMBUD_COL_END};
 
 enum ombud_rc ombud_db_category_list(struct ombud_db_conn *c, struct ombud_category **out,
                                      size_t *n, struct ombud_err *err)
@@ -555,10 +567,12 @@ enum ombud_rc ombud_db_category_insert(struct ombud_db_conn *c, const char *key,
 
 static struct ombud_db_stmt q_idem_lock = OMBUD_STMT(
     "SELECT pg_try_advisory_xact_lock(hashtextextended($1::bigint::text || ':' || $2::text, 0))");
+/* clang-format off */
 static struct ombud_db_stmt q_idem_get = OMBUD_STMT(
     "SELECT request_hash, response_status, response_body, complaint_id,"
     " created_at < now() - interval '24 hours' AS expired FROM idempotency_keys"
     " WHERE api_key_id = $1::bigint AND key = $2::text");
+/* clang-format on */
 
 /* A stored response as read; body is a heap copy. */
 struct idem_row {

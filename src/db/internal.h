@@ -25,7 +25,9 @@ struct ombud_db_stmt {
     atomic_int id; /* 0 until first use; then 1..OMBUD_DB_MAX_STMTS */
 };
 
+/* clang-format off */
 #define OMBUD_STMT(text) {.sql = (text), .id = 0}
+/* clang-format on */
 
 struct ombud_db_conn {
     PGconn *pg;
@@ -39,8 +41,8 @@ struct ombud_db_conn {
  * and the code is OMBUD_RETRY for a serialization failure or deadlock:
  * callers return that code unchanged so ombud_tx_run can run again. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s,
-                                            int nparams, const char *const *params,
-                                            PGresult **out, struct ombud_err *err);
+                                            int nparams, const char *const *params, PGresult **out,
+                                            struct ombud_err *err);
 
 /* Runs SQL assembled at run time from fixed fragments (never from user
  * text, which goes only into params), unprepared. Same contract. */
@@ -80,7 +82,7 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_fail(struct ombud_db_conn *c, PGresult *r
 /* Single values by position, for statements yielding a few scalars
  * rather than a record (flags, a count, a new id); records are read by
  * name below. Copy out before PQclear. */
-int64_t ombud_db_int(const PGresult *r, int row, int col);  /* 0 for NULL */
+int64_t ombud_db_int(const PGresult *r, int row, int col); /* 0 for NULL */
 bool ombud_db_bool(const PGresult *r, int row, int col);
 void ombud_db_text(const PGresult *r, int row, int col, char *out, size_t len);
 
@@ -119,6 +121,8 @@ struct ombud_db_col {
     void (*fn)(const char *value, void *rec);
 };
 
+/* Initializers and _Generic selections: kept as written. */
+/* clang-format off */
 #define OMBUD_COL_TYPED_(type, field, name, kind, ctype)                                           \
     {(name), (kind), _Generic(((type *)0)->field, ctype: offsetof(type, field)),                   \
      sizeof(((type *)0)->field), NULL}
@@ -142,6 +146,7 @@ struct ombud_db_col {
      sizeof(char *), NULL}
 #define OMBUD_COL_FN(name, fn) {(name), OMBUD_DB_COL_FN, 0, 0, (fn)}
 #define OMBUD_COL_END {NULL, OMBUD_DB_COL_I64, 0, 0, NULL}
+/* clang-format on */
 
 #define OMBUD_DB_MAX_COLS 48
 

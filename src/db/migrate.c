@@ -80,9 +80,9 @@ static bool apply(PGconn *pg, const struct ombud_migration *m, struct ombud_err 
         PQclear(PQexec(pg, "ROLLBACK"));
         return false;
     }
-    PGresult *r = PQexecParams(
-        pg, "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2::text)", 2, NULL,
-        params, NULL, NULL, 0);
+    PGresult *r =
+        PQexecParams(pg, "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2::text)",
+                     2, NULL, params, NULL, NULL, 0);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     if (!ok) {

@@ -37,7 +37,7 @@ PGconn *ombud_db_connect(const char *url, unsigned statement_timeout_ms, char *e
     char options[128];
     snprintf(options, sizeof options, "-c statement_timeout=%u -c TimeZone=UTC",
              statement_timeout_ms);
-    const char *const keys[] = {"dbname",          "connect_timeout", "options",
+    const char *const keys[] = {"dbname",           "connect_timeout", "options",
                                 "application_name", "client_encoding", NULL};
     const char *const vals[] = {url, "3", options, "ombud", "UTF8", NULL};
     PGconn *pg = PQconnectdbParams(keys, vals, 1);

@@ -115,9 +115,9 @@ enum ombud_rc ombud_db_get_by_id(struct ombud_db_conn *c, struct ombud_db_stmt *
 #define LIST_MAX_EXTRA 4
 
 enum ombud_rc ombud_db_list_page(struct ombud_db_conn *c, struct ombud_db_stmt *s,
-                                 int64_t cursor_id, int limit, int nextra,
-                                 const char *const *extra, const struct ombud_db_col *cols,
-                                 size_t elem, void **out, size_t *n, struct ombud_err *err)
+                                 int64_t cursor_id, int limit, int nextra, const char *const *extra,
+                                 const struct ombud_db_col *cols, size_t elem, void **out,
+                                 size_t *n, struct ombud_err *err)
 {
     char cursor[OMBUD_DB_I64_BUFLEN], lim[16];
     const char *p[2 + LIST_MAX_EXTRA];
@@ -138,8 +138,8 @@ enum ombud_rc ombud_db_list_page(struct ombud_db_conn *c, struct ombud_db_stmt *
 }
 
 enum ombud_rc ombud_db_delete_unused(struct ombud_db_conn *c, struct ombud_db_stmt *in_use,
-                                     struct ombud_db_stmt *del, int64_t id, bool *found,
-                                     bool *used, struct ombud_err *err)
+                                     struct ombud_db_stmt *del, int64_t id, bool *found, bool *used,
+                                     struct ombud_err *err)
 {
     char ids[OMBUD_DB_I64_BUFLEN];
     ombud_db_param_i64(ids, sizeof ids, id);

@@ -28,8 +28,8 @@
 static void read_target(const char *v, void *rec)
 {
     struct ombud_sla_clock *k = rec;
-    k->target = v && strcmp(v, "first_response") == 0 ? OMBUD_SLA_FIRST_RESPONSE
-                                                      : OMBUD_SLA_RESOLUTION;
+    k->target =
+        v && strcmp(v, "first_response") == 0 ? OMBUD_SLA_FIRST_RESPONSE : OMBUD_SLA_RESOLUTION;
 }
 
 /* The stored ladder: one object per warning, then {"history": [...]}. */
@@ -39,7 +39,7 @@ static void read_warnings(const char *v, void *rec)
     json_t *w = v ? json_loads(v, 0, NULL) : NULL;
     size_t i;
     json_t *e;
-    json_array_foreach(w, i, e) {
+    json_array_foreach (w, i, e) {
         json_t *hist = json_object_get(e, "history");
         if (hist) { /* levels raised in this cycle, across policy changes */
             for (size_t h = 0; h < OMBUD_SLA_MAX_WARNINGS; h++)
@@ -63,8 +63,8 @@ static char *warnings_json(const struct ombud_sla_clock *k)
     json_t *w = json_array();
     for (size_t i = 0; i < k->nwarnings; i++)
         json_array_append_new(w, json_pack("{s:i, s:I, s:I, s:I}", "level", k->warnings[i].level,
-                                           "threshold", (json_int_t)k->warnings[i].threshold,
-                                           "at", (json_int_t)k->warnings[i].at, "raised_at",
+                                           "threshold", (json_int_t)k->warnings[i].threshold, "at",
+                                           (json_int_t)k->warnings[i].at, "raised_at",
                                            (json_int_t)k->warnings[i].raised_at));
     json_t *hist = json_array();
     for (size_t h = 0; h < OMBUD_SLA_MAX_WARNINGS; h++)
@@ -76,21 +76,20 @@ static char *warnings_json(const struct ombud_sla_clock *k)
 }
 
 #define K(kind, field, name) OMBUD_COL_##kind(struct ombud_sla_clock, field, name)
-static const struct ombud_db_col clock_cols[] = {
-    OMBUD_COL_FN("target", read_target),
-    K(INT, cycle, "cycle"),
-    K(I64, policy_id, "policy_id"),
-    K(I64, calendar_id, "calendar_id"),
-    K(I64, target_seconds, "target_seconds"),
-    K(I64, elapsed_seconds, "elapsed_seconds"),
-    K(EPOCH, running_since, "running_since_s"),
-    K(EPOCH, due_at, "due_at_s"),
-    K(EPOCH, met_at, "met_at_s"),
-    K(BOOL, breached, "breached"),
-    K(EPOCH, breach_raised_at, "breach_raised_at_s"),
-    OMBUD_COL_FN("warnings_json", read_warnings),
-    K(EPOCH, next_alert_at, "next_alert_at_s"),
-    OMBUD_COL_END};
+static const struct ombud_db_col clock_cols[] = {OMBUD_COL_FN("target", read_target),
+                                                 K(INT, cycle, "cycle"),
+                                                 K(I64, policy_id, "policy_id"),
+                                                 K(I64, calendar_id, "calendar_id"),
+                                                 K(I64, target_seconds, "target_seconds"),
+                                                 K(I64, elapsed_seconds, "elapsed_seconds"),
+                                                 K(EPOCH, running_since, "running_since_s"),
+                                                 K(EPOCH, due_at, "due_at_s"),
+                                                 K(EPOCH, met_at, "met_at_s"),
+                                                 K(BOOL, breached, "breached"),
+                                                 K(EPOCH, breach_raised_at, "breach_raised_at_s"),
+                                                 OMBUD_COL_FN("warnings_json", read_warnings),
+                                                 K(EPOCH, next_alert_at, "next_alert_at_s"),
+                                                 OMBUD_COL_END};
 #undef K
 
 /* Whose clock a row is (lists, and the worker's claims). */
@@ -108,7 +107,7 @@ static void read_clock(const struct ombud_db_colmap *map, int row, struct ombud_
 
 #define LOAD_SQL                                                                                   \
     "SELECT " CLOCK_COLS " FROM sla_clocks WHERE complaint_id = $1::bigint"                        \
-    " AND ((target = 'first_response' AND cycle = 1) OR (target = 'resolution' AND cycle ="         \
+    " AND ((target = 'first_response' AND cycle = 1) OR (target = 'resolution' AND cycle ="        \
     " (SELECT resolution_cycle FROM complaints WHERE id = $1::bigint)))"
 static struct ombud_db_stmt q_load = OMBUD_STMT(LOAD_SQL);
 static struct ombud_db_stmt q_load_lock = OMBUD_STMT(LOAD_SQL " FOR UPDATE");
@@ -140,8 +139,7 @@ static enum ombud_rc load(struct ombud_db_conn *c, struct ombud_db_stmt *s, int6
 }
 
 enum ombud_rc ombud_db_sla_load(struct ombud_db_conn *c, int64_t complaint_id,
-                                struct ombud_sla_clock out[2], bool have[2],
-                                struct ombud_err *err)
+                                struct ombud_sla_clock out[2], bool have[2], struct ombud_err *err)
 {
     return load(c, &q_load, complaint_id, out, have, err);
 }
@@ -153,11 +151,13 @@ enum ombud_rc ombud_db_sla_load_locked(struct ombud_db_conn *c, int64_t complain
     return load(c, &q_load_lock, complaint_id, out, have, err);
 }
 
+/* clang-format off */
 static struct ombud_db_stmt q_load_many = OMBUD_STMT(
     "SELECT k.complaint_id, " CLOCK_COLS " FROM sla_clocks k JOIN complaints c"
     " ON c.id = k.complaint_id WHERE k.complaint_id = ANY ($1::bigint[])"
     " AND (k.target = 'first_response' AND k.cycle = 1"
     "      OR k.target = 'resolution' AND k.cycle = c.resolution_cycle)");
+/* clang-format on */
 
 enum ombud_rc ombud_db_sla_load_many(struct ombud_db_conn *c, struct ombud_complaint *list,
                                      size_t n, struct ombud_err *err)
@@ -205,6 +205,7 @@ enum ombud_rc ombud_db_sla_load_many(struct ombud_db_conn *c, struct ombud_compl
 /* Epoch seconds as a timestamptz parameter (NULL for 0). */
 #define TS(n) "CASE WHEN $" #n "::bigint = 0 THEN NULL ELSE to_timestamp($" #n "::bigint) END"
 
+/* clang-format off */
 static struct ombud_db_stmt q_save = OMBUD_STMT(
     "INSERT INTO sla_clocks (complaint_id, target, cycle, policy_id, calendar_id, target_seconds,"
     " elapsed_seconds, running_since, due_at, met_at, breached, breach_raised_at, warnings,"
@@ -216,6 +217,7 @@ static struct ombud_db_stmt q_save = OMBUD_STMT(
     " due_at = EXCLUDED.due_at, met_at = EXCLUDED.met_at, breached = EXCLUDED.breached,"
     " breach_raised_at = EXCLUDED.breach_raised_at, warnings = EXCLUDED.warnings,"
     " next_alert_at = EXCLUDED.next_alert_at, updated_at = now()");
+/* clang-format on */
 
 enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint_id,
                                       const struct ombud_sla_clock *k, struct ombud_err *err)
@@ -235,8 +237,9 @@ enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint
     ombud_db_param_i64(v[8], 24, k->met_at);
     ombud_db_param_i64(v[9], 24, k->breach_raised_at);
     ombud_db_param_i64(v[10], 24, k->next_alert_at);
-    const char *p[] = {v[0], ombud_sla_target_name(k->target), v[1], v[2], v[3], v[4], v[5],
-                       v[6], v[7], v[8], k->breached ? "true" : "false", v[9], wj, v[10]};
+    const char *p[] = {
+        v[0], ombud_sla_target_name(k->target), v[1], v[2], v[3], v[4], v[5], v[6], v[7],
+        v[8], k->breached ? "true" : "false",   v[9], wj,   v[10]};
     PGresult *r;
     enum ombud_rc qrc = ombud_db_exec(c, &q_save, 14, p, &r, err);
     free(wj);
@@ -261,9 +264,11 @@ enum ombud_rc ombud_db_sla_calendar(struct ombud_db_conn *c, int64_t id,
     return rc;
 }
 
+/* clang-format off */
 static struct ombud_db_stmt q_new_cycle = OMBUD_STMT(
     "UPDATE complaints SET resolution_cycle = resolution_cycle + 1 WHERE id = $1::bigint"
     " RETURNING resolution_cycle");
+/* clang-format on */
 
 enum ombud_rc ombud_db_sla_new_cycle(struct ombud_db_conn *c, int64_t complaint_id, int *cycle,
                                      struct ombud_err *err)
@@ -280,8 +285,8 @@ enum ombud_rc ombud_db_sla_new_cycle(struct ombud_db_conn *c, int64_t complaint_
     return OMBUD_OK;
 }
 
-static struct ombud_db_stmt q_set_policy = OMBUD_STMT(
-    "UPDATE complaints SET sla_policy_id = $2::bigint WHERE id = $1::bigint");
+static struct ombud_db_stmt q_set_policy =
+    OMBUD_STMT("UPDATE complaints SET sla_policy_id = $2::bigint WHERE id = $1::bigint");
 
 enum ombud_rc ombud_db_sla_set_policy(struct ombud_db_conn *c, int64_t complaint_id,
                                       int64_t policy_id, struct ombud_err *err)
@@ -319,8 +324,7 @@ static struct ombud_db_stmt q_due = OMBUD_STMT(
     " LIMIT $2::int FOR UPDATE SKIP LOCKED");
 
 enum ombud_rc ombud_db_sla_claim_due(struct ombud_db_conn *c, int64_t now, int limit,
-                                     struct ombud_sla_claim **out, size_t *n,
-                                     struct ombud_err *err)
+                                     struct ombud_sla_claim **out, size_t *n, struct ombud_err *err)
 {
     char nows[24], lim[16];
     ombud_db_param_i64(nows, sizeof nows, now);
@@ -373,8 +377,13 @@ enum ombud_rc ombud_db_sla_alert_insert(struct ombud_db_conn *c, int64_t complai
     snprintf(cyc, sizeof cyc, "%d", k->cycle);
     ombud_db_param_i64(sch, sizeof sch, a->scheduled);
     ombud_db_param_i64(known, sizeof known, changed_at);
-    const char *p[] = {a->breach ? "sla_breach" : "sla_warning", lv, cid,
-                       ombud_sla_target_name(k->target), cyc, sch, known};
+    const char *p[] = {a->breach ? "sla_breach" : "sla_warning",
+                       lv,
+                       cid,
+                       ombud_sla_target_name(k->target),
+                       cyc,
+                       sch,
+                       known};
     PGresult *r;
     enum ombud_rc qrc = ombud_db_exec(c, &q_alert, 7, p, &r, err);
     if (qrc != OMBUD_OK)
@@ -386,9 +395,11 @@ enum ombud_rc ombud_db_sla_alert_insert(struct ombud_db_conn *c, int64_t complai
     return OMBUD_OK;
 }
 
+/* clang-format off */
 static struct ombud_db_stmt q_next = OMBUD_STMT(
     "SELECT coalesce(extract(epoch FROM min(next_alert_at))::bigint, 0) FROM sla_clocks"
     " WHERE next_alert_at IS NOT NULL");
+/* clang-format on */
 
 enum ombud_rc ombud_db_sla_next(struct ombud_db_conn *c, int64_t *next, struct ombud_err *err)
 {

@@ -14,12 +14,12 @@
 /* Every alias is the name policy_cols looks for; the match lists' carry
  * _json so none shadows its column. */
 #define POLICY_COLS                                                                                \
-    "id, name, position, active, to_json(match_priorities)::text AS match_priorities_json,"       \
+    "id, name, position, active, to_json(match_priorities)::text AS match_priorities_json,"        \
     " to_json(match_grades)::text AS match_grades_json,"                                           \
     " to_json(match_categories)::text AS match_categories_json,"                                   \
     " to_json(match_channels)::text AS match_channels_json,"                                       \
     " to_json(match_customer_tiers)::text AS match_customer_tiers_json,"                           \
-    " first_response_minutes, resolution_minutes, warnings::text AS warnings_json, calendar_id,"  \
+    " first_response_minutes, resolution_minutes, warnings::text AS warnings_json, calendar_id,"   \
     " ombud_usec(created_at) AS created_at_us, ombud_usec(updated_at) AS updated_at_us"
 
 /* warnings_json: [{"percent": n} or {"minutes_before": n}, ...]. */
@@ -30,7 +30,7 @@ static void read_warnings(const char *v, void *rec)
     size_t i;
     json_t *e;
     p->nwarnings = 0;
-    json_array_foreach(w, i, e) {
+    json_array_foreach (w, i, e) {
         if (p->nwarnings >= OMBUD_SLA_MAX_WARNINGS)
             break;
         json_t *pc = json_object_get(e, "percent");
@@ -74,12 +74,15 @@ static char *warnings_json(const struct ombud_sla_policy *p)
 
 #define ARR(n) "ARRAY(SELECT json_array_elements_text($" #n "::json))"
 
+/* clang-format off */
 static struct ombud_db_stmt q_insert = OMBUD_STMT(
     "INSERT INTO sla_policies (name, position, active, match_priorities, match_grades,"
     " match_categories, match_channels, match_customer_tiers, first_response_minutes,"
     " resolution_minutes, warnings, calendar_id) VALUES ($1::text, $2::int, $3::boolean, " ARR(4)
     ", " ARR(5) ", " ARR(6) ", " ARR(7) ", " ARR(8) ", $9::int, $10::int, $11::jsonb,"
     " $12::bigint) RETURNING " POLICY_COLS);
+/* clang-format on */
+/* clang-format off */
 static struct ombud_db_stmt q_update = OMBUD_STMT(
     "UPDATE sla_policies SET name = $1::text, position = $2::int, active = $3::boolean,"
     " match_priorities = " ARR(4) ", match_grades = " ARR(5) ", match_categories = " ARR(6)
@@ -87,9 +90,10 @@ static struct ombud_db_stmt q_update = OMBUD_STMT(
     ", first_response_minutes = $9::int, resolution_minutes = $10::int, warnings = $11::jsonb,"
     " calendar_id = $12::bigint, updated_at = now() WHERE id = $13::bigint"
     " RETURNING " POLICY_COLS);
+/* clang-format on */
 
-enum ombud_rc ombud_db_policy_save(struct ombud_db_conn *c, struct ombud_sla_policy *p,
-                                   bool *found, struct ombud_err *err)
+enum ombud_rc ombud_db_policy_save(struct ombud_db_conn *c, struct ombud_sla_policy *p, bool *found,
+                                   struct ombud_err *err)
 {
     char pos[16], fr[OMBUD_DB_I64_BUFLEN], res[OMBUD_DB_I64_BUFLEN], cal[OMBUD_DB_I64_BUFLEN],
         id[OMBUD_DB_I64_BUFLEN];
@@ -128,9 +132,8 @@ enum ombud_rc ombud_db_policy_save(struct ombud_db_conn *c, struct ombud_sla_pol
 static struct ombud_db_stmt q_get =
     OMBUD_STMT("SELECT " POLICY_COLS " FROM sla_policies WHERE id = $1::bigint");
 
-enum ombud_rc ombud_db_policy_get(struct ombud_db_conn *c, int64_t id,
-                                  struct ombud_sla_policy *out, bool *found,
-                                  struct ombud_err *err)
+enum ombud_rc ombud_db_policy_get(struct ombud_db_conn *c, int64_t id, struct ombud_sla_policy *out,
+                                  bool *found, struct ombud_err *err)
 {
     return ombud_db_get_by_id(c, &q_get, id, policy_cols, out, found, err);
 }
@@ -146,22 +149,22 @@ void ombud_policies_free(struct ombud_sla_policy *list, size_t n)
 }
 
 enum ombud_rc ombud_db_policy_list(struct ombud_db_conn *c, int64_t after_id, int limit,
-                                   struct ombud_sla_policy **out, size_t *n,
-                                   struct ombud_err *err)
+                                   struct ombud_sla_policy **out, size_t *n, struct ombud_err *err)
 {
     return ombud_db_list_page(c, &q_list, after_id, limit, 0, NULL, policy_cols, sizeof **out,
                               (void **)out, n, err);
 }
 
+/* clang-format off */
 static struct ombud_db_stmt q_in_use = OMBUD_STMT(
     "SELECT EXISTS (SELECT 1 FROM complaints WHERE sla_policy_id = $1::bigint)"
     " OR EXISTS (SELECT 1 FROM sla_clocks WHERE policy_id = $1::bigint)"
     " FROM sla_policies WHERE id = $1::bigint FOR UPDATE");
-static struct ombud_db_stmt q_delete =
-    OMBUD_STMT("DELETE FROM sla_policies WHERE id = $1::bigint");
+/* clang-format on */
+static struct ombud_db_stmt q_delete = OMBUD_STMT("DELETE FROM sla_policies WHERE id = $1::bigint");
 
-enum ombud_rc ombud_db_policy_delete(struct ombud_db_conn *c, int64_t id, bool *found,
-                                     bool *in_use, struct ombud_err *err)
+enum ombud_rc ombud_db_policy_delete(struct ombud_db_conn *c, int64_t id, bool *found, bool *in_use,
+                                     struct ombud_err *err)
 {
     return ombud_db_delete_unused(c, &q_in_use, &q_delete, id, found, in_use, err);
 }
@@ -176,9 +179,8 @@ static struct ombud_db_stmt q_select = OMBUD_STMT(
     " ORDER BY position, id LIMIT 1");
 
 enum ombud_rc ombud_db_policy_select(struct ombud_db_conn *c, const char *priority,
-                                     const char *grade, const char *category,
-                                     const char *channel, const char *tier,
-                                     struct ombud_sla_policy *out, bool *found,
+                                     const char *grade, const char *category, const char *channel,
+                                     const char *tier, struct ombud_sla_policy *out, bool *found,
                                      struct ombud_err *err)
 {
     const char *p[] = {priority, grade, category, channel, tier};

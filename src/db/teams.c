@@ -9,7 +9,7 @@
 
 /* Every alias is the name team_cols looks for. */
 #define TEAM_COLS                                                                                  \
-    "id, name, escalation_team_id, assignment, ombud_usec(created_at) AS created_at_us,"          \
+    "id, name, escalation_team_id, assignment, ombud_usec(created_at) AS created_at_us,"           \
     " ombud_usec(updated_at) AS updated_at_us"
 
 static const struct ombud_db_col team_cols[] = {
@@ -21,9 +21,11 @@ static const struct ombud_db_col team_cols[] = {
     OMBUD_COL_USEC(struct ombud_team, updated_at, "updated_at_us"),
     OMBUD_COL_END};
 
+/* clang-format off */
 static struct ombud_db_stmt q_team_insert = OMBUD_STMT(
     "INSERT INTO teams (name, escalation_team_id, assignment)"
     " VALUES ($1::text, $2::bigint, $3::text) RETURNING " TEAM_COLS);
+/* clang-format on */
 static struct ombud_db_stmt q_team_update = OMBUD_STMT(
     "UPDATE teams SET name = $2::text, escalation_team_id = $3::bigint, assignment = $4::text,"
     " updated_at = now() WHERE id = $1::bigint RETURNING " TEAM_COLS);
@@ -57,8 +59,10 @@ enum ombud_rc ombud_db_team_get(struct ombud_db_conn *c, int64_t id, struct ombu
     return ombud_db_get_by_id(c, &q_team_get, id, team_cols, out, found, err);
 }
 
+/* clang-format off */
 static struct ombud_db_stmt q_team_list = OMBUD_STMT(
     "SELECT " TEAM_COLS " FROM teams WHERE id > $1::bigint ORDER BY id LIMIT $2::int");
+/* clang-format on */
 
 enum ombud_rc ombud_db_team_list(struct ombud_db_conn *c, int64_t after_id, int limit,
                                  struct ombud_team **out, size_t *n, struct ombud_err *err)
@@ -69,7 +73,7 @@ enum ombud_rc ombud_db_team_list(struct ombud_db_conn *c, int64_t after_id, int 
 
 /* Every alias is the name agent_cols looks for. */
 #define AGENT_COLS                                                                                 \
-    "id, name, email, team_id, role, active, ombud_usec(created_at) AS created_at_us,"            \
+    "id, name, email, team_id, role, active, ombud_usec(created_at) AS created_at_us,"             \
     " ombud_usec(updated_at) AS updated_at_us"
 
 static const struct ombud_db_col agent_cols[] = {
@@ -122,9 +126,11 @@ enum ombud_rc ombud_db_agent_get(struct ombud_db_conn *c, int64_t id, struct omb
     return ombud_db_get_by_id(c, &q_agent_get, id, agent_cols, out, found, err);
 }
 
+/* clang-format off */
 static struct ombud_db_stmt q_agent_list = OMBUD_STMT(
     "SELECT " AGENT_COLS " FROM agents WHERE id > $1::bigint"
     " AND ($3::bigint = 0 OR team_id = $3::bigint) ORDER BY id LIMIT $2::int");
+/* clang-format on */
 
 enum ombud_rc ombud_db_agent_list(struct ombud_db_conn *c, int64_t after_id, int limit,
                                   int64_t team_id, struct ombud_agent **out, size_t *n,
@@ -133,6 +139,6 @@ enum ombud_rc ombud_db_agent_list(struct ombud_db_conn *c, int64_t after_id, int
     char team[OMBUD_DB_I64_BUFLEN];
     ombud_db_param_i64(team, sizeof team, team_id);
     const char *extra[] = {team};
-    return ombud_db_list_page(c, &q_agent_list, after_id, limit, 1, extra, agent_cols,
-                              sizeof **out, (void **)out, n, err);
+    return ombud_db_list_page(c, &q_agent_list, after_id, limit, 1, extra, agent_cols, sizeof **out,
+                              (void **)out, n, err);
 }

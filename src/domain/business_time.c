@@ -102,8 +102,7 @@ enum ombud_rc ombud_bt_calendar_init(struct ombud_bt_calendar *cal, const char *
         }
         int d = weekday[i] - 1;
         if (cal->nhours[d] >= OMBUD_BT_MAX_INTERVALS) {
-            ombud_err_field(err, field, "at most %d intervals per weekday",
-                            OMBUD_BT_MAX_INTERVALS);
+            ombud_err_field(err, field, "at most %d intervals per weekday", OMBUD_BT_MAX_INTERVALS);
             continue;
         }
         cal->hours[d][cal->nhours[d]++] = hours[i];
@@ -238,8 +237,7 @@ static bool walk(const struct ombud_bt_calendar *cal, int64_t *t_io, int64_t sto
     return false;
 }
 
-bool ombud_bt_add(const struct ombud_bt_calendar *cal, int64_t from, int64_t seconds,
-                  int64_t *due)
+bool ombud_bt_add(const struct ombud_bt_calendar *cal, int64_t from, int64_t seconds, int64_t *due)
 {
     int64_t t = from, counted;
     if (seconds <= 0) {

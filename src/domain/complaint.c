@@ -5,7 +5,7 @@
 #include <string.h>
 
 const char *const ombud_channel_names[] = {"phone",  "chat",      "email", "web",
-                                            "social", "in_person", "api",   NULL};
+                                           "social", "in_person", "api",   NULL};
 const char *const ombud_grade_names[] = {"potential", "explicit", "high_risk", NULL};
 const char *const ombud_priority_names[] = {"low", "normal", "high", "urgent", NULL};
 const char *const ombud_demand_names[] = {"explanation",  "repair",  "replacement", "refund",

@@ -22,14 +22,15 @@
 
 #include "ombud/complaint.h"
 
-const char *const ombud_status_names[] = {"new",      "acknowledged", "in_progress",
-                                          "pending_customer", "resolved", "closed", NULL};
-const char *const ombud_action_names[] = {"acknowledge", "start", "pend",    "resume",
-                                          "resolve",     "close", "reopen", "withdraw", NULL};
+const char *const ombud_status_names[] = {
+    "new", "acknowledged", "in_progress", "pending_customer", "resolved", "closed", NULL};
+const char *const ombud_action_names[] = {"acknowledge", "start",  "pend",     "resume", "resolve",
+                                          "close",       "reopen", "withdraw", NULL};
 
 #define B(s) (1u << (s))
-#define OPEN (B(OMBUD_ST_NEW) | B(OMBUD_ST_ACKNOWLEDGED) | B(OMBUD_ST_IN_PROGRESS) | \
-              B(OMBUD_ST_PENDING_CUSTOMER))
+#define OPEN                                                                                       \
+    (B(OMBUD_ST_NEW) | B(OMBUD_ST_ACKNOWLEDGED) | B(OMBUD_ST_IN_PROGRESS) |                        \
+     B(OMBUD_ST_PENDING_CUSTOMER))
 
 static const struct {
     unsigned from;
@@ -78,8 +79,7 @@ bool ombud_action_parse(const char *s, enum ombud_action *out)
     return false;
 }
 
-bool ombud_lifecycle_next(enum ombud_status from, enum ombud_action action,
-                          enum ombud_status *to)
+bool ombud_lifecycle_next(enum ombud_status from, enum ombud_action action, enum ombud_status *to)
 {
     if ((unsigned)from >= OMBUD_ST_COUNT || (unsigned)action >= OMBUD_ACT_COUNT)
         return false;
@@ -196,7 +196,8 @@ static enum ombud_rc refuse_not_open(struct ombud_err *err, enum ombud_status s)
 
 static enum ombud_rc refuse_not_resolved(struct ombud_err *err, enum ombud_status s)
 {
-    return ombud_err_set(err, OMBUD_E_CONFLICT, "not-resolved",
+    return ombud_err_set(
+        err, OMBUD_E_CONFLICT, "not-resolved",
         "satisfaction is recorded once the complaint is resolved or closed; it is %s",
         ombud_status_name(s));
 }
@@ -294,8 +295,7 @@ static enum ombud_rc apply_action(const struct ombud_complaint *cp,
     switch (a) {
     case OMBUD_ACT_RESOLVE:
         out->stamps_set |= OMBUD_STAMP_RESOLVED;
-        assign(out, OMBUD_FIELD_RESOLUTION_SUMMARY, text(cp->resolution_summary),
-               text(r->summary));
+        assign(out, OMBUD_FIELD_RESOLUTION_SUMMARY, text(cp->resolution_summary), text(r->summary));
         assign(out, OMBUD_FIELD_COMPENSATION_AMOUNT, text(cp->compensation_amount),
                text(r->amount));
         assign(out, OMBUD_FIELD_COMPENSATION_CURRENCY, fixed(cp->compensation_currency),
@@ -395,8 +395,8 @@ static enum ombud_rc apply_escalate(const struct ombud_complaint *cp,
 }
 
 static enum ombud_rc apply_satisfaction(const struct ombud_complaint *cp,
-                                        const struct ombud_transition *t,
-                                        struct ombud_effects *out, struct ombud_err *err)
+                                        const struct ombud_transition *t, struct ombud_effects *out,
+                                        struct ombud_err *err)
 {
     if (cp->status != OMBUD_ST_RESOLVED && cp->status != OMBUD_ST_CLOSED)
         return refuse_not_resolved(err, cp->status);
@@ -405,8 +405,7 @@ static enum ombud_rc apply_satisfaction(const struct ombud_complaint *cp,
     out->save = true;
     out->stamps_set |= OMBUD_STAMP_SATISFACTION;
     assign(out, OMBUD_FIELD_SATISFACTION_SCORE, num(cp->satisfaction_score), num(t->score));
-    assign(out, OMBUD_FIELD_SATISFACTION_COMMENT, text(cp->satisfaction_comment),
-           text(t->comment));
+    assign(out, OMBUD_FIELD_SATISFACTION_COMMENT, text(cp->satisfaction_comment), text(t->comment));
     add_event(out, OMBUD_EV_SATISFACTION_RECORDED)->score = t->score;
     return OMBUD_OK;
 }

@@ -46,8 +46,7 @@ static void ladder(struct ombud_sla_clock *c, const struct ombud_sla_policy *p)
 
 static int64_t target_of(const struct ombud_sla_policy *p, enum ombud_sla_target t)
 {
-    return (t == OMBUD_SLA_FIRST_RESPONSE ? p->first_response_minutes : p->resolution_minutes) *
-           60;
+    return (t == OMBUD_SLA_FIRST_RESPONSE ? p->first_response_minutes : p->resolution_minutes) * 60;
 }
 
 void ombud_sla_clock_plan(struct ombud_sla_clock *c, const struct ombud_bt_calendar *cal,
@@ -150,8 +149,8 @@ void ombud_sla_clock_meet(struct ombud_sla_clock *c, const struct ombud_bt_calen
 }
 
 void ombud_sla_clock_reselect(struct ombud_sla_clock *c, const struct ombud_bt_calendar *old_cal,
-                              const struct ombud_bt_calendar *cal,
-                              const struct ombud_sla_policy *p, int64_t now)
+                              const struct ombud_bt_calendar *cal, const struct ombud_sla_policy *p,
+                              int64_t now)
 {
     if (c->met_at) /* a target already met stays met */
         return;
@@ -243,7 +242,9 @@ static const struct ombud_sla_op_needs op_needs[] = {
     /* A reopened complaint gets a new cycle even when no policy applies
      * any more or it never had clocks: the cycle numbers the reopening. */
     [OMBUD_SLA_OP_REOPEN] = {.policy = true, .clocks = true, .new_cycle = true},
-    [OMBUD_SLA_OP_RESELECT] = {.policy = true, .clocks = true, .skip_no_policy = true,
+    [OMBUD_SLA_OP_RESELECT] = {.policy = true,
+                               .clocks = true,
+                               .skip_no_policy = true,
                                .skip_no_clocks = true},
 };
 

@@ -108,8 +108,7 @@ bool ombud_time_parse(const char *s, int64_t *usec)
         p++;
     } else if (*p == '+' || *p == '-') {
         int oh, om;
-        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 ||
-            om > 59)
+        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 || om > 59)
             return false;
         off = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
         p += 6;
@@ -118,8 +117,8 @@ bool ombud_time_parse(const char *s, int64_t *usec)
     }
     if (*p != '\0')
         return false;
-    int64_t secs = ombud_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
-                   mi * 60 + se - off;
+    int64_t secs =
+        ombud_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - off;
     *usec = secs * 1000000 + frac;
     return true;
 }

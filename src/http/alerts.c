@@ -121,8 +121,7 @@ static enum ombud_rc risk_q(struct ombud_db_conn *c, void *arg, struct ombud_err
     if (!x->items)
         return ombud_err_internal(err, "out of memory");
     for (size_t i = 0; i < x->n; i++)
-        if ((rc = ombud_complaint_load(c, x->req, x->ids[i], false, &x->items[i], err)) !=
-            OMBUD_OK)
+        if ((rc = ombud_complaint_load(c, x->req, x->ids[i], false, &x->items[i], err)) != OMBUD_OK)
             return rc;
     return OMBUD_OK;
 }

@@ -14,7 +14,6 @@
 #include "ombud/keys.h"
 #include "ombud/repr.h"
 
-
 struct create_ctx {
     const char *name, *role;
     int64_t agent_id;
@@ -28,7 +27,7 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *ctx, struct ombud_
     enum ombud_rc rc;
     bool cat_ok, team_ok, agent_ok = true;
     if (x->agent_id && (rc = ombud_db_refs_check(c, NULL, 0, x->agent_id, &cat_ok, &team_ok,
-                                                  &agent_ok, err)) != OMBUD_OK)
+                                                 &agent_ok, err)) != OMBUD_OK)
         return rc;
     if (!agent_ok) {
         ombud_err_field(err, "agent_id", "names no agent");
@@ -43,11 +42,23 @@ void ombud_h_api_keys_create(struct ombud_req *req)
     struct ombud_err err;
     char key[OMBUD_KEY_BUFLEN];
     const struct ombud_spec spec[] = {
-        {.name = "name", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 100,
+        {.name = "name",
+         .type = OMBUD_SPEC_STRING,
+         .required = true,
+         .min = 1,
+         .max = 100,
          .s = &x.name},
-        {.name = "role", .type = OMBUD_SPEC_ENUM, .required = true, .values = ombud_key_role_names, .s = &x.role},
-        {.name = "agent_id", .type = OMBUD_SPEC_INT, .nullable = true, .min = 1,
-         .max = INT64_MAX, .i = &x.agent_id},
+        {.name = "role",
+         .type = OMBUD_SPEC_ENUM,
+         .required = true,
+         .values = ombud_key_role_names,
+         .s = &x.role},
+        {.name = "agent_id",
+         .type = OMBUD_SPEC_INT,
+         .nullable = true,
+         .min = 1,
+         .max = INT64_MAX,
+         .i = &x.agent_id},
     };
 
     ombud_err_clear(&err);

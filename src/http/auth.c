@@ -36,7 +36,8 @@ void ombud_auth_check(struct ombud_req *req)
     struct ombud_err err;
 
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
-        ombud_reply_error(req, OMBUD_E_UNAUTHORIZED, "send an API key as Authorization: Bearer <key>");
+        ombud_reply_error(req, OMBUD_E_UNAUTHORIZED,
+                          "send an API key as Authorization: Bearer <key>");
         return;
     }
     h += 7;

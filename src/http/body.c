@@ -62,7 +62,8 @@ void ombud_body_check_headers(struct ombud_req *req)
         }
     }
     if ((has_body || (req->match.route->flags & OMBUD_ROUTE_BODY)) && !is_json_type(ct)) {
-        ombud_reply_error(req, OMBUD_E_UNSUPPORTED_MEDIA, "send the body as Content-Type: application/json");
+        ombud_reply_error(req, OMBUD_E_UNSUPPORTED_MEDIA,
+                          "send the body as Content-Type: application/json");
         return;
     }
 }

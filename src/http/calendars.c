@@ -15,7 +15,6 @@
 #include "ombud/repr.h"
 #include "ombud/timefmt.h"
 
-
 /* What the table's constraints mean to a client (migrations/0004). */
 static const struct ombud_constraint_msg calendar_constraints[] = {
     {"calendars_name_key", "name", "a calendar with this name exists"},
@@ -39,7 +38,7 @@ static void parse_body(const json_t *hours, const json_t *holidays, struct ombud
     if (hours) {
         if (json_array_size(hours) > OMBUD_CAL_MAX_HOURS)
             ombud_err_field(err, "hours", "must have at most %d intervals", OMBUD_CAL_MAX_HOURS);
-        json_array_foreach(hours, i, h) {
+        json_array_foreach (hours, i, h) {
             char prefix[40];
             const char *open = NULL, *close = NULL;
             int64_t wd = 0;
@@ -50,12 +49,24 @@ static void parse_body(const json_t *hours, const json_t *holidays, struct ombud
                 continue;
             }
             const struct ombud_spec spec[] = {
-                {.name = "weekday", .type = OMBUD_SPEC_INT, .required = true, .min = 1, .max = 7,
+                {.name = "weekday",
+                 .type = OMBUD_SPEC_INT,
+                 .required = true,
+                 .min = 1,
+                 .max = 7,
                  .i = &wd},
-                {.name = "open", .type = OMBUD_SPEC_STRING, .required = true, .min = 5, .max = 5,
+                {.name = "open",
+                 .type = OMBUD_SPEC_STRING,
+                 .required = true,
+                 .min = 5,
+                 .max = 5,
                  .s = &open},
-                {.name = "close", .type = OMBUD_SPEC_STRING, .required = true, .min = 5,
-                 .max = 5, .s = &close},
+                {.name = "close",
+                 .type = OMBUD_SPEC_STRING,
+                 .required = true,
+                 .min = 5,
+                 .max = 5,
+                 .s = &close},
             };
             size_t before = err->nfields;
             ombud_spec_parse(h, spec, 3, prefix, err);
@@ -84,14 +95,13 @@ static void parse_body(const json_t *hours, const json_t *holidays, struct ombud
     if (holidays) {
         size_t n = json_array_size(holidays);
         if (n > OMBUD_CAL_MAX_HOLIDAYS) {
-            ombud_err_field(err, "holidays", "must have at most %d dates",
-                            OMBUD_CAL_MAX_HOLIDAYS);
+            ombud_err_field(err, "holidays", "must have at most %d dates", OMBUD_CAL_MAX_HOLIDAYS);
             return;
         }
         in->holidays = calloc(n ? n : 1, sizeof *in->holidays);
         if (!in->holidays)
             return;
-        json_array_foreach(holidays, i, h) {
+        json_array_foreach (holidays, i, h) {
             char field[32];
             int64_t day;
             snprintf(field, sizeof field, "holidays[%zu]", i);
@@ -154,12 +164,24 @@ static void write_calendar(struct ombud_req *req, int64_t id)
     const char *name = NULL, *tz = NULL;
     json_t *hours = NULL, *holidays = NULL;
     const struct ombud_spec spec[] = {
-        {.name = "name", .type = OMBUD_SPEC_STRING, .required = id == 0, .min = 1, .max = 100,
-         .s = &name, .present = &save.has_name},
-        {.name = "timezone", .type = OMBUD_SPEC_STRING, .required = id == 0, .min = 1,
-         .max = 63, .s = &tz, .present = &save.has_tz},
+        {.name = "name",
+         .type = OMBUD_SPEC_STRING,
+         .required = id == 0,
+         .min = 1,
+         .max = 100,
+         .s = &name,
+         .present = &save.has_name},
+        {.name = "timezone",
+         .type = OMBUD_SPEC_STRING,
+         .required = id == 0,
+         .min = 1,
+         .max = 63,
+         .s = &tz,
+         .present = &save.has_tz},
         {.name = "hours", .type = OMBUD_SPEC_ARRAY, .j = &hours, .present = &save.has_hours},
-        {.name = "holidays", .type = OMBUD_SPEC_ARRAY, .j = &holidays,
+        {.name = "holidays",
+         .type = OMBUD_SPEC_ARRAY,
+         .j = &holidays,
          .present = &save.has_holidays},
     };
     ombud_err_clear(&err);
@@ -294,8 +316,7 @@ void ombud_h_calendars_delete(struct ombud_req *req)
 /* ---- calculator ---- */
 
 /* A required RFC 3339 query time in whole seconds, fractions dropped. */
-static bool time_param(struct ombud_req *req, const char *name, int64_t *sec,
-                       struct ombud_err *err)
+static bool time_param(struct ombud_req *req, const char *name, int64_t *sec, struct ombud_err *err)
 {
     int64_t us;
     if (!ombud_query_time(req, name, true, &us, err))
@@ -314,7 +335,8 @@ static void calculate(struct ombud_req *req, bool due)
     ombud_err_clear(&err);
     bool from_ok = time_param(req, "from", &from, &err);
     if (due) {
-        ombud_query_int(req, "minutes", 1, OMBUD_SLA_MAX_MINUTES, OMBUD_QUERY_REQUIRED, &minutes, &err);
+        ombud_query_int(req, "minutes", 1, OMBUD_SLA_MAX_MINUTES, OMBUD_QUERY_REQUIRED, &minutes,
+                        &err);
     } else if (time_param(req, "to", &to, &err) && from_ok && to < from) {
         ombud_err_field(&err, "to", "must not be before from");
     }

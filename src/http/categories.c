@@ -70,9 +70,17 @@ void ombud_h_categories_create(struct ombud_req *req)
     struct category_add add = {0};
     struct ombud_err err;
     const struct ombud_spec spec[] = {
-        {.name = "key", .type = OMBUD_SPEC_STRING, .required = true, .min = 1,
-         .max = OMBUD_CATEGORY_MAX_KEY_CHARS, .s = &add.key},
-        {.name = "name", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 100,
+        {.name = "key",
+         .type = OMBUD_SPEC_STRING,
+         .required = true,
+         .min = 1,
+         .max = OMBUD_CATEGORY_MAX_KEY_CHARS,
+         .s = &add.key},
+        {.name = "name",
+         .type = OMBUD_SPEC_STRING,
+         .required = true,
+         .min = 1,
+         .max = 100,
          .s = &add.name},
     };
     ombud_err_clear(&err);

@@ -19,7 +19,6 @@
 #include "ombud/service/sla.h"
 #include "ombud/timefmt.h"
 
-
 /* ---- shared helpers (complaint_common.h) ---- */
 
 void ombud_actor_of(const struct ombud_req *req, struct ombud_actor *a)
@@ -29,9 +28,8 @@ void ombud_actor_of(const struct ombud_req *req, struct ombud_actor *a)
     a->agent_id = req->who.agent_id;
 }
 
-enum ombud_rc ombud_complaint_load(struct ombud_db_conn *c, const struct ombud_req *req,
-                                   int64_t id, bool lock, struct ombud_complaint *out,
-                                   struct ombud_err *err)
+enum ombud_rc ombud_complaint_load(struct ombud_db_conn *c, const struct ombud_req *req, int64_t id,
+                                   bool lock, struct ombud_complaint *out, struct ombud_err *err)
 {
     struct ombud_actor actor;
     ombud_actor_of(req, &actor);
@@ -90,8 +88,7 @@ void ombud_complaint_change_reply(struct ombud_req *req, const struct ombud_tran
     ombud_err_clear(&err);
     ombud_actor_of(req, &actor);
     if (ombud_svc_complaint_change(req->pool, &actor, ombud_req_path_id(req, 0),
-                                   ombud_req_if_match(req, &buf), t, &cp, NULL,
-                                   &err) != OMBUD_OK)
+                                   ombud_req_if_match(req, &buf), t, &cp, NULL, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
         ombud_reply_complaint(req, status, &cp, NULL);
@@ -103,8 +100,8 @@ void ombud_reply_complaint(struct ombud_req *req, int status, const struct ombud
 {
     char etag[32];
     ombud_repr_etag(c->version, etag, sizeof etag);
-    ombud_reply_json_h_steal(req, status, ombud_repr_complaint(c, ombud_time_now_s()), "ETag",
-                             etag, "Location", location, NULL);
+    ombud_reply_json_h_steal(req, status, ombud_repr_complaint(c, ombud_time_now_s()), "ETag", etag,
+                             "Location", location, NULL);
 }
 
 /* ---- validation ---- */
@@ -120,7 +117,7 @@ static char *tags_json(const json_t *tags, struct ombud_err *err)
         ombud_err_field(err, "tags", "must have at most %d entries", OMBUD_COMPLAINT_MAX_TAGS);
         return NULL;
     }
-    json_array_foreach(tags, i, t) {
+    json_array_foreach (tags, i, t) {
         char field[32];
         snprintf(field, sizeof field, "tags[%zu]", i);
         if (!json_is_string(t) || strlen(json_string_value(t)) != json_string_length(t)) {
@@ -129,7 +126,8 @@ static char *tags_json(const json_t *tags, struct ombud_err *err)
         }
         size_t len = ombud_utf8_len(json_string_value(t));
         if (len < 1 || len > OMBUD_COMPLAINT_MAX_TAG_CHARS) {
-            ombud_err_field(err, field, "must be 1 to %d characters long", OMBUD_COMPLAINT_MAX_TAG_CHARS);
+            ombud_err_field(err, field, "must be 1 to %d characters long",
+                            OMBUD_COMPLAINT_MAX_TAG_CHARS);
             return NULL;
         }
         for (j = 0; j < i; j++)
@@ -202,38 +200,57 @@ static const struct {
     struct ombud_spec check; /* name, type and limits: no outputs */
     enum field_use create, patch;
 } complaint_fields[F_COUNT] = {
-    [F_TITLE] = {{.name = "title", .type = OMBUD_SPEC_STRING, .min = 1,
+    [F_TITLE] = {{.name = "title",
+                  .type = OMBUD_SPEC_STRING,
+                  .min = 1,
                   .max = OMBUD_COMPLAINT_MAX_TITLE_CHARS},
-                 REQUIRED, OPTIONAL},
-    [F_DESCRIPTION] = {{.name = "description", .type = OMBUD_SPEC_STRING, .min = 1,
+                 REQUIRED,
+                 OPTIONAL},
+    [F_DESCRIPTION] = {{.name = "description",
+                        .type = OMBUD_SPEC_STRING,
+                        .min = 1,
                         .max = OMBUD_COMPLAINT_MAX_DESCRIPTION_CHARS},
-                       REQUIRED, OPTIONAL},
+                       REQUIRED,
+                       OPTIONAL},
     [F_CUSTOMER] = {{.name = "customer", .type = OMBUD_SPEC_OBJECT}, REQUIRED, NOT_TAKEN},
     [F_CHANNEL] = {{.name = "channel", .type = OMBUD_SPEC_ENUM, .values = ombud_channel_names},
-                   OPTIONAL, NOT_TAKEN},
-    [F_CATEGORY] = {{.name = "category", .type = OMBUD_SPEC_STRING, .min = 1,
+                   OPTIONAL,
+                   NOT_TAKEN},
+    [F_CATEGORY] = {{.name = "category",
+                     .type = OMBUD_SPEC_STRING,
+                     .min = 1,
                      .max = OMBUD_CATEGORY_MAX_KEY_CHARS},
-                    OPTIONAL, OPTIONAL},
+                    OPTIONAL,
+                    OPTIONAL},
     [F_GRADE] = {{.name = "grade", .type = OMBUD_SPEC_ENUM, .values = ombud_grade_names},
-                 OPTIONAL, OPTIONAL},
+                 OPTIONAL,
+                 OPTIONAL},
     /* null on create: the grade's default; a patch can not clear it */
-    [F_PRIORITY] = {{.name = "priority", .type = OMBUD_SPEC_ENUM,
-                     .values = ombud_priority_names},
-                    NULLABLE, OPTIONAL},
+    [F_PRIORITY] = {{.name = "priority", .type = OMBUD_SPEC_ENUM, .values = ombud_priority_names},
+                    NULLABLE,
+                    OPTIONAL},
     [F_DEMAND] = {{.name = "demand", .type = OMBUD_SPEC_ENUM, .values = ombud_demand_names},
-                  NULLABLE, NULLABLE},
-    [F_DEMAND_DETAIL] = {{.name = "demand_detail", .type = OMBUD_SPEC_STRING, .min = 1,
+                  NULLABLE,
+                  NULLABLE},
+    [F_DEMAND_DETAIL] = {{.name = "demand_detail",
+                          .type = OMBUD_SPEC_STRING,
+                          .min = 1,
                           .max = OMBUD_COMPLAINT_MAX_DEMAND_DETAIL_CHARS},
-                         NULLABLE, NULLABLE},
+                         NULLABLE,
+                         NULLABLE},
     [F_TAGS] = {{.name = "tags", .type = OMBUD_SPEC_ARRAY}, NULLABLE, NULLABLE},
     [F_TEAM_ID] = {{.name = "team_id", .type = OMBUD_SPEC_INT, .min = 1, .max = INT64_MAX},
-                   NULLABLE, NULLABLE},
-    [F_ASSIGNEE_ID] = {{.name = "assignee_id", .type = OMBUD_SPEC_INT, .min = 1,
-                        .max = INT64_MAX},
-                       NULLABLE, NULLABLE},
-    [F_EXTERNAL_REF] = {{.name = "external_ref", .type = OMBUD_SPEC_STRING, .min = 1,
+                   NULLABLE,
+                   NULLABLE},
+    [F_ASSIGNEE_ID] = {{.name = "assignee_id", .type = OMBUD_SPEC_INT, .min = 1, .max = INT64_MAX},
+                       NULLABLE,
+                       NULLABLE},
+    [F_EXTERNAL_REF] = {{.name = "external_ref",
+                         .type = OMBUD_SPEC_STRING,
+                         .min = 1,
                          .max = OMBUD_COMPLAINT_MAX_EXTERNAL_REF_CHARS},
-                        NULLABLE, NOT_TAKEN},
+                        NULLABLE,
+                        NOT_TAKEN},
 };
 
 /* Where one request puts a field's value (and whether it was given). */
@@ -276,7 +293,7 @@ struct create_ctx {
     /* outputs */
     bool replay;
     int replay_status;
-    char *body;        /* response body (new or replayed) */
+    char *body; /* response body (new or replayed) */
     int64_t id;
     int version;
 };
@@ -362,16 +379,33 @@ static char *parse_create(struct ombud_req *req, struct create_ctx *x, struct om
         [F_EXTERNAL_REF] = {.s = &in->external_ref},
     };
     const struct ombud_spec cspec[] = {
-        {.name = "name", .type = OMBUD_SPEC_STRING, .required = true, .min = 1,
-         .max = OMBUD_CUSTOMER_MAX_NAME_CHARS, .s = &in->customer_name},
-        {.name = "external_id", .type = OMBUD_SPEC_STRING, .min = 1,
-         .max = OMBUD_CUSTOMER_MAX_EXTERNAL_ID_CHARS, .nullable = true,
+        {.name = "name",
+         .type = OMBUD_SPEC_STRING,
+         .required = true,
+         .min = 1,
+         .max = OMBUD_CUSTOMER_MAX_NAME_CHARS,
+         .s = &in->customer_name},
+        {.name = "external_id",
+         .type = OMBUD_SPEC_STRING,
+         .min = 1,
+         .max = OMBUD_CUSTOMER_MAX_EXTERNAL_ID_CHARS,
+         .nullable = true,
          .s = &in->customer_external_id},
-        {.name = "email", .type = OMBUD_SPEC_STRING, .min = OMBUD_CUSTOMER_MIN_EMAIL_CHARS,
-         .max = OMBUD_CUSTOMER_MAX_EMAIL_CHARS, .nullable = true, .s = &in->customer_email},
-        {.name = "phone", .type = OMBUD_SPEC_STRING, .min = 1,
-         .max = OMBUD_CUSTOMER_MAX_PHONE_CHARS, .nullable = true, .s = &in->customer_phone},
-        {.name = "tier", .type = OMBUD_SPEC_ENUM, .values = ombud_tier_names,
+        {.name = "email",
+         .type = OMBUD_SPEC_STRING,
+         .min = OMBUD_CUSTOMER_MIN_EMAIL_CHARS,
+         .max = OMBUD_CUSTOMER_MAX_EMAIL_CHARS,
+         .nullable = true,
+         .s = &in->customer_email},
+        {.name = "phone",
+         .type = OMBUD_SPEC_STRING,
+         .min = 1,
+         .max = OMBUD_CUSTOMER_MAX_PHONE_CHARS,
+         .nullable = true,
+         .s = &in->customer_phone},
+        {.name = "tier",
+         .type = OMBUD_SPEC_ENUM,
+         .values = ombud_tier_names,
          .s = &in->customer_tier},
     };
     struct ombud_spec spec[F_COUNT];
@@ -417,8 +451,8 @@ void ombud_h_complaints_create(struct ombud_req *req)
         if (!ok)
             ombud_err_field(&err, "Idempotency-Key", "must be 1 to 255 visible ASCII characters");
     }
-    if (err.nfields && report_refs(req, x.in.category, x.in.team_id, x.in.assignee_id, &err) !=
-                           OMBUD_OK)
+    if (err.nfields &&
+        report_refs(req, x.in.category, x.in.team_id, x.in.assignee_id, &err) != OMBUD_OK)
         goto fail;
     if (ombud_err_finish_validation(&err) != OMBUD_OK)
         goto fail;

@@ -91,8 +91,8 @@ static void begin(struct ombud_req *req)
         struct ombud_err err;
         ombud_router_allow_string(allow, allow_s, sizeof allow_s);
         ombud_err_clear(&err);
-        ombud_err_set(&err, OMBUD_E_METHOD_NOT_ALLOWED, NULL,
-                      "%s is not allowed here; allowed: %s", req->method, allow_s);
+        ombud_err_set(&err, OMBUD_E_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here; allowed: %s",
+                      req->method, allow_s);
         ombud_reply_problem_h(req, &err, "Allow", allow_s);
         return;
     }
@@ -124,9 +124,8 @@ static void finish(struct ombud_req *req)
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **req_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **req_cls)
 {
     struct ombud_req *req = *req_cls;
 
@@ -209,8 +208,8 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
     struct addrinfo hints = {0}, *ai = NULL;
     char port[8];
     struct MHD_Daemon *d;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 
     the_pool = pool;
     hints.ai_family = AF_UNSPEC;
@@ -218,17 +217,16 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
     hints.ai_flags = AI_PASSIVE;
     snprintf(port, sizeof port, "%u", ombud_cf.listen_port);
     if (getaddrinfo(ombud_cf.listen_host, port, &hints, &ai) != 0 || !ai) {
-        ombud_err_set(err, OMBUD_E_CONFIG, NULL, "cannot resolve %s",
-                      ombud_cf.listen_host);
+        ombud_err_set(err, OMBUD_E_CONFIG, NULL, "cannot resolve %s", ombud_cf.listen_host);
         return NULL;
     }
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     d = MHD_start_daemon(
         flags, ombud_cf.listen_port, NULL, NULL, access_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)ombud_cf.threads,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)ombud_cf.conn_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)ombud_cf.threads, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ombud_cf.conn_timeout, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)ombud_cf.conn_limit, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!d) {

@@ -168,7 +168,7 @@ void ombud_spec_parse(const json_t *obj, const struct ombud_spec *spec, size_t n
         check_one(v, &spec[i], field, err);
     }
     /* Unknown fields are an error: a typo must not be silently ignored. */
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach ((json_t *)obj, key, v) {
         bool known = false;
         for (size_t i = 0; i < n && !known; i++)
             known = strcmp(key, spec[i].name) == 0;

@@ -25,10 +25,13 @@ void ombud_h_notes_create(struct ombud_req *req)
     struct ombud_actor actor;
     struct ombud_err err;
     const struct ombud_spec spec[] = {
-        {.name = "body", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 20000,
+        {.name = "body",
+         .type = OMBUD_SPEC_STRING,
+         .required = true,
+         .min = 1,
+         .max = 20000,
          .s = &t.note},
-        {.name = "visibility", .type = OMBUD_SPEC_ENUM, .values = visibilities,
-         .s = &t.visibility},
+        {.name = "visibility", .type = OMBUD_SPEC_ENUM, .values = visibilities, .s = &t.visibility},
     };
 
     ombud_err_clear(&err);
@@ -44,8 +47,8 @@ void ombud_h_notes_create(struct ombud_req *req)
     }
     /* A note is not conditional on the complaint's version. */
     ombud_actor_of(req, &actor);
-    if (ombud_svc_complaint_change(req->pool, &actor, ombud_req_path_id(req, 0), NULL, &t, NULL, &note,
-                                   &err) != OMBUD_OK)
+    if (ombud_svc_complaint_change(req->pool, &actor, ombud_req_path_id(req, 0), NULL, &t, NULL,
+                                   &note, &err) != OMBUD_OK)
         goto fail;
     ombud_reply_json_steal(req, 201, ombud_repr_note(&note));
     free(note.body);
@@ -99,8 +102,8 @@ static enum ombud_rc note_list_q(struct ombud_db_conn *c, void *arg, struct ombu
     list->n = 0;
     if ((rc = sub_page_visible(c, p, err)) != OMBUD_OK)
         return rc;
-    return ombud_db_note_list(c, p->complaint_id, p->req->who.role == OMBUD_ROLE_SERVICE,
-                              p->after, p->limit, &list->notes, &list->n, err);
+    return ombud_db_note_list(c, p->complaint_id, p->req->who.role == OMBUD_ROLE_SERVICE, p->after,
+                              p->limit, &list->notes, &list->n, err);
 }
 
 static json_t *render_note(const void *row)
@@ -169,9 +172,17 @@ void ombud_h_satisfaction_create(struct ombud_req *req)
     struct ombud_err err;
     int64_t score = 0;
     const struct ombud_spec spec[] = {
-        {.name = "score", .type = OMBUD_SPEC_INT, .required = true, .min = 1, .max = 5,
+        {.name = "score",
+         .type = OMBUD_SPEC_INT,
+         .required = true,
+         .min = 1,
+         .max = 5,
          .i = &score},
-        {.name = "comment", .type = OMBUD_SPEC_STRING, .min = 1, .max = 2000, .nullable = true,
+        {.name = "comment",
+         .type = OMBUD_SPEC_STRING,
+         .min = 1,
+         .max = 2000,
+         .nullable = true,
          .s = &t.comment},
     };
 

@@ -42,7 +42,7 @@ int64_t ombud_req_path_id(const struct ombud_req *req, size_t i)
 }
 
 static enum MHD_Result check_arg_utf8(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+                                      const char *value)
 {
     const char **bad = cls;
     if (!ombud_utf8_valid(key)) {
@@ -63,8 +63,8 @@ enum ombud_rc ombud_query_check_utf8(struct ombud_req *req, struct ombud_err *er
     if (!bad_arg)
         return OMBUD_OK;
     ombud_err_field(err, bad_arg, "is not valid UTF-8");
-    return ombud_err_set(err, OMBUD_E_BAD_REQUEST, NULL,
-                         "query parameter %s is not valid UTF-8", bad_arg);
+    return ombud_err_set(err, OMBUD_E_BAD_REQUEST, NULL, "query parameter %s is not valid UTF-8",
+                         bad_arg);
 }
 
 /* Decimal digits only, at most max (which is >= 0); false on overflow. */
@@ -84,8 +84,8 @@ static bool parse_digits(const char *s, int64_t max, int64_t *out)
     return true;
 }
 
-bool ombud_query_int(struct ombud_req *req, const char *name, int64_t min, int64_t max,
-                     int64_t def, int64_t *out, struct ombud_err *err)
+bool ombud_query_int(struct ombud_req *req, const char *name, int64_t min, int64_t max, int64_t def,
+                     int64_t *out, struct ombud_err *err)
 {
     const char *v = ombud_req_query(req, name);
     int64_t n;
@@ -170,8 +170,8 @@ bool ombud_query_enum(struct ombud_req *req, const char *name, const char *const
     return false;
 }
 
-const char *ombud_query_enum_list(struct ombud_req *req, const char *name,
-                                  const char *const *names, struct ombud_err *err)
+const char *ombud_query_enum_list(struct ombud_req *req, const char *name, const char *const *names,
+                                  struct ombud_err *err)
 {
     const char *v = ombud_req_query(req, name);
     if (!v)

@@ -34,13 +34,12 @@ int64_t ombud_req_path_id(const struct ombud_req *req, size_t i);
 
 /* Every query name and value must be UTF-8, since they reach SQL and JSON
  * as text: a 400 naming the first one that is not. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_query_check_utf8(struct ombud_req *req,
-                                                     struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_query_check_utf8(struct ombud_req *req, struct ombud_err *err);
 
 /* A decimal integer (digits only) from min to max (min >= 0); def when
  * absent, or OMBUD_QUERY_REQUIRED. */
-bool ombud_query_int(struct ombud_req *req, const char *name, int64_t min, int64_t max,
-                     int64_t def, int64_t *out, struct ombud_err *err);
+bool ombud_query_int(struct ombud_req *req, const char *name, int64_t min, int64_t max, int64_t def,
+                     int64_t *out, struct ombud_err *err);
 /* A positive id written as in a path (no sign, no leading zero); 0 when
  * absent or malformed. */
 bool ombud_query_id(struct ombud_req *req, const char *name, int64_t *out, struct ombud_err *err);
@@ -53,8 +52,8 @@ bool ombud_query_enum(struct ombud_req *req, const char *name, const char *const
 /* A comma-separated list whose every entry is one of names, or with names
  * NULL any key of 1 to 40 bytes. Returns the value as sent (borrowed from
  * the request) when given and valid, else NULL. */
-const char *ombud_query_enum_list(struct ombud_req *req, const char *name,
-                                  const char *const *names, struct ombud_err *err);
+const char *ombud_query_enum_list(struct ombud_req *req, const char *name, const char *const *names,
+                                  struct ombud_err *err);
 /* Text of min to max characters, not only white space. Returns the value
  * (borrowed from the request) when given and valid, else NULL. */
 const char *ombud_query_text(struct ombud_req *req, const char *name, size_t min, size_t max,
@@ -65,7 +64,6 @@ const char *ombud_query_text(struct ombud_req *req, const char *name, size_t min
 void ombud_query_page(struct ombud_req *req, int *limit, int64_t *cursor, size_t ncur,
                       bool *cursor_set, struct ombud_err *err);
 /* Lists ordered by id: `limit` and an id `cursor` (*after 0 when absent). */
-void ombud_query_id_page(struct ombud_req *req, int *limit, int64_t *after,
-                         struct ombud_err *err);
+void ombud_query_id_page(struct ombud_req *req, int *limit, int64_t *after, struct ombud_err *err);
 
 #endif

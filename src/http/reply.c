@@ -55,8 +55,8 @@ static void queue(struct ombud_req *req, int status, struct MHD_Response *resp)
     req->status = status;
 }
 
-void ombud_reply_raw(struct ombud_req *req, int status, const char *content_type,
-                     const char *data, size_t len)
+void ombud_reply_raw(struct ombud_req *req, int status, const char *content_type, const char *data,
+                     size_t len)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
@@ -146,10 +146,10 @@ void ombud_reply_problem_h(struct ombud_req *req, const struct ombud_err *err, c
                            const char *hvalue)
 {
     int status = ombud_problem_status(err->kind);
-    reply_problem_steal(req, status,
-                        ombud_repr_problem(err, status, ombud_problem_title(err->kind), req->path,
-                                           req->request_id),
-                        hname, hvalue);
+    reply_problem_steal(
+        req, status,
+        ombud_repr_problem(err, status, ombud_problem_title(err->kind), req->path, req->request_id),
+        hname, hvalue);
 }
 
 void ombud_reply_problem(struct ombud_req *req, const struct ombud_err *err)
@@ -193,7 +193,7 @@ void ombud_reply_saved_steal(struct ombud_req *req, bool created, json_t *body,
 {
     char location[OMBUD_LOCATION_BUFLEN];
     ombud_reply_json_h_steal(req, created ? 201 : 200, body, "Location",
-                       created ? ombud_location(location, collection, id) : NULL, NULL);
+                             created ? ombud_location(location, collection, id) : NULL, NULL);
 }
 
 /* ---- lists ---- */

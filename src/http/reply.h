@@ -36,8 +36,8 @@ void ombud_reply_problem_steal(struct ombud_req *req, int status, json_t *proble
  * handler runs (routing, authentication, the body). */
 void ombud_reply_error(struct ombud_req *req, enum ombud_err_kind kind, const char *detail);
 void ombud_reply_empty(struct ombud_req *req, int status);
-void ombud_reply_raw(struct ombud_req *req, int status, const char *content_type,
-                     const char *data, size_t len);
+void ombud_reply_raw(struct ombud_req *req, int status, const char *content_type, const char *data,
+                     size_t len);
 /* 204 to an OPTIONS request: Allow, and the CORS preflight headers when
  * the origin is allowed. */
 void ombud_reply_preflight(struct ombud_req *req, const char *allow);

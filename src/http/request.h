@@ -36,11 +36,11 @@ struct ombud_req {
     char *body; /* accumulated request body, NUL-terminated */
     size_t body_len, body_cap;
     bool body_too_large;
-    size_t discarded; /* body bytes dropped past the limit */
-    bool handled; /* a reply has been queued */
-    json_t *json; /* parsed body (routes with OMBUD_ROUTE_BODY) */
-    int status;   /* the queued reply's status, for the log */
-    const char *origin;  /* allowed CORS origin, or NULL */
+    size_t discarded;   /* body bytes dropped past the limit */
+    bool handled;       /* a reply has been queued */
+    json_t *json;       /* parsed body (routes with OMBUD_ROUTE_BODY) */
+    int status;         /* the queued reply's status, for the log */
+    const char *origin; /* allowed CORS origin, or NULL */
     struct ombud_db_pool *pool;
 };
 

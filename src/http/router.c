@@ -12,8 +12,11 @@
 static const struct {
     const char *name;
     unsigned bit;
-} methods[] = {{"GET", OMBUD_GET},       {"POST", OMBUD_POST},    {"PUT", OMBUD_PUT},
-               {"PATCH", OMBUD_PATCH},   {"DELETE", OMBUD_DELETE}};
+} methods[] = {{"GET", OMBUD_GET},
+               {"POST", OMBUD_POST},
+               {"PUT", OMBUD_PUT},
+               {"PATCH", OMBUD_PATCH},
+               {"DELETE", OMBUD_DELETE}};
 
 unsigned ombud_router_method(const char *method)
 {

@@ -6,7 +6,10 @@
 #include "http/handlers.h"
 #include "ombud/http.h"
 
-#define R(m, pat, name, role, flags, h) {m, pat, name, role, flags, (void *)(h)}
+#define R(m, pat, name, role, flags, h)                                                            \
+    {                                                                                              \
+        m, pat, name, role, flags, (void *)(h)                                                     \
+    }
 
 const struct ombud_route ombud_routes[] = {
     R(OMBUD_GET, "/health/live", "health_live", OMBUD_ROLE_NONE, 0, ombud_h_health_live),
@@ -17,8 +20,7 @@ const struct ombud_route ombud_routes[] = {
     R(OMBUD_POST, "/v1/api-keys", "api_keys_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
       ombud_h_api_keys_create),
     R(OMBUD_GET, "/v1/api-keys", "api_keys_list", OMBUD_ROLE_ADMIN, 0, ombud_h_api_keys_list),
-    R(OMBUD_GET, "/v1/api-keys/{id}", "api_keys_get", OMBUD_ROLE_ADMIN, 0,
-      ombud_h_api_keys_get),
+    R(OMBUD_GET, "/v1/api-keys/{id}", "api_keys_get", OMBUD_ROLE_ADMIN, 0, ombud_h_api_keys_get),
     R(OMBUD_DELETE, "/v1/api-keys/{id}", "api_keys_delete", OMBUD_ROLE_ADMIN, 0,
       ombud_h_api_keys_delete),
 
@@ -34,8 +36,8 @@ const struct ombud_route ombud_routes[] = {
       OMBUD_ROUTE_BODY, ombud_h_complaints_transition),
     R(OMBUD_POST, "/v1/complaints/{id}/escalate", "complaints_escalate", OMBUD_ROLE_SUPERVISOR,
       OMBUD_ROUTE_BODY, ombud_h_complaints_escalate),
-    R(OMBUD_POST, "/v1/complaints/{id}/notes", "notes_create", OMBUD_ROLE_SERVICE,
-      OMBUD_ROUTE_BODY, ombud_h_notes_create),
+    R(OMBUD_POST, "/v1/complaints/{id}/notes", "notes_create", OMBUD_ROLE_SERVICE, OMBUD_ROUTE_BODY,
+      ombud_h_notes_create),
     R(OMBUD_GET, "/v1/complaints/{id}/notes", "notes_list", OMBUD_ROLE_SERVICE, 0,
       ombud_h_notes_list),
     R(OMBUD_GET, "/v1/complaints/{id}/events", "events_list", OMBUD_ROLE_AGENT, 0,
@@ -63,8 +65,7 @@ const struct ombud_route ombud_routes[] = {
 
     R(OMBUD_POST, "/v1/calendars", "calendars_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
       ombud_h_calendars_create),
-    R(OMBUD_GET, "/v1/calendars", "calendars_list", OMBUD_ROLE_SERVICE, 0,
-      ombud_h_calendars_list),
+    R(OMBUD_GET, "/v1/calendars", "calendars_list", OMBUD_ROLE_SERVICE, 0, ombud_h_calendars_list),
     R(OMBUD_GET, "/v1/calendars/{id}", "calendars_get", OMBUD_ROLE_SERVICE, 0,
       ombud_h_calendars_get),
     R(OMBUD_PATCH, "/v1/calendars/{id}", "calendars_patch", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
@@ -73,17 +74,16 @@ const struct ombud_route ombud_routes[] = {
       ombud_h_calendars_delete),
     R(OMBUD_GET, "/v1/calendars/{id}/due", "calendars_due", OMBUD_ROLE_SERVICE, 0,
       ombud_h_calendars_due),
-    R(OMBUD_GET, "/v1/calendars/{id}/business-minutes", "calendars_minutes", OMBUD_ROLE_SERVICE,
-      0, ombud_h_calendars_minutes),
+    R(OMBUD_GET, "/v1/calendars/{id}/business-minutes", "calendars_minutes", OMBUD_ROLE_SERVICE, 0,
+      ombud_h_calendars_minutes),
 
     R(OMBUD_POST, "/v1/sla-policies", "policies_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
       ombud_h_policies_create),
-    R(OMBUD_GET, "/v1/sla-policies", "policies_list", OMBUD_ROLE_SERVICE, 0,
-      ombud_h_policies_list),
+    R(OMBUD_GET, "/v1/sla-policies", "policies_list", OMBUD_ROLE_SERVICE, 0, ombud_h_policies_list),
     R(OMBUD_GET, "/v1/sla-policies/{id}", "policies_get", OMBUD_ROLE_SERVICE, 0,
       ombud_h_policies_get),
-    R(OMBUD_PATCH, "/v1/sla-policies/{id}", "policies_patch", OMBUD_ROLE_ADMIN,
-      OMBUD_ROUTE_BODY, ombud_h_policies_patch),
+    R(OMBUD_PATCH, "/v1/sla-policies/{id}", "policies_patch", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
+      ombud_h_policies_patch),
     R(OMBUD_DELETE, "/v1/sla-policies/{id}", "policies_delete", OMBUD_ROLE_ADMIN, 0,
       ombud_h_policies_delete),
 

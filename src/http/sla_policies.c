@@ -32,7 +32,7 @@ static void parse_match(const json_t *m, struct ombud_sla_policy *in, struct omb
 {
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)m, key, v) {
+    json_object_foreach ((json_t *)m, key, v) {
         int k = -1;
         char field[64];
         for (int i = 0; i < 5; i++)
@@ -50,7 +50,7 @@ static void parse_match(const json_t *m, struct ombud_sla_policy *in, struct omb
         size_t i;
         json_t *e;
         bool ok = true;
-        json_array_foreach(v, i, e) {
+        json_array_foreach (v, i, e) {
             const char *s = json_string_value(e);
             bool known = s && strlen(s) >= 1 && strlen(s) <= 40;
             if (known && match_values[k]) {
@@ -79,7 +79,7 @@ static void parse_warnings(const json_t *w, struct ombud_sla_policy *in, struct 
         ombud_err_field(err, "warnings", "must have 1 to %d entries", OMBUD_SLA_MAX_WARNINGS);
         return;
     }
-    json_array_foreach(w, i, e) {
+    json_array_foreach (w, i, e) {
         char field[40];
         snprintf(field, sizeof field, "warnings[%zu]", i);
         json_t *pc = json_object_get(e, "percent"), *mb = json_object_get(e, "minutes_before");
@@ -87,8 +87,8 @@ static void parse_warnings(const json_t *w, struct ombud_sla_policy *in, struct 
             ombud_err_field(err, field, "must be exactly one of {percent} or {minutes_before}");
             continue;
         }
-        if (pc && (!json_is_integer(pc) || json_integer_value(pc) < 1 ||
-                   json_integer_value(pc) > 99)) {
+        if (pc &&
+            (!json_is_integer(pc) || json_integer_value(pc) < 1 || json_integer_value(pc) > 99)) {
             ombud_err_field(err, field, "percent must be an integer from 1 to 99");
             continue;
         }
@@ -166,20 +166,48 @@ static void write_policy(struct ombud_req *req, int64_t id)
     json_t *match = NULL, *warnings = NULL;
     bool create = id == 0;
     const struct ombud_spec spec[] = {
-        {.name = "name", .type = OMBUD_SPEC_STRING, .required = create, .min = 1, .max = 100,
-         .s = &name, .present = &save.has_name},
-        {.name = "position", .type = OMBUD_SPEC_INT, .required = create, .min = 0,
-         .max = 1000000, .i = &pos, .present = &save.has_position},
-        {.name = "active", .type = OMBUD_SPEC_BOOL, .b = &save.in.active,
+        {.name = "name",
+         .type = OMBUD_SPEC_STRING,
+         .required = create,
+         .min = 1,
+         .max = 100,
+         .s = &name,
+         .present = &save.has_name},
+        {.name = "position",
+         .type = OMBUD_SPEC_INT,
+         .required = create,
+         .min = 0,
+         .max = 1000000,
+         .i = &pos,
+         .present = &save.has_position},
+        {.name = "active",
+         .type = OMBUD_SPEC_BOOL,
+         .b = &save.in.active,
          .present = &save.has_active},
         {.name = "match", .type = OMBUD_SPEC_OBJECT, .j = &match, .present = &save.has_match},
-        {.name = "first_response_minutes", .type = OMBUD_SPEC_INT, .required = create, .min = 1,
-         .max = OMBUD_SLA_MAX_MINUTES, .i = &fr, .present = &save.has_first_response},
-        {.name = "resolution_minutes", .type = OMBUD_SPEC_INT, .required = create, .min = 1,
-         .max = OMBUD_SLA_MAX_MINUTES, .i = &res, .present = &save.has_resolution},
-        {.name = "warnings", .type = OMBUD_SPEC_ARRAY, .j = &warnings,
+        {.name = "first_response_minutes",
+         .type = OMBUD_SPEC_INT,
+         .required = create,
+         .min = 1,
+         .max = OMBUD_SLA_MAX_MINUTES,
+         .i = &fr,
+         .present = &save.has_first_response},
+        {.name = "resolution_minutes",
+         .type = OMBUD_SPEC_INT,
+         .required = create,
+         .min = 1,
+         .max = OMBUD_SLA_MAX_MINUTES,
+         .i = &res,
+         .present = &save.has_resolution},
+        {.name = "warnings",
+         .type = OMBUD_SPEC_ARRAY,
+         .j = &warnings,
          .present = &save.has_warnings},
-        {.name = "calendar_id", .type = OMBUD_SPEC_INT, .min = 1, .max = INT64_MAX, .i = &cal,
+        {.name = "calendar_id",
+         .type = OMBUD_SPEC_INT,
+         .min = 1,
+         .max = INT64_MAX,
+         .i = &cal,
          .present = &save.has_calendar},
     };
     ombud_err_clear(&err);

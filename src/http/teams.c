@@ -55,8 +55,8 @@ static enum ombud_rc team_save_tx(struct ombud_db_conn *c, void *arg, struct omb
     if (save->has_esc)
         t->escalation_team_id = save->esc;
     if (t->escalation_team_id &&
-        (rc = ombud_db_refs_check(c, NULL, t->escalation_team_id, 0, &cat_ok, &team_ok,
-                                  &agent_ok, err)) != OMBUD_OK)
+        (rc = ombud_db_refs_check(c, NULL, t->escalation_team_id, 0, &cat_ok, &team_ok, &agent_ok,
+                                  err)) != OMBUD_OK)
         return rc;
     if (!team_ok)
         ombud_err_field(err, "escalation_team_id", "names no team");
@@ -74,12 +74,25 @@ static void team_write(struct ombud_req *req, int64_t id)
     struct team_save save = {.id = id};
     struct ombud_err err;
     const struct ombud_spec spec[] = {
-        {.name = "name", .type = OMBUD_SPEC_STRING, .required = id == 0, .min = 1, .max = 100,
-         .s = &save.name, .present = &save.has_name},
-        {.name = "escalation_team_id", .type = OMBUD_SPEC_INT, .nullable = true, .min = 1,
-         .max = INT64_MAX, .i = &save.esc, .present = &save.has_esc},
-        {.name = "assignment", .type = OMBUD_SPEC_ENUM, .values = assignments,
-         .s = &save.assignment, .present = &save.has_assign},
+        {.name = "name",
+         .type = OMBUD_SPEC_STRING,
+         .required = id == 0,
+         .min = 1,
+         .max = 100,
+         .s = &save.name,
+         .present = &save.has_name},
+        {.name = "escalation_team_id",
+         .type = OMBUD_SPEC_INT,
+         .nullable = true,
+         .min = 1,
+         .max = INT64_MAX,
+         .i = &save.esc,
+         .present = &save.has_esc},
+        {.name = "assignment",
+         .type = OMBUD_SPEC_ENUM,
+         .values = assignments,
+         .s = &save.assignment,
+         .present = &save.has_assign},
     };
     ombud_err_clear(&err);
     ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
@@ -89,8 +102,7 @@ static void team_write(struct ombud_req *req, int64_t id)
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_reply_saved_steal(req, id == 0, ombud_repr_team(&save.team), "/v1/teams",
-                            save.team.id);
+    ombud_reply_saved_steal(req, id == 0, ombud_repr_team(&save.team), "/v1/teams", save.team.id);
 }
 
 void ombud_h_teams_create(struct ombud_req *req)
@@ -162,8 +174,8 @@ void ombud_h_teams_list(struct ombud_req *req)
         ombud_reply_problem(req, &err);
         return;
     }
-    ombud_reply_list(req, page.teams, page.n, sizeof *page.teams,
-                     offsetof(struct ombud_team, id), page.limit, render_team);
+    ombud_reply_list(req, page.teams, page.n, sizeof *page.teams, offsetof(struct ombud_team, id),
+                     page.limit, render_team);
     free(page.teams);
 }
 
@@ -225,16 +237,33 @@ static void agent_write(struct ombud_req *req, int64_t id)
     struct agent_save save = {.id = id};
     struct ombud_err err;
     const struct ombud_spec spec[] = {
-        {.name = "name", .type = OMBUD_SPEC_STRING, .required = id == 0, .min = 1, .max = 200,
-         .s = &save.name, .present = &save.has_name},
-        {.name = "email", .type = OMBUD_SPEC_STRING, .nullable = true, .min = 3, .max = 320,
-         .s = &save.email, .present = &save.has_email},
-        {.name = "team_id", .type = OMBUD_SPEC_INT, .nullable = true, .min = 1, .max = INT64_MAX,
-         .i = &save.team, .present = &save.has_team},
-        {.name = "role", .type = OMBUD_SPEC_ENUM, .values = ombud_agent_role_names,
-         .s = &save.role, .present = &save.has_role},
-        {.name = "active", .type = OMBUD_SPEC_BOOL, .b = &save.active,
-         .present = &save.has_active},
+        {.name = "name",
+         .type = OMBUD_SPEC_STRING,
+         .required = id == 0,
+         .min = 1,
+         .max = 200,
+         .s = &save.name,
+         .present = &save.has_name},
+        {.name = "email",
+         .type = OMBUD_SPEC_STRING,
+         .nullable = true,
+         .min = 3,
+         .max = 320,
+         .s = &save.email,
+         .present = &save.has_email},
+        {.name = "team_id",
+         .type = OMBUD_SPEC_INT,
+         .nullable = true,
+         .min = 1,
+         .max = INT64_MAX,
+         .i = &save.team,
+         .present = &save.has_team},
+        {.name = "role",
+         .type = OMBUD_SPEC_ENUM,
+         .values = ombud_agent_role_names,
+         .s = &save.role,
+         .present = &save.has_role},
+        {.name = "active", .type = OMBUD_SPEC_BOOL, .b = &save.active, .present = &save.has_active},
     };
     ombud_err_clear(&err);
     ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
@@ -298,8 +327,8 @@ static enum ombud_rc agent_list_q(struct ombud_db_conn *c, void *arg, struct omb
     struct agent_page *page = arg;
     free(page->agents);
     page->agents = NULL;
-    return ombud_db_agent_list(c, page->after, page->limit, page->team_id, &page->agents,
-                               &page->n, err);
+    return ombud_db_agent_list(c, page->after, page->limit, page->team_id, &page->agents, &page->n,
+                               err);
 }
 
 static json_t *render_agent(const void *row)

@@ -30,10 +30,16 @@ static void parse_resolution(struct ombud_resolution_in *r, struct comp_buf *cb,
 {
     json_t *comp = NULL;
     const struct ombud_spec spec[] = {
-        {.name = "summary", .type = OMBUD_SPEC_STRING, .min = 1, .max = 5000, .s = &r->summary,
+        {.name = "summary",
+         .type = OMBUD_SPEC_STRING,
+         .min = 1,
+         .max = 5000,
+         .s = &r->summary,
          .present = &r->has_summary},
         {.name = "compensation", .type = OMBUD_SPEC_OBJECT, .nullable = true, .j = &comp},
-        {.name = "customer_agreed", .type = OMBUD_SPEC_BOOL, .b = &r->agreed,
+        {.name = "customer_agreed",
+         .type = OMBUD_SPEC_BOOL,
+         .b = &r->agreed,
          .present = &r->has_agreed},
     };
     r->given = true;
@@ -44,9 +50,18 @@ static void parse_resolution(struct ombud_resolution_in *r, struct comp_buf *cb,
     double v = 0;
     bool has_amount = false;
     const struct ombud_spec cspec[] = {
-        {.name = "amount", .type = OMBUD_SPEC_NUMBER, .required = true, .min = 0,
-         .max = 999999999999, .d = &v, .present = &has_amount},
-        {.name = "currency", .type = OMBUD_SPEC_STRING, .required = true, .min = 3, .max = 3,
+        {.name = "amount",
+         .type = OMBUD_SPEC_NUMBER,
+         .required = true,
+         .min = 0,
+         .max = 999999999999,
+         .d = &v,
+         .present = &has_amount},
+        {.name = "currency",
+         .type = OMBUD_SPEC_STRING,
+         .required = true,
+         .min = 3,
+         .max = 3,
          .s = &currency},
     };
     ombud_spec_parse(comp, cspec, 2, "resolution.compensation.", err);
@@ -72,9 +87,16 @@ void ombud_h_complaints_transition(struct ombud_req *req)
     const char *action = NULL;
     json_t *res = NULL;
     const struct ombud_spec spec[] = {
-        {.name = "action", .type = OMBUD_SPEC_ENUM, .required = true,
-         .values = ombud_action_names, .s = &action},
-        {.name = "note", .type = OMBUD_SPEC_STRING, .min = 1, .max = 20000, .nullable = true,
+        {.name = "action",
+         .type = OMBUD_SPEC_ENUM,
+         .required = true,
+         .values = ombud_action_names,
+         .s = &action},
+        {.name = "note",
+         .type = OMBUD_SPEC_STRING,
+         .min = 1,
+         .max = 20000,
+         .nullable = true,
          .s = &t.note},
         {.name = "resolution", .type = OMBUD_SPEC_OBJECT, .nullable = true, .j = &res},
         {.name = "force", .type = OMBUD_SPEC_BOOL, .b = &t.force},
@@ -106,10 +128,18 @@ void ombud_h_complaints_escalate(struct ombud_req *req)
     struct ombud_transition t = {.kind = OMBUD_CHANGE_ESCALATE};
     struct ombud_err err;
     const struct ombud_spec spec[] = {
-        {.name = "reason", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 2000,
+        {.name = "reason",
+         .type = OMBUD_SPEC_STRING,
+         .required = true,
+         .min = 1,
+         .max = 2000,
          .s = &t.reason},
-        {.name = "team_id", .type = OMBUD_SPEC_INT, .nullable = true, .min = 1,
-         .max = INT64_MAX, .i = &t.team_id},
+        {.name = "team_id",
+         .type = OMBUD_SPEC_INT,
+         .nullable = true,
+         .min = 1,
+         .max = INT64_MAX,
+         .i = &t.team_id},
     };
     ombud_err_clear(&err);
     ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);

@@ -21,9 +21,9 @@ char *ombud_repr_sla_alert_event(int64_t alert_id, const struct ombud_sla_clock 
 {
     char sched[OMBUD_TIME_BUFLEN];
     ombud_time_format(a->scheduled * 1000000, sched);
-    json_t *d = json_pack("{s:I, s:s, s:i, s:s}", "alert_id", (json_int_t)alert_id, "target",
-                          ombud_sla_target_name(k->target), "cycle", k->cycle, "scheduled_at",
-                          sched);
+    json_t *d =
+        json_pack("{s:I, s:s, s:i, s:s}", "alert_id", (json_int_t)alert_id, "target",
+                  ombud_sla_target_name(k->target), "cycle", k->cycle, "scheduled_at", sched);
     if (!d)
         return NULL;
     if (!a->breach)

@@ -17,9 +17,9 @@ json_t *ombud_repr_calendar(const struct ombud_calendar *c)
 {
     json_t *hours = json_array(), *hol = json_array();
     for (size_t i = 0; i < c->nhours; i++)
-        json_array_append_new(hours, json_pack("{s:i, s:o, s:o}", "weekday", c->weekday[i],
-                                               "open", hhmm(c->hours[i].open), "close",
-                                               hhmm(c->hours[i].close)));
+        json_array_append_new(hours,
+                              json_pack("{s:i, s:o, s:o}", "weekday", c->weekday[i], "open",
+                                        hhmm(c->hours[i].open), "close", hhmm(c->hours[i].close)));
     for (size_t i = 0; i < c->nholidays; i++) {
         int64_t y;
         unsigned m, d;
@@ -42,15 +42,13 @@ static json_t *instant(int64_t sec)
     return json_string(buf);
 }
 
-json_t *ombud_repr_calendar_due(int64_t calendar_id, int64_t from, int64_t minutes,
-                                int64_t due_at)
+json_t *ombud_repr_calendar_due(int64_t calendar_id, int64_t from, int64_t minutes, int64_t due_at)
 {
     return json_pack("{s:I, s:o, s:I, s:o}", "calendar_id", (json_int_t)calendar_id, "from",
                      instant(from), "minutes", (json_int_t)minutes, "due_at", instant(due_at));
 }
 
-json_t *ombud_repr_calendar_minutes(int64_t calendar_id, int64_t from, int64_t to,
-                                    int64_t minutes)
+json_t *ombud_repr_calendar_minutes(int64_t calendar_id, int64_t from, int64_t to, int64_t minutes)
 {
     return json_pack("{s:I, s:o, s:o, s:I}", "calendar_id", (json_int_t)calendar_id, "from",
                      instant(from), "to", instant(to), "minutes", (json_int_t)minutes);

@@ -31,8 +31,8 @@ static json_t *resolution(const struct ombud_complaint *c)
         return json_null();
     json_t *comp = json_null();
     if (c->compensation_amount)
-        comp = json_pack("{s:f, s:s}", "amount", strtod(c->compensation_amount, NULL),
-                         "currency", c->compensation_currency);
+        comp = json_pack("{s:f, s:s}", "amount", strtod(c->compensation_amount, NULL), "currency",
+                         c->compensation_currency);
     return json_pack("{s:o, s:o, s:o}", "summary", str_or_null(c->resolution_summary),
                      "compensation", comp, "customer_agreed",
                      c->customer_agreed < 0 ? json_null() : json_boolean(c->customer_agreed));
@@ -42,21 +42,20 @@ static json_t *clock_json(const struct ombud_sla_clock *k, int64_t now)
 {
     json_t *w = json_array();
     for (size_t i = 0; i < k->nwarnings; i++)
-        json_array_append_new(
-            w, json_pack("{s:i, s:o, s:o}", "level", k->warnings[i].level, "at",
-                         ombud_repr_time(k->warnings[i].at * 1000000), "raised_at",
-                         ombud_repr_time(k->warnings[i].raised_at > 0
-                                             ? k->warnings[i].raised_at * 1000000
-                                             : 0)));
+        json_array_append_new(w,
+                              json_pack("{s:i, s:o, s:o}", "level", k->warnings[i].level, "at",
+                                        ombud_repr_time(k->warnings[i].at * 1000000), "raised_at",
+                                        ombud_repr_time(k->warnings[i].raised_at > 0
+                                                            ? k->warnings[i].raised_at * 1000000
+                                                            : 0)));
     int64_t warn_at = k->nwarnings ? k->warnings[0].at : 0;
     bool breached = k->breached || (!k->met_at && k->due_at && now >= k->due_at);
-    return json_pack("{s:i, s:o, s:o, s:o, s:b, s:s, s:o, s:o}", "cycle", k->cycle, "due_at",
-                     ombud_repr_time(k->due_at * 1000000), "warn_at",
-                     ombud_repr_time(warn_at * 1000000), "met_at",
-                     ombud_repr_time(k->met_at * 1000000), "breached", breached, "state",
-                     ombud_sla_clock_state(k, now), "remaining_seconds",
-                     k->due_at && !k->met_at ? json_integer(k->due_at - now) : json_null(),
-                     "warnings", w);
+    return json_pack(
+        "{s:i, s:o, s:o, s:o, s:b, s:s, s:o, s:o}", "cycle", k->cycle, "due_at",
+        ombud_repr_time(k->due_at * 1000000), "warn_at", ombud_repr_time(warn_at * 1000000),
+        "met_at", ombud_repr_time(k->met_at * 1000000), "breached", breached, "state",
+        ombud_sla_clock_state(k, now), "remaining_seconds",
+        k->due_at && !k->met_at ? json_integer(k->due_at - now) : json_null(), "warnings", w);
 }
 
 static json_t *sla_json(const struct ombud_complaint *c, int64_t now)
@@ -85,23 +84,23 @@ json_t *ombud_repr_complaint(const struct ombud_complaint *c, int64_t now)
     json_t *tags = c->tags_json ? json_loads(c->tags_json, 0, NULL) : NULL;
     ombud_repr_reference(c->id, ref, sizeof ref);
 
-    json_t *customer = json_pack("{s:s, s:o, s:o, s:o, s:s}", "name",
-                                 c->customer_name ? c->customer_name : "", "external_id",
-                                 str_or_null(c->customer_external_id), "email",
-                                 str_or_null(c->customer_email), "phone",
-                                 str_or_null(c->customer_phone), "tier", c->customer_tier);
+    json_t *customer =
+        json_pack("{s:s, s:o, s:o, s:o, s:s}", "name", c->customer_name ? c->customer_name : "",
+                  "external_id", str_or_null(c->customer_external_id), "email",
+                  str_or_null(c->customer_email), "phone", str_or_null(c->customer_phone), "tier",
+                  c->customer_tier);
     json_t *sat = c->satisfaction_score
                       ? json_pack("{s:i, s:o, s:o}", "score", c->satisfaction_score, "comment",
                                   str_or_null(c->satisfaction_comment), "recorded_at",
                                   ombud_repr_time(c->satisfaction_at))
                       : json_null();
-    json_t *o = json_pack(
-        "{s:I, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)c->id,
-        "reference", ref, "title", c->title ? c->title : "", "description",
-        c->description ? c->description : "", "customer", customer, "channel", c->channel,
-        "category", c->category, "grade", c->grade, "priority", c->priority, "demand",
-        c->demand[0] ? json_string(c->demand) : json_null(), "demand_detail",
-        str_or_null(c->demand_detail), "tags", tags ? tags : json_array());
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id",
+                          (json_int_t)c->id, "reference", ref, "title", c->title ? c->title : "",
+                          "description", c->description ? c->description : "", "customer", customer,
+                          "channel", c->channel, "category", c->category, "grade", c->grade,
+                          "priority", c->priority, "demand",
+                          c->demand[0] ? json_string(c->demand) : json_null(), "demand_detail",
+                          str_or_null(c->demand_detail), "tags", tags ? tags : json_array());
     if (!o) {
         json_decref(sla);
         return NULL;
@@ -136,11 +135,10 @@ json_t *ombud_repr_event(const struct ombud_event *e)
 {
     json_t *data = e->data_json ? json_loads(e->data_json, 0, NULL) : NULL;
     return json_pack("{s:I, s:I, s:s, s:{s:s, s:o, s:o}, s:o, s:o}", "id", (json_int_t)e->id,
-                     "complaint_id", (json_int_t)e->complaint_id, "kind", e->kind, "actor",
-                     "role", e->actor_role[0] ? e->actor_role : "system", "key_id",
-                     id_or_null(e->actor_key_id), "agent_id", id_or_null(e->actor_agent_id),
-                     "data", data ? data : json_object(), "created_at",
-                     ombud_repr_time(e->created_at));
+                     "complaint_id", (json_int_t)e->complaint_id, "kind", e->kind, "actor", "role",
+                     e->actor_role[0] ? e->actor_role : "system", "key_id",
+                     id_or_null(e->actor_key_id), "agent_id", id_or_null(e->actor_agent_id), "data",
+                     data ? data : json_object(), "created_at", ombud_repr_time(e->created_at));
 }
 
 json_t *ombud_repr_category(const struct ombud_category *k)

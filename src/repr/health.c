@@ -15,7 +15,9 @@ json_t *ombud_repr_health_live(void)
 static json_t *worker(const struct ombud_sla_worker_status *w)
 {
     return json_pack("{s:s, s:b, s:o, s:I, s:I, s:I}", "status",
-                     !w->running ? "stopped" : w->connected ? "running" : "reconnecting",
+                     !w->running    ? "stopped"
+                     : w->connected ? "running"
+                                    : "reconnecting",
                      "connected", w->connected, "last_pass_at", ombud_repr_time(w->last_tick_us),
                      "alerts_raised", (json_int_t)w->alerts_raised, "lag_last_ms",
                      (json_int_t)w->lag_last_ms, "lag_max_ms", (json_int_t)w->lag_max_ms);
@@ -23,8 +25,7 @@ static json_t *worker(const struct ombud_sla_worker_status *w)
 
 json_t *ombud_repr_health_ready(const struct ombud_sla_worker_status *w)
 {
-    return json_pack("{s:s, s:s, s:o}", "status", "ok", "database", "up", "sla_worker",
-                     worker(w));
+    return json_pack("{s:s, s:s, s:o}", "status", "ok", "database", "up", "sla_worker", worker(w));
 }
 
 json_t *ombud_repr_health_unready(const struct ombud_err *err, int status, const char *title,

@@ -31,8 +31,8 @@ static enum ombud_rc refuse_stale(struct ombud_err *err, int version)
 {
     char etag[32];
     ombud_repr_etag(version, etag, sizeof etag);
-    return ombud_err_set(err, OMBUD_E_STALE, NULL,
-                         "If-Match does not match the current version %s", etag);
+    return ombud_err_set(err, OMBUD_E_STALE, NULL, "If-Match does not match the current version %s",
+                         etag);
 }
 
 static enum ombud_rc refuse_not_found(struct ombud_err *err)
@@ -84,8 +84,8 @@ enum ombud_rc ombud_svc_complaint_load(struct ombud_db_conn *c, const struct omb
     return ombud_db_sla_load(c, out->id, out->sla, out->sla_have, err);
 }
 
-enum ombud_rc ombud_svc_refs_report(struct ombud_db_conn *c, const char *category,
-                                    int64_t team_id, int64_t agent_id, struct ombud_err *err)
+enum ombud_rc ombud_svc_refs_report(struct ombud_db_conn *c, const char *category, int64_t team_id,
+                                    int64_t agent_id, struct ombud_err *err)
 {
     bool cat_ok, team_ok, agent_ok;
     enum ombud_rc rc =

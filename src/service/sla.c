@@ -45,8 +45,7 @@ enum ombud_rc ombud_svc_sla_apply(struct ombud_db_conn *c, const struct ombud_co
     int64_t cal_id = have[1] ? k[1].calendar_id : have[0] ? k[0].calendar_id : 0;
     if (cal_id && (rc = ombud_db_sla_calendar(c, cal_id, &cal, err)) != OMBUD_OK)
         goto out;
-    if (needs->new_cycle &&
-        (rc = ombud_db_sla_new_cycle(c, cp->id, &basis.cycle, err)) != OMBUD_OK)
+    if (needs->new_cycle && (rc = ombud_db_sla_new_cycle(c, cp->id, &basis.cycle, err)) != OMBUD_OK)
         goto out;
 
     ombud_sla_apply_op(k, have, op, &basis, now, changed);

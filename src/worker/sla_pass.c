@@ -65,8 +65,8 @@ static enum ombud_rc raise_alert(struct ombud_db_conn *c, struct pass *x,
                                  const struct ombud_sla_due_alert *a, struct ombud_err *err)
 {
     int64_t alert_id, lag;
-    enum ombud_rc rc = ombud_db_sla_alert_insert(c, cl->complaint_id, &cl->clock, a,
-                                                 cl->changed_at, &alert_id, &lag, err);
+    enum ombud_rc rc = ombud_db_sla_alert_insert(c, cl->complaint_id, &cl->clock, a, cl->changed_at,
+                                                 &alert_id, &lag, err);
     if (rc != OMBUD_OK)
         return rc;
     if (!alert_id)

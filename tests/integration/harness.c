@@ -411,7 +411,7 @@ bool h_problem_has_field(const struct h_resp *r, const char *field)
     json_t *errs = json_object_get(r->json, "errors");
     size_t i;
     json_t *e;
-    json_array_foreach(errs, i, e) {
+    json_array_foreach (errs, i, e) {
         if (strcmp(json_string_value(json_object_get(e, "field")), field) == 0)
             return true;
     }
@@ -486,7 +486,7 @@ void h_expect_fields(const struct h_resp *r, const char *const *fields)
     for (; fields[n]; n++)
         if (!h_problem_has_field(r, fields[n]))
             fail_msg("422 does not name %s: %s", fields[n], r->body);
-    json_array_foreach(json_object_get(r->json, "errors"), i, e) {
+    json_array_foreach (json_object_get(r->json, "errors"), i, e) {
         const char *f = json_string_value(json_object_get(e, "field"));
         bool expected = false;
         assert_non_null(f);
@@ -569,8 +569,7 @@ json_t *h_post_complaint(struct h_server *s, const char *key, json_t *body)
 {
     if (!body)
         body = json_pack("{s:s, s:s, s:{s:s}}", "title", "Late parcel", "description",
-                         "The parcel was promised for Monday.", "customer", "name",
-                         "Grace Hopper");
+                         "The parcel was promised for Monday.", "customer", "name", "Grace Hopper");
     struct h_resp *r = h_call_json(s, "POST", "/v1/complaints", key, body, NULL);
     h_expect_status(r, 201);
     json_t *out = json_incref(r->json);
@@ -701,8 +700,7 @@ json_t *h_sla_warning(const json_t *clock, int level)
 {
     size_t i;
     json_t *w;
-    json_array_foreach(json_object_get(clock, "warnings"), i, w)
-    {
+    json_array_foreach (json_object_get(clock, "warnings"), i, w) {
         if (h_jint(w, "level") == level)
             return w;
     }
@@ -742,8 +740,7 @@ size_t h_count_alerts(const json_t *alerts, const char *kind, const char *target
 {
     size_t i, n = 0;
     json_t *a;
-    json_array_foreach(alerts, i, a)
-    {
+    json_array_foreach (alerts, i, a) {
         if (strcmp(h_jstr_must(a, "kind"), kind) == 0 &&
             strcmp(h_jstr_must(a, "target"), target) == 0 && h_jint(a, "cycle") == cycle &&
             (level < 0 || h_jint(a, "level") == level)) {
@@ -803,7 +800,8 @@ size_t h_count_events(const json_t *evs, const char *kind)
 {
     size_t i, n = 0;
     json_t *ev;
-    json_array_foreach(evs, i, ev) n += strcmp(h_jstr_must(ev, "kind"), kind) == 0;
+    json_array_foreach (evs, i, ev)
+        n += strcmp(h_jstr_must(ev, "kind"), kind) == 0;
     return n;
 }
 
@@ -812,8 +810,7 @@ void h_expect_alert_event(const json_t *evs, const json_t *alert)
     size_t i, n = 0;
     json_t *ev;
     bool breach = strcmp(h_jstr_must(alert, "kind"), "sla_breach") == 0;
-    json_array_foreach(evs, i, ev)
-    {
+    json_array_foreach (evs, i, ev) {
         json_t *d = json_object_get(ev, "data");
         if (!json_is_integer(json_object_get(d, "alert_id")) ||
             h_jint(d, "alert_id") != h_jint(alert, "id"))

@@ -31,7 +31,7 @@ struct h_resp {
     long status;
     char *body;
     size_t len;
-    json_t *json; /* parsed body when it is JSON, else NULL */
+    json_t *json;  /* parsed body when it is JSON, else NULL */
     char *headers; /* raw response header block */
 };
 

@@ -112,7 +112,7 @@ static json_t *db_ids(const char *extra_where)
     json_t *ids = json_array();
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row)
+    json_array_foreach (rows, i, row)
         json_array_append_new(ids, json_integer(atoll(json_string_value(json_array_get(row, 0)))));
     json_decref(rows);
     return ids;
@@ -136,7 +136,7 @@ static char *fetch_page(int limit, const char *cursor, json_t *out, size_t *page
     assert_true(json_array_size(items) <= (size_t)limit);
     size_t i;
     json_t *it;
-    json_array_foreach(items, i, it) {
+    json_array_foreach (items, i, it) {
         assert_null(json_object_get(it, "key"));
         json_array_append(out, json_object_get(it, "id"));
     }
@@ -296,7 +296,8 @@ static void bootstrap_admin_key_survives_restarts(void **state)
     char *again = h_sql_value(&srv, "%s", sql);
     assert_string_equal(again, boot_id);
     free(again);
-    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE key_hash = "
+    assert_int_equal(h_sql_int(&srv,
+                               "SELECT count(*) FROM api_keys WHERE key_hash = "
                                "encode(sha256('%s'::bytea), 'hex')",
                                srv.admin_key),
                      1);
@@ -322,7 +323,8 @@ static void bootstrap_admin_key_survives_restarts(void **state)
     assert_string_equal(json_string_value(json_object_get(r->json, "role")), "admin");
     assert_int_equal(json_integer_value(json_object_get(r->json, "id")), atoll(boot_id));
     h_resp_free(r);
-    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE key_hash = "
+    assert_int_equal(h_sql_int(&srv,
+                               "SELECT count(*) FROM api_keys WHERE key_hash = "
                                "encode(sha256('%s'::bytea), 'hex') AND revoked_at IS NULL",
                                srv.admin_key),
                      1);
@@ -348,8 +350,8 @@ static void create_shows_the_secret_once(void **state)
 {
     (void)state;
     char loc[128], want[64], sql[512];
-    struct h_resp *r = h_admin(&srv, "POST", "/v1/api-keys",
-                               "{\"name\":\"Billing bridge\",\"role\":\"service\"}");
+    struct h_resp *r =
+        h_admin(&srv, "POST", "/v1/api-keys", "{\"name\":\"Billing bridge\",\"role\":\"service\"}");
     assert_int_equal(r->status, 201);
     json_t *b = r->json;
     assert_true(json_is_object(b));
@@ -384,13 +386,16 @@ static void create_shows_the_secret_once(void **state)
     snprintf(sql, sizeof sql, "SELECT key_hash FROM api_keys WHERE id = %lld", (long long)id);
     char *hash = h_sql_value(&srv, "%s", sql);
     assert_true(matches("^[0-9a-f]{64}$", hash));
-    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE id = %lld"
+    assert_int_equal(h_sql_int(&srv,
+                               "SELECT count(*) FROM api_keys WHERE id = %lld"
                                " AND key_hash = encode(sha256('%s'::bytea), 'hex')",
                                (long long)id, secret),
                      1);
     assert_int_equal(
-        h_sql_int(&srv, "SELECT count(*) FROM api_keys t WHERE strpos(t::text, '%s') > 0", secret), 0);
-    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys t WHERE strpos(t::text, '%s') > 0",
+        h_sql_int(&srv, "SELECT count(*) FROM api_keys t WHERE strpos(t::text, '%s') > 0", secret),
+        0);
+    assert_int_equal(h_sql_int(&srv,
+                               "SELECT count(*) FROM api_keys t WHERE strpos(t::text, '%s') > 0",
                                secret + 4),
                      0);
 
@@ -654,12 +659,9 @@ static void roles_ladder(void **state)
         int min_role;
         long ok_status;
     } routes[] = {
-        {"GET", "/v1/categories", 0, 200},
-        {"GET", "/v1/teams", 1, 200},
-        {"GET", "/v1/alerts", 1, 200},
-        {"POST", "/v1/alerts/999999/ack", 2, 404},
-        {"GET", "/v1/api-keys", 3, 200},
-        {"GET", "/v1/api-keys/999999", 3, 404},
+        {"GET", "/v1/categories", 0, 200}, {"GET", "/v1/teams", 1, 200},
+        {"GET", "/v1/alerts", 1, 200},     {"POST", "/v1/alerts/999999/ack", 2, 404},
+        {"GET", "/v1/api-keys", 3, 200},   {"GET", "/v1/api-keys/999999", 3, 404},
     };
     for (size_t k = 0; k < sizeof routes / sizeof routes[0]; k++) {
         for (int i = 0; i < 4; i++) {
@@ -774,12 +776,13 @@ static void revoke_takes_effect_at_once(void **state)
     assert_int_equal(r->status, 200);
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(r->json, "items"), i, it)
+    json_array_foreach (json_object_get(r->json, "items"), i, it)
         assert_true(json_integer_value(json_object_get(it, "id")) != id);
     h_resp_free(r);
 
     /* The row stays (revoked, for the record), still without the secret. */
-    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE id = %lld"
+    assert_int_equal(h_sql_int(&srv,
+                               "SELECT count(*) FROM api_keys WHERE id = %lld"
                                " AND revoked_at IS NOT NULL",
                                (long long)id),
                      1);
@@ -864,8 +867,7 @@ static void list_pages_newest_first(void **state)
     /* The default page is 50, and everything fits in one page of 200. */
     r = h_admin(&srv, "GET", "/v1/api-keys", NULL);
     assert_int_equal(r->status, 200);
-    assert_int_equal(json_array_size(json_object_get(r->json, "items")),
-                     total < 50 ? total : 50);
+    assert_int_equal(json_array_size(json_object_get(r->json, "items")), total < 50 ? total : 50);
     h_resp_free(r);
     r = h_admin(&srv, "GET", "/v1/api-keys?limit=200", NULL);
     assert_int_equal(r->status, 200);
@@ -892,8 +894,8 @@ static void list_bad_parameters_are_422(void **state)
 
     /* Cursors: not base64url, empty, another list's shape, forged values. */
     char two[64], zero[16], neg[16], padded[16], text[16];
-    h_b64url("5.7", two);   /* a two-value cursor, as complaint lists use */
-    h_b64url("0", zero);    /* before id 0 */
+    h_b64url("5.7", two); /* a two-value cursor, as complaint lists use */
+    h_b64url("0", zero);  /* before id 0 */
     h_b64url("-3", neg);
     h_b64url("007", padded); /* not canonical */
     h_b64url("abc", text);
@@ -996,7 +998,7 @@ static void list_is_stable_under_changes(void **state)
     for (int i = 0; i < 3; i++) {
         size_t k;
         json_t *v;
-        json_array_foreach(rest, k, v)
+        json_array_foreach (rest, k, v)
             assert_true(json_integer_value(v) != newer[i]);
     }
     json_decref(got);
@@ -1087,7 +1089,7 @@ static void concurrent_creation(void **state)
     assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM api_keys WHERE name LIKE 'conc %%'"),
                      NTHREADS * PER_THREAD);
     assert_int_equal(h_sql_int(&srv, "SELECT count(DISTINCT key_hash) FROM api_keys"
-                               " WHERE name LIKE 'conc %%'"),
+                                     " WHERE name LIKE 'conc %%'"),
                      NTHREADS * PER_THREAD);
     /* Every one of them works. */
     for (size_t i = 0; i < n; i++) {

@@ -247,8 +247,7 @@ static void create_read_list_patch_delete(void **state)
     json_t *it;
     bool seen = false;
     int64_t last = 0;
-    json_array_foreach(items, i, it)
-    {
+    json_array_foreach (items, i, it) {
         assert_true(h_jint(it, "id") > last);
         last = h_jint(it, "id");
         if (last == id) {

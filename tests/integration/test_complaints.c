@@ -155,8 +155,7 @@ static json_t *last_kind(const json_t *events, const char *kind)
     json_t *found = NULL;
     size_t i;
     json_t *e;
-    json_array_foreach(events, i, e)
-    {
+    json_array_foreach (events, i, e) {
         if (strcmp(h_jstr_must(e, "kind"), kind) == 0)
             found = e;
     }
@@ -355,8 +354,8 @@ static void create_unknown_fields_are_named(void **state)
     json_object_set_new(json_object_get(b, "customer"), "foo", json_string("x"));
     json_object_set_new(json_object_get(b, "customer"), "address", json_object());
     struct h_resp *r = call("POST", "/v1/complaints", svc_key, b, NULL);
-    h_expect_fields(r,
-                  (const char *const[]){"foo", "status", "customer.foo", "customer.address", NULL});
+    h_expect_fields(
+        r, (const char *const[]){"foo", "status", "customer.foo", "customer.address", NULL});
     h_resp_free(r);
 
     /* Server-assigned fields are not accepted either. */
@@ -391,17 +390,17 @@ static void create_missing_and_wrong_types(void **state)
                  "\"demand_detail\":2,\"tags\":\"a\",\"team_id\":\"1\",\"assignee_id\":1.5,"
                  "\"external_ref\":7}");
     h_expect_fields(r,
-                  (const char *const[]){"title", "description", "customer", "channel", "category",
-                                        "grade", "priority", "demand", "demand_detail", "tags",
-                                        "team_id", "assignee_id", "external_ref", NULL});
+                    (const char *const[]){"title", "description", "customer", "channel", "category",
+                                          "grade", "priority", "demand", "demand_detail", "tags",
+                                          "team_id", "assignee_id", "external_ref", NULL});
     h_resp_free(r);
 
     r = call_raw("POST", "/v1/complaints", svc_key,
                  "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":7,"
                  "\"external_id\":1,\"email\":false,\"phone\":[],\"tier\":2}}");
     h_expect_fields(r,
-                  (const char *const[]){"customer.name", "customer.external_id", "customer.email",
-                                        "customer.phone", "customer.tier", NULL});
+                    (const char *const[]){"customer.name", "customer.external_id", "customer.email",
+                                          "customer.phone", "customer.tier", NULL});
     h_resp_free(r);
 
     /* Not an object at all: 400. */
@@ -462,8 +461,8 @@ static void create_length_limits(void **state)
                   s5001, "external_ref", s201);
     r = call("POST", "/v1/complaints", svc_key, b, NULL);
     h_expect_fields(r,
-                  (const char *const[]){"customer.name", "customer.external_id", "customer.phone",
-                                        "demand_detail", "external_ref", NULL});
+                    (const char *const[]){"customer.name", "customer.external_id", "customer.phone",
+                                          "demand_detail", "external_ref", NULL});
     h_resp_free(r);
     free(s201);
     free(s51);
@@ -496,7 +495,7 @@ static void create_bad_enums_and_email(void **state)
                           "asap", "demand", "revenge");
     struct h_resp *r = call("POST", "/v1/complaints", svc_key, b, NULL);
     h_expect_fields(r, (const char *const[]){"customer.tier", "customer.email", "channel", "grade",
-                                           "priority", "demand", NULL});
+                                             "priority", "demand", NULL});
     h_resp_free(r);
 
     /* Enums are exact: no case folding, no padding. */
@@ -607,8 +606,8 @@ static void create_unknown_references(void **state)
     h_resp_free(r);
 
     /* Nothing was stored by any of the refused requests. */
-    char *n =
-        h_sql_value(&srv, "%s", "SELECT count(*) FROM complaints WHERE title IN ('Unknown refs', 'Zero refs')");
+    char *n = h_sql_value(
+        &srv, "%s", "SELECT count(*) FROM complaints WHERE title IN ('Unknown refs', 'Zero refs')");
     assert_string_equal(n, "0");
     free(n);
 }
@@ -662,7 +661,8 @@ static void create_text_is_stored_exactly(void **state)
     assert_string_equal(h_jstr_must(c, "title"), title);
     assert_string_equal(h_jstr_must(c, "description"), desc);
     assert_string_equal(h_jstr_must(json_object_get(c, "customer"), "name"), name);
-    assert_string_equal(h_jstr_must(json_object_get(c, "customer"), "phone"), "+49 (0)30 \xe2\x80\x93 12");
+    assert_string_equal(h_jstr_must(json_object_get(c, "customer"), "phone"),
+                        "+49 (0)30 \xe2\x80\x93 12");
     assert_string_equal(h_jstr_must(c, "external_ref"), "ref\t1");
     json_t *tags = json_pack("[s, s]", "\xe9\x80\x80\xe6\xac\xbe", "a\"b\\c");
     assert_true(json_equal(json_object_get(c, "tags"), tags));
@@ -820,8 +820,7 @@ static void service_keys_see_only_their_own(void **state)
     size_t i;
     json_t *it;
     bool saw_a1 = false, saw_a2 = false;
-    json_array_foreach(items, i, it)
-    {
+    json_array_foreach (items, i, it) {
         assert_int_not_equal(h_jint(it, "id"), b1);
         saw_a1 |= h_jint(it, "id") == a1;
         saw_a2 |= h_jint(it, "id") == a2;
@@ -1028,8 +1027,8 @@ static void list_bad_parameters(void **state)
                             "&sort=s&sla_state=v&q=%20",
                             agent_key, NULL, NULL);
     h_expect_fields(r, (const char *const[]){"status", "priority", "grade", "channel", "team_id",
-                                           "assignee_id", "created_after", "created_before",
-                                           "limit", "cursor", "sort", "sla_state", "q", NULL});
+                                             "assignee_id", "created_after", "created_before",
+                                             "limit", "cursor", "sort", "sla_state", "q", NULL});
     h_resp_free(r);
 
     /* Limits at the edges are fine. */
@@ -1069,8 +1068,7 @@ static json_t *created_usec(const char *ext)
     json_t *rows = h_sql(&srv, sql), *map = json_object();
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row)
-    {
+    json_array_foreach (rows, i, row) {
         json_object_set_new(
             map, json_string_value(json_array_get(row, 0)),
             json_integer(strtoll(json_string_value(json_array_get(row, 1)), NULL, 10)));
@@ -1112,8 +1110,7 @@ static size_t walk(const char *ext, const char *sort, int limit, bool inserting,
                *next = json_object_get(page, "next_cursor");
         size_t i;
         json_t *it;
-        json_array_foreach(items, i, it)
-        {
+        json_array_foreach (items, i, it) {
             assert_true(n < cap);
             seen[n++] = h_jint(it, "id");
         }
@@ -1206,8 +1203,9 @@ static void pagination_breaks_ties_by_id(void **state)
                             " customer_external_id, priority)"
                             " SELECT 'Same instant ' || g, 'd', 'Bulk', 'same-instant', 'normal'"
                             " FROM generate_series(1, 10) g"));
-    char *distinct = h_sql_value(&srv, "%s", "SELECT count(DISTINCT created_at) FROM complaints"
-                             " WHERE customer_external_id = 'same-instant'");
+    char *distinct = h_sql_value(&srv, "%s",
+                                 "SELECT count(DISTINCT created_at) FROM complaints"
+                                 " WHERE customer_external_id = 'same-instant'");
     assert_string_equal(distinct, "1");
     free(distinct);
     int64_t seen[20];
@@ -1285,7 +1283,8 @@ static void patch_changes_every_field(void **state)
     assert_int_equal(h_jint(json_object_get(as, "team_id"), "to"), team_a);
     assert_true(h_jnull(json_object_get(as, "assignee_id"), "from"));
     assert_int_equal(h_jint(json_object_get(as, "assignee_id"), "to"), agent_a);
-    assert_string_equal(h_jstr_must(json_object_get(last_kind(ev, "updated"), "actor"), "role"), "agent");
+    assert_string_equal(h_jstr_must(json_object_get(last_kind(ev, "updated"), "actor"), "role"),
+                        "agent");
     json_decref(ev);
 
     /* Reassignment alone: an "assigned" event, no "updated". */
@@ -1502,7 +1501,7 @@ static void patch_validation(void **state)
                            "channel", "web", "external_ref", "x"),
                  NULL);
     h_expect_fields(r, (const char *const[]){"status", "customer", "id", "reference", "version",
-                                           "channel", "external_ref", NULL});
+                                             "channel", "external_ref", NULL});
     h_resp_free(r);
 
     char *t201 = repeat("t", 201), *d20001 = repeat("d", 20001);
@@ -1512,7 +1511,7 @@ static void patch_validation(void **state)
                            "team_id", 0, "demand", "money", "category", ""),
                  NULL);
     h_expect_fields(r, (const char *const[]){"title", "description", "priority", "grade", "tags[1]",
-                                           "team_id", "demand", "category", NULL});
+                                             "team_id", "demand", "category", NULL});
     h_resp_free(r);
     free(t201);
     free(d20001);
@@ -1583,7 +1582,8 @@ static void patch_roles(void **state)
     json_decref(c);
     json_t *ev = events_of(id);
     assert_int_equal(h_count_events(ev, "updated"), 3);
-    assert_string_equal(h_jstr_must(json_object_get(last_kind(ev, "updated"), "actor"), "role"), "admin");
+    assert_string_equal(h_jstr_must(json_object_get(last_kind(ev, "updated"), "actor"), "role"),
+                        "admin");
     json_decref(ev);
 }
 
@@ -1600,8 +1600,7 @@ static void categories_list_and_create(void **state)
         bool found = false;
         size_t i;
         json_t *it;
-        json_array_foreach(items, i, it)
-        {
+        json_array_foreach (items, i, it) {
             if (strcmp(h_jstr_must(it, "key"), seeded[k]) == 0) {
                 found = true;
                 assert_true(json_string_length(json_object_get(it, "name")) > 0);

@@ -175,15 +175,18 @@ static void idempotency_race(void **state)
         assert_true(id > 0);
 
         /* Exactly one complaint, one created event, one stored response. */
-        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
-        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaint_events WHERE complaint_id = %lld"
-                                 " AND kind = 'created'",
-                                 (long long)id),
+        assert_int_equal(
+            h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
+        assert_int_equal(h_sql_int(&srv,
+                                   "SELECT count(*) FROM complaint_events WHERE complaint_id = %lld"
+                                   " AND kind = 'created'",
+                                   (long long)id),
                          1);
-        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM idempotency_keys WHERE key = '%s'"
-                                 " AND complaint_id = %lld AND response_status = 201"
-                                 " AND response_body <> '' AND request_hash ~ '^[0-9a-f]{64}$'",
-                                 idem, (long long)id),
+        assert_int_equal(h_sql_int(&srv,
+                                   "SELECT count(*) FROM idempotency_keys WHERE key = '%s'"
+                                   " AND complaint_id = %lld AND response_status = 201"
+                                   " AND response_body <> '' AND request_hash ~ '^[0-9a-f]{64}$'",
+                                   idem, (long long)id),
                          1);
 
         /* A later repeat replays. */
@@ -196,7 +199,8 @@ static void idempotency_race(void **state)
         assert_string_equal(r->body, first_body);
         h_resp_free(r);
         free_jobs(jobs, N);
-        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
+        assert_int_equal(
+            h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
     }
 }
 
@@ -239,11 +243,12 @@ static void idempotency_race_different_bodies(void **state)
         }
     }
     assert_int_equal(created, 1);
-    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title LIKE 'Mixed body %%'"),
-                     1);
+    assert_int_equal(
+        h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title LIKE 'Mixed body %%'"), 1);
     char title[64];
     snprintf(title, sizeof title, "Mixed body %d", winner);
-    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = '%s'", title), 1);
+    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = '%s'", title),
+                     1);
     free_jobs(jobs, N);
 }
 
@@ -283,9 +288,10 @@ static void idempotency_keys_are_per_api_key(void **state)
     assert_int_equal(created[1], 1);
     assert_true(id_of[0] != id_of[1]);
     assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaints WHERE title = 'Per key'"), 2);
-    assert_int_equal(h_sql_int(&srv, "SELECT count(DISTINCT api_key_id) FROM idempotency_keys"
-                             " WHERE key = 'shared-%d'",
-                             (int)getpid()),
+    assert_int_equal(h_sql_int(&srv,
+                               "SELECT count(DISTINCT api_key_id) FROM idempotency_keys"
+                               " WHERE key = 'shared-%d'",
+                               (int)getpid()),
                      2);
     free_jobs(jobs, N);
 }
@@ -336,8 +342,8 @@ static void idempotency_rules(void **state)
     r = post_idem(svc_key, "{\"title\":\"\"}", "invalid-first");
     h_expect_problem(r, 422);
     h_resp_free(r);
-    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM idempotency_keys WHERE key = 'invalid-first'"),
-                     0);
+    assert_int_equal(
+        h_sql_int(&srv, "SELECT count(*) FROM idempotency_keys WHERE key = 'invalid-first'"), 0);
     r = post_idem(svc_key, body, "invalid-first");
     h_expect_status(r, 201);
     assert_null(h_header(r, "Idempotent-Replayed", buf, sizeof buf));
@@ -367,9 +373,10 @@ static void idempotency_rules(void **state)
     assert_string_equal(h_header(r, "Idempotent-Replayed", buf, sizeof buf), "true");
     assert_int_equal(h_jint(r->json, "id"), second);
     h_resp_free(r);
-    assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM idempotency_keys WHERE char_length(key) = 255"
-                             " AND complaint_id = %lld",
-                             (long long)second),
+    assert_int_equal(h_sql_int(&srv,
+                               "SELECT count(*) FROM idempotency_keys WHERE char_length(key) = 255"
+                               " AND complaint_id = %lld",
+                               (long long)second),
                      1);
 }
 
@@ -497,9 +504,10 @@ static void transition_race(void **state)
         assert_string_equal(h_jstr(d, "to"), "resolved");
         assert_string_equal(h_jstr(json_object_get(d, "resolution"), "summary"), want);
         json_decref(evs);
-        assert_int_equal(h_sql_int(&srv, "SELECT count(*) FROM complaint_events WHERE complaint_id = %lld"
-                                 " AND kind = 'status_changed' AND data->>'to' = 'resolved'",
-                                 (long long)id),
+        assert_int_equal(h_sql_int(&srv,
+                                   "SELECT count(*) FROM complaint_events WHERE complaint_id = %lld"
+                                   " AND kind = 'status_changed' AND data->>'to' = 'resolved'",
+                                   (long long)id),
                          1);
         free_jobs(jobs, N);
     }
@@ -534,8 +542,8 @@ static void withdraw_and_resolve_race(void **state)
     json_t *evs = h_events(&srv, id);
     assert_int_equal(h_count_events(evs, "status_changed"), 2);
     /* A losing withdraw leaves no note behind. */
-    long long notes =
-        h_sql_int(&srv, "SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld", (long long)id);
+    long long notes = h_sql_int(
+        &srv, "SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld", (long long)id);
     assert_int_equal(h_count_events(evs, "note_added"), notes);
     assert_true(notes <= 1);
     json_decref(evs);
@@ -574,17 +582,17 @@ static void concurrent_public_notes(void **state)
     assert_true(json_is_string(json_object_get(r->json, "first_response_at")));
     assert_int_equal(h_jint(r->json, "version"), 2);
     h_resp_free(r);
-    assert_int_equal(
-        h_sql_int(&srv, "SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld", (long long)id),
-        N);
+    assert_int_equal(h_sql_int(&srv,
+                               "SELECT count(*) FROM complaint_notes WHERE complaint_id = %lld",
+                               (long long)id),
+                     N);
     json_t *evs = h_events(&srv, id);
     assert_int_equal(h_count_events(evs, "note_added"), N);
     /* Timeline order is note id order. */
     size_t i;
     json_t *ev;
     int64_t last = 0;
-    json_array_foreach(evs, i, ev)
-    {
+    json_array_foreach (evs, i, ev) {
         if (strcmp(h_jstr(ev, "kind"), "note_added") != 0)
             continue;
         int64_t nid = h_jint(json_object_get(ev, "data"), "note_id");

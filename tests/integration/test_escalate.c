@@ -29,8 +29,7 @@ static int setup(void **state)
     h_make_key(&srv, "agent", agent_key, sizeof agent_key);
     h_make_key(&srv, "supervisor", sup_key, sizeof sup_key);
     top = post_id("/v1/teams", "{\"name\":\"Managers\"}");
-    snprintf(body, sizeof body, "{\"name\":\"Leads\",\"escalation_team_id\":%lld}",
-             (long long)top);
+    snprintf(body, sizeof body, "{\"name\":\"Leads\",\"escalation_team_id\":%lld}", (long long)top);
     leads = post_id("/v1/teams", body);
     snprintf(body, sizeof body, "{\"name\":\"Front\",\"escalation_team_id\":%lld}",
              (long long)leads);
@@ -48,9 +47,10 @@ static int teardown(void **state)
 static int64_t make_complaint(void)
 {
     char body[256];
-    snprintf(body, sizeof body,
-             "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},\"team_id\":%lld}",
-             (long long)front);
+    snprintf(
+        body, sizeof body,
+        "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},\"team_id\":%lld}",
+        (long long)front);
     return post_id("/v1/complaints", body);
 }
 
@@ -125,7 +125,7 @@ static void escalation_ladder(void **state)
     r = h_admin(&srv, "GET", path, NULL);
     size_t i, n = 0;
     json_t *ev;
-    json_array_foreach(json_object_get(r->json, "items"), i, ev) {
+    json_array_foreach (json_object_get(r->json, "items"), i, ev) {
         if (strcmp(h_jstr(ev, "kind"), "escalated") != 0)
             continue;
         json_t *d = json_object_get(ev, "data");
@@ -162,8 +162,8 @@ static void unknown_complaint_is_404(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(agents_may_not_escalate),  cmocka_unit_test(bad_input_is_named),
-        cmocka_unit_test(stale_if_match_is_412),    cmocka_unit_test(escalation_ladder),
+        cmocka_unit_test(agents_may_not_escalate), cmocka_unit_test(bad_input_is_named),
+        cmocka_unit_test(stale_if_match_is_412),   cmocka_unit_test(escalation_ladder),
         cmocka_unit_test(closed_complaint_is_409), cmocka_unit_test(unknown_complaint_is_404),
     };
     return H_RUN_GROUP(tests, setup, teardown);

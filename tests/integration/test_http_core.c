@@ -63,7 +63,8 @@ static void metrics_text(void **state)
     assert_int_equal(r->status, 200);
     assert_non_null(h_header(r, "Content-Type", ct, sizeof ct));
     assert_non_null(strstr(ct, "text/plain"));
-    assert_non_null(strstr(r->body, "ombud_http_requests_total{route=\"health_live\",status=\"200\"}"));
+    assert_non_null(
+        strstr(r->body, "ombud_http_requests_total{route=\"health_live\",status=\"200\"}"));
     assert_non_null(strstr(r->body, "ombud_http_request_duration_seconds_bucket{le=\"+Inf\"}"));
     assert_non_null(strstr(r->body, "ombud_db_pool_size"));
     h_resp_free(r);
@@ -71,8 +72,14 @@ static void metrics_text(void **state)
 
 static void unknown_route_is_404(void **state)
 {
-    const char *paths[] = {"/", "/nope", "/v1", "/v1/api-keys/", "/v1/api-keys/0",
-                           "/v1/api-keys/abc", "/v1/api-keys/1/x", "/health/live/"};
+    const char *paths[] = {"/",
+                           "/nope",
+                           "/v1",
+                           "/v1/api-keys/",
+                           "/v1/api-keys/0",
+                           "/v1/api-keys/abc",
+                           "/v1/api-keys/1/x",
+                           "/health/live/"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         struct h_resp *r = h_req(&srv, "GET", paths[i], &(struct h_opts){.key = srv.admin_key});
         h_expect_problem(r, 404);
@@ -139,8 +146,8 @@ static void body_limit_by_length_is_413(void **state)
     big[0] = '{';
     big[4096] = '}';
     big[4097] = '\0';
-    struct h_resp *r = h_req(&srv, "POST", "/v1/api-keys",
-                             &(struct h_opts){.key = srv.admin_key, .body = big});
+    struct h_resp *r =
+        h_req(&srv, "POST", "/v1/api-keys", &(struct h_opts){.key = srv.admin_key, .body = big});
     h_expect_problem(r, 413);
     h_resp_free(r);
 
@@ -184,7 +191,8 @@ static void body_limit_while_streaming_is_413(void **state)
 
 static void content_type_is_checked(void **state)
 {
-    const char *bad[] = {"text/plain", "application/jsonx", "", "application/x-www-form-urlencoded"};
+    const char *bad[] = {"text/plain", "application/jsonx", "",
+                         "application/x-www-form-urlencoded"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct h_resp *r = h_req(&srv, "POST", "/v1/api-keys",
                                  &(struct h_opts){.key = srv.admin_key,
@@ -203,18 +211,20 @@ static void content_type_is_checked(void **state)
 
 static void malformed_json_is_400(void **state)
 {
-    const char *bad[] = {"{",        "[1,2]",          "\"str\"", "nul",
-                         "{\"a\":1,\"a\":2}", "{\"a\":\"\\ud800\"}", "{} {}", "\xff\xfe"};
+    const char *bad[] = {
+        "{",     "[1,2]",   "\"str\"", "nul", "{\"a\":1,\"a\":2}", "{\"a\":\"\\ud800\"}",
+        "{} {}", "\xff\xfe"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct h_resp *r =
-            h_req(&srv, "POST", "/v1/api-keys", &(struct h_opts){.key = srv.admin_key, .body = bad[i]});
+        struct h_resp *r = h_req(&srv, "POST", "/v1/api-keys",
+                                 &(struct h_opts){.key = srv.admin_key, .body = bad[i]});
         h_expect_problem(r, 400);
         h_resp_free(r);
     }
     /* Invalid UTF-8 inside a string. */
-    struct h_resp *r = h_req(&srv, "POST", "/v1/api-keys",
-                             &(struct h_opts){.key = srv.admin_key,
-                                              .body = "{\"name\":\"\xc3\x28\",\"role\":\"agent\"}"});
+    struct h_resp *r =
+        h_req(&srv, "POST", "/v1/api-keys",
+              &(struct h_opts){.key = srv.admin_key,
+                               .body = "{\"name\":\"\xc3\x28\",\"role\":\"agent\"}"});
     h_expect_problem(r, 400);
     h_resp_free(r);
     /* No body at all on a route that needs one. */
@@ -236,7 +246,8 @@ static void cors_allowed_origin(void **state)
     assert_non_null(strstr(buf, "X-Request-Id"));
     h_resp_free(r);
 
-    r = h_req(&srv, "GET", "/health/live", &(struct h_opts){.headers = {"Origin: https://evil.example"}});
+    r = h_req(&srv, "GET", "/health/live",
+              &(struct h_opts){.headers = {"Origin: https://evil.example"}});
     assert_null(h_header(r, "Access-Control-Allow-Origin", buf, sizeof buf));
     h_resp_free(r);
 }
@@ -244,20 +255,23 @@ static void cors_allowed_origin(void **state)
 static void cors_preflight(void **state)
 {
     char buf[256];
-    struct h_resp *r = h_req(&srv, "OPTIONS", "/v1/api-keys",
-                             &(struct h_opts){.headers = {"Origin: https://app.example",
-                                                          "Access-Control-Request-Method: POST",
-                                                          "Access-Control-Request-Headers: authorization, content-type"}});
+    struct h_resp *r =
+        h_req(&srv, "OPTIONS", "/v1/api-keys",
+              &(struct h_opts){
+                  .headers = {"Origin: https://app.example", "Access-Control-Request-Method: POST",
+                              "Access-Control-Request-Headers: authorization, content-type"}});
     assert_int_equal(r->status, 204);
     assert_string_equal(h_header(r, "Access-Control-Allow-Origin", buf, sizeof buf),
                         "https://app.example");
     assert_non_null(strstr(h_header(r, "Access-Control-Allow-Methods", buf, sizeof buf), "POST"));
-    assert_non_null(strstr(h_header(r, "Access-Control-Allow-Headers", buf, sizeof buf), "Authorization"));
+    assert_non_null(
+        strstr(h_header(r, "Access-Control-Allow-Headers", buf, sizeof buf), "Authorization"));
     assert_string_equal(h_header(r, "Allow", buf, sizeof buf), "GET, HEAD, POST");
     h_resp_free(r);
 
     /* Preflight needs no key; unknown paths are still 404. */
-    r = h_req(&srv, "OPTIONS", "/nope", &(struct h_opts){.headers = {"Origin: https://app.example"}});
+    r = h_req(&srv, "OPTIONS", "/nope",
+              &(struct h_opts){.headers = {"Origin: https://app.example"}});
     h_expect_problem(r, 404);
     h_resp_free(r);
 

@@ -210,8 +210,7 @@ static void allowed_of(const struct h_resp *r, char *out, size_t len)
     json_t *v;
     out[0] = '\0';
     assert_true(json_is_array(arr));
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach (arr, i, v) {
         assert_true(json_is_string(v));
         used +=
             (size_t)snprintf(out + used, len - used, "%s%s", i ? "," : "", json_string_value(v));
@@ -305,8 +304,9 @@ static void full_journey(void **state)
     char first_response[64];
     snprintf(first_response, sizeof first_response, "%s", h_jstr(r->json, "first_response_at"));
     h_resp_free(r);
-    char *fr_usec =
-        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
+    char *fr_usec = h_sql_value(
+        &srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld",
+        (long long)id);
     assert_non_null(fr_usec);
 
     /* A public note from the agent. */
@@ -363,8 +363,8 @@ static void full_journey(void **state)
     char resolved_at[64];
     snprintf(resolved_at, sizeof resolved_at, "%s", h_jstr(r->json, "resolved_at"));
     h_resp_free(r);
-    char *amount =
-        h_sql_value(&srv, "SELECT compensation_amount::text FROM complaints WHERE id = %lld", (long long)id);
+    char *amount = h_sql_value(
+        &srv, "SELECT compensation_amount::text FROM complaints WHERE id = %lld", (long long)id);
     assert_string_equal(amount, "25.50");
     free(amount);
 
@@ -452,8 +452,9 @@ static void full_journey(void **state)
     h_resp_free(r);
 
     /* first_response_at was set once, to the microsecond. */
-    char *fr_now =
-        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
+    char *fr_now = h_sql_value(
+        &srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld",
+        (long long)id);
     assert_string_equal(fr_now, fr_usec);
     free(fr_now);
     free(fr_usec);
@@ -639,12 +640,14 @@ static void first_response_by_action(void **state)
     /* Pend and resolve after acknowledge keep the acknowledge time. */
     id = create(svc_key, "Acknowledged then resolved");
     act(id, "acknowledge", "acknowledged");
-    char *fr =
-        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
+    char *fr = h_sql_value(
+        &srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld",
+        (long long)id);
     act(id, "pend", "pending_customer");
     act(id, "resolve", "resolved");
-    char *fr2 =
-        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
+    char *fr2 = h_sql_value(
+        &srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld",
+        (long long)id);
     assert_string_equal(fr, fr2);
     free(fr);
     free(fr2);
@@ -990,8 +993,9 @@ static void notes_and_visibility(void **state)
     assert_non_null(h_jstr(c, "first_response_at"));
     assert_string_equal(h_jstr(c, "status"), "new");
     json_decref(c);
-    char *fr =
-        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
+    char *fr = h_sql_value(
+        &srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld",
+        (long long)id);
     r = call("POST", path, sup_key,
              json_pack("{s:s, s:s}", "body", "Supervisor here.", "visibility", "public"), NULL);
     h_expect_status(r, 201);
@@ -999,8 +1003,9 @@ static void notes_and_visibility(void **state)
     int64_t n5 = h_jint(r->json, "id");
     h_resp_free(r);
     act(id, "acknowledge", "acknowledged");
-    char *fr2 =
-        h_sql_value(&srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld", (long long)id);
+    char *fr2 = h_sql_value(
+        &srv, "SELECT ombud_usec(first_response_at)::text FROM complaints WHERE id = %lld",
+        (long long)id);
     assert_string_equal(fr, fr2);
     free(fr);
     free(fr2);
@@ -1071,8 +1076,7 @@ static void notes_and_visibility(void **state)
     json_t *evs = events(id);
     size_t notes_seen = 0, i;
     json_t *ev;
-    json_array_foreach(evs, i, ev)
-    {
+    json_array_foreach (evs, i, ev) {
         if (strcmp(h_jstr(ev, "kind"), "note_added") != 0)
             continue;
         assert_int_equal(h_jint(json_object_get(ev, "data"), "note_id"), want_all[notes_seen]);
@@ -1184,7 +1188,8 @@ static void satisfaction_rules(void **state)
     expect_actor(last, "service", svc_key_id, 0);
     size_t i, count = 0;
     json_t *ev;
-    json_array_foreach(evs, i, ev) count += strcmp(h_jstr(ev, "kind"), "satisfaction_recorded") == 0;
+    json_array_foreach (evs, i, ev)
+        count += strcmp(h_jstr(ev, "kind"), "satisfaction_recorded") == 0;
     assert_int_equal(count, 1);
     json_decref(evs);
 

@@ -43,10 +43,10 @@ static const char *const contract_vars[] = {
 
 /* Cleared in every child so that nothing leaks in from the caller's environment. */
 static const char *const all_vars[] = {
-    "OMBUD_DATABASE_URL",   "OMBUD_LISTEN",       "OMBUD_THREADS",
-    "OMBUD_DB_POOL",        "OMBUD_ADMIN_KEY",    "OMBUD_MAX_BODY_BYTES",
-    "OMBUD_LOG_LEVEL",      "OMBUD_CORS_ORIGINS", "OMBUD_CONN_TIMEOUT",
-    "OMBUD_CONN_LIMIT",     "OMBUD_DB_TIMEOUT_MS", "OMBUD_STATEMENT_TIMEOUT_MS",
+    "OMBUD_DATABASE_URL",  "OMBUD_LISTEN",        "OMBUD_THREADS",
+    "OMBUD_DB_POOL",       "OMBUD_ADMIN_KEY",     "OMBUD_MAX_BODY_BYTES",
+    "OMBUD_LOG_LEVEL",     "OMBUD_CORS_ORIGINS",  "OMBUD_CONN_TIMEOUT",
+    "OMBUD_CONN_LIMIT",    "OMBUD_DB_TIMEOUT_MS", "OMBUD_STATEMENT_TIMEOUT_MS",
     "OMBUD_DRAIN_SECONDS",
 };
 
@@ -301,7 +301,7 @@ static void unknown_subcommand_exits_2(void **state)
 {
     (void)state;
     const char *const cases[][3] = {
-        {"frobnicate", NULL, NULL}, {"Serve", NULL, NULL},   {"--bogus", NULL, NULL},
+        {"frobnicate", NULL, NULL}, {"Serve", NULL, NULL},    {"--bogus", NULL, NULL},
         {"", NULL, NULL},           {"serve", "extra", NULL}, {"migrate", "now", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -338,8 +338,8 @@ static void migrate_is_idempotent(void **state)
     for (int round = 0; round < 2; round++) {
         char log[128];
         log_path(log, sizeof log);
-        int code = run((const char *const[]){"migrate", NULL},
-                       (const char *const[]){env_url, NULL}, log, 60000);
+        int code = run((const char *const[]){"migrate", NULL}, (const char *const[]){env_url, NULL},
+                       log, 60000);
         if (code != 0)
             h_server_dump_log(&srv);
         assert_int_equal(code, 0);
@@ -643,8 +643,8 @@ static void sigterm_drains_inflight_request(void **state)
     u.base = d.base;
     u.key = d.admin_key;
     u.delay_ms = 120;
-    const char *pieces[] = {"{", "\"name\"", ":", "\"slow", " upload\"", ",", "\"role\"",
-                            ":", "\"agent\"", "}", NULL};
+    const char *pieces[] = {"{",        "\"name\"", ":",         "\"slow", " upload\"", ",",
+                            "\"role\"", ":",        "\"agent\"", "}",      NULL};
     memcpy(u.pieces, pieces, sizeof pieces);
     assert_int_equal(pthread_create(&th, NULL, slow_post, &u), 0);
     wait_started(&u);
@@ -745,8 +745,8 @@ static void drain_gives_up_after_its_limit(void **state)
     u.base = d.base;
     u.key = d.admin_key;
     u.delay_ms = 1000;
-    const char *pieces[] = {"{", "\"name\"", ":", "\"never", " finished\"", ",", "\"role\"",
-                            ":", "\"agent\"", "}", NULL};
+    const char *pieces[] = {"{",        "\"name\"", ":",         "\"never", " finished\"", ",",
+                            "\"role\"", ":",        "\"agent\"", "}",       NULL};
     memcpy(u.pieces, pieces, sizeof pieces);
     assert_int_equal(pthread_create(&th, NULL, slow_post, &u), 0);
     wait_started(&u);

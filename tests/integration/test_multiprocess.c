@@ -176,9 +176,10 @@ static void check_alerts_api(void)
         assert_int_equal(r->status, 200);
         size_t i;
         json_t *a;
-        json_array_foreach(json_object_get(r->json, "items"), i, a) {
+        json_array_foreach (json_object_get(r->json, "items"), i, a) {
             int ci = complaint_index(h_jint(a, "complaint_id"));
-            int bit = alert_bit(h_jstr_must(a, "target"), h_jstr_must(a, "kind"), h_jint(a, "level"));
+            int bit =
+                alert_bit(h_jstr_must(a, "target"), h_jstr_must(a, "kind"), h_jint(a, "level"));
             if (ci < 0 || bit < 0 || h_jint(a, "cycle") != 1 || (seen[ci] & (1u << bit))) {
                 char *d = json_dumps(a, JSON_COMPACT);
                 fprintf(stderr, "unexpected or repeated alert: %s\n", d ? d : "?");
@@ -226,7 +227,7 @@ static void check_timelines_api(void)
         assert_int_equal(r->status, 200);
         size_t k;
         json_t *ev;
-        json_array_foreach(json_object_get(r->json, "items"), k, ev) {
+        json_array_foreach (json_object_get(r->json, "items"), k, ev) {
             const char *kind = h_jstr_must(ev, "kind");
             const json_t *d = json_object_get(ev, "data");
             int bit;
@@ -309,9 +310,10 @@ static void three_processes_raise_each_alert_once(void **state)
     snprintf(sql, sizeof sql, "SELECT count(*) FROM complaints WHERE sla_policy_id = %lld",
              (long long)policy);
     assert_int_equal(h_sql_int(&srv[0], "%s", sql), NCOMPLAINTS);
-    assert_int_equal(h_sql_int(&srv[0], "%s", "SELECT count(*) FROM sla_clocks WHERE cycle = 1 AND"
-                             " target_seconds = CASE target WHEN 'first_response' THEN 60"
-                             " ELSE 120 END AND next_alert_at IS NOT NULL"),
+    assert_int_equal(h_sql_int(&srv[0], "%s",
+                               "SELECT count(*) FROM sla_clocks WHERE cycle = 1 AND"
+                               " target_seconds = CASE target WHEN 'first_response' THEN 60"
+                               " ELSE 120 END AND next_alert_at IS NOT NULL"),
                      2 * NCOMPLAINTS);
 
     /* Wait until every moment has come, plus a margin: in real time
@@ -319,14 +321,16 @@ static void three_processes_raise_each_alert_once(void **state)
      * stretch with none (moments are at most MAX_LAG_MS late, so a jump
      * to 1 s before the next one skips no alert). Each jump's offset is
      * kept: alerts are stamped by PostgreSQL's wall clock. */
-    long long left = h_sql_int(&srv[0], "%s", "SELECT ceil(extract(epoch FROM max(due_at) - clock_timestamp())"
-                             " * 1000)::bigint FROM sla_clocks WHERE target = 'resolution'");
+    long long left = h_sql_int(&srv[0], "%s",
+                               "SELECT ceil(extract(epoch FROM max(due_at) - clock_timestamp())"
+                               " * 1000)::bigint FROM sla_clocks WHERE target = 'resolution'");
     print_message("last resolution breach due in %.1f s; waiting\n", (double)left / 1000.0);
     int64_t jump_at[16], jump_off[16]; /* from this moment (s) on, this offset (ms) */
     int njumps = 0;
     for (;;) {
-        long long next = h_sql_int(&srv[0], "%s", "SELECT coalesce(floor(extract(epoch FROM min(next_alert_at))"
-                                 " * 1000)::bigint, 0) FROM sla_clocks");
+        long long next = h_sql_int(&srv[0], "%s",
+                                   "SELECT coalesce(floor(extract(epoch FROM min(next_alert_at))"
+                                   " * 1000)::bigint, 0) FROM sla_clocks");
         if (!next)
             break; /* nothing left to raise */
         if (next - h_now_ms() > 3000 && njumps < 16) {
@@ -361,8 +365,9 @@ static void three_processes_raise_each_alert_once(void **state)
     snprintf(created + len, sizeof created - (size_t)len, " ELSE 0 END)");
 
     /* Counts: expected = raised, and no two alerts for one key. */
-    long long distinct = h_sql_int(&srv[0], "%s", "SELECT count(*) FROM (SELECT DISTINCT complaint_id, target,"
-                                 " cycle, kind, level FROM alerts) d");
+    long long distinct = h_sql_int(&srv[0], "%s",
+                                   "SELECT count(*) FROM (SELECT DISTINCT complaint_id, target,"
+                                   " cycle, kind, level FROM alerts) d");
     print_message("alerts: expected %lld, raised %lld, duplicates %lld\n", expected, raised,
                   raised - distinct);
     if (raised != expected) {
@@ -370,7 +375,7 @@ static void three_processes_raise_each_alert_once(void **state)
                                       " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
         size_t i;
         json_t *row;
-        json_array_foreach(rows, i, row) {
+        json_array_foreach (rows, i, row) {
             fprintf(stderr, "  %s %s level %s: %s\n", json_string_value(json_array_get(row, 0)),
                     json_string_value(json_array_get(row, 1)),
                     json_string_value(json_array_get(row, 2)),
@@ -383,38 +388,45 @@ static void three_processes_raise_each_alert_once(void **state)
 
     /* Each complaint and target: warnings 1, 2, 3 and one breach, cycle 1. */
     assert_int_equal(
-        h_sql_int(&srv[0], "%s", "SELECT count(*) FROM complaints c"
-                " CROSS JOIN (VALUES ('first_response'), ('resolution')) t (target)"
-                " WHERE (SELECT array_agg(a.level ORDER BY a.level) FROM alerts a"
-                "        WHERE a.complaint_id = c.id AND a.target = t.target AND a.cycle = 1"
-                "          AND a.kind = 'sla_warning') IS DISTINCT FROM '{1,2,3}'::int[]"
-                "    OR (SELECT array_agg(a.level) FROM alerts a"
-                "        WHERE a.complaint_id = c.id AND a.target = t.target AND a.cycle = 1"
-                "          AND a.kind = 'sla_breach') IS DISTINCT FROM '{0}'::int[]"),
+        h_sql_int(&srv[0], "%s",
+                  "SELECT count(*) FROM complaints c"
+                  " CROSS JOIN (VALUES ('first_response'), ('resolution')) t (target)"
+                  " WHERE (SELECT array_agg(a.level ORDER BY a.level) FROM alerts a"
+                  "        WHERE a.complaint_id = c.id AND a.target = t.target AND a.cycle = 1"
+                  "          AND a.kind = 'sla_warning') IS DISTINCT FROM '{1,2,3}'::int[]"
+                  "    OR (SELECT array_agg(a.level) FROM alerts a"
+                  "        WHERE a.complaint_id = c.id AND a.target = t.target AND a.cycle = 1"
+                  "          AND a.kind = 'sla_breach') IS DISTINCT FROM '{0}'::int[]"),
         0);
-    assert_int_equal(h_sql_int(&srv[0], "%s", "SELECT count(*) FROM alerts WHERE cycle <> 1 OR kind NOT IN"
-                             " ('sla_warning', 'sla_breach')"),
+    assert_int_equal(h_sql_int(&srv[0], "%s",
+                               "SELECT count(*) FROM alerts WHERE cycle <> 1 OR kind NOT IN"
+                               " ('sla_warning', 'sla_breach')"),
                      0);
 
     /* Each at its moment: the breach at due_at = start + target, warning n
      * at start + (10, 30, 60 %) of the target. */
     assert_int_equal(
-        h_sql_int(&srv[0], "%s", "SELECT count(*) FROM alerts a JOIN sla_clocks k USING (complaint_id, target,"
-                " cycle) WHERE k.due_at IS DISTINCT FROM k.running_since"
-                "     + make_interval(secs => k.target_seconds)"
-                "  OR a.scheduled_at IS DISTINCT FROM CASE a.kind WHEN 'sla_breach' THEN k.due_at"
-                "     ELSE k.running_since + make_interval(secs => k.target_seconds"
-                "          * (ARRAY[10, 30, 60])[a.level] / 100) END"),
+        h_sql_int(&srv[0], "%s",
+                  "SELECT count(*) FROM alerts a JOIN sla_clocks k USING (complaint_id, target,"
+                  " cycle) WHERE k.due_at IS DISTINCT FROM k.running_since"
+                  "     + make_interval(secs => k.target_seconds)"
+                  "  OR a.scheduled_at IS DISTINCT FROM CASE a.kind WHEN 'sla_breach' THEN k.due_at"
+                  "     ELSE k.running_since + make_interval(secs => k.target_seconds"
+                  "          * (ARRAY[10, 30, 60])[a.level] / 100) END"),
         0);
     /* Every clock has fired everything and has nothing left to plan. */
-    assert_int_equal(h_sql_int(&srv[0], "%s", "SELECT count(*) FROM sla_clocks WHERE next_alert_at IS NOT NULL"
-                             " OR NOT breached OR breach_raised_at IS NULL OR met_at IS NOT NULL"),
-                     0);
+    assert_int_equal(
+        h_sql_int(&srv[0], "%s",
+                  "SELECT count(*) FROM sla_clocks WHERE next_alert_at IS NOT NULL"
+                  " OR NOT breached OR breach_raised_at IS NULL OR met_at IS NOT NULL"),
+        0);
 
     /* The timeline: exactly one event per alert, naming it, and no others. */
-    long long events = h_sql_int(&srv[0], "%s", "SELECT count(*) FROM complaint_events"
-                               " WHERE kind IN ('sla_warning', 'sla_breached')");
-    long long unmatched = h_sql_int(&srv[0], "%s", 
+    long long events = h_sql_int(&srv[0], "%s",
+                                 "SELECT count(*) FROM complaint_events"
+                                 " WHERE kind IN ('sla_warning', 'sla_breached')");
+    long long unmatched = h_sql_int(
+        &srv[0], "%s",
         "SELECT count(*) FROM alerts a WHERE (SELECT count(*) FROM complaint_events e"
         " WHERE e.complaint_id = a.complaint_id AND e.actor_role = 'system'"
         "   AND e.kind = CASE a.kind WHEN 'sla_breach' THEN 'sla_breached' ELSE 'sla_warning' END"

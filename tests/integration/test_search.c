@@ -132,8 +132,7 @@ static void expect_found(const char *q, const char *extra, const int *want)
         fprintf(stderr, ", got");
         size_t i;
         json_t *it;
-        json_array_foreach(items, i, it)
-        {
+        json_array_foreach (items, i, it) {
             fprintf(stderr, " %lld", (long long)h_jint(it, "id"));
         }
         fprintf(stderr, "\n");
@@ -164,14 +163,12 @@ static char *plan_of(const char *sql)
     json_t *rows = h_sql(&srv, sql);
     size_t len = 1, i;
     json_t *row;
-    json_array_foreach(rows, i, row)
-    {
+    json_array_foreach (rows, i, row) {
         len += strlen(json_string_value(json_array_get(row, 0))) + 1;
     }
     char *out = calloc(1, len);
     assert_non_null(out);
-    json_array_foreach(rows, i, row)
-    {
+    json_array_foreach (rows, i, row) {
         strcat(out, json_string_value(json_array_get(row, 0)));
         strcat(out, "\n");
     }
@@ -416,8 +413,7 @@ static size_t walk(const char *q, const char *sort, int limit, int64_t *seen, si
         json_t *next = json_object_get(r->json, "next_cursor");
         size_t i;
         json_t *it;
-        json_array_foreach(items, i, it)
-        {
+        json_array_foreach (items, i, it) {
             assert_true(n < cap);
             seen[n++] = h_jint(it, "id");
         }

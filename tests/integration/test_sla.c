@@ -254,8 +254,7 @@ static void policies_crud_and_validation(void **state)
     json_t *it;
     bool seen = false;
     int64_t last = 0;
-    json_array_foreach(items, i, it)
-    {
+    json_array_foreach (items, i, it) {
         assert_true(h_jint(it, "id") > last);
         last = h_jint(it, "id");
         seen |= json_equal(it, created);
@@ -414,13 +413,13 @@ static void expect_policy(struct cspec c, int64_t policy, int fr_minutes)
     json_t *fr = h_sla_clock(o, "first_response");
     int64_t created = created_on_clock(o);
     h_expect_between(h_jtime(fr, "due_at") - created, fr_minutes * 60, fr_minutes * 60 + 2,
-                   "first response due after creation");
+                     "first response due after creation");
     assert_string_equal(h_jstr(fr, "state"), "on_track");
     assert_int_equal(h_jint(fr, "cycle"), 1);
     assert_true(h_jnull(fr, "met_at"));
     assert_true(json_is_false(json_object_get(fr, "breached")));
     h_expect_between(h_jint(fr, "remaining_seconds"), fr_minutes * 60 - 3, fr_minutes * 60,
-                   "remaining seconds");
+                     "remaining seconds");
     assert_true(json_is_false(json_object_get(sla, "paused")));
     /* A GET shows the same clocks. */
     json_t *again = get_complaint(h_jint(o, "id"));
@@ -637,7 +636,8 @@ static void breach_on_time_and_once(void **state)
     assert_int_equal(h_count_events(evs, "sla_breached"), 1);
     size_t i;
     json_t *one;
-    json_array_foreach(alerts, i, one) h_expect_alert_event(evs, one);
+    json_array_foreach (alerts, i, one)
+        h_expect_alert_event(evs, one);
     json_decref(evs);
     json_decref(alerts);
     alerts = h_alerts(&srv, b);
@@ -740,8 +740,7 @@ static void pause_shifts_every_moment(void **state)
     json_t *evs = h_events(&srv, id);
     size_t i, paused_ev = 0, resumed_ev = 0;
     json_t *ev;
-    json_array_foreach(evs, i, ev)
-    {
+    json_array_foreach (evs, i, ev) {
         const char *kind = h_jstr(ev, "kind");
         if (strcmp(kind, "sla_paused") == 0)
             paused_ev = i + 1;
@@ -756,7 +755,8 @@ static void pause_shifts_every_moment(void **state)
     assert_int_equal(h_count_events(evs, "sla_warning"), 3);
     size_t k;
     json_t *a;
-    json_array_foreach(alerts, k, a) h_expect_alert_event(evs, a);
+    json_array_foreach (alerts, k, a)
+        h_expect_alert_event(evs, a);
     json_decref(evs);
     json_decref(alerts);
 }
@@ -806,7 +806,8 @@ static void reselect_keeps_elapsed_time(void **state)
     json_t *evs = h_events(&srv, d);
     size_t i;
     json_t *a;
-    json_array_foreach(alerts, i, a) h_expect_alert_event(evs, a);
+    json_array_foreach (alerts, i, a)
+        h_expect_alert_event(evs, a);
     assert_int_equal(h_count_events(evs, "updated"), 1);
     json_decref(evs);
     json_decref(alerts);
@@ -1135,7 +1136,7 @@ static void alerts_ack_and_filters(void **state)
     assert_int_equal(h_jint(r->json, "id"), first);
     assert_int_equal(h_jint(r->json, "acknowledged_by"), sup_key_id);
     h_expect_between(h_jtime(r->json, "acknowledged_at") * 1000 - before_ms, -1000, 2000,
-                   "acknowledged now");
+                     "acknowledged now");
     assert_string_equal(h_jstr(r->json, "kind"), "sla_warning");
     assert_int_equal(h_jint(r->json, "complaint_id"), a);
     json_t *acked = json_incref(r->json);
@@ -1180,8 +1181,7 @@ static void alerts_ack_and_filters(void **state)
     h_expect_status(r, 200);
     size_t j;
     json_t *one;
-    json_array_foreach(json_object_get(r->json, "items"), j, one)
-    {
+    json_array_foreach (json_object_get(r->json, "items"), j, one) {
         assert_string_equal(h_jstr(one, "kind"), "sla_breach");
         assert_int_equal(h_jint(one, "level"), 0);
     }
@@ -1205,8 +1205,7 @@ static void alerts_ack_and_filters(void **state)
         h_expect_status(r, 200);
         size_t i;
         json_t *it;
-        json_array_foreach(json_object_get(r->json, "items"), i, it)
-        {
+        json_array_foreach (json_object_get(r->json, "items"), i, it) {
             assert_true(h_jint(it, "id") < last);
             last = h_jint(it, "id");
             if (!top)
@@ -1270,8 +1269,7 @@ static json_t *at_risk(int within)
     int64_t last = 0, limit = h_now_ms() / 1000 + within * 60 + 5;
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(r->json, "items"), i, c)
-    {
+    json_array_foreach (json_object_get(r->json, "items"), i, c) {
         const char *st = h_jstr(c, "status");
         assert_true(strcmp(st, "resolved") != 0 && strcmp(st, "closed") != 0 &&
                     strcmp(st, "pending_customer") != 0);
@@ -1290,8 +1288,7 @@ static long index_of(const json_t *ids, int64_t id)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(ids, i, v)
-    {
+    json_array_foreach (ids, i, v) {
         if (json_integer_value(v) == id)
             return (long)i;
     }
@@ -1353,8 +1350,7 @@ static void at_risk_order_and_window(void **state)
     bool has3 = false, has120 = false;
     size_t i;
     json_t *c;
-    json_array_foreach(items, i, c)
-    {
+    json_array_foreach (items, i, c) {
         has3 |= h_jint(c, "id") == c3;
         has120 |= h_jint(c, "id") == c120;
     }

@@ -90,8 +90,7 @@ static void warnings_on_time_and_once(void **state)
     assert_int_equal(h_count_events(evs, "sla_breached"), 0);
     size_t i;
     json_t *al;
-    json_array_foreach(alerts, i, al)
-    {
+    json_array_foreach (alerts, i, al) {
         assert_int_equal(h_jint(al, "level"), (int64_t)i + 1);
         h_expect_alert_event(evs, al);
     }

@@ -35,7 +35,7 @@ static int64_t D(const char *date)
 
 struct spec {
     const char *tz;
-    const char *hours; /* "1 09:00 18:00;2 ..." or "" for 24x7 */
+    const char *hours;    /* "1 09:00 18:00;2 ..." or "" for 24x7 */
     const char *holidays; /* "2026-10-01,2026-10-02" */
 };
 
@@ -94,8 +94,8 @@ static void expect_minutes(const struct spec *s, const char *from, const char *t
     build(&cal, s);
     int64_t secs = ombud_bt_between(&cal, T(from), T(to));
     if (secs / 60 != minutes)
-        fail_msg("%s..%s in %s: got %lld min, want %ld", from, to, s->tz,
-                 (long long)(secs / 60), minutes);
+        fail_msg("%s..%s in %s: got %lld min, want %ld", from, to, s->tz, (long long)(secs / 60),
+                 minutes);
     ombud_bt_calendar_clear(&cal);
 }
 
@@ -220,10 +220,10 @@ static uint64_t next(void)
 static void random_against_reference(void **state)
 {
     (void)state;
-    static const char *const zones[] = {"America/New_York", "Europe/Berlin", "Australia/Sydney",
-                                        "America/Sao_Paulo", "Asia/Kolkata", "UTC",
-                                        "Australia/Lord_Howe", "America/Mexico_City",
-                                        "Pacific/Chatham"};
+    static const char *const zones[] = {
+        "America/New_York",    "Europe/Berlin",       "Australia/Sydney",
+        "America/Sao_Paulo",   "Asia/Kolkata",        "UTC",
+        "Australia/Lord_Howe", "America/Mexico_City", "Pacific/Chatham"};
     /* DST switches of 2026 (and one of 2027) to start near. */
     static const char *const near[] = {"2026-03-08T07:00:00Z", "2026-11-01T06:00:00Z",
                                        "2026-03-29T01:00:00Z", "2026-10-25T01:00:00Z",
@@ -295,8 +295,7 @@ static void random_against_reference(void **state)
         cases++;
     }
     unsetenv("TZ");
-    print_message("compared %d random calendars (%d reference minutes)\n", cases,
-                  compared_minutes);
+    print_message("compared %d random calendars (%d reference minutes)\n", cases, compared_minutes);
 }
 
 static void long_spans_are_fast(void **state)

@@ -285,23 +285,23 @@ static void test_listen_ipv6(void **state)
 static void test_listen_bad(void **state)
 {
     static const char *const bad[] = {
-        "localhost",        /* missing colon */
-        "8080",             /* missing colon */
-        "localhost:",       /* empty port */
-        ":8080",            /* empty host */
-        "[]:8080",          /* empty bracketed host */
-        "localhost:65536",  /* port out of range */
-        "localhost:99999",  /* port out of range */
-        "localhost:-1",     /* negative port */
-        "localhost:+80",    /* sign */
-        "localhost: 80",    /* space */
-        "localhost:80 ",    /* trailing space */
-        "localhost:80a",    /* junk */
-        "localhost:0x50",   /* hex */
-        "localhost:http",   /* service name */
+        "localhost",                      /* missing colon */
+        "8080",                           /* missing colon */
+        "localhost:",                     /* empty port */
+        ":8080",                          /* empty host */
+        "[]:8080",                        /* empty bracketed host */
+        "localhost:65536",                /* port out of range */
+        "localhost:99999",                /* port out of range */
+        "localhost:-1",                   /* negative port */
+        "localhost:+80",                  /* sign */
+        "localhost: 80",                  /* space */
+        "localhost:80 ",                  /* trailing space */
+        "localhost:80a",                  /* junk */
+        "localhost:0x50",                 /* hex */
+        "localhost:http",                 /* service name */
         "localhost:18446744073709551616", /* overflows unsigned long long */
-        "[::1]8080",        /* no colon after the bracket */
-        "[::1]:",           /* empty port */
+        "[::1]8080",                      /* no colon after the bracket */
+        "[::1]:",                         /* empty port */
     };
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -384,8 +384,8 @@ static void test_numbers_out_of_range(void **state)
 
 static void test_numbers_non_numeric_and_negative(void **state)
 {
-    static const char *const bad[] = {"abc", "-1", "-0", "+4", " 4", "4 ", "4x", "0x10",
-                                      "1e3", "4.0", "4,0", "\t4", "four"};
+    static const char *const bad[] = {"abc",  "-1",  "-0",  "+4",  " 4",  "4 ",  "4x",
+                                      "0x10", "1e3", "4.0", "4,0", "\t4", "four"};
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         expect_bad("OMBUD_THREADS", bad[i]);
@@ -441,9 +441,14 @@ static void test_several_errors_reported_together(void **state)
 static void test_every_numeric_var_bad_at_once(void **state)
 {
     static const char *const nums[] = {
-        "OMBUD_THREADS",      "OMBUD_DB_POOL",       "OMBUD_MAX_BODY_BYTES",
-        "OMBUD_CONN_TIMEOUT", "OMBUD_CONN_LIMIT",    "OMBUD_DB_TIMEOUT_MS",
-        "OMBUD_STATEMENT_TIMEOUT_MS", "OMBUD_DRAIN_SECONDS",
+        "OMBUD_THREADS",
+        "OMBUD_DB_POOL",
+        "OMBUD_MAX_BODY_BYTES",
+        "OMBUD_CONN_TIMEOUT",
+        "OMBUD_CONN_LIMIT",
+        "OMBUD_DB_TIMEOUT_MS",
+        "OMBUD_STATEMENT_TIMEOUT_MS",
+        "OMBUD_DRAIN_SECONDS",
     };
     struct fake_env e;
     struct ombud_config cfg;
@@ -557,8 +562,8 @@ static void test_log_levels(void **state)
 
 static void test_log_level_bad(void **state)
 {
-    static const char *const bad[] = {"DEBUG", "Info", "warning", "err", "trace", "fatal",
-                                      "info ", " info", "1", "debugx"};
+    static const char *const bad[] = {"DEBUG", "Info",  "warning", "err", "trace",
+                                      "fatal", "info ", " info",   "1",   "debugx"};
     struct ombud_config cfg;
     struct ombud_err err;
     (void)state;

@@ -51,8 +51,8 @@ static void round_trip(const int64_t *in, size_t n)
     assert_true(strlen(text) > 0);
     assert_true(strlen(text) < OMBUD_CURSOR_BUFLEN);
     for (const char *p = text; *p; p++)
-        assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-                               *p));
+        assert_non_null(
+            strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *p));
     /* Agrees with a reference encoding of the decimal text. */
     char plain[128], ref[256];
     size_t len = 0;
@@ -94,8 +94,18 @@ static void test_known_encodings(void **state)
 
 static void test_round_trip_one(void **state)
 {
-    static const int64_t vals[] = {0, 1, -1, 7, 10, 999, -1000, INT64_C(1795334400000000),
-                                   INT64_MAX, INT64_MIN, INT64_MAX - 1, INT64_MIN + 1};
+    static const int64_t vals[] = {0,
+                                   1,
+                                   -1,
+                                   7,
+                                   10,
+                                   999,
+                                   -1000,
+                                   INT64_C(1795334400000000),
+                                   INT64_MAX,
+                                   INT64_MIN,
+                                   INT64_MAX - 1,
+                                   INT64_MIN + 1};
     (void)state;
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
         round_trip(&vals[i], 1);
@@ -185,8 +195,8 @@ static void test_decode_bad_count(void **state)
 static void test_decode_bad_chars(void **state)
 {
     static const char *const bad[] = {
-        "MQ==", "MQ=", "M=Q", "M+Q", "MQ/", "M Q", " MQ", "MQ ", "MQ\n", "M.Q",
-        "MQ\xc3\xa9", "\xff\xfe", "MT!z", "MTI%", "MTIz\t",
+        "MQ==", "MQ=", "M=Q",        "M+Q",      "MQ/",  "M Q",  " MQ",    "MQ ",
+        "MQ\n", "M.Q", "MQ\xc3\xa9", "\xff\xfe", "MT!z", "MTI%", "MTIz\t",
     };
     int64_t v[OMBUD_CURSOR_MAX];
     (void)state;
@@ -212,12 +222,11 @@ static void test_decode_non_numeric_payloads(void **state)
         const char *plain;
         size_t n;
     } bad[] = {
-        {"abc", 1},    {"-", 1},     {"+1", 1},      {" 1", 1},        {"1 ", 1},
-        {"1x", 1},     {"0x10", 1},  {"1e3", 1},     {"1.5", 1},       {".", 1},
-        {"1.", 2},     {".1", 2},    {"1..2", 2},    {"1.2x", 2},      {"1.2.", 2},
-        {"1,2", 2},    {"1.-", 2},   {"1. 2", 2},    {"--1", 1},       {"-+1", 1},
-        {"1.2.3.", 3}, {"\t1", 1},   {"\n", 1},      {"1.2.3.4.5", 4}, {"a.b.c.d", 4},
-        {"NaN", 1},    {"inf", 1},   {"1.2.3", 2},   {"1.2", 3},       {"", 1},
+        {"abc", 1},     {"-", 1},    {"+1", 1},     {" 1", 1},    {"1 ", 1},  {"1x", 1},
+        {"0x10", 1},    {"1e3", 1},  {"1.5", 1},    {".", 1},     {"1.", 2},  {".1", 2},
+        {"1..2", 2},    {"1.2x", 2}, {"1.2.", 2},   {"1,2", 2},   {"1.-", 2}, {"1. 2", 2},
+        {"--1", 1},     {"-+1", 1},  {"1.2.3.", 3}, {"\t1", 1},   {"\n", 1},  {"1.2.3.4.5", 4},
+        {"a.b.c.d", 4}, {"NaN", 1},  {"inf", 1},    {"1.2.3", 2}, {"1.2", 3}, {"", 1},
     };
     int64_t v[OMBUD_CURSOR_MAX];
     (void)state;

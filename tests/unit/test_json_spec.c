@@ -32,23 +32,37 @@ static void make_spec(struct ombud_spec spec[F_COUNT], struct out *o)
 {
     memset(o, 0, sizeof *o);
     o->age = -777;
-    spec[F_NAME] = (struct ombud_spec){.name = "name", .type = OMBUD_SPEC_STRING,
-                                       .required = true, .min = 1, .max = 10,
-                                       .present = &o->name_p, .s = &o->name};
-    spec[F_AGE] = (struct ombud_spec){.name = "age", .type = OMBUD_SPEC_INT, .min = 0,
-                                      .max = 150, .present = &o->age_p, .i = &o->age};
-    spec[F_ACTIVE] = (struct ombud_spec){.name = "active", .type = OMBUD_SPEC_BOOL,
-                                         .present = &o->active_p, .b = &o->active};
-    spec[F_STATUS] = (struct ombud_spec){.name = "status", .type = OMBUD_SPEC_ENUM,
-                                         .values = status_values, .present = &o->status_p,
+    spec[F_NAME] = (struct ombud_spec){.name = "name",
+                                       .type = OMBUD_SPEC_STRING,
+                                       .required = true,
+                                       .min = 1,
+                                       .max = 10,
+                                       .present = &o->name_p,
+                                       .s = &o->name};
+    spec[F_AGE] = (struct ombud_spec){.name = "age",
+                                      .type = OMBUD_SPEC_INT,
+                                      .min = 0,
+                                      .max = 150,
+                                      .present = &o->age_p,
+                                      .i = &o->age};
+    spec[F_ACTIVE] = (struct ombud_spec){
+        .name = "active", .type = OMBUD_SPEC_BOOL, .present = &o->active_p, .b = &o->active};
+    spec[F_STATUS] = (struct ombud_spec){.name = "status",
+                                         .type = OMBUD_SPEC_ENUM,
+                                         .values = status_values,
+                                         .present = &o->status_p,
                                          .s = &o->status};
-    spec[F_META] = (struct ombud_spec){.name = "meta", .type = OMBUD_SPEC_OBJECT,
-                                       .present = &o->meta_p, .j = &o->meta};
-    spec[F_TAGS] = (struct ombud_spec){.name = "tags", .type = OMBUD_SPEC_ARRAY,
-                                       .present = &o->tags_p, .j = &o->tags};
-    spec[F_NOTE] = (struct ombud_spec){.name = "note", .type = OMBUD_SPEC_STRING,
-                                       .nullable = true, .min = 0, .max = 0,
-                                       .present = &o->note_p, .s = &o->note};
+    spec[F_META] = (struct ombud_spec){
+        .name = "meta", .type = OMBUD_SPEC_OBJECT, .present = &o->meta_p, .j = &o->meta};
+    spec[F_TAGS] = (struct ombud_spec){
+        .name = "tags", .type = OMBUD_SPEC_ARRAY, .present = &o->tags_p, .j = &o->tags};
+    spec[F_NOTE] = (struct ombud_spec){.name = "note",
+                                       .type = OMBUD_SPEC_STRING,
+                                       .nullable = true,
+                                       .min = 0,
+                                       .max = 0,
+                                       .present = &o->note_p,
+                                       .s = &o->note};
 }
 
 static json_t *parse(const char *text)
@@ -129,7 +143,9 @@ static void test_utf8_len(void **state)
     assert_int_equal(ombud_utf8_len("caf\xc3\xa9"), 4);              /* café */
     assert_int_equal(ombud_utf8_len("\xe6\x97\xa5\xe6\x9c\xac"), 2); /* 日本 */
     assert_int_equal(ombud_utf8_len("\xf0\x9f\x98\x80"), 1);         /* U+1F600 */
-    assert_int_equal(ombud_utf8_len("a\xf0\x9f\x98\x80" "b\xe2\x82\xac"), 4);
+    assert_int_equal(ombud_utf8_len("a\xf0\x9f\x98\x80"
+                                    "b\xe2\x82\xac"),
+                     4);
     /* e + COMBINING ACUTE ACCENT: two code points. */
     assert_int_equal(ombud_utf8_len("e\xcc\x81"), 2);
     /* U+10FFFF, the last code point. */
@@ -335,8 +351,8 @@ static void test_many_errors_at_once(void **state)
     struct out o;
     struct ombud_err err;
     (void)state;
-    json_t *j = run("{\"age\":-1,\"active\":\"no\",\"status\":\"nope\",\"tags\":1,\"zzz\":0}",
-                    &o, &err);
+    json_t *j =
+        run("{\"age\":-1,\"active\":\"no\",\"status\":\"nope\",\"tags\":1,\"zzz\":0}", &o, &err);
     assert_int_equal(err.nfields, 6);
     assert_true(find_field(&err, "name") >= 0);
     assert_true(find_field(&err, "age") >= 0);
@@ -353,8 +369,8 @@ static void test_many_errors_at_once(void **state)
 
 static void test_string_length_code_points(void **state)
 {
-    const struct ombud_spec spec_base = {.name = "s", .type = OMBUD_SPEC_STRING, .min = 2,
-                                         .max = 3};
+    const struct ombud_spec spec_base = {
+        .name = "s", .type = OMBUD_SPEC_STRING, .min = 2, .max = 3};
     static const struct {
         const char *value; /* UTF-8 */
         bool ok;
@@ -363,14 +379,16 @@ static void test_string_length_code_points(void **state)
         {"ab", true},
         {"abc", true},
         {"abcd", false},
-        {"\xc3\xa9", false},                                   /* é: 1 */
-        {"\xc3\xa9\xc3\xa9", true},                            /* éé: 2, 4 bytes */
-        {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", true},        /* 日本語: 3, 9 bytes */
-        {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e" "x", false},   /* 4 */
+        {"\xc3\xa9", false},                            /* é: 1 */
+        {"\xc3\xa9\xc3\xa9", true},                     /* éé: 2, 4 bytes */
+        {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", true}, /* 日本語: 3, 9 bytes */
+        {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"
+         "x",
+         false},                                                    /* 4 */
         {"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80", true}, /* 3 emoji, 12 bytes */
         {"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80", false},
-        {"\xf0\x9f\x98\x80", false},                           /* 1 emoji: too short */
-        {"e\xcc\x81", true},                                   /* e + combining: 2 */
+        {"\xf0\x9f\x98\x80", false}, /* 1 emoji: too short */
+        {"e\xcc\x81", true},         /* e + combining: 2 */
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -415,7 +433,8 @@ static void test_string_escapes_counted_decoded(void **state)
 {
     (void)state;
     /* \u00e9 is one character however it is spelled on the wire. */
-    expect_ok("{\"name\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"}");
+    expect_ok(
+        "{\"name\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"}");
     /* A surrogate pair is one character. */
     expect_ok("{\"name\":\"\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00"
               "\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\"}");
@@ -507,8 +526,8 @@ static void test_enum_values(void **state)
         assert_string_equal(o.status, status_values[i]);
         json_decref(j);
     }
-    static const char *const bad[] = {"Open", "OPEN", "", "open ", " open", "opened", "ope",
-                                      "in-progress", "closed\\n"};
+    static const char *const bad[] = {"Open", "OPEN",        "",         "open ", " open", "opened",
+                                      "ope",  "in-progress", "closed\\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[128];
         snprintf(text, sizeof text, "{\"name\":\"x\",\"status\":\"%s\"}", bad[i]);
@@ -567,8 +586,7 @@ static void test_int_range(void **state)
     expect_error("{\"name\":\"x\",\"age\":-1}", "age", "must be from 0 to 150");
     expect_error("{\"name\":\"x\",\"age\":151}", "age", "must be from 0 to 150");
     expect_error("{\"name\":\"x\",\"age\":9223372036854775807}", "age", "must be from 0 to 150");
-    expect_error("{\"name\":\"x\",\"age\":-9223372036854775808}", "age",
-                 "must be from 0 to 150");
+    expect_error("{\"name\":\"x\",\"age\":-9223372036854775808}", "age", "must be from 0 to 150");
     j = run("{\"name\":\"x\",\"age\":151}", &o, &err);
     assert_false(o.age_p);
     assert_int_equal(o.age, -777);
@@ -579,8 +597,12 @@ static void test_int_extremes(void **state)
 {
     int64_t v = 0;
     bool p = false;
-    const struct ombud_spec spec = {.name = "n", .type = OMBUD_SPEC_INT, .min = INT64_MIN,
-                                    .max = INT64_MAX, .present = &p, .i = &v};
+    const struct ombud_spec spec = {.name = "n",
+                                    .type = OMBUD_SPEC_INT,
+                                    .min = INT64_MIN,
+                                    .max = INT64_MAX,
+                                    .present = &p,
+                                    .i = &v};
     struct ombud_err err;
     (void)state;
     json_t *j = parse("{\"n\":9223372036854775807}");
@@ -612,19 +634,17 @@ static void test_number(void **state)
 {
     double d = -1;
     bool p = false;
-    const struct ombud_spec spec = {.name = "x", .type = OMBUD_SPEC_NUMBER, .min = 0,
-                                    .max = 100, .present = &p, .d = &d};
+    const struct ombud_spec spec = {
+        .name = "x", .type = OMBUD_SPEC_NUMBER, .min = 0, .max = 100, .present = &p, .d = &d};
     static const struct {
         const char *json;
         bool ok;
         double want;
     } cases[] = {
-        {"{\"x\":0}", true, 0},          {"{\"x\":100}", true, 100},
-        {"{\"x\":42}", true, 42},        {"{\"x\":99.5}", true, 99.5},
-        {"{\"x\":0.0}", true, 0},        {"{\"x\":1e2}", true, 100},
-        {"{\"x\":-0.0}", true, 0},       {"{\"x\":-0.001}", false, 0},
-        {"{\"x\":100.001}", false, 0},   {"{\"x\":-1}", false, 0},
-        {"{\"x\":101}", false, 0},       {"{\"x\":1e300}", false, 0},
+        {"{\"x\":0}", true, 0},       {"{\"x\":100}", true, 100},   {"{\"x\":42}", true, 42},
+        {"{\"x\":99.5}", true, 99.5}, {"{\"x\":0.0}", true, 0},     {"{\"x\":1e2}", true, 100},
+        {"{\"x\":-0.0}", true, 0},    {"{\"x\":-0.001}", false, 0}, {"{\"x\":100.001}", false, 0},
+        {"{\"x\":-1}", false, 0},     {"{\"x\":101}", false, 0},    {"{\"x\":1e300}", false, 0},
         {"{\"x\":-1e300}", false, 0},
     };
     (void)state;
@@ -651,8 +671,7 @@ static void test_number(void **state)
 
 static void test_number_wrong_types(void **state)
 {
-    const struct ombud_spec spec = {.name = "x", .type = OMBUD_SPEC_NUMBER, .min = 0,
-                                    .max = 100};
+    const struct ombud_spec spec = {.name = "x", .type = OMBUD_SPEC_NUMBER, .min = 0, .max = 100};
     static const char *const bad[] = {"{\"x\":\"5\"}", "{\"x\":true}", "{\"x\":null}",
                                       "{\"x\":[5]}", "{\"x\":{}}"};
     (void)state;
@@ -722,8 +741,12 @@ static void test_nullable_required(void **state)
 {
     bool p = true;
     const char *s = NULL;
-    const struct ombud_spec spec = {.name = "r", .type = OMBUD_SPEC_STRING, .required = true,
-                                    .nullable = true, .present = &p, .s = &s};
+    const struct ombud_spec spec = {.name = "r",
+                                    .type = OMBUD_SPEC_STRING,
+                                    .required = true,
+                                    .nullable = true,
+                                    .present = &p,
+                                    .s = &s};
     struct ombud_err err;
     (void)state;
     json_t *j = parse("{\"r\":null}");
@@ -780,7 +803,11 @@ static void test_nested_prefix(void **state)
 {
     const char *cname = NULL;
     const struct ombud_spec inner[] = {
-        {.name = "name", .type = OMBUD_SPEC_STRING, .required = true, .min = 1, .max = 5,
+        {.name = "name",
+         .type = OMBUD_SPEC_STRING,
+         .required = true,
+         .min = 1,
+         .max = 5,
          .s = &cname},
         {.name = "email", .type = OMBUD_SPEC_STRING, .required = true, .min = 3, .max = 254},
     };

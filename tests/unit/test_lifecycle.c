@@ -342,8 +342,8 @@ static void complaint_in(struct ombud_complaint *cp, enum ombud_status s, int64_
 /* The input each action needs to be accepted when allowed. */
 static struct ombud_transition action_input(enum ombud_action a, const char *note)
 {
-    struct ombud_transition t = {.kind = OMBUD_CHANGE_ACTION, .action = a, .note = note,
-                                 .role = OMBUD_ROLE_AGENT};
+    struct ombud_transition t = {
+        .kind = OMBUD_CHANGE_ACTION, .action = a, .note = note, .role = OMBUD_ROLE_AGENT};
     if (a == OMBUD_ACT_RESOLVE) {
         t.resolution.given = t.resolution.has_summary = true;
         t.resolution.summary = "Refunded";
@@ -424,8 +424,7 @@ static void check_action(enum ombud_status s, enum ombud_action a, int64_t fr, c
     cp.resolved_at = cp.closed_at = 5;
     assert_true(ombud_lifecycle_commit(&cp, &eff, 1000));
     assert_int_equal(cp.status, expected[s][a]);
-    assert_int_equal(cp.first_response_at,
-                     fr ? fr : (set & OMBUD_STAMP_FIRST_RESPONSE) ? 1000 : 0);
+    assert_int_equal(cp.first_response_at, fr ? fr : (set & OMBUD_STAMP_FIRST_RESPONSE) ? 1000 : 0);
     assert_int_equal(cp.reopen_count, a == OMBUD_ACT_REOPEN ? 3 : 2);
     if (a == OMBUD_ACT_REOPEN) {
         assert_int_equal(cp.resolved_at, 0);
@@ -537,8 +536,10 @@ static void input_checks(void **state)
     assert_int_equal(err.nfields, 1);
     assert_string_equal(err.fields[0].field, "note");
 
-    t = (struct ombud_transition){.kind = OMBUD_CHANGE_ACTION, .action = OMBUD_ACT_PEND,
-                                  .force = true, .resolution.given = true};
+    t = (struct ombud_transition){.kind = OMBUD_CHANGE_ACTION,
+                                  .action = OMBUD_ACT_PEND,
+                                  .force = true,
+                                  .resolution.given = true};
     ombud_err_clear(&err);
     ombud_lifecycle_check_input(&t, &err);
     assert_int_equal(err.nfields, 2);
@@ -569,9 +570,9 @@ static void public_note_by_the_team_is_a_first_response(void **state)
         int64_t fr;
         bool first_response;
     } cases[] = {
-        {"public", OMBUD_ROLE_AGENT, 0, true},     {"public", OMBUD_ROLE_SUPERVISOR, 0, true},
-        {"public", OMBUD_ROLE_ADMIN, 0, true},     {"public", OMBUD_ROLE_SERVICE, 0, false},
-        {"public", OMBUD_ROLE_NONE, 0, false},     {"internal", OMBUD_ROLE_AGENT, 0, false},
+        {"public", OMBUD_ROLE_AGENT, 0, true},   {"public", OMBUD_ROLE_SUPERVISOR, 0, true},
+        {"public", OMBUD_ROLE_ADMIN, 0, true},   {"public", OMBUD_ROLE_SERVICE, 0, false},
+        {"public", OMBUD_ROLE_NONE, 0, false},   {"internal", OMBUD_ROLE_AGENT, 0, false},
         {"public", OMBUD_ROLE_AGENT, 99, false},
     };
     for (int s = 0; s < OMBUD_ST_COUNT; s++)
@@ -579,7 +580,8 @@ static void public_note_by_the_team_is_a_first_response(void **state)
             struct ombud_complaint cp;
             struct ombud_effects eff;
             struct ombud_err err;
-            struct ombud_transition t = {.kind = OMBUD_CHANGE_NOTE, .note = "Hello",
+            struct ombud_transition t = {.kind = OMBUD_CHANGE_NOTE,
+                                         .note = "Hello",
                                          .visibility = cases[i].visibility,
                                          .role = cases[i].role};
             complaint_in(&cp, (enum ombud_status)s, cases[i].fr);
@@ -683,8 +685,7 @@ static void satisfaction(void **state)
     struct ombud_complaint cp;
     struct ombud_effects eff;
     struct ombud_err err;
-    struct ombud_transition t = {.kind = OMBUD_CHANGE_SATISFACTION, .score = 4,
-                                 .comment = "Quick"};
+    struct ombud_transition t = {.kind = OMBUD_CHANGE_SATISFACTION, .score = 4, .comment = "Quick"};
 
     for (int s = 0; s < OMBUD_ST_COUNT; s++) {
         complaint_in(&cp, (enum ombud_status)s, 0);
@@ -879,8 +880,8 @@ static void status_event_json(void **state)
 static void names_of_fields_and_events(void **state)
 {
     static const char *const kinds[OMBUD_EV_COUNT] = {
-        "created",        "assigned",   "updated",   "note_added",           "status_changed",
-        "sla_paused",     "sla_resumed", "escalated", "satisfaction_recorded"};
+        "created",    "assigned",    "updated",   "note_added",           "status_changed",
+        "sla_paused", "sla_resumed", "escalated", "satisfaction_recorded"};
     for (int k = 0; k < OMBUD_EV_COUNT; k++)
         assert_string_equal(ombud_event_kind_name((enum ombud_event_kind)k), kinds[k]);
     assert_string_equal(ombud_event_kind_name(OMBUD_EV_COUNT), "unknown");

@@ -37,11 +37,10 @@ static const char *str_at(const json_t *o, const char *key)
 }
 
 /* The problem body the HTTP layer sends for err. */
-static json_t *problem_of(const struct ombud_err *err, const char *instance,
-                          const char *request_id)
+static json_t *problem_of(const struct ombud_err *err, const char *instance, const char *request_id)
 {
-    return ombud_repr_problem(err, ombud_problem_status(err->kind),
-                              ombud_problem_title(err->kind), instance, request_id);
+    return ombud_repr_problem(err, ombud_problem_status(err->kind), ombud_problem_title(err->kind),
+                              instance, request_id);
 }
 
 /* ---- err.c ---- */

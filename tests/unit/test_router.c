@@ -41,16 +41,14 @@ static const struct ombud_route table[R_COUNT] = {
                  OMBUD_ROUTE_BODY, NULL},
     [R_DELETE] = {OMBUD_DELETE, "/v1/complaints/{id}", "complaints.delete", OMBUD_ROLE_ADMIN, 0,
                   NULL},
-    [R_NOTE_GET] = {OMBUD_GET, "/v1/complaints/{id}/notes/{id}", "notes.get", OMBUD_ROLE_AGENT,
-                    0, NULL},
+    [R_NOTE_GET] = {OMBUD_GET, "/v1/complaints/{id}/notes/{id}", "notes.get", OMBUD_ROLE_AGENT, 0,
+                    NULL},
     [R_NOTES_POST] = {OMBUD_POST, "/v1/complaints/{id}/notes", "notes.create", OMBUD_ROLE_AGENT,
                       OMBUD_ROUTE_BODY, NULL},
-    [R_SETTING_GET] = {OMBUD_GET, "/v1/settings/{key}", "settings.get", OMBUD_ROLE_ADMIN, 0,
-                       NULL},
+    [R_SETTING_GET] = {OMBUD_GET, "/v1/settings/{key}", "settings.get", OMBUD_ROLE_ADMIN, 0, NULL},
     [R_SETTING_PUT] = {OMBUD_PUT, "/v1/settings/{key}", "settings.put", OMBUD_ROLE_ADMIN,
                        OMBUD_ROUTE_BODY, NULL},
-    [R_MIXED] = {OMBUD_GET, "/v1/mixed/{id}/{key}/{id}/{name}", "mixed", OMBUD_ROLE_NONE, 0,
-                 NULL},
+    [R_MIXED] = {OMBUD_GET, "/v1/mixed/{id}/{key}/{id}/{name}", "mixed", OMBUD_ROLE_NONE, 0, NULL},
     [R_FOUR_IDS] = {OMBUD_GET, "/v1/four/{id}/{id}/{id}/{id}", "four", OMBUD_ROLE_NONE, 0, NULL},
     [R_FIVE_IDS] = {OMBUD_GET, "/v1/five/{id}/{id}/{id}/{id}/{id}", "five", OMBUD_ROLE_NONE, 0,
                     NULL},
@@ -58,8 +56,7 @@ static const struct ombud_route table[R_COUNT] = {
 
 #define NROUTES (sizeof table / sizeof table[0])
 
-static int match(const char *method, const char *path, struct ombud_route_match *m,
-                 unsigned *allow)
+static int match(const char *method, const char *path, struct ombud_route_match *m, unsigned *allow)
 {
     memset(m, 0xA5, sizeof *m);
     *allow = 0xDEADu;
@@ -157,8 +154,8 @@ static void test_allow_all_in_table_order(void **state)
 {
     char buf[128];
     (void)state;
-    ombud_router_allow_string(OMBUD_DELETE | OMBUD_PATCH | OMBUD_PUT | OMBUD_POST | OMBUD_GET,
-                              buf, sizeof buf);
+    ombud_router_allow_string(OMBUD_DELETE | OMBUD_PATCH | OMBUD_PUT | OMBUD_POST | OMBUD_GET, buf,
+                              sizeof buf);
     assert_string_equal(buf, "GET, HEAD, POST, PUT, PATCH, DELETE");
     ombud_router_allow_string(OMBUD_DELETE | OMBUD_PUT, buf, sizeof buf);
     assert_string_equal(buf, "PUT, DELETE");
@@ -274,9 +271,9 @@ static void test_match_id_rejects(void **state)
         "/v1/complaints/ 1",
         "/v1/complaints/1 ",
         "/v1/complaints/%31",
-        "/v1/complaints/9223372036854775808",   /* INT64_MAX + 1 */
-        "/v1/complaints/9999999999999999999",   /* 19 digits, past INT64_MAX */
-        "/v1/complaints/99999999999999999999",  /* 20 digits */
+        "/v1/complaints/9223372036854775808",  /* INT64_MAX + 1 */
+        "/v1/complaints/9999999999999999999",  /* 19 digits, past INT64_MAX */
+        "/v1/complaints/99999999999999999999", /* 20 digits */
         "/v1/complaints/123456789012345678901234567890",
         "/v1/complaints/\xd9\xa1", /* ARABIC-INDIC DIGIT ONE */
     };
@@ -300,8 +297,16 @@ static void test_parse_id(void **state)
     assert_true(ombud_router_parse_id("9223372036854775807", 19, &v));
     assert_true(v == INT64_MAX);
     v = 42;
-    static const char *const bad[] = {"",   "0",  "07", "-1", "+1",
-                                      " 1", "1 ", "1.5", "abc", "9223372036854775808",
+    static const char *const bad[] = {"",
+                                      "0",
+                                      "07",
+                                      "-1",
+                                      "+1",
+                                      " 1",
+                                      "1 ",
+                                      "1.5",
+                                      "abc",
+                                      "9223372036854775808",
                                       "99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_false(ombud_router_parse_id(bad[i], strlen(bad[i]), &v));

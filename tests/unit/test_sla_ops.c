@@ -33,13 +33,17 @@ static int setup(void **state)
     if (ombud_bt_calendar_init(&f.cal, "UTC", NULL, NULL, 0, NULL, 0, &err) != OMBUD_OK)
         return -1;
     /* first response 60 min, resolution 240 min; warnings at 50 % and 10 min before */
-    f.pol = (struct ombud_sla_policy){.id = 7, .first_response_minutes = 60,
-                                      .resolution_minutes = 240, .nwarnings = 2,
+    f.pol = (struct ombud_sla_policy){.id = 7,
+                                      .first_response_minutes = 60,
+                                      .resolution_minutes = 240,
+                                      .nwarnings = 2,
                                       .calendar_id = 3};
     f.pol.warnings[0] = (struct ombud_sla_warning_rule){true, 50};
     f.pol.warnings[1] = (struct ombud_sla_warning_rule){false, 10};
-    f.other = (struct ombud_sla_policy){.id = 8, .first_response_minutes = 30,
-                                        .resolution_minutes = 120, .nwarnings = 0,
+    f.other = (struct ombud_sla_policy){.id = 8,
+                                        .first_response_minutes = 30,
+                                        .resolution_minutes = 120,
+                                        .nwarnings = 0,
                                         .calendar_id = 3};
     *state = &f;
     return 0;

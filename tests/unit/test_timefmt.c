@@ -256,9 +256,9 @@ static void test_parse_reject_shape(void **state)
     expect_reject("Z");
     expect_reject("2026");
     expect_reject("2026-01-01");
-    expect_reject("2026-01-01T00:00Z");     /* too short: no seconds */
-    expect_reject("2026-01-01T00:00:0Z");   /* too short */
-    expect_reject("2026-01-01 00:00:00Z");  /* space separator */
+    expect_reject("2026-01-01T00:00Z");    /* too short: no seconds */
+    expect_reject("2026-01-01T00:00:0Z");  /* too short */
+    expect_reject("2026-01-01 00:00:00Z"); /* space separator */
     expect_reject("2026-01-01X00:00:00Z");
     expect_reject("2026/01/01T00:00:00Z");
     expect_reject("2026-01-01T00.00.00Z");
@@ -272,11 +272,12 @@ static void test_parse_reject_shape(void **state)
     expect_reject("2026-01-01T0a:00:00Z");
     expect_reject(" 2026-01-01T00:00:00Z");
     expect_reject("12026-01-01T00:00:00Z");
-    expect_reject("2026-01-01T00:00:00.Z");   /* dot without digits */
+    expect_reject("2026-01-01T00:00:00.Z"); /* dot without digits */
     expect_reject("2026-01-01T00:00:00.+01:00");
-    expect_reject("2026-01-01T00:00:00,5Z");  /* comma fraction */
+    expect_reject("2026-01-01T00:00:00,5Z"); /* comma fraction */
     expect_reject("2026-01-01T00:00:00.5.5Z");
-    expect_reject("\xef\xbc\x92" "026-01-01T00:00:00Z"); /* FULLWIDTH DIGIT TWO */
+    expect_reject("\xef\xbc\x92"
+                  "026-01-01T00:00:00Z"); /* FULLWIDTH DIGIT TWO */
 }
 
 /* ---- round trip ---- */
@@ -344,10 +345,8 @@ static void test_days_from_civil_known(void **state)
     assert_int_equal(ombud_days_from_civil(0, 3, 1) - ombud_days_from_civil(0, 2, 28), 2);
     assert_int_equal(ombud_days_from_civil(1, 1, 1) - ombud_days_from_civil(0, 1, 1), 366);
     /* 400-year cycle. */
-    assert_int_equal(ombud_days_from_civil(2400, 1, 1) - ombud_days_from_civil(2000, 1, 1),
-                     146097);
-    assert_int_equal(ombud_days_from_civil(-400, 1, 1) - ombud_days_from_civil(-800, 1, 1),
-                     146097);
+    assert_int_equal(ombud_days_from_civil(2400, 1, 1) - ombud_days_from_civil(2000, 1, 1), 146097);
+    assert_int_equal(ombud_days_from_civil(-400, 1, 1) - ombud_days_from_civil(-800, 1, 1), 146097);
 }
 
 static void test_civil_from_days_known(void **state)

@@ -41,16 +41,14 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_alert_list(struct ombud_db_conn *c,
  * way). */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id,
                                                  int64_t ack_key_id, struct ombud_alert *out,
-                                                 bool *found, bool *already,
-                                                 struct ombud_err *err);
+                                                 bool *found, bool *already, struct ombud_err *err);
 
 /* Open complaints whose next due time (either target) is before until
  * (epoch seconds), soonest first, at most limit: their ids and due times
  * in two new arrays of *n entries; the caller frees both. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_at_risk(struct ombud_db_conn *c, int64_t until,
-                                                   int limit, int64_t creator_key_id,
-                                                   int64_t **ids, int64_t **due, size_t *n,
-                                                   struct ombud_err *err);
+                                                   int limit, int64_t creator_key_id, int64_t **ids,
+                                                   int64_t **due, size_t *n, struct ombud_err *err);
 /* The summary at now (epoch seconds) into out. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_summary(struct ombud_db_conn *c, int64_t now,
                                                    struct ombud_sla_summary *out,

@@ -17,9 +17,8 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_api_key_insert(struct ombud_db_conn *c, c
                                                       const char *hash, struct ombud_api_key *out,
                                                       struct ombud_err *err);
 /* Ensures hash names an active admin key (bootstrap). */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_api_key_ensure_admin(struct ombud_db_conn *c,
-                                                            const char *hash,
-                                                            struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc
+ombud_db_api_key_ensure_admin(struct ombud_db_conn *c, const char *hash, struct ombud_err *err);
 /* Finds the active key with this hash into out and notes its use; *found
  * false if none. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_api_key_authenticate(struct ombud_db_conn *c,

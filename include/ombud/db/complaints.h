@@ -19,17 +19,17 @@
 /* Whether referenced rows exist (category NULL / ids 0 are not checked). */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_refs_check(struct ombud_db_conn *c, const char *category,
                                                   int64_t team_id, int64_t agent_id,
-                                                  bool *category_ok, bool *team_ok,
-                                                  bool *agent_ok, struct ombud_err *err);
+                                                  bool *category_ok, bool *team_ok, bool *agent_ok,
+                                                  struct ombud_err *err);
 /* Inserts a complaint; *id is its new id. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_insert(struct ombud_db_conn *c,
                                                         const struct ombud_complaint_new *in,
                                                         int64_t *id, struct ombud_err *err);
 /* Reads one complaint (FOR UPDATE when lock) into out; *found false when
  * absent. The caller frees out's strings with ombud_complaint_clear. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id,
-                                                     bool lock, struct ombud_complaint *out,
-                                                     bool *found, struct ombud_err *err);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool lock,
+                                                     struct ombud_complaint *out, bool *found,
+                                                     struct ombud_err *err);
 
 /* Timestamps in ombud_db_complaint_save: this value means "now()". */
 #define OMBUD_DB_NOW INT64_MIN
@@ -62,8 +62,8 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_event_list(struct ombud_db_conn *c, int64
 /* Adds a note and fills out; the caller frees out->body. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_note_add(struct ombud_db_conn *c, int64_t complaint_id,
                                                 const char *body, const char *visibility,
-                                                const struct ombud_actor *a,
-                                                struct ombud_note *out, struct ombud_err *err);
+                                                const struct ombud_actor *a, struct ombud_note *out,
+                                                struct ombud_err *err);
 /* Notes in id order after after_id, at most limit + 1; public_only for
  * service keys. *out is a new array; the caller frees it with
  * ombud_notes_free(*out, *n). */
@@ -77,8 +77,7 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_category_list(struct ombud_db_conn *c,
                                                      struct ombud_category **out, size_t *n,
                                                      struct ombud_err *err);
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_category_insert(struct ombud_db_conn *c, const char *key,
-                                                       const char *name,
-                                                       struct ombud_category *out,
+                                                       const char *name, struct ombud_category *out,
                                                        struct ombud_err *err);
 
 /* Idempotency: takes the key's transaction lock (*busy when another
@@ -87,9 +86,9 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_category_insert(struct ombud_db_conn *c, 
  * string in *body_out (the caller frees it) and its complaint's id. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_idem_begin(struct ombud_db_conn *c, int64_t key_id,
                                                   const char *key, bool *busy, bool *found,
-                                                  char hash_out[OMBUD_HASH_BUFLEN],
-                                                  int *status_out, char **body_out,
-                                                  int64_t *complaint_id, struct ombud_err *err);
+                                                  char hash_out[OMBUD_HASH_BUFLEN], int *status_out,
+                                                  char **body_out, int64_t *complaint_id,
+                                                  struct ombud_err *err);
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_idem_store(struct ombud_db_conn *c, int64_t key_id,
                                                   const char *key, const char *hash, int status,
                                                   const char *body, int64_t complaint_id,

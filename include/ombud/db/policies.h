@@ -35,10 +35,9 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_policy_delete(struct ombud_db_conn *c, in
 /* The active policy with the lowest position whose every non-empty match
  * list contains the complaint's value, read into out (as policy_get);
  * *found false when none does. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_policy_select(struct ombud_db_conn *c,
-                                                     const char *priority, const char *grade,
-                                                     const char *category, const char *channel,
-                                                     const char *tier,
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_policy_select(struct ombud_db_conn *c, const char *priority,
+                                                     const char *grade, const char *category,
+                                                     const char *channel, const char *tier,
                                                      struct ombud_sla_policy *out, bool *found,
                                                      struct ombud_err *err);
 /* Clears each of list's n policies and frees list (NULL is fine). */
