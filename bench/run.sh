@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+#
+# bench/run.sh: Ombud's HTTP benchmark against PostgreSQL running Ombud's
+# own SQL, in one command.
+#
+# Builds the release binary, starts a throwaway PostgreSQL and `ombud
+# serve`, both pinned to SERVER_CPU (bench/common.sh), seeds SEED_N
+# complaints straight into Ombud's schema (sql/seed.sql), smoke-checks the
+# server, then runs the yardstick's harness (measure.sh in BENCH_HARNESS):
+# for each operation (create, get-by-id, a filtered list page, a
+# transition) and client count, wrk against the server and pgbench with
+# pgbench/<op>.sql, which hold the very statements Ombud issues for that
+# operation (measure.sh proves it with pg_stat_statements before the timed
+# runs: column `same`). Prints measure.sh's table, then a summary with the
+# server's peak RSS per run, and one machine-readable line per operation
+# and client count:
+#
+#   BENCH {"op":"get","conns":16,"rps":...,"p50_ms":...,"p99_ms":...,
+#          "rss_peak_kib":...,"pgbench_tps":...,"ratio":...,...}
+#
+# Raw output (wrk, pgbench, the SQL check's statement lists, server and
+# PostgreSQL logs, results.tsv, bench.jsonl) stays in RESULTS_DIR.
+# Every load is bounded in time and targets 127.0.0.1; everything started
+# is stopped at exit and the cluster removed.
+#
+#   bench/run.sh                                   # ~5 min: 4 ops x {16, 64} x 10 s x {wrk, pgbench}
+#   DURATION=30 CONNS="16 64 128" bench/run.sh
+#   OPS="get list" DURATION=2 WARMUP=1 CONNS=16 bench/run.sh   # a quick check
+#
+# Environment (defaults in brackets):
+#   SEED_N         complaints seeded [100000]
+#   OPS            operations, in order [create get list transition]
+#   CONNS          wrk connections = pgbench clients [16 64]
+#   DURATION       seconds per wrk / pgbench run [10]; WARMUP [3]
+#   SERVER_CPU     core for ombud and PostgreSQL [0]
+#   LOADGEN_CPU    core for wrk and pgbench [1]
+#   SQL_CHECK      1: prove the pgbench scripts issue Ombud's statements [1]
+#   WORKER_PERMYRIAD  share (of 10000) of create and transition
+#                  transactions in which the pgbench scripts run the SLA
+#                  worker's pass; measured per operation by default (below)
+#   PG_SETTINGS    extra "-c name=value" for postgres [none]
+#   BENCH_HARNESS  the yardstick folder with measure.sh and wrk/
+#                  [/work/shared/bench]
+#   RESULTS_DIR    [.ombud/bench/<UTC time>]
+#   OMBUD_*        passed to the server as usual (src/config.c), e.g.
+#                  OMBUD_THREADS, OMBUD_DB_POOL
+#
+# The SLA worker: every create and transition ends with pg_notify, and the
+# server's SLA worker wakes and runs a pass (BEGIN, claim due clocks,
+# COMMIT, plan the next wake-up) on its own connection; under load one
+# pass may serve several notifications. Before measure.sh, run.sh drives
+# creates, then transitions, at the first CONNS level for 2 s each and
+# counts passes per request with pg_stat_statements; the pgbench scripts
+# run the pass in that share of their transactions (variables
+# worker_create, worker_transition), so PostgreSQL gets the same mix.
+set -euo pipefail
+umask 022
+# shellcheck source=bench/common.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+cd "$OMBUD_ROOT"
+
+OPS=${OPS:-create get list transition}
+CONNS=${CONNS:-16 64}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-3}
+SQL_CHECK=${SQL_CHECK:-1}
+BENCH_HARNESS=${BENCH_HARNESS:-/work/shared/bench}
+RESULTS_DIR=${RESULTS_DIR:-$OMBUD_STATE/bench/$(date -u +%Y%m%dT%H%M%SZ)}
+LIST_STATUS=${LIST_STATUS:-new}
+LIST_LIMIT=${LIST_LIMIT:-20}
+
+MEASURE="$BENCH_HARNESS/measure.sh"
+[ -x "$MEASURE" ] || [ -f "$MEASURE" ] ||
+    ombud_die "no measure.sh in BENCH_HARNESS=$BENCH_HARNESS (the yardstick's harness)"
+[ -f "$BENCH_HARNESS/wrk/create.lua" ] || ombud_die "no wrk scripts in $BENCH_HARNESS/wrk"
+command -v wrk >/dev/null || {
+    ombud_is_root || ombud_die "wrk is missing: apt-get install -y wrk"
+    ombud_install_packages wrk
+}
+case $SEED_N in '' | *[!0-9]*) ombud_die "SEED_N must be a number" ;; esac
+[ "$SEED_N" -ge 1000 ] || ombud_die "SEED_N must be at least 1000"
+for c in $CONNS; do
+    case $c in '' | *[!0-9]*) ombud_die "CONNS must be numbers" ;; esac
+done
+
+bench_init
+mkdir -p -- "$RESULTS_DIR"
+bench_build
+bench_pg_start
+bench_seed
+bench_server_start "$RESULTS_DIR/ombud.log"
+bench_smoke
+
+# --- RSS sampler -------------------------------------------------------------
+# The server's VmRSS every 0.1 s ("epoch_s kib"), on the load generator's
+# core: measure.sh reports one peak for the whole run, the summary wants
+# one per operation and client count.
+RSS_LOG="$RESULTS_DIR/rss.log"
+(
+    exec 2>/dev/null
+    while kill -0 "$BENCH_SERVER_PID"; do
+        while read -r k v _; do
+            [ "$k" = VmRSS: ] && { printf '%s %s\n' "$EPOCHREALTIME" "$v"; break; }
+        done <"/proc/$BENCH_SERVER_PID/status"
+        sleep 0.1
+    done
+) >"$RSS_LOG" &
+RSS_PID=$!
+taskset -pc "$LOADGEN_CPU" "$RSS_PID" >/dev/null 2>&1 || true
+stop_sampler() { kill "$RSS_PID" 2>/dev/null || true; wait "$RSS_PID" 2>/dev/null || true; }
+
+# --- the SLA worker's share ----------------------------------------------------
+pgss_track() {
+    bench_psql -c "ALTER SYSTEM SET pg_stat_statements.track = '$1'" -c 'SELECT pg_reload_conf()' >/dev/null
+    sleep 0.5
+}
+first_conns=${CONNS%% *}
+# worker_share op: prints in how many of 10000 requests of op (2 s of wrk
+# at the first CONNS level) the SLA worker ran a pass, i.e. its planning
+# query q_next (src/db/sla_clocks.c), the last statement of every pass.
+worker_share() {
+    local op=$1 out="$RESULTS_DIR/worker-share-$1.out" j ok passes
+    pgss_track top
+    bench_psql -c 'SELECT pg_stat_statements_reset()' >/dev/null
+    BENCH_KEY=$BENCH_KEY WRK_THREADS=1 TR_FIRST=1 TR_LAST=$SEED_N taskset -c "$LOADGEN_CPU" \
+        timeout -k 5 30 wrk -t 1 -c "$first_conns" -d 2s --timeout 10s \
+        -s "$BENCH_HARNESS/wrk/$op.lua" "$BENCH_URL" >"$out" 2>&1 || true
+    sleep 0.5
+    passes=$(bench_psql -c "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
+                             WHERE query ~ 'min\\(next_alert_at\\)'")
+    pgss_track none
+    j=$(sed -n 's/^WRK_RESULT //p' "$out")
+    ok=$(jq -r '.requests - .err_status' <<<"${j:-null}" 2>/dev/null || true)
+    case $ok in '' | null | *[!0-9]* | 0)
+        bench_log "warning: no $op requests measured; pgbench runs the SLA worker's pass every time"
+        echo 10000
+        return
+        ;;
+    esac
+    bench_log "SLA worker: $passes passes for $ok ${op}s at $first_conns connections"
+    echo $((passes >= ok ? 10000 : passes * 10000 / ok))
+}
+if [ -z "${WORKER_PERMYRIAD:-}" ]; then
+    worker_create=$(worker_share create)
+    bench_psql -v lo=1 -v hi="$SEED_N" -f "$BENCH_HERE/pgbench/transition-reset.sql" >/dev/null
+    worker_transition=$(worker_share transition)
+else
+    worker_create=$WORKER_PERMYRIAD worker_transition=$WORKER_PERMYRIAD
+fi
+bench_log "pgbench runs the SLA worker's pass in $worker_create (create) and $worker_transition (transition) of 10000 transactions"
+
+# --- pgbench variables -----------------------------------------------------------
+now_s=$(date +%s)
+# The ids of the list's first page when the runs start, newest first, as
+# Ombud passes them to the clocks query (src/db/sla_clocks.c q_load_many).
+page_ids=$(bench_psql -v st="$LIST_STATUS" -v lim="$((LIST_LIMIT + 1))" <<'SQL'
+SELECT '{' || string_agg(id::text, ',' ORDER BY created_at DESC, id DESC) || '}'
+  FROM (SELECT id, created_at FROM complaints WHERE status = ANY (string_to_array(:'st', ','))
+         ORDER BY created_at DESC, id DESC LIMIT :lim) p
+SQL
+)
+warnings() { # threshold at raised_at
+    printf '[{"at": %s, "level": 1, "raised_at": %s, "threshold": %s}, {"history": [%s, 0, 0, 0, 0]}]' \
+        "$2" "$3" "$1" "$3"
+}
+PGBENCH_VARS="prep=0
+key_hash=$BENCH_KEY_HASH
+tier=standard
+fr=first_response
+res=resolution
+now_s=$now_s
+seed_n=$SEED_N
+worker_create=$worker_create
+worker_transition=$worker_transition
+page_ids=$page_ids
+fr_warnings=$(warnings 11520 $((now_s + 11520)) 0)
+res_warnings=$(warnings 138240 $((now_s + 138240)) 0)
+met_warnings=$(warnings 11520 $((now_s - 86400)) $((now_s - 86400)))"
+
+# --- measure ---------------------------------------------------------------------
+bench_log "measuring: ops '$OPS', conns '$CONNS', ${DURATION}s each (results: ${RESULTS_DIR#"$OMBUD_ROOT"/})"
+set +e
+SERVER_PID=$BENCH_SERVER_PID SERVER_NAME=ombud OUT_DIR="$RESULTS_DIR" \
+    SERVER_CPU="$SERVER_CPU" LOADGEN_CPU="$LOADGEN_CPU" SQL_CHECK="$SQL_CHECK" \
+    OPS="$OPS" CONNS="$CONNS" DURATION="$DURATION" WARMUP="$WARMUP" \
+    ID_MIN=1 ID_MAX="$SEED_N" TR_FIRST=1 TR_LAST="$SEED_N" \
+    LIST_STATUS="$LIST_STATUS" LIST_LIMIT="$LIST_LIMIT" \
+    PGBENCH_DIR="$BENCH_HERE/pgbench" PGBENCH_MODE=prepared PGBENCH_VARS="$PGBENCH_VARS" \
+    setsid bash "$MEASURE" "$BENCH_URL" "$BENCH_KEY" "$BENCH_DB" 2> >(tee "$RESULTS_DIR/measure.log" >&2) &
+BENCH_CHILD_PGID=$!
+wait "$BENCH_CHILD_PGID"
+measure_rc=$?
+BENCH_CHILD_PGID=""
+set -e
+stop_sampler
+[ "$measure_rc" = 0 ] || ombud_die "measure.sh failed (exit $measure_rc); see $RESULTS_DIR"
+cp "$BENCH_PG_DIR/postgres.log" "$RESULTS_DIR/postgres.log" 2>/dev/null || true
+
+# --- summary and BENCH lines -------------------------------------------------------
+# Peak RSS of each wrk run: the samples between measure.sh's "op: wrk N
+# connections" log line and its next line (second resolution).
+rss_peak() { # op conns
+    local t0 t1
+    t0=$(grep -m1 "\] $1: wrk $2 connections" "$RESULTS_DIR/measure.log" | sed -E 's/^\[measure ([0-9:]+)\].*/\1/')
+    [ -n "$t0" ] || { echo NA; return; }
+    t1=$(grep -A1 -m1 "\] $1: wrk $2 connections" "$RESULTS_DIR/measure.log" | sed -n '2s/^\[measure \([0-9:]*\)\].*/\1/p')
+    t0=$(date -d "$t0" +%s)
+    if [ -n "$t1" ]; then t1=$(($(date -d "$t1" +%s) + 1)); else t1=$((t0 + DURATION + 2)); fi
+    awk -v a="$t0" -v b="$t1" '$1 >= a && $1 < b && $2 > m { m = $2 } END { print m ? m : "NA" }' "$RSS_LOG"
+}
+git_rev=$(git -C "$OMBUD_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$OMBUD_ROOT" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev+dirty"
+hwm=$(sed -n 's/.*peak (VmHWM) \([0-9.]*\) MiB.*/\1/p' "$RESULTS_DIR/table.txt" | tail -1)
+: >"$RESULTS_DIR/bench.jsonl"
+{
+    echo
+    echo "ombud $git_rev: $SEED_N complaints, server + PostgreSQL on core $SERVER_CPU, wrk/pgbench on core $LOADGEN_CPU, ${DURATION}s runs, pgbench -M prepared, SLA worker pass in $worker_create/$worker_transition of 10000 create/transition transactions"
+    printf '%-10s %5s | %9s %8s %8s %9s | %9s %6s %4s\n' operation conns "req/s" "p50 ms" "p99 ms" "RSS MiB" "pgb tps" ratio same
+    printf '%s\n' "-----------------+------------------------------------+------------------"
+} | tee "$RESULTS_DIR/summary.txt"
+while IFS=$'\t' read -r op c _rps okrps p50 p99 non2xx sockerr _ws _wg tps pp50 pp99 failed _ps _pg ratio same; do
+    rss=$(rss_peak "$op" "$c")
+    rss_mib=$(awk -v k="$rss" 'BEGIN { if (k == "NA") print "NA"; else printf "%.1f", k / 1024 }')
+    printf '%-10s %5s | %9s %8s %8s %9s | %9s %6s %4s\n' "$op" "$c" "$okrps" "$p50" "$p99" "$rss_mib" \
+        "$tps" "$ratio" "$same" | tee -a "$RESULTS_DIR/summary.txt"
+    # NA becomes null; numbers stay numbers.
+    jq -cn --arg op "$op" --arg c "$c" --arg rps "$okrps" --arg p50 "$p50" --arg p99 "$p99" \
+        --arg rss "$rss" --arg tps "$tps" --arg pp50 "$pp50" --arg pp99 "$pp99" \
+        --arg ratio "$ratio" --arg non2xx "$non2xx" --arg sockerr "$sockerr" \
+        --arg failed "$failed" --arg same "$same" --arg rev "$git_rev" --arg seed "$SEED_N" \
+        --arg dur "$DURATION" --arg wp "$(case $op in create) echo "$worker_create" ;; transition) echo "$worker_transition" ;; *) echo NA ;; esac)" '
+        def n: if . == "NA" or . == "" then null else tonumber end;
+        {op: $op, conns: ($c | n), rps: ($rps | n), p50_ms: ($p50 | n), p99_ms: ($p99 | n),
+         rss_peak_kib: ($rss | n), pgbench_tps: ($tps | n), pgbench_p50_ms: ($pp50 | n),
+         pgbench_p99_ms: ($pp99 | n), ratio: ($ratio | n), non2xx: ($non2xx | n),
+         socket_errors: ($sockerr | n), pgbench_failed: ($failed | n), same_sql: $same,
+         duration_s: ($dur | n), seed: ($seed | n), worker_permyriad: ($wp | n), rev: $rev}' \
+        >>"$RESULTS_DIR/bench.jsonl"
+done < <(tail -n +2 "$RESULTS_DIR/results.tsv")
+echo "req/s: 2xx answers per second; RSS: ombud's peak VmRSS during the wrk run (whole-run VmHWM ${hwm:-NA} MiB); ratio = req/s / pgbench tps of the same SQL" |
+    tee -a "$RESULTS_DIR/summary.txt"
+echo
+sed 's/^/BENCH /' "$RESULTS_DIR/bench.jsonl"
+echo "raw output: ${RESULTS_DIR#"$OMBUD_ROOT"/}"
+grep -q . "$RESULTS_DIR/bench.jsonl" || ombud_die "no results"
+if grep -qv '"same_sql":"yes"' "$RESULTS_DIR/bench.jsonl" && [ "$SQL_CHECK" = 1 ]; then
+    ombud_die "the SQL check failed for some operation: the pgbench scripts no longer issue Ombud's statements (bench/sql-capture.sh, bench/pgbench/README.md)"
+fi
