@@ -179,7 +179,7 @@ static enum ombud_rc refuse_action(struct ombud_err *err, enum ombud_action a,
     return OMBUD_ERROR;
 }
 
-/* A value the change cannot take in this state: a 422 on one field. */
+/* A value the change cannot take in this state: invalid, on one field. */
 static enum ombud_rc refuse_field(struct ombud_err *err, const char *field, const char *message)
 {
     ombud_err_field(err, field, "%s", message);
