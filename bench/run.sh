@@ -40,7 +40,7 @@
 #                  worker's pass; measured per operation by default (below)
 #   PG_SETTINGS    extra "-c name=value" for postgres [none]
 #   BENCH_HARNESS  the yardstick folder with measure.sh and wrk/
-#                  [/work/shared/bench]
+#                  [../shared/bench beside the checkout]
 #   RESULTS_DIR    [.ombud/bench/<UTC time>]
 #   OMBUD_*        passed to the server as usual (src/config.c), e.g.
 #                  OMBUD_THREADS, OMBUD_DB_POOL
@@ -64,7 +64,7 @@ CONNS=${CONNS:-16 64}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-3}
 SQL_CHECK=${SQL_CHECK:-1}
-BENCH_HARNESS=${BENCH_HARNESS:-/work/shared/bench}
+BENCH_HARNESS=${BENCH_HARNESS:-$(cd "$OMBUD_ROOT/.." && pwd)/shared/bench}
 RESULTS_DIR=${RESULTS_DIR:-$OMBUD_STATE/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 LIST_STATUS=${LIST_STATUS:-new}
 LIST_LIMIT=${LIST_LIMIT:-20}

@@ -20,7 +20,7 @@
 #   OPS="create transition" bench/sql-capture.sh
 #
 # Environment: OPS (create get list transition), REQUESTS (20), SEED_N
-# (2000), SERVER_CPU (0), BENCH_HARNESS (/work/shared/bench, for the wrk
+# (2000), SERVER_CPU (0), BENCH_HARNESS (../shared/bench beside the checkout, for the wrk
 # request bodies' source of truth), OUT (.ombud/bench-capture.txt: a copy
 # of what is printed).
 set -euo pipefail
