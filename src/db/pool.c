@@ -294,6 +294,18 @@ enum ombud_rc ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct o
     return OMBUD_OK;
 }
 
+static struct ombud_db_stmt q_notify = OMBUD_STMT("SELECT pg_notify($1::text, '')");
+
+enum ombud_rc ombud_db_notify(struct ombud_db_conn *c, const char *channel, struct ombud_err *err)
+{
+    const char *p[] = {channel};
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_notify, 1, p, &r, err);
+    if (rc == OMBUD_OK)
+        PQclear(r);
+    return rc;
+}
+
 void ombud_db_rollback(struct ombud_db_conn *c)
 {
     PGresult *r = PQexec(c->pg, "ROLLBACK");

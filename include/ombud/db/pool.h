@@ -67,6 +67,11 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_tx_run(struct ombud_db_pool *pool, ombud_tx_
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx,
                                            struct ombud_err *err);
 
+/* NOTIFY channel (a fixed name of ours, never user text), delivered on
+ * commit of the caller's transaction. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_notify(struct ombud_db_conn *c, const char *channel,
+                                              struct ombud_err *err);
+
 /* SELECT 1 on a pooled connection: the readiness probe. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_ping(struct ombud_db_pool *pool, struct ombud_err *err);
 

@@ -1,0 +1,60 @@
+/*
+ * Cache invalidation across processes. Rows that are read on every
+ * request but written rarely (API keys; SLA policies and calendars) are
+ * cached in each process; any process may change them, so a change must
+ * reach every process's caches.
+ *
+ * DESIGN: each topic has a generation counter per process. A cache entry
+ * remembers the generation it was filled under and is used only while
+ * that is still the topic's generation and this process is listening. A
+ * writer publishes its topic inside its own transaction (NOTIFY, which
+ * PostgreSQL delivers on commit to every listening session, its own
+ * included) and bumps the local generation once the transaction has
+ * committed, so its own process never serves the old row after the write
+ * returns. The SLA worker's connection listens on every topic's channel
+ * and bumps a topic when its notification arrives; while that connection
+ * is down notifications are lost, so caches are bypassed
+ * (ombud_inval_listening false) and every topic is bumped on reconnect.
+ * Writes are rare, so the notification lock they take costs nothing that
+ * matters; the hot paths (complaint writes) never notify.
+ */
+#ifndef OMBUD_SERVICE_INVAL_H
+#define OMBUD_SERVICE_INVAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ombud/err.h"
+
+struct ombud_db_conn;
+
+enum ombud_inval_topic {
+    OMBUD_INVAL_KEYS,       /* API keys: created, revoked */
+    OMBUD_INVAL_SLA_CONFIG, /* SLA policies and calendars */
+    OMBUD_INVAL_TOPICS,
+};
+
+/* The topic's NOTIFY channel, e.g. "ombud_keys". */
+const char *ombud_inval_channel(enum ombud_inval_topic t);
+/* The topic that channel names; false when it names none. */
+bool ombud_inval_topic_of(const char *channel, enum ombud_inval_topic *out);
+
+/* The topic's current generation in this process. */
+uint64_t ombud_inval_generation(enum ombud_inval_topic t);
+/* Moves the topic (every topic) to a new generation: cached entries of
+ * it stop being used. */
+void ombud_inval_bump(enum ombud_inval_topic t);
+void ombud_inval_bump_all(void);
+
+/* Whether notifications are being received now (set by the listener);
+ * caches are bypassed while false. */
+bool ombud_inval_listening(void);
+void ombud_inval_set_listening(bool on);
+
+/* Publishes a change of topic t inside the caller's transaction on c
+ * (NOTIFY on commit). The caller bumps the local generation after the
+ * commit. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_inval_publish(struct ombud_db_conn *c, enum ombud_inval_topic t,
+                                                  struct ombud_err *err);
+
+#endif

@@ -1,0 +1,63 @@
+/* Cache invalidation across processes; see include/ombud/service/inval.h. */
+#include "ombud/service/inval.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "ombud/db/pool.h"
+
+static const char *const channels[OMBUD_INVAL_TOPICS] = {
+    [OMBUD_INVAL_KEYS] = "ombud_keys",
+    [OMBUD_INVAL_SLA_CONFIG] = "ombud_sla_config",
+};
+
+static atomic_uint_fast64_t generations[OMBUD_INVAL_TOPICS];
+static atomic_bool listening;
+
+const char *ombud_inval_channel(enum ombud_inval_topic t)
+{
+    return (unsigned)t < OMBUD_INVAL_TOPICS ? channels[t] : "";
+}
+
+bool ombud_inval_topic_of(const char *channel, enum ombud_inval_topic *out)
+{
+    for (unsigned t = 0; t < OMBUD_INVAL_TOPICS; t++) {
+        if (channel && strcmp(channel, channels[t]) == 0) {
+            *out = (enum ombud_inval_topic)t;
+            return true;
+        }
+    }
+    return false;
+}
+
+uint64_t ombud_inval_generation(enum ombud_inval_topic t)
+{
+    return atomic_load(&generations[t]);
+}
+
+void ombud_inval_bump(enum ombud_inval_topic t)
+{
+    atomic_fetch_add(&generations[t], 1);
+}
+
+void ombud_inval_bump_all(void)
+{
+    for (unsigned t = 0; t < OMBUD_INVAL_TOPICS; t++)
+        ombud_inval_bump((enum ombud_inval_topic)t);
+}
+
+bool ombud_inval_listening(void)
+{
+    return atomic_load(&listening);
+}
+
+void ombud_inval_set_listening(bool on)
+{
+    atomic_store(&listening, on);
+}
+
+enum ombud_rc ombud_inval_publish(struct ombud_db_conn *c, enum ombud_inval_topic t,
+                                  struct ombud_err *err)
+{
+    return ombud_db_notify(c, ombud_inval_channel(t), err);
+}
