@@ -32,7 +32,7 @@ struct ombud_db_stmt {
 /* Statements assembled at run time (ombud_db_exec_cached) that a
  * connection keeps prepared: at most this many, least recently used
  * replaced. */
-#define OMBUD_DB_SQLCACHE_SIZE 16
+#define OMBUD_DB_SQLCACHE_SIZE 32
 
 struct ombud_db_sqlcache_entry {
     uint64_t hash; /* of sql */
