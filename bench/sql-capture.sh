@@ -109,7 +109,7 @@ log_between() { # begin-marker end-marker worker-pid
 {
     echo "Ombud's SQL per benchmarked operation ($(git -C "$OMBUD_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ))"
     echo "BEGIN/COMMIT are sent as simple queries; everything else as named prepared statements"
-    echo "(src/db/pool.c) or, for the list, one unnamed extended-protocol statement."
+    echo "(src/db/pool.c; the list: one prepared per shape, src/db/complaints.c)."
 } | tee "$OUT"
 
 pg_set log_line_prefix '%m [%p] '

@@ -39,7 +39,8 @@ declare -A header_layer=(
     [test_clock.h]=support
     [alert.h]=domain [api_key.h]=domain [business_time.h]=domain [calendar.h]=domain
     [complaint.h]=domain [cursor.h]=domain [err.h]=domain [lifecycle.h]=domain
-    [role.h]=domain [sla.h]=domain [team.h]=domain [text.h]=domain [timefmt.h]=domain
+    [role.h]=domain [search.h]=domain [sla.h]=domain [team.h]=domain [text.h]=domain
+    [timefmt.h]=domain
     [tz.h]=domain
 )
 
@@ -56,8 +57,8 @@ declare -A allowed=(
 )
 
 # C11 headers plus POSIX threads: what domain code may use besides GLib.
-domain_sys=" assert.h ctype.h errno.h float.h inttypes.h limits.h math.h stdarg.h stdatomic.h
- stdbool.h stddef.h stdint.h stdio.h stdlib.h string.h time.h pthread.h glib.h "
+domain_sys=" assert.h ctype.h errno.h float.h inttypes.h limits.h locale.h math.h stdarg.h stdatomic.h
+ stdbool.h stddef.h stdint.h stdio.h stdlib.h string.h time.h wctype.h pthread.h glib.h "
 
 bad=0
 fail() { # file line message

@@ -6,6 +6,7 @@
 --                 customers and statuses (the data mix of the yardstick's
 --                 peer/seed.sql, in Ombud's columns); policy 1 (Default)
 --   events        one 'created' event each, with the data Ombud writes
+--   search        the grams of each one's text (complaint_search)
 --   sla_clocks    first response and resolution, as sql/clocks.sql says
 -- No idempotency records: the benchmark's creates send no Idempotency-Key.
 \set ON_ERROR_STOP on
@@ -120,10 +121,17 @@ SELECT id, 'created', :key_id, 'admin',
   FROM complaints
  ORDER BY id;
 
+-- Their search grams, as POST /v1/complaints writes them (the server
+-- computes them in C; the SQL function gives the same).
+INSERT INTO complaint_search (complaint_id, grams)
+SELECT id, ombud_grams(ombud_complaint_search_text(title, description, customer_name))
+  FROM complaints
+ ORDER BY id;
+
 CREATE TEMP TABLE bench_ids AS SELECT id FROM complaints;
 \ir clocks.sql
 
 COMMIT;
 
-VACUUM (ANALYZE) complaints, complaint_events, sla_clocks, api_keys;
+VACUUM (ANALYZE) complaints, complaint_events, complaint_search, sla_clocks, api_keys;
 CHECKPOINT;

@@ -1,15 +1,20 @@
 /*
  * Complaints, their notes, timeline events, categories and idempotency
- * records: the only SQL touching those tables. Values travel as text
- * parameters with casts in the SQL; tags travel as JSON array text so no
- * array literal is ever assembled by hand.
+ * records, and the complaints' search grams: the only SQL touching those
+ * tables. Values travel as text parameters with casts in the SQL; tags
+ * travel as JSON array text. Search grams and lists of filter values
+ * travel as text[] literals with every element double-quoted (inside
+ * quotes only " and \ are special, and they are escaped), which the
+ * planner reads as one constant array.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db/internal.h"
+#include "db/sla_page.h"
 #include "ombud/db/complaints.h"
+#include "ombud/search.h"
 
 /* Every alias is the name complaint_cols looks for; converted instants
  * carry their unit so ORDER BY created_at still means the column. */
@@ -250,14 +255,66 @@ enum ombud_rc ombud_db_complaint_save(struct ombud_db_conn *c, const struct ombu
     return OMBUD_OK;
 }
 
-/* ---- list ---- */
+/* ---- search ---- */
+
+/* clang-format off */
+static struct ombud_db_stmt q_search_put = OMBUD_STMT(
+    "INSERT INTO complaint_search (complaint_id, grams) VALUES ($1::bigint, $2::text[])"
+    " ON CONFLICT (complaint_id) DO UPDATE SET grams = EXCLUDED.grams");
+/* clang-format on */
+
+enum ombud_rc ombud_db_complaint_search_put(struct ombud_db_conn *c, int64_t complaint_id,
+                                            const char *title, const char *description,
+                                            const char *customer_name, struct ombud_err *err)
+{
+    char id[OMBUD_DB_I64_BUFLEN];
+    char *grams = ombud_search_doc_grams(title, description, customer_name);
+    if (!grams)
+        return ombud_err_internal(err, "cannot index the complaint's text");
+    ombud_db_param_i64(id, sizeof id, complaint_id);
+    const char *p[] = {id, grams};
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_search_put, 2, p, &r, err);
+    free(grams);
+    if (rc == OMBUD_OK)
+        PQclear(r);
+    return rc;
+}
+
+/* ---- list ----
+ *
+ * DESIGN. The statement is assembled from fixed fragments by the filter's
+ * shape (which filters are present, one value or several, the order, a
+ * cursor), never from its values, which are all parameters; each shape
+ * stays prepared on the connection (ombud_db_exec_cached), so a list is
+ * parsed and planned once per shape and connection, not per request.
+ *
+ * One statement per page: the page is a subquery p (filter, order, limit
+ * + 1), and its complaints' current clocks join it by primary key
+ * (db/sla_page.h), so the clocks are read for the page's rows only.
+ *
+ * The page size is written into the statement (see build_list), so a
+ * shape's generic plan is costed for the page it returns and PostgreSQL
+ * adopts it after five executions: no planning per request.
+ *
+ * The statuses are written into the statement too (see add_status), so
+ * the plan fits the status: a common one walks created_at, a rare one
+ * (status, created_at, id). Other filters of one value are an equality,
+ * of several a text[] parameter.
+ *
+ * A search (q) is the exception: sent unprepared, so every request is
+ * planned with its grams in view (a rare Chinese word: through the GIN
+ * index; a common letter: walking created_at and testing each row),
+ * which a generic plan cannot tell apart. */
 
 struct sqlbuf {
-    char sql[4096];
+    char sql[6144];
     size_t len;
     const char *params[24];
     char store[24][32];
     int n;
+    char *owned[8]; /* heap parameters, freed by sqlbuf_free */
+    int nowned;
 };
 
 static void add(struct sqlbuf *b, const char *frag)
@@ -282,6 +339,21 @@ static int param_i64(struct sqlbuf *b, int64_t v)
     return param(b, b->store[b->n]);
 }
 
+/* A parameter the buffer owns (NULL: out of memory, which is the
+ * caller's to report; the parameter is then SQL NULL). */
+static int param_owned(struct sqlbuf *b, char *value)
+{
+    if (value && b->nowned < (int)(sizeof b->owned / sizeof b->owned[0]))
+        b->owned[b->nowned++] = value;
+    return param(b, value);
+}
+
+static void sqlbuf_free(struct sqlbuf *b)
+{
+    for (int i = 0; i < b->nowned; i++)
+        free(b->owned[i]);
+}
+
 static void addf(struct sqlbuf *b, const char *fmt, int n)
 {
     char frag[256];
@@ -289,32 +361,122 @@ static void addf(struct sqlbuf *b, const char *fmt, int n)
     add(b, frag);
 }
 
-enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
-                                      const struct ombud_complaint_filter *f,
-                                      struct ombud_complaint **out, size_t *n,
-                                      struct ombud_err *err)
+/* A comma-separated list as a text[] literal, each element quoted (only
+ * " and \ are escaped inside quotes): the elements string_to_array(list,
+ * ',') gives. A new string; NULL on ENOMEM. */
+static char *text_array(const char *list)
 {
-    struct sqlbuf b = {.len = 0, .n = 0};
+    size_t len = strlen(list);
+    char *out = malloc(len * 2 + 4);
+    size_t o = 0;
+    if (!out)
+        return NULL;
+    out[o++] = '{';
+    out[o++] = '"';
+    for (const char *p = list; *p; p++) {
+        if (*p == ',') {
+            memcpy(out + o, "\",\"", 3);
+            o += 3;
+            continue;
+        }
+        if (*p == '"' || *p == '\\')
+            out[o++] = '\\';
+        out[o++] = *p;
+    }
+    out[o++] = '"';
+    out[o++] = '}';
+    out[o] = '\0';
+    return out;
+}
+
+/* col = the one value, or col = ANY of several. */
+static bool add_in(struct sqlbuf *b, const char *col, const char *list)
+{
+    char frag[128];
+    if (!strchr(list, ',')) {
+        snprintf(frag, sizeof frag, " AND %s = $%d::text", col, param(b, list));
+    } else {
+        char *arr = text_array(list);
+        snprintf(frag, sizeof frag, " AND %s = ANY ($%d::text[])", col, param_owned(b, arr));
+        if (!arr)
+            return false;
+    }
+    add(b, frag);
+    return true;
+}
+
+/* The status filter, with the statuses written into the statement:
+ * status = 'new', status IN ('new', 'acknowledged'). The names written
+ * are ours (ombud_status_name), never the caller's text, and part of the
+ * shape like the page size: with the value in view even the generic plan
+ * knows 'new' is half the table (walk created_at, stop after a page) and
+ * 'pending_customer' rare (walk (status, created_at, id) instead), where
+ * `status = $1` gets one plan for both, a whole-table walk for the rare
+ * one. False for an unknown name (the caller validated them: never). */
+static bool add_status(struct sqlbuf *b, const char *list)
+{
+    char frag[256] = " AND status IN (";
+    size_t len = strlen(frag);
+    for (const char *p = list; *p;) {
+        char one[32];
+        size_t n = strcspn(p, ",");
+        enum ombud_status st;
+        if (n >= sizeof one)
+            return false;
+        memcpy(one, p, n);
+        one[n] = '\0';
+        if (!ombud_status_parse(one, &st))
+            return false;
+        len += (size_t)snprintf(frag + len, sizeof frag - len, "%s'%s'", p == list ? "" : ", ",
+                                ombud_status_name(st));
+        if (len >= sizeof frag - 2)
+            return false;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    memcpy(frag + len, ")", 2);
+    add(b, frag);
+    return true;
+}
+
+/* The page's order, by the subquery's columns (inner) or p's (outer). */
+static void add_order(struct sqlbuf *b, const struct ombud_complaint_filter *f, bool outer)
+{
+    if (f->by_due)
+        add(b, outer ? " ORDER BY coalesce(p.sla_due, 9223372036854775807), p.id"
+                     : " ORDER BY coalesce(s.sla_due, 9223372036854775807), id");
+    else if (outer)
+        add(b, f->ascending ? " ORDER BY p.created_at_us, p.id"
+                            : " ORDER BY p.created_at_us DESC, p.id DESC");
+    else
+        add(b, f->ascending ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC");
+}
+
+/* Builds the statement for f into b; false on ENOMEM. */
+static bool build_list(struct sqlbuf *b, const struct ombud_complaint_filter *f)
+{
     static const struct {
         size_t off;
         const char *col;
     } lists[] = {
-        {offsetof(struct ombud_complaint_filter, status), "status"},
         {offsetof(struct ombud_complaint_filter, priority), "priority"},
         {offsetof(struct ombud_complaint_filter, grade), "grade"},
         {offsetof(struct ombud_complaint_filter, category), "category"},
         {offsetof(struct ombud_complaint_filter, channel), "channel"},
     };
+    bool ok = true;
 
-    b.sql[0] = '\0';
+    add(b, "SELECT p.*");
+    add(b, ombud_db_sla_page_cols);
     if (f->by_due || f->sla_state) {
         /* The SLA view of each complaint from its current clocks: the
          * earliest unmet due, and the state of its most urgent clock (in
          * the order the sla object uses). */
-        int now = param_i64(&b, f->now);
+        int now = param_i64(b, f->now);
         char frag[2048];
         snprintf(frag, sizeof frag,
-                 "SELECT " COMPLAINT_COLS ", s.sla_due FROM complaints LEFT JOIN LATERAL ("
+                 " FROM (SELECT " COMPLAINT_COLS ", s.sla_due FROM complaints LEFT JOIN LATERAL ("
                  " SELECT min(extract(epoch FROM k.due_at)::bigint) FILTER (WHERE k.met_at IS NULL"
                  "   AND k.running_since IS NOT NULL) AS sla_due,"
                  " (ARRAY['met', 'paused', 'on_track', 'at_risk', 'breached'])[1 + max(CASE"
@@ -326,65 +488,98 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
                  "   AND (k.target = 'first_response' OR k.cycle = complaints.resolution_cycle)) s"
                  " ON true WHERE true",
                  now, now);
-        add(&b, frag);
+        add(b, frag);
     } else {
-        add(&b, "SELECT " COMPLAINT_COLS ", NULL::bigint AS sla_due FROM complaints WHERE true");
+        add(b, " FROM (SELECT " COMPLAINT_COLS ", NULL::bigint AS sla_due FROM complaints"
+               " WHERE true");
     }
-    if (f->sla_state)
-        addf(&b, " AND coalesce(s.sla_state, 'none') = ANY (string_to_array($%d::text, ','))",
-             param(&b, f->sla_state));
+    if (f->sla_state) {
+        char *arr = text_array(f->sla_state);
+        addf(b, " AND coalesce(s.sla_state, 'none') = ANY ($%d::text[])", param_owned(b, arr));
+        ok = ok && arr;
+    }
+    if (f->status)
+        ok = add_status(b, f->status) && ok;
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         const char *v = *(const char *const *)((const char *)f + lists[i].off);
-        if (!v)
-            continue;
-        char frag[128];
-        snprintf(frag, sizeof frag, " AND %s = ANY (string_to_array($%d::text, ','))", lists[i].col,
-                 param(&b, v));
-        add(&b, frag);
+        if (v)
+            ok = add_in(b, lists[i].col, v) && ok;
     }
     if (f->team_id)
-        addf(&b, " AND team_id = $%d::bigint", param_i64(&b, f->team_id));
+        addf(b, " AND team_id = $%d::bigint", param_i64(b, f->team_id));
     if (f->assignee_id)
-        addf(&b, " AND assignee_id = $%d::bigint", param_i64(&b, f->assignee_id));
+        addf(b, " AND assignee_id = $%d::bigint", param_i64(b, f->assignee_id));
     if (f->customer_external_id)
-        addf(&b, " AND customer_external_id = $%d::text", param(&b, f->customer_external_id));
+        addf(b, " AND customer_external_id = $%d::text", param(b, f->customer_external_id));
     if (f->has_created_after)
-        addf(&b, " AND created_at >= ombud_ts($%d::bigint)", param_i64(&b, f->created_after));
+        addf(b, " AND created_at >= ombud_ts($%d::bigint)", param_i64(b, f->created_after));
     if (f->has_created_before)
-        addf(&b, " AND created_at < ombud_ts($%d::bigint)", param_i64(&b, f->created_before));
+        addf(b, " AND created_at < ombud_ts($%d::bigint)", param_i64(b, f->created_before));
     if (f->creator_key_id)
-        addf(&b, " AND created_by_key_id = $%d::bigint", param_i64(&b, f->creator_key_id));
+        addf(b, " AND created_by_key_id = $%d::bigint", param_i64(b, f->creator_key_id));
     if (f->q) {
-        addf(&b,
-             " AND ombud_grams(ombud_complaint_search_text(title, description, customer_name))"
-             " @> ombud_query_grams($%d::text) AND strpos(ombud_complaint_search_text(title,"
-             " description, customer_name), lower($%d::text)) > 0",
-             param(&b, f->q));
+        /* The grams narrow the rows down (complaint_search_grams); the
+         * exact substring test on the lowercased text decides. */
+        char *grams = ombud_search_query_grams(f->q);
+        addf(b, " AND id IN (SELECT complaint_id FROM complaint_search WHERE grams @> $%d::text[])",
+             param_owned(b, grams));
+        addf(b,
+             " AND strpos(lower(title || E'\\n' || description || E'\\n' || customer_name),"
+             " lower($%d::text)) > 0",
+             param(b, f->q));
+        ok = ok && grams;
     }
     if (f->has_cursor && f->by_due) {
-        int due = param_i64(&b, f->cursor_ts);
-        int id = param_i64(&b, f->cursor_id);
+        int due = param_i64(b, f->cursor_ts);
+        int id = param_i64(b, f->cursor_id);
         char frag[200];
         snprintf(frag, sizeof frag,
                  " AND (coalesce(s.sla_due, 9223372036854775807), id) > ($%d::bigint, $%d::bigint)",
                  due, id);
-        add(&b, frag);
+        add(b, frag);
     } else if (f->has_cursor) {
-        int ts = param_i64(&b, f->cursor_ts);
-        int id = param_i64(&b, f->cursor_id);
+        int ts = param_i64(b, f->cursor_ts);
+        int id = param_i64(b, f->cursor_id);
         char frag[160];
         snprintf(frag, sizeof frag, " AND (created_at, id) %s (ombud_ts($%d::bigint), $%d::bigint)",
                  f->ascending ? ">" : "<", ts, id);
-        add(&b, frag);
+        add(b, frag);
     }
-    if (f->by_due)
-        add(&b, " ORDER BY coalesce(s.sla_due, 9223372036854775807), id");
-    else
-        add(&b, f->ascending ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC");
-    addf(&b, " LIMIT $%d::int", param_i64(&b, f->limit + 1));
+    add_order(b, f, false);
+    /* The page size is part of the shape, written as a number (the one
+     * value not passed as a parameter: an int the caller bounded, 1 to
+     * 200, formatted here). A LIMIT parameter would leave the generic
+     * plan guessing a tenth of the matching rows, cost it far above the
+     * custom plans, and keep PostgreSQL planning every request; worse,
+     * that guess prefers walking created_at with a filter, which reads
+     * the whole table for a rare status. */
+    char lim[48];
+    snprintf(lim, sizeof lim, " LIMIT %d) p", f->limit + 1);
+    add(b, lim);
+    add(b, ombud_db_sla_page_join);
+    add_order(b, f, true);
+    return ok;
+}
 
+enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
+                                      const struct ombud_complaint_filter *f,
+                                      struct ombud_complaint **out, size_t *n,
+                                      struct ombud_err *err)
+{
+    struct sqlbuf b = {.len = 0, .n = 0, .nowned = 0};
     PGresult *r;
-    enum ombud_rc rc = ombud_db_exec_sql(c, b.sql, b.n, b.params, &r, err);
+    enum ombud_rc rc;
+
+    b.sql[0] = '\0';
+    if (!build_list(&b, f)) {
+        sqlbuf_free(&b);
+        return ombud_err_internal(err, "out of memory");
+    }
+    if (f->q)
+        rc = ombud_db_exec_sql(c, b.sql, b.n, b.params, &r, err);
+    else
+        rc = ombud_db_exec_cached(c, b.sql, b.n, b.params, &r, err);
+    sqlbuf_free(&b);
     if (rc != OMBUD_OK)
         return rc;
     size_t rows = (size_t)PQntuples(r);
@@ -404,7 +599,12 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
         list[i].sla_due =
             PQgetisnull(r, (int)i, due_col) ? INT64_MAX : ombud_db_int(r, (int)i, due_col);
     }
+    rc = ombud_db_sla_page_read(r, list, rows, err);
     PQclear(r);
+    if (rc != OMBUD_OK) {
+        ombud_complaints_free(list, rows);
+        return rc;
+    }
     *out = list;
     *n = rows;
     return OMBUD_OK;

@@ -29,10 +29,25 @@ struct ombud_db_stmt {
 #define OMBUD_STMT(text) {.sql = (text), .id = 0}
 /* clang-format on */
 
+/* Statements assembled at run time (ombud_db_exec_cached) that a
+ * connection keeps prepared: at most this many, least recently used
+ * replaced. */
+#define OMBUD_DB_SQLCACHE_SIZE 32
+
+struct ombud_db_sqlcache_entry {
+    uint64_t hash; /* of sql */
+    char *sql;     /* NULL: free slot */
+    uint64_t used; /* tick of the last use */
+    unsigned name; /* prepared as "r<name>" */
+};
+
 struct ombud_db_conn {
     PGconn *pg;
     bool prepared[OMBUD_DB_MAX_STMTS + 1];
     bool broken; /* connection lost: drop it on release */
+    struct ombud_db_sqlcache_entry sqlcache[OMBUD_DB_SQLCACHE_SIZE];
+    uint64_t sqlcache_tick;
+    unsigned sqlcache_names; /* names handed out on this connection */
 };
 
 /* Runs a prepared statement with text parameters (NULL entries are SQL
@@ -49,6 +64,16 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombu
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql,
                                                 int nparams, const char *const *params,
                                                 PGresult **out, struct ombud_err *err);
+
+/* Like ombud_db_exec_sql, but the statement stays prepared on the
+ * connection, keyed by its text (bounded, least recently used replaced,
+ * forgotten on reconnect): for SQL assembled from fixed fragments in a
+ * few shapes (the complaint list), which would otherwise be parsed and
+ * planned on every request. PostgreSQL's plan cache then decides between
+ * custom and generic plans as for any prepared statement. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_exec_cached(struct ombud_db_conn *c, const char *sql,
+                                                   int nparams, const char *const *params,
+                                                   PGresult **out, struct ombud_err *err);
 
 /* Room for any int64_t in decimal, sign and NUL included. */
 #define OMBUD_DB_I64_BUFLEN 24
@@ -162,6 +187,14 @@ struct ombud_db_colmap {
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_colmap_bind(struct ombud_db_colmap *map, const PGresult *res,
                                                    const struct ombud_db_col *cols,
                                                    struct ombud_err *err);
+/* The same for a record whose columns sit in a wider row under prefixed
+ * names (prefix "fr_": column "fr_cycle" for "cycle"), such as one of
+ * several records joined into each row. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_colmap_bind_prefixed(struct ombud_db_colmap *map,
+                                                            const PGresult *res,
+                                                            const struct ombud_db_col *cols,
+                                                            const char *prefix,
+                                                            struct ombud_err *err);
 /* Reads row into the record out (fields not in the table are untouched;
  * STR fields receive heap copies the record's owner frees). */
 void ombud_db_read_row(const struct ombud_db_colmap *map, int row, void *out);

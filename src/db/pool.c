@@ -31,6 +31,16 @@ struct ombud_db_pool {
 
 static atomic_int next_stmt_id;
 
+/* Forgets the statements ombud_db_exec_cached prepared (the server
+ * forgets them with the connection). */
+static void sqlcache_clear(struct ombud_db_conn *c)
+{
+    for (size_t i = 0; i < OMBUD_DB_SQLCACHE_SIZE; i++) {
+        free(c->sqlcache[i].sql);
+        c->sqlcache[i].sql = NULL;
+    }
+}
+
 PGconn *ombud_db_connect(const char *url, unsigned statement_timeout_ms, char *errbuf,
                          size_t errlen)
 {
@@ -83,9 +93,11 @@ void ombud_db_pool_free(struct ombud_db_pool *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < p->n; i++)
+    for (size_t i = 0; i < p->n; i++) {
         if (p->conns[i].pg)
             PQfinish(p->conns[i].pg);
+        sqlcache_clear(&p->conns[i]);
+    }
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     free(p->conns);
@@ -115,6 +127,7 @@ static void reset_conn(struct ombud_db_conn *c)
     c->pg = NULL;
     c->broken = false;
     memset(c->prepared, 0, sizeof c->prepared);
+    sqlcache_clear(c);
 }
 
 enum ombud_rc ombud_db_checkout(struct ombud_db_pool *p, struct ombud_db_conn **out,
@@ -285,6 +298,64 @@ enum ombud_rc ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int np
     return OMBUD_OK;
 }
 
+/* FNV-1a: the cache compares texts only where hashes are equal. */
+static uint64_t sql_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+enum ombud_rc ombud_db_exec_cached(struct ombud_db_conn *c, const char *sql, int nparams,
+                                   const char *const *params, PGresult **out, struct ombud_err *err)
+{
+    uint64_t h = sql_hash(sql);
+    struct ombud_db_sqlcache_entry *e = NULL, *victim = &c->sqlcache[0];
+    char name[24];
+    PGresult *r;
+
+    *out = NULL;
+    for (size_t i = 0; i < OMBUD_DB_SQLCACHE_SIZE && !e; i++) {
+        struct ombud_db_sqlcache_entry *x = &c->sqlcache[i];
+        if (x->sql && x->hash == h && strcmp(x->sql, sql) == 0)
+            e = x;
+        else if (!x->sql || (victim->sql && x->used < victim->used))
+            victim = x;
+    }
+    if (!e) {
+        char *copy = strdup(sql);
+        if (!copy)
+            return ombud_err_internal(err, "out of memory");
+        if (victim->sql) {
+            /* One round trip, only when more shapes are in use than kept. */
+            snprintf(name, sizeof name, "DEALLOCATE r%u", victim->name);
+            PQclear(PQexec(c->pg, name));
+            free(victim->sql);
+            victim->sql = NULL;
+        }
+        victim->name = ++c->sqlcache_names;
+        snprintf(name, sizeof name, "r%u", victim->name);
+        r = PQprepare(c->pg, name, sql, 0, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            free(copy);
+            return ombud_db_fail(c, r, err);
+        }
+        PQclear(r);
+        victim->sql = copy;
+        victim->hash = h;
+        e = victim;
+    }
+    e->used = ++c->sqlcache_tick;
+    snprintf(name, sizeof name, "r%u", e->name);
+    r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+        return ombud_db_fail(c, r, err);
+    *out = r;
+    return OMBUD_OK;
+}
+
 enum ombud_rc ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct ombud_err *err)
 {
     PGresult *r = PQexec(c->pg, sql);
@@ -358,6 +429,7 @@ void ombud_db_conn_close(struct ombud_db_conn *c)
         return;
     if (c->pg)
         PQfinish(c->pg);
+    sqlcache_clear(c);
     free(c);
 }
 

@@ -13,6 +13,7 @@
 #include "db/internal.h"
 #include "ombud/db/calendars.h"
 #include "ombud/db/sla.h"
+#include "db/sla_page.h"
 
 /* Aliased for clock_cols; converted instants carry their unit so that
  * ORDER BY next_alert_at still means the indexed column. */
@@ -92,9 +93,7 @@ static const struct ombud_db_col clock_cols[] = {OMBUD_COL_FN("target", read_tar
                                                  OMBUD_COL_END};
 #undef K
 
-/* Whose clock a row is (lists, and the worker's claims). */
-static const struct ombud_db_col owner_cols[] = {
-    OMBUD_COL_I64(struct ombud_sla_claim, complaint_id, "complaint_id"), OMBUD_COL_END};
+/* Whose clock a row is, and since when (the worker's claims). */
 static const struct ombud_db_col claim_cols[] = {
     OMBUD_COL_I64(struct ombud_sla_claim, complaint_id, "complaint_id"),
     OMBUD_COL_USEC(struct ombud_sla_claim, changed_at, "changed_at_us"), OMBUD_COL_END};
@@ -151,54 +150,43 @@ enum ombud_rc ombud_db_sla_load_locked(struct ombud_db_conn *c, int64_t complain
     return load(c, &q_load_lock, complaint_id, out, have, err);
 }
 
+/* ---- clocks beside a page of complaints (db/sla_page.h) ---- */
+
+/* The page's columns of one clock, named prefix + the names clock_cols reads. */
+#define PAGE_COLS(k)                                                                               \
+    ", " k ".target AS " k "_target, " k ".cycle AS " k "_cycle, " k ".policy_id AS " k            \
+    "_policy_id, " k ".calendar_id AS " k "_calendar_id, " k ".target_seconds AS " k               \
+    "_target_seconds, " k ".elapsed_seconds AS " k "_elapsed_seconds, " k ".running_since_s AS " k \
+    "_running_since_s, " k ".due_at_s AS " k "_due_at_s, " k ".met_at_s AS " k "_met_at_s, " k     \
+    ".breached AS " k "_breached, " k ".breach_raised_at_s AS " k "_breach_raised_at_s, " k        \
+    ".warnings_json AS " k "_warnings_json, " k ".next_alert_at_s AS " k "_next_alert_at_s"
+
+const char ombud_db_sla_page_cols[] = PAGE_COLS("fr") PAGE_COLS("rc");
 /* clang-format off */
-static struct ombud_db_stmt q_load_many = OMBUD_STMT(
-    "SELECT k.complaint_id, " CLOCK_COLS " FROM sla_clocks k JOIN complaints c"
-    " ON c.id = k.complaint_id WHERE k.complaint_id = ANY ($1::bigint[])"
-    " AND (k.target = 'first_response' AND k.cycle = 1"
-    "      OR k.target = 'resolution' AND k.cycle = c.resolution_cycle)");
+const char ombud_db_sla_page_join[] =
+    " LEFT JOIN LATERAL (SELECT " CLOCK_COLS " FROM sla_clocks WHERE complaint_id = p.id"
+    " AND target = 'first_response' AND cycle = 1 LIMIT 1) fr ON true"
+    " LEFT JOIN LATERAL (SELECT " CLOCK_COLS " FROM sla_clocks WHERE complaint_id = p.id"
+    " AND target = 'resolution' AND cycle = p.resolution_cycle LIMIT 1) rc ON true";
 /* clang-format on */
 
-enum ombud_rc ombud_db_sla_load_many(struct ombud_db_conn *c, struct ombud_complaint *list,
-                                     size_t n, struct ombud_err *err)
+enum ombud_rc ombud_db_sla_page_read(const PGresult *r, struct ombud_complaint *list, size_t n,
+                                     struct ombud_err *err)
 {
-    if (n == 0)
-        return OMBUD_OK;
-    /* "{1,2,3}": ids are integers, so the array literal needs no quoting. */
-    char *ids = malloc(n * 21 + 3);
-    if (!ids)
-        return ombud_err_internal(err, "out of memory");
-    size_t len = 0;
-    ids[len++] = '{';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(ids + len, 22, "%s%lld", i ? "," : "", (long long)list[i].id);
-    ids[len++] = '}';
-    ids[len] = '\0';
-    const char *p[] = {ids};
-    PGresult *r;
-    enum ombud_rc qrc = ombud_db_exec(c, &q_load_many, 1, p, &r, err);
-    free(ids);
-    if (qrc != OMBUD_OK)
-        return qrc;
-    struct ombud_db_colmap clock_map, owner_map;
-    if (ombud_db_colmap_bind(&clock_map, r, clock_cols, err) != OMBUD_OK ||
-        ombud_db_colmap_bind(&owner_map, r, owner_cols, err) != OMBUD_OK) {
-        PQclear(r);
-        return OMBUD_ERROR;
+    static const char *const prefix[2] = {
+        [OMBUD_SLA_FIRST_RESPONSE] = "fr_", [OMBUD_SLA_RESOLUTION] = "rc_"};
+    for (int t = 0; t < 2; t++) {
+        struct ombud_db_colmap map;
+        if (ombud_db_colmap_bind_prefixed(&map, r, clock_cols, prefix[t], err) != OMBUD_OK)
+            return OMBUD_ERROR;
+        /* clock_cols starts with the target, which a missing clock has NULL */
+        int target_col = map.index[0];
+        for (size_t i = 0; i < n; i++) {
+            list[i].sla_have[t] = !PQgetisnull(r, (int)i, target_col);
+            if (list[i].sla_have[t])
+                read_clock(&map, (int)i, &list[i].sla[t]);
+        }
     }
-    for (int row = 0; row < PQntuples(r); row++) {
-        struct ombud_sla_claim owner;
-        ombud_db_read_row(&owner_map, row, &owner);
-        struct ombud_sla_clock k;
-        read_clock(&clock_map, row, &k);
-        for (size_t i = 0; i < n; i++)
-            if (list[i].id == owner.complaint_id) {
-                list[i].sla[k.target] = k;
-                list[i].sla_have[k.target] = true;
-                break;
-            }
-    }
-    PQclear(r);
     return OMBUD_OK;
 }
 

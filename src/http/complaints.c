@@ -330,6 +330,8 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
     if ((rc = ombud_svc_refs_check(c, x->in.category, x->in.team_id, x->in.assignee_id, err)) !=
             OMBUD_OK ||
         (rc = ombud_db_complaint_insert(c, &x->in, &x->id, err)) != OMBUD_OK ||
+        (rc = ombud_db_complaint_search_put(c, x->id, x->in.title, x->in.description,
+                                            x->in.customer_name, err)) != OMBUD_OK ||
         (rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err)) != OMBUD_OK)
         goto out;
     ombud_lifecycle_created(&cp, &eff);
@@ -523,13 +525,10 @@ struct list_ctx {
 static enum ombud_rc list_q(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct list_ctx *x = arg;
-    enum ombud_rc rc;
     ombud_complaints_free(x->items, x->n);
     x->items = NULL;
     x->n = 0;
-    if ((rc = ombud_db_complaint_list(c, &x->f, &x->items, &x->n, err)) != OMBUD_OK)
-        return rc;
-    return ombud_db_sla_load_many(c, x->items, x->n, err);
+    return ombud_db_complaint_list(c, &x->f, &x->items, &x->n, err);
 }
 
 void ombud_h_complaints_list(struct ombud_req *req)

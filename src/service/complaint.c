@@ -232,6 +232,10 @@ enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
         goto out;
     }
     if ((eff.save && (rc = ombud_db_complaint_save(c, &cp, err)) != OMBUD_OK) ||
+        (eff.save && tt.kind == OMBUD_CHANGE_EDIT &&
+         (tt.edit.has_title || tt.edit.has_description) &&
+         (rc = ombud_db_complaint_search_put(c, cp.id, cp.title, cp.description, cp.customer_name,
+                                             err)) != OMBUD_OK) ||
         (eff.sla &&
          (rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_time_now_s(), err)) != OMBUD_OK) ||
         (rc = write_texts(c, cp.id, actor, &eff, texts, err)) != OMBUD_OK)

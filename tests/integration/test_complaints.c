@@ -961,6 +961,66 @@ static void list_filters(void **state)
 }
 
 /* The earliest instant RFC 3339 can write in UTC is still a valid filter. */
+/* Each shape of the list stays prepared on its connection, at most 32
+ * of them, the least recently used replaced: more shapes than that (44),
+ * in turn and again, answer the same each time (the rows of
+ * list_filters). */
+static void list_shapes_stay_prepared(void **state)
+{
+    static const char *const shapes[] = {"",
+                                         "&status=new",
+                                         "&status=acknowledged",
+                                         "&status=new,acknowledged",
+                                         "&status=closed,resolved",
+                                         "&priority=low,urgent",
+                                         "&priority=high",
+                                         "&grade=high_risk",
+                                         "&grade=potential,explicit",
+                                         "&category=billing",
+                                         "&category=billing,delivery",
+                                         "&channel=phone,email",
+                                         "&channel=api",
+                                         "&sort=created_at",
+                                         "&sort=due_at",
+                                         "&sla_state=on_track",
+                                         "&sla_state=on_track,none",
+                                         "&status=new&sort=created_at",
+                                         "&status=new,acknowledged&sort=due_at",
+                                         "&category=billing&channel=web&status=acknowledged",
+                                         "&limit=1",
+                                         "&status=new&limit=2"};
+    enum { NS = sizeof shapes / sizeof shapes[0], N = 2 * NS };
+    char *first[N] = {NULL};
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < N; i++) {
+            char path[256];
+            snprintf(path, sizeof path, "/v1/complaints?customer_external_id=filters%s%s",
+                     shapes[i % NS], i < NS ? "" : "&limit=3");
+            json_t *page = list_as(agent_key, path);
+            json_t *ids = json_array();
+            size_t k;
+            json_t *it;
+            json_array_foreach (json_object_get(page, "items"), k, it) {
+                json_array_append_new(ids, json_integer(h_jint(it, "id")));
+            }
+            char *text = json_dumps(ids, JSON_COMPACT);
+            json_decref(ids);
+            json_decref(page);
+            if (round == 0) {
+                first[i] = text;
+                continue;
+            }
+            if (strcmp(first[i], text) != 0)
+                fprintf(stderr, "%s: %s, then %s\n", path, first[i], text);
+            assert_string_equal(first[i], text);
+            free(text);
+        }
+    }
+    assert_string_not_equal(first[0], "[]");
+    for (size_t i = 0; i < N; i++)
+        free(first[i]);
+}
+
 static void list_created_after_the_epoch(void **state)
 {
     int64_t id = create_id(svc_key, minimal("After the epoch"));
@@ -1748,6 +1808,7 @@ int main(void)
         cmocka_unit_test(service_keys_see_only_their_own),
         cmocka_unit_test(list_sort_orders),
         cmocka_unit_test(list_filters),
+        cmocka_unit_test(list_shapes_stay_prepared),
         cmocka_unit_test(list_created_after_the_epoch),
         cmocka_unit_test(list_bad_parameters),
         cmocka_unit_test(list_rejects_invalid_utf8_parameters),

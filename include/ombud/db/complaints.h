@@ -25,6 +25,19 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_refs_check(struct ombud_db_conn *c, const
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_insert(struct ombud_db_conn *c,
                                                         const struct ombud_complaint_new *in,
                                                         int64_t *id, struct ombud_err *err);
+/* Writes the search grams of a complaint's searchable text (its title,
+ * description and customer name, borrowed): at create, and whenever an
+ * edit changes any of them; nothing else writes complaint_search, so
+ * other updates of a complaint touch no GIN index. One statement, an
+ * upsert. To fold it into a larger statement instead, take the grams as
+ * one text parameter from ombud_search_doc_grams (ombud/search.h) and
+ * write `INSERT INTO complaint_search (complaint_id, grams) VALUES (<id>,
+ * $n::text[])`, in a data-modifying CTE if need be. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_search_put(struct ombud_db_conn *c,
+                                                            int64_t complaint_id, const char *title,
+                                                            const char *description,
+                                                            const char *customer_name,
+                                                            struct ombud_err *err);
 /* Reads one complaint (FOR UPDATE when lock) into out; *found false when
  * absent. The caller frees out's strings with ombud_complaint_clear. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool lock,

@@ -17,11 +17,6 @@
 #include "ombud/err.h"
 #include "ombud/sla.h"
 
-/* The current clocks of n complaints in one query, into each list[i].sla. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_load_many(struct ombud_db_conn *c,
-                                                     struct ombud_complaint *list, size_t n,
-                                                     struct ombud_err *err);
-
 /* The complaint's current clocks: out[0] first response (cycle 1),
  * out[1] resolution (current cycle); have[i] false when absent. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_load(struct ombud_db_conn *c, int64_t complaint_id,
