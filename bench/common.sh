@@ -126,7 +126,7 @@ bench_pg_start() {
         ombud_die "PostgreSQL runs as '$BENCH_PG_USER', who cannot reach $BENCH_PG_DIR; set BENCH_PG_DIR"
     [ "${#sock}" -le 90 ] || ombud_die "socket path too long ($sock); set BENCH_PG_DIR to a shorter one"
 
-    BENCH_PG_PORT=$(ombud_free_port 56400 57400) || ombud_die "no free TCP port for PostgreSQL"
+    BENCH_PG_PORT=$(ombud_free_port 29400 30400) || ombud_die "no free TCP port for PostgreSQL"
     bench_log "initdb in $data (PostgreSQL $("$BENCH_PG_BIN/postgres" --version | awk '{print $3}'))"
     bench_as_pg "$BENCH_PG_BIN/initdb" -D "$data" -U ombud -A trust --locale=C.UTF-8 -E UTF8 \
         --no-instructions >"$BENCH_PG_DIR/initdb.log" 2>&1 ||
