@@ -29,10 +29,19 @@ struct ombud_db_stmt {
 #define OMBUD_STMT(text) {.sql = (text), .id = 0}
 /* clang-format on */
 
+#define OMBUD_DB_MAX_HOOKS 8
+
 struct ombud_db_conn {
     PGconn *pg;
     bool prepared[OMBUD_DB_MAX_STMTS + 1];
     bool broken; /* connection lost: drop it on release */
+    /* What the running transaction asked to run once it has committed
+     * (ombud_db_after_commit); emptied when an attempt begins. */
+    struct ombud_db_hook {
+        ombud_db_commit_fn fn;
+        int64_t arg;
+    } hooks[OMBUD_DB_MAX_HOOKS];
+    size_t nhooks;
 };
 
 /* Runs a prepared statement with text parameters (NULL entries are SQL
@@ -212,8 +221,11 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_delete_unused(struct ombud_db_conn *c,
                                                      bool *found, bool *used,
                                                      struct ombud_err *err);
 
-/* Opens a connection with Ombud's session settings. NULL when it fails. */
+/* Opens a connection with Ombud's session settings. NULL when it fails.
+ * _as names it app_name (application_name) instead of "ombud". */
 PGconn *ombud_db_connect(const char *url, unsigned statement_timeout_ms, char *errbuf,
                          size_t errlen);
+PGconn *ombud_db_connect_as(const char *url, unsigned statement_timeout_ms, const char *app_name,
+                            char *errbuf, size_t errlen);
 
 #endif
