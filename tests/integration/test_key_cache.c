@@ -2,7 +2,9 @@
  * The per-process API-key cache (service/api_keys.c) never lets a key do
  * more than the database says, with two server processes on one
  * database: a revoked key is refused at once by the process that revoked
- * it and within a short bound by the other; and while a process's
+ * it and within a short bound by the other; a change made by hand in the
+ * database (role, revocation) after the key was served from the caches is
+ * honoured by both (migration 0009's trigger); and while a process's
  * listener is disconnected (its SLA worker's backend terminated and kept
  * out), that process bypasses its cache, so a revocation it was not told
  * of is honoured anyway.
@@ -177,6 +179,38 @@ static void revocation_reaches_every_process(void **state)
     assert_int_equal(status_as(&b, key, "/v1/teams"), 401);
 }
 
+static void changes_by_hand_are_honoured(void **state)
+{
+    (void)state;
+    char key[96];
+    int64_t id = make_key("changed by hand", "agent", key, sizeof key);
+    use_everywhere(key, "/v1/teams", 200);
+
+    /* A lower role, set in the database directly: both processes see it. */
+    sql("UPDATE api_keys SET role = 'service' WHERE id = %lld", (long long)id);
+    wait_status(&a, key, "/v1/teams", 403, BOUND_MS);
+    wait_status(&b, key, "/v1/teams", 403, BOUND_MS);
+    use_everywhere(key, "/v1/categories", 200); /* still a service key */
+
+    /* And back up again, then revoked by hand. */
+    sql("UPDATE api_keys SET role = 'agent' WHERE id = %lld", (long long)id);
+    wait_status(&a, key, "/v1/teams", 200, BOUND_MS);
+    wait_status(&b, key, "/v1/teams", 200, BOUND_MS);
+    use_everywhere(key, "/v1/teams", 200);
+    sql("UPDATE api_keys SET revoked_at = now() WHERE id = %lld", (long long)id);
+    wait_status(&a, key, "/v1/teams", 401, BOUND_MS);
+    wait_status(&b, key, "/v1/teams", 401, BOUND_MS);
+
+    /* Noting a key's use changes nothing it may do: no invalidation, and
+     * the key keeps working. */
+    char other[96];
+    int64_t oid = make_key("noted", "agent", other, sizeof other);
+    use_everywhere(other, "/v1/teams", 200);
+    sql("UPDATE api_keys SET last_used_at = now() - interval '1 hour' WHERE id = %lld",
+        (long long)oid);
+    use_everywhere(other, "/v1/teams", 200);
+}
+
 static void disconnected_listener_bypasses_the_cache(void **state)
 {
     (void)state;
@@ -230,6 +264,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(revocation_reaches_every_process),
+        cmocka_unit_test(changes_by_hand_are_honoured),
         cmocka_unit_test(disconnected_listener_bypasses_the_cache),
     };
     return H_RUN_GROUP(tests, setup, teardown);
