@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "ombud/config.h"
-#include "ombud/db/api_keys.h"
+#include "ombud/service/api_keys.h"
 #include "ombud/db/pool.h"
 #include "ombud/http.h"
 #include "ombud/keys.h"
@@ -72,7 +72,7 @@ static enum ombud_rc wait_for_schema(int *version, struct ombud_err *err)
 
 static enum ombud_rc ensure_admin_tx(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)
 {
-    return ombud_db_api_key_ensure_admin(c, ctx, err);
+    return ombud_svc_key_ensure_admin(c, ctx, err);
 }
 
 static int serve(void)

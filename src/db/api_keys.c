@@ -80,6 +80,22 @@ enum ombud_rc ombud_db_api_key_authenticate(struct ombud_db_conn *c, const char 
     return ombud_db_read_one(r, key_cols, out, found, err);
 }
 
+static struct ombud_db_stmt q_touch =
+    OMBUD_STMT("UPDATE api_keys SET last_used_at = now() WHERE id = $1::bigint"
+               " AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')");
+
+enum ombud_rc ombud_db_api_key_touch(struct ombud_db_conn *c, int64_t id, struct ombud_err *err)
+{
+    char ids[OMBUD_DB_I64_BUFLEN];
+    ombud_db_param_i64(ids, sizeof ids, id);
+    const char *p[] = {ids};
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_touch, 1, p, &r, err);
+    if (rc == OMBUD_OK)
+        PQclear(r);
+    return rc;
+}
+
 static struct ombud_db_stmt q_get =
     OMBUD_STMT("SELECT " KEY_COLS " FROM api_keys WHERE id = $1::bigint AND revoked_at IS NULL");
 

@@ -41,6 +41,8 @@ struct ombud_db_sqlcache_entry {
     unsigned name; /* prepared as "r<name>" */
 };
 
+#define OMBUD_DB_MAX_HOOKS 8
+
 struct ombud_db_conn {
     PGconn *pg;
     bool prepared[OMBUD_DB_MAX_STMTS + 1];
@@ -48,6 +50,13 @@ struct ombud_db_conn {
     struct ombud_db_sqlcache_entry sqlcache[OMBUD_DB_SQLCACHE_SIZE];
     uint64_t sqlcache_tick;
     unsigned sqlcache_names; /* names handed out on this connection */
+    /* What the running transaction asked to run once it has committed
+     * (ombud_db_after_commit); emptied when an attempt begins. */
+    struct ombud_db_hook {
+        ombud_db_commit_fn fn;
+        int64_t arg;
+    } hooks[OMBUD_DB_MAX_HOOKS];
+    size_t nhooks;
 };
 
 /* Runs a prepared statement with text parameters (NULL entries are SQL
@@ -245,8 +254,11 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_delete_unused(struct ombud_db_conn *c,
                                                      bool *found, bool *used,
                                                      struct ombud_err *err);
 
-/* Opens a connection with Ombud's session settings. NULL when it fails. */
+/* Opens a connection with Ombud's session settings. NULL when it fails.
+ * _as names it app_name (application_name) instead of "ombud". */
 PGconn *ombud_db_connect(const char *url, unsigned statement_timeout_ms, char *errbuf,
                          size_t errlen);
+PGconn *ombud_db_connect_as(const char *url, unsigned statement_timeout_ms, const char *app_name,
+                            char *errbuf, size_t errlen);
 
 #endif

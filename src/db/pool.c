@@ -44,12 +44,18 @@ static void sqlcache_clear(struct ombud_db_conn *c)
 PGconn *ombud_db_connect(const char *url, unsigned statement_timeout_ms, char *errbuf,
                          size_t errlen)
 {
+    return ombud_db_connect_as(url, statement_timeout_ms, "ombud", errbuf, errlen);
+}
+
+PGconn *ombud_db_connect_as(const char *url, unsigned statement_timeout_ms, const char *app_name,
+                            char *errbuf, size_t errlen)
+{
     char options[128];
     snprintf(options, sizeof options, "-c statement_timeout=%u -c TimeZone=UTC",
              statement_timeout_ms);
     const char *const keys[] = {"dbname",           "connect_timeout", "options",
                                 "application_name", "client_encoding", NULL};
-    const char *const vals[] = {url, "3", options, "ombud", "UTF8", NULL};
+    const char *const vals[] = {url, "3", options, app_name, "UTF8", NULL};
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
 
     if (!pg) {
@@ -365,6 +371,18 @@ enum ombud_rc ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct o
     return OMBUD_OK;
 }
 
+enum ombud_rc ombud_db_after_commit(struct ombud_db_conn *c, ombud_db_commit_fn fn, int64_t arg,
+                                    struct ombud_err *err)
+{
+    for (size_t i = 0; i < c->nhooks; i++)
+        if (c->hooks[i].fn == fn && c->hooks[i].arg == arg)
+            return OMBUD_OK;
+    if (c->nhooks == OMBUD_DB_MAX_HOOKS)
+        return ombud_err_internal(err, "too many after-commit actions");
+    c->hooks[c->nhooks++] = (struct ombud_db_hook){fn, arg};
+    return OMBUD_OK;
+}
+
 static struct ombud_db_stmt q_notify = OMBUD_STMT("SELECT pg_notify($1::text, '')");
 
 enum ombud_rc ombud_db_notify(struct ombud_db_conn *c, const char *channel, struct ombud_err *err)
@@ -406,7 +424,8 @@ void ombud_db_text(const PGresult *r, int row, int col, char *out, size_t len)
 
 /* ---- standalone connections ---- */
 
-struct ombud_db_conn *ombud_db_conn_open(const char *url, struct ombud_err *err)
+struct ombud_db_conn *ombud_db_conn_open(const char *url, const char *app_name,
+                                         struct ombud_err *err)
 {
     char msg[256];
     struct ombud_db_conn *c = calloc(1, sizeof *c);
@@ -414,7 +433,7 @@ struct ombud_db_conn *ombud_db_conn_open(const char *url, struct ombud_err *err)
         ombud_err_internal(err, "out of memory");
         return NULL;
     }
-    c->pg = ombud_db_connect(url, 5000, msg, sizeof msg);
+    c->pg = ombud_db_connect_as(url, 5000, app_name, msg, sizeof msg);
     if (!c->pg) {
         free(c);
         ombud_err_unavailable(err, msg);
@@ -438,20 +457,43 @@ bool ombud_db_conn_ok(const struct ombud_db_conn *c)
     return c && c->pg && !c->broken && PQstatus(c->pg) == CONNECTION_OK;
 }
 
-enum ombud_rc ombud_db_listen(struct ombud_db_conn *c, struct ombud_err *err)
+enum ombud_rc ombud_db_listen(struct ombud_db_conn *c, const char *channel, struct ombud_err *err)
 {
-    return ombud_db_simple(c, "LISTEN ombud_sla", err);
+    /* LISTEN takes no parameters: the name is quoted as an identifier. */
+    char *id = PQescapeIdentifier(c->pg, channel, strlen(channel));
+    char sql[128];
+    if (!id)
+        return ombud_err_internal(err, "out of memory");
+    snprintf(sql, sizeof sql, "LISTEN %s", id);
+    PQfreemem(id);
+    return ombud_db_simple(c, sql, err);
 }
 
-int ombud_db_wait(struct ombud_db_conn *c, int timeout_ms, int wake_fd)
+/* Hands every notification libpq holds to on_notify: 1 if one wakes. */
+static int take_notifies(struct ombud_db_conn *c, ombud_db_notify_fn on_notify, void *arg)
+{
+    PGnotify *n;
+    int got = 0;
+    while ((n = PQnotifies(c->pg)) != NULL) {
+        if (on_notify(n->relname, arg))
+            got = 1;
+        PQfreemem(n);
+    }
+    return got;
+}
+
+int ombud_db_wait(struct ombud_db_conn *c, int timeout_ms, int wake_fd,
+                  ombud_db_notify_fn on_notify, void *arg)
 {
     struct pollfd fds[2] = {{.fd = PQsocket(c->pg), .events = POLLIN},
                             {.fd = wake_fd, .events = POLLIN}};
-    int got = 0;
     if (fds[0].fd < 0)
         return -1;
-    if (poll(fds, wake_fd >= 0 ? 2 : 1, timeout_ms) < 0)
-        return 0;
+    /* Those that arrived while the last statements ran are read already:
+     * the socket would not say so. */
+    int got = take_notifies(c, on_notify, arg);
+    if (poll(fds, wake_fd >= 0 ? 2 : 1, got ? 0 : timeout_ms) < 0)
+        return got;
     if (fds[1].revents & POLLIN)
         got = 1;
     if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) {
@@ -459,11 +501,7 @@ int ombud_db_wait(struct ombud_db_conn *c, int timeout_ms, int wake_fd)
             c->broken = true;
             return -1;
         }
-        PGnotify *n;
-        while ((n = PQnotifies(c->pg)) != NULL) {
-            PQfreemem(n);
-            got = 1;
-        }
+        got |= take_notifies(c, on_notify, arg);
     }
     if (PQstatus(c->pg) != CONNECTION_OK) {
         c->broken = true;

@@ -9,6 +9,12 @@
  * function and every callback returns unchanged from the statement that
  * failed (also from COMMIT, where a serializable transaction may fail).
  * What err says is for the client once the attempts run out.
+ *
+ * After-commit actions (ombud_db_after_commit) are collected on the
+ * connection, dropped with a failed attempt, and run once the commit
+ * succeeded and the connection is back in the pool: only then may
+ * another session (the SLA worker's, another process) look for what the
+ * transaction wrote.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -27,6 +33,27 @@ static void pause_ms(unsigned attempt)
     nanosleep(&ts, NULL);
 }
 
+/* The hooks of a committed transaction, copied off the connection so they
+ * run after it is released. */
+struct hooks {
+    struct ombud_db_hook h[OMBUD_DB_MAX_HOOKS];
+    size_t n;
+};
+
+static void hooks_take(struct hooks *out, struct ombud_db_conn *c)
+{
+    out->n = c->nhooks;
+    for (size_t i = 0; i < c->nhooks; i++)
+        out->h[i] = c->hooks[i];
+    c->nhooks = 0;
+}
+
+static void hooks_run(const struct hooks *hk)
+{
+    for (size_t i = 0; i < hk->n; i++)
+        hk->h[i].fn(hk->h[i].arg);
+}
+
 static enum ombud_rc run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx, bool tx,
                          struct ombud_err *err)
 {
@@ -39,6 +66,7 @@ static enum ombud_rc run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx, 
         ombud_err_clear(err);
         if (ombud_db_checkout(pool, &c, err) != OMBUD_OK)
             return OMBUD_ERROR;
+        c->nhooks = 0;
         if (tx && ombud_db_simple(c, "BEGIN", err) != OMBUD_OK) {
             bool dead = c->broken;
             ombud_db_release(pool, c);
@@ -56,9 +84,13 @@ static enum ombud_rc run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx, 
         /* A statement failing on a connection that was idle in the pool
          * (the first after a restart) gets one more try on a fresh one. */
         bool dead_first = rc != OMBUD_OK && c->broken && !reconnected && !tx;
+        struct hooks hk;
+        hooks_take(&hk, c);
         ombud_db_release(pool, c);
-        if (rc == OMBUD_OK)
+        if (rc == OMBUD_OK) {
+            hooks_run(&hk);
             return OMBUD_OK;
+        }
         if (dead_first) {
             reconnected = true;
             continue;
@@ -99,14 +131,19 @@ enum ombud_rc ombud_tx_run_on(struct ombud_db_conn *c, ombud_tx_fn fn, void *ctx
 {
     for (unsigned attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         ombud_err_clear(err);
+        c->nhooks = 0;
         enum ombud_rc rc = ombud_db_simple(c, "BEGIN", err);
         if (rc != OMBUD_OK)
             return OMBUD_ERROR;
         rc = fn(c, ctx, err);
         if (rc == OMBUD_OK)
             rc = ombud_db_simple(c, "COMMIT", err);
-        if (rc == OMBUD_OK)
+        struct hooks hk;
+        hooks_take(&hk, c);
+        if (rc == OMBUD_OK) {
+            hooks_run(&hk);
             return OMBUD_OK;
+        }
         if (!ombud_db_conn_ok(c))
             return OMBUD_ERROR; /* the owner reconnects */
         ombud_db_rollback(c);

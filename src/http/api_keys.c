@@ -13,6 +13,7 @@
 #include "ombud/json_spec.h"
 #include "ombud/keys.h"
 #include "ombud/repr.h"
+#include "ombud/service/api_keys.h"
 
 struct create_ctx {
     const char *name, *role;
@@ -147,7 +148,7 @@ static enum ombud_rc revoke_tx(struct ombud_db_conn *c, void *ctx, struct ombud_
 {
     struct key_revoke *revoke = ctx;
     bool found;
-    enum ombud_rc rc = ombud_db_api_key_revoke(c, revoke->id, &found, err);
+    enum ombud_rc rc = ombud_svc_key_revoke(c, revoke->id, &found, err);
     if (rc != OMBUD_OK)
         return rc;
     return found ? OMBUD_OK : ombud_err_not_found(err, "API key");

@@ -56,8 +56,16 @@ void ombud_inval_set_listening(bool on)
     atomic_store(&listening, on);
 }
 
+static void bump_committed(int64_t t)
+{
+    ombud_inval_bump((enum ombud_inval_topic)t);
+}
+
 enum ombud_rc ombud_inval_publish(struct ombud_db_conn *c, enum ombud_inval_topic t,
                                   struct ombud_err *err)
 {
-    return ombud_db_notify(c, ombud_inval_channel(t), err);
+    enum ombud_rc rc = ombud_db_notify(c, ombud_inval_channel(t), err);
+    if (rc != OMBUD_OK)
+        return rc;
+    return ombud_db_after_commit(c, bump_committed, (int64_t)t, err);
 }

@@ -2,13 +2,22 @@
  * SLA service; see include/ombud/service/sla.h. DESIGN: the operation's
  * needs (domain ombud_sla_op_needs) say what to read; the statements run
  * in the same order as always (policy, locked clocks, new cycle, apply,
- * save, complaint's policy, notify) so lock order stays the same for
- * every writer of a complaint.
+ * save, complaint's policy) so lock order stays the same for every
+ * writer of a complaint.
+ *
+ * No NOTIFY: it would take PostgreSQL's global notification lock from
+ * this transaction's commit to the end of its WAL flush (commits would
+ * queue on it) and wake every process's worker for a pass. A saved
+ * clock whose next moment comes before this process's worker means to
+ * look again wakes that worker in-process once the transaction has
+ * committed (service/sla_wake.h); other processes' workers find it by
+ * looking at least once a second.
  */
 #include "ombud/service/sla.h"
 
 #include "ombud/db/policies.h"
 #include "ombud/db/sla.h"
+#include "ombud/service/sla_wake.h"
 
 enum ombud_rc ombud_svc_sla_apply(struct ombud_db_conn *c, const struct ombud_complaint *cp,
                                   enum ombud_sla_op op, int64_t now, struct ombud_err *err)
@@ -50,13 +59,20 @@ enum ombud_rc ombud_svc_sla_apply(struct ombud_db_conn *c, const struct ombud_co
 
     ombud_sla_apply_op(k, have, op, &basis, now, changed);
 
-    for (int i = 0; i < 2; i++)
-        if (changed[i] && (rc = ombud_db_sla_save_clock(c, cp->id, &k[i], err)) != OMBUD_OK)
+    int64_t soonest = 0; /* the earliest next moment among the saved clocks */
+    for (int i = 0; i < 2; i++) {
+        if (!changed[i])
+            continue;
+        if ((rc = ombud_db_sla_save_clock(c, cp->id, &k[i], err)) != OMBUD_OK)
             goto out;
+        if (k[i].next_alert_at && (!soonest || k[i].next_alert_at < soonest))
+            soonest = k[i].next_alert_at;
+    }
     if (found && pol.id != cp->sla_policy_id &&
         (rc = ombud_db_sla_set_policy(c, cp->id, pol.id, err)) != OMBUD_OK)
         goto out;
-    rc = ombud_db_sla_notify(c, err);
+    if (soonest)
+        rc = ombud_db_after_commit(c, ombud_sla_wake_moment, soonest, err);
 out:
     ombud_sla_policy_clear(&pol);
     ombud_bt_calendar_clear(&cal);

@@ -25,6 +25,9 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_api_key_authenticate(struct ombud_db_conn
                                                             const char *hash,
                                                             struct ombud_api_key *out, bool *found,
                                                             struct ombud_err *err);
+/* Notes a use of key id, at most once a minute (as authenticate does). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_api_key_touch(struct ombud_db_conn *c, int64_t id,
+                                                     struct ombud_err *err);
 /* Reads active key id into out; *found false when unknown or revoked. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_api_key_get(struct ombud_db_conn *c, int64_t id,
                                                    struct ombud_api_key *out, bool *found,

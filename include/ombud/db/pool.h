@@ -67,6 +67,17 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_tx_run(struct ombud_db_pool *pool, ombud_tx_
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx,
                                            struct ombud_err *err);
 
+/* Something to do once a transaction's effects are visible to others. */
+typedef void (*ombud_db_commit_fn)(int64_t arg);
+
+/* Asks the runner of the caller's transaction on c (ombud_tx_run,
+ * ombud_db_run, ombud_tx_run_on) to call fn(arg) once it has committed,
+ * before the runner returns; never when it rolls back (an attempt run
+ * again registers again). Identical registrations run once. An internal
+ * error past a handful per transaction. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_after_commit(struct ombud_db_conn *c, ombud_db_commit_fn fn,
+                                                    int64_t arg, struct ombud_err *err);
+
 /* NOTIFY channel (a fixed name of ours, never user text), delivered on
  * commit of the caller's transaction. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_notify(struct ombud_db_conn *c, const char *channel,
@@ -77,14 +88,25 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_ping(struct ombud_db_pool *pool, struct o
 
 /* ---- a connection of one's own, outside the pool (the SLA worker's) ---- */
 
-/* Opens one; NULL (err set) when it fails. Close it with conn_close. */
-struct ombud_db_conn *ombud_db_conn_open(const char *url, struct ombud_err *err);
+/* Opens one, named app_name in pg_stat_activity (so an operator can tell
+ * it from the pool's); NULL (err set) when it fails. Close it with
+ * conn_close. */
+struct ombud_db_conn *ombud_db_conn_open(const char *url, const char *app_name,
+                                         struct ombud_err *err);
 void ombud_db_conn_close(struct ombud_db_conn *c);
 bool ombud_db_conn_ok(const struct ombud_db_conn *c);
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_listen(struct ombud_db_conn *c, struct ombud_err *err);
+/* LISTEN channel (a fixed name of ours, never user text). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_listen(struct ombud_db_conn *c, const char *channel,
+                                              struct ombud_err *err);
+/* Called for each notification received, with its channel; true when it
+ * should end the wait. */
+typedef bool (*ombud_db_notify_fn)(const char *channel, void *arg);
 /* Waits up to timeout_ms for a notification or for wake_fd to become
- * readable: 1 notified/woken, 0 timed out, -1 connection lost. */
-int ombud_db_wait(struct ombud_db_conn *c, int timeout_ms, int wake_fd);
+ * readable, passing every notification received to on_notify: 1 woken
+ * (wake_fd, or on_notify said so), 0 not (timed out, or only
+ * notifications that do not wake), -1 connection lost. */
+int ombud_db_wait(struct ombud_db_conn *c, int timeout_ms, int wake_fd,
+                  ombud_db_notify_fn on_notify, void *arg);
 
 /* Like ombud_tx_run on a connection of one's own: fn runs inside BEGIN …
  * COMMIT, again on serialization failure or deadlock (so it must only

@@ -52,8 +52,9 @@ bool ombud_inval_listening(void);
 void ombud_inval_set_listening(bool on);
 
 /* Publishes a change of topic t inside the caller's transaction on c
- * (NOTIFY on commit). The caller bumps the local generation after the
- * commit. */
+ * (NOTIFY on commit) and has the transaction's runner bump the local
+ * generation once it has committed (ombud_db_after_commit), before the
+ * write's reply: a caller bumping again itself changes nothing. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_inval_publish(struct ombud_db_conn *c, enum ombud_inval_topic t,
                                                   struct ombud_err *err);
 
