@@ -29,10 +29,22 @@ struct ombud_db_stmt {
 #define OMBUD_STMT(text) {.sql = (text), .id = 0}
 /* clang-format on */
 
+#define OMBUD_DB_MAX_DEFERRED 4
+
 struct ombud_db_conn {
     PGconn *pg;
     bool prepared[OMBUD_DB_MAX_STMTS + 1];
     bool broken; /* connection lost: drop it on release */
+    /* Round trips saved with libpq's pipeline mode (see ombud_db_exec_last):
+     * the transaction runner's BEGIN waits to travel with the first
+     * statement, statements whose result nobody reads wait to travel with
+     * the next one, and the last statement may carry the COMMIT. */
+    bool begin_pending;   /* BEGIN not sent yet: goes with the next statement */
+    bool in_tx;           /* the runner opened a transaction on this checkout */
+    bool committed;       /* ombud_db_exec_last sent the COMMIT */
+    bool first_trip_dead; /* the trip carrying BEGIN found the connection dead */
+    size_t ndeferred;
+    struct ombud_db_stmt *deferred[OMBUD_DB_MAX_DEFERRED]; /* no parameters */
 };
 
 /* Runs a prepared statement with text parameters (NULL entries are SQL
@@ -43,6 +55,26 @@ struct ombud_db_conn {
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s,
                                             int nparams, const char *const *params, PGresult **out,
                                             struct ombud_err *err);
+
+/* Runs s (no parameters; its result is not wanted) with the next
+ * statement sent on c, in the same round trip, or at COMMIT. A failure
+ * is reported by the statement it travels with. */
+OMBUD_MUSTCHECK enum ombud_rc
+ombud_db_exec_deferred(struct ombud_db_conn *c, struct ombud_db_stmt *s, struct ombud_err *err);
+
+/* Like ombud_db_exec for the last statement of a unit of work: it goes
+ * in one round trip (libpq pipeline mode) with what is still pending (the
+ * runner's BEGIN, deferred statements) and, inside ombud_tx_run, with the
+ * COMMIT. Outside a transaction the pipeline is one implicit transaction,
+ * so the deferred statements and s commit together or not at all. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_exec_last(struct ombud_db_conn *c, struct ombud_db_stmt *s,
+                                                 int nparams, const char *const *params,
+                                                 PGresult **out, struct ombud_err *err);
+
+/* Sends what is pending (BEGIN, deferred statements) and, when commit,
+ * the COMMIT, in one round trip; for the runners. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_flush(struct ombud_db_conn *c, bool commit,
+                                             struct ombud_err *err);
 
 /* Runs SQL assembled at run time from fixed fragments (never from user
  * text, which goes only into params), unprepared. Same contract. */
@@ -162,6 +194,13 @@ struct ombud_db_colmap {
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_colmap_bind(struct ombud_db_colmap *map, const PGresult *res,
                                                    const struct ombud_db_col *cols,
                                                    struct ombud_err *err);
+/* The same for columns named prefix + name (two records of one kind in
+ * one row, e.g. a complaint's clocks as fr_… and rs_…). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_colmap_bind_prefix(struct ombud_db_colmap *map,
+                                                          const PGresult *res,
+                                                          const struct ombud_db_col *cols,
+                                                          const char *prefix,
+                                                          struct ombud_err *err);
 /* Reads row into the record out (fields not in the table are untouched;
  * STR fields receive heap copies the record's owner frees). */
 void ombud_db_read_row(const struct ombud_db_colmap *map, int row, void *out);

@@ -31,6 +31,8 @@ struct ombud_db_pool {
 
 static atomic_int next_stmt_id;
 
+static void forget_pending(struct ombud_db_conn *c);
+
 PGconn *ombud_db_connect(const char *url, unsigned statement_timeout_ms, char *errbuf,
                          size_t errlen)
 {
@@ -178,6 +180,8 @@ void ombud_db_release(struct ombud_db_pool *p, struct ombud_db_conn *c)
 {
     size_t slot = (size_t)(c - p->conns);
 
+    forget_pending(c);
+    c->in_tx = c->committed = c->first_trip_dead = false;
     if (c->pg && !c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
         PGresult *r = PQexec(c->pg, "ROLLBACK");
         PQclear(r);
@@ -247,24 +251,122 @@ enum ombud_rc ombud_db_fail(struct ombud_db_conn *c, PGresult *res, struct ombud
     return rc;
 }
 
-enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
-                            const char *const *params, PGresult **out, struct ombud_err *err)
+/* Prepares s on c unless it is already; *name receives its name. */
+static enum ombud_rc prepare(struct ombud_db_conn *c, struct ombud_db_stmt *s, char name[24],
+                             struct ombud_err *err)
 {
     int id = stmt_id(s);
-    char name[24];
-    PGresult *r;
-
-    *out = NULL;
     if (id > OMBUD_DB_MAX_STMTS)
         return ombud_err_internal(err, "too many statements");
-    snprintf(name, sizeof name, "s%d", id);
+    snprintf(name, 24, "s%d", id);
     if (!c->prepared[id]) {
-        r = PQprepare(c->pg, name, s->sql, 0, NULL);
+        PGresult *r = PQprepare(c->pg, name, s->sql, 0, NULL);
         if (PQresultStatus(r) != PGRES_COMMAND_OK)
             return ombud_db_fail(c, r, err);
         PQclear(r);
         c->prepared[id] = true;
     }
+    return OMBUD_OK;
+}
+
+static void forget_pending(struct ombud_db_conn *c)
+{
+    c->begin_pending = false;
+    c->ndeferred = 0;
+}
+
+/*
+ * One round trip in pipeline mode: BEGIN when pending, the deferred
+ * statements, s (when not NULL) and COMMIT (when commit), then one Sync.
+ * Every result is read up to the Sync; the first failure is what err
+ * reports (the commands after it come back PGRES_PIPELINE_ABORTED). *out
+ * receives s's result. Without an explicit BEGIN the server runs the
+ * whole pipeline as one implicit transaction.
+ */
+static enum ombud_rc pipeline(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
+                              const char *const *params, bool commit, PGresult **out,
+                              struct ombud_err *err)
+{
+    char names[OMBUD_DB_MAX_DEFERRED + 1][24];
+    size_t nd = c->ndeferred;
+    bool begin = c->begin_pending;
+    enum ombud_rc rc;
+
+    if (out)
+        *out = NULL;
+    rc = OMBUD_OK;
+    for (size_t i = 0; rc == OMBUD_OK && i < nd; i++)
+        rc = prepare(c, c->deferred[i], names[i], err);
+    if (rc == OMBUD_OK && s)
+        rc = prepare(c, s, names[nd], err);
+    if (rc != OMBUD_OK) {
+        c->first_trip_dead = begin && c->broken; /* nothing was begun */
+        return rc;
+    }
+    forget_pending(c);
+    if (!PQenterPipelineMode(c->pg))
+        return ombud_db_fail(c, NULL, err);
+    bool sent = !begin || PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
+    for (size_t i = 0; sent && i < nd; i++)
+        sent = PQsendQueryPrepared(c->pg, names[i], 0, NULL, NULL, NULL, 0);
+    if (sent && s)
+        sent = PQsendQueryPrepared(c->pg, names[nd], nparams, params, NULL, NULL, 0);
+    if (sent && commit)
+        sent = PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+    sent = sent && PQpipelineSync(c->pg);
+
+    /* Commands in order: [BEGIN] deferred… [s] [COMMIT]; s is number mine. */
+    int mine = s ? (int)begin + (int)nd : -1, cmd = 0, nulls = 0;
+    PGresult *failed = NULL;
+    while (sent) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) { /* the end of one command's results */
+            if (PQstatus(c->pg) != CONNECTION_OK || ++nulls > 2)
+                break;
+            cmd++;
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st == PGRES_FATAL_ERROR && !failed)
+            failed = r;
+        else if (cmd == mine && out && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && !*out)
+            *out = r;
+        else
+            PQclear(r);
+    }
+    if (!PQexitPipelineMode(c->pg))
+        c->broken = true; /* results left unread: the session is unusable */
+    if (!sent || failed || PQstatus(c->pg) != CONNECTION_OK || (out && s && !*out)) {
+        if (out && *out) {
+            PQclear(*out);
+            *out = NULL;
+        }
+        if (begin && PQstatus(c->pg) != CONNECTION_OK)
+            c->first_trip_dead = true;
+        return ombud_db_fail(c, failed, err);
+    }
+    if (commit)
+        c->committed = true;
+    return OMBUD_OK;
+}
+
+enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
+                            const char *const *params, PGresult **out, struct ombud_err *err)
+{
+    char name[24];
+    PGresult *r;
+
+    *out = NULL;
+    if (c->begin_pending || c->ndeferred)
+        return pipeline(c, s, nparams, params, false, out, err);
+    enum ombud_rc rc = prepare(c, s, name, err);
+    if (rc != OMBUD_OK)
+        return rc;
     r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
@@ -273,12 +375,41 @@ enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, in
     return OMBUD_OK;
 }
 
+enum ombud_rc ombud_db_exec_deferred(struct ombud_db_conn *c, struct ombud_db_stmt *s,
+                                     struct ombud_err *err)
+{
+    if (c->ndeferred == OMBUD_DB_MAX_DEFERRED)
+        return ombud_err_internal(err, "too many deferred statements");
+    c->deferred[c->ndeferred++] = s;
+    return OMBUD_OK;
+}
+
+enum ombud_rc ombud_db_exec_last(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
+                                 const char *const *params, PGresult **out, struct ombud_err *err)
+{
+    return pipeline(c, s, nparams, params, c->in_tx, out, err);
+}
+
+enum ombud_rc ombud_db_flush(struct ombud_db_conn *c, bool commit, struct ombud_err *err)
+{
+    if (commit && c->begin_pending && !c->ndeferred) { /* nothing ran: no transaction to end */
+        forget_pending(c);
+        return OMBUD_OK;
+    }
+    if (c->begin_pending || c->ndeferred)
+        return pipeline(c, NULL, 0, NULL, commit, NULL, err);
+    return commit ? ombud_db_simple(c, "COMMIT", err) : OMBUD_OK;
+}
+
 enum ombud_rc ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int nparams,
                                 const char *const *params, PGresult **out, struct ombud_err *err)
 {
+    enum ombud_rc rc;
+    *out = NULL;
+    if ((c->begin_pending || c->ndeferred) && (rc = ombud_db_flush(c, false, err)) != OMBUD_OK)
+        return rc;
     PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
-    *out = NULL;
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
         return ombud_db_fail(c, r, err);
     *out = r;
@@ -287,6 +418,9 @@ enum ombud_rc ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int np
 
 enum ombud_rc ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct ombud_err *err)
 {
+    enum ombud_rc rc;
+    if ((c->begin_pending || c->ndeferred) && (rc = ombud_db_flush(c, false, err)) != OMBUD_OK)
+        return rc;
     PGresult *r = PQexec(c->pg, sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
         return ombud_db_fail(c, r, err);
@@ -308,6 +442,10 @@ enum ombud_rc ombud_db_notify(struct ombud_db_conn *c, const char *channel, stru
 
 void ombud_db_rollback(struct ombud_db_conn *c)
 {
+    bool begun = !c->begin_pending;
+    forget_pending(c);
+    if (!begun)
+        return; /* BEGIN was never sent */
     PGresult *r = PQexec(c->pg, "ROLLBACK");
     PQclear(r);
 }
@@ -371,7 +509,25 @@ enum ombud_rc ombud_db_listen(struct ombud_db_conn *c, struct ombud_err *err)
     return ombud_db_simple(c, "LISTEN ombud_sla", err);
 }
 
+enum ombud_rc ombud_db_listen_channel(struct ombud_db_conn *c, const char *channel,
+                                      struct ombud_err *err)
+{
+    char *id = PQescapeIdentifier(c->pg, channel, strlen(channel));
+    if (!id)
+        return ombud_err_internal(err, "out of memory");
+    char sql[128];
+    snprintf(sql, sizeof sql, "LISTEN %s", id);
+    PQfreemem(id);
+    return ombud_db_simple(c, sql, err);
+}
+
 int ombud_db_wait(struct ombud_db_conn *c, int timeout_ms, int wake_fd)
+{
+    return ombud_db_wait_notify(c, timeout_ms, wake_fd, NULL);
+}
+
+int ombud_db_wait_notify(struct ombud_db_conn *c, int timeout_ms, int wake_fd,
+                         void (*on_notify)(const char *channel))
 {
     struct pollfd fds[2] = {{.fd = PQsocket(c->pg), .events = POLLIN},
                             {.fd = wake_fd, .events = POLLIN}};
@@ -389,6 +545,8 @@ int ombud_db_wait(struct ombud_db_conn *c, int timeout_ms, int wake_fd)
         }
         PGnotify *n;
         while ((n = PQnotifies(c->pg)) != NULL) {
+            if (on_notify)
+                on_notify(n->relname);
             PQfreemem(n);
             got = 1;
         }

@@ -24,6 +24,7 @@
 #include "ombud/db/pool.h"
 #include "ombud/db/sla.h"
 #include "ombud/log.h"
+#include "ombud/service/inval.h"
 #include "ombud/timefmt.h"
 
 #define BATCH 200
@@ -43,6 +44,26 @@ static void nap(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* The cache invalidation topics (service/inval.h) arrive on this
+ * connection too: listening on them is what lets caches be used. */
+static enum ombud_rc listen_inval(struct ombud_db_conn *c, struct ombud_err *err)
+{
+    for (unsigned t = 0; t < OMBUD_INVAL_TOPICS; t++) {
+        enum ombud_rc rc =
+            ombud_db_listen_channel(c, ombud_inval_channel((enum ombud_inval_topic)t), err);
+        if (rc != OMBUD_OK)
+            return rc;
+    }
+    return OMBUD_OK;
+}
+
+static void on_notify(const char *channel)
+{
+    enum ombud_inval_topic t;
+    if (ombud_inval_topic_of(channel, &t))
+        ombud_inval_bump(t);
+}
+
 static void *run(void *arg)
 {
     struct ombud_db_conn *c = NULL;
@@ -55,8 +76,9 @@ static void *run(void *arg)
             ombud_db_conn_close(c);
             atomic_store(&connected, false);
             ombud_err_clear(&err);
+            ombud_inval_set_listening(false);
             c = ombud_db_conn_open(db_url, &err);
-            if (c && ombud_db_listen(c, &err) != OMBUD_OK) {
+            if (c && (ombud_db_listen(c, &err) != OMBUD_OK || listen_inval(c, &err) != OMBUD_OK)) {
                 ombud_db_conn_close(c);
                 c = NULL;
             }
@@ -66,6 +88,10 @@ static void *run(void *arg)
                 continue;
             }
             backoff = 100;
+            /* Notifications sent while we were away are lost: every cache
+             * starts again. */
+            ombud_inval_bump_all();
+            ombud_inval_set_listening(true);
             atomic_store(&connected, true);
             ombud_log(OMBUD_LOG_INFO, "sla_worker", "%s", "connected; rescanning clocks");
         }
@@ -100,9 +126,10 @@ static void *run(void *arg)
          * its to finish: wait briefly instead of spinning until it commits. */
         if (timeout == 0 && st.clocks == 0)
             timeout = 20;
-        if (timeout > 0 && ombud_db_wait(c, timeout, wake_pipe[0]) < 0)
+        if (timeout > 0 && ombud_db_wait_notify(c, timeout, wake_pipe[0], on_notify) < 0)
             ombud_log(OMBUD_LOG_WARN, "sla_worker", "%s", "database connection lost");
     }
+    ombud_inval_set_listening(false);
     ombud_db_conn_close(c);
     atomic_store(&connected, false);
     atomic_store(&running, false);

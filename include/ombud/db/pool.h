@@ -82,6 +82,13 @@ struct ombud_db_conn *ombud_db_conn_open(const char *url, struct ombud_err *err)
 void ombud_db_conn_close(struct ombud_db_conn *c);
 bool ombud_db_conn_ok(const struct ombud_db_conn *c);
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_listen(struct ombud_db_conn *c, struct ombud_err *err);
+/* LISTEN channel (a fixed name of ours) as well. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_listen_channel(struct ombud_db_conn *c, const char *channel,
+                                                      struct ombud_err *err);
+/* ombud_db_wait, calling on_notify (when not NULL) with each
+ * notification's channel. */
+int ombud_db_wait_notify(struct ombud_db_conn *c, int timeout_ms, int wake_fd,
+                         void (*on_notify)(const char *channel));
 /* Waits up to timeout_ms for a notification or for wake_fd to become
  * readable: 1 notified/woken, 0 timed out, -1 connection lost. */
 int ombud_db_wait(struct ombud_db_conn *c, int timeout_ms, int wake_fd);
