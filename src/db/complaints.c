@@ -13,13 +13,28 @@
 #include "db/internal.h"
 #include "ombud/db/complaints.h"
 
+/* Every alias is the name complaint_cols looks for; converted instants
+ * carry their unit so ORDER BY created_at still means the column. */
+#define COMPLAINT_COLS                                                                             \
+    "id, title, description, customer_name, customer_external_id, customer_email,"                 \
+    " customer_phone, customer_tier, channel, category, grade, priority, demand, demand_detail,"   \
+    " to_json(tags)::text AS tags_json, team_id, assignee_id, external_ref, status,"               \
+    " escalation_level, reopen_count, resolution_summary,"                                         \
+    " compensation_amount::text AS compensation_amount, compensation_currency, customer_agreed,"   \
+    " satisfaction_score, satisfaction_comment,"                                                   \
+    " ombud_usec(satisfaction_at) AS satisfaction_at_us,"                                          \
+    " created_by_key_id, ombud_usec(created_at) AS created_at_us,"                                 \
+    " ombud_usec(updated_at) AS updated_at_us,"                                                    \
+    " ombud_usec(first_response_at) AS first_response_at_us,"                                      \
+    " ombud_usec(resolved_at) AS resolved_at_us, ombud_usec(closed_at) AS closed_at_us, version,"  \
+    " sla_policy_id, resolution_cycle"
+
 /* Microseconds since the epoch of a timestamptz, written out rather than
  * through ombud_usec(), a SQL function the planner does not inline. */
 #define USEC(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
 
-/* Every alias is the name complaint_cols looks for; converted instants
- * carry their unit so ORDER BY created_at still means the column. t is
- * the table's alias with its dot ("c.") or "". */
+/* The same for the statements of one complaint, under table alias t
+ * ("c."): every alias is a name complaint_cols looks for. */
 /* clang-format off */
 #define COMPLAINT_COLS_OF(t)                                                                       \
     t "id AS id, " t "title AS title, " t "description AS description, "                          \
@@ -43,7 +58,6 @@
     t "version AS version, " t "sla_policy_id AS sla_policy_id, "                                 \
     t "resolution_cycle AS resolution_cycle"
 /* clang-format on */
-#define COMPLAINT_COLS COMPLAINT_COLS_OF("")
 
 static void read_status(const char *v, void *rec)
 {
