@@ -7,10 +7,12 @@
  * quotes only " and \ are special, and they are escaped), which the
  * planner reads as one constant array.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/clock_cols.h"
 #include "db/internal.h"
 #include "db/sla_page.h"
 #include "ombud/db/complaints.h"
@@ -31,6 +33,36 @@
     " ombud_usec(first_response_at) AS first_response_at_us,"                                      \
     " ombud_usec(resolved_at) AS resolved_at_us, ombud_usec(closed_at) AS closed_at_us, version,"  \
     " sla_policy_id, resolution_cycle"
+
+/* Microseconds since the epoch of a timestamptz, written out rather than
+ * through ombud_usec(), a SQL function the planner does not inline. */
+#define USEC(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
+
+/* The same for the statements of one complaint, under table alias t
+ * ("c."): every alias is a name complaint_cols looks for. */
+/* clang-format off */
+#define COMPLAINT_COLS_OF(t)                                                                       \
+    t "id AS id, " t "title AS title, " t "description AS description, "                          \
+    t "customer_name AS customer_name, " t "customer_external_id AS customer_external_id, "       \
+    t "customer_email AS customer_email, " t "customer_phone AS customer_phone, "                 \
+    t "customer_tier AS customer_tier, " t "channel AS channel, " t "category AS category, "       \
+    t "grade AS grade, " t "priority AS priority, " t "demand AS demand, "                        \
+    t "demand_detail AS demand_detail, to_json(" t "tags)::text AS tags_json, "                   \
+    t "team_id AS team_id, " t "assignee_id AS assignee_id, " t "external_ref AS external_ref, "  \
+    t "status AS status, " t "escalation_level AS escalation_level, "                             \
+    t "reopen_count AS reopen_count, " t "resolution_summary AS resolution_summary, "             \
+    t "compensation_amount::text AS compensation_amount, "                                        \
+    t "compensation_currency AS compensation_currency, " t "customer_agreed AS customer_agreed, " \
+    t "satisfaction_score AS satisfaction_score, "                                                \
+    t "satisfaction_comment AS satisfaction_comment, "                                            \
+    USEC(t "satisfaction_at") " AS satisfaction_at_us, "                                          \
+    t "created_by_key_id AS created_by_key_id, " USEC(t "created_at") " AS created_at_us, "       \
+    USEC(t "updated_at") " AS updated_at_us, "                                                    \
+    USEC(t "first_response_at") " AS first_response_at_us, "                                      \
+    USEC(t "resolved_at") " AS resolved_at_us, " USEC(t "closed_at") " AS closed_at_us, "         \
+    t "version AS version, " t "sla_policy_id AS sla_policy_id, "                                 \
+    t "resolution_cycle AS resolution_cycle"
+/* clang-format on */
 
 static void read_status(const char *v, void *rec)
 {
@@ -111,23 +143,267 @@ enum ombud_rc ombud_db_refs_check(struct ombud_db_conn *c, const char *category,
     return OMBUD_OK;
 }
 
-static struct ombud_db_stmt q_insert = OMBUD_STMT(
-    "INSERT INTO complaints (title, description, customer_name, customer_external_id,"
+/* Every alias is the name note_cols looks for. */
+#define NOTE_COLS                                                                                  \
+    "id, complaint_id, body, visibility, author_key_id, author_role, author_agent_id,"             \
+    " ombud_usec(created_at) AS created_at_us"
+
+static const struct ombud_db_col note_cols[] = {
+    OMBUD_COL_I64(struct ombud_note, id, "id"),
+    OMBUD_COL_I64(struct ombud_note, complaint_id, "complaint_id"),
+    OMBUD_COL_STR(struct ombud_note, body, "body"),
+    OMBUD_COL_TEXT(struct ombud_note, visibility, "visibility"),
+    OMBUD_COL_I64(struct ombud_note, author_key_id, "author_key_id"),
+    OMBUD_COL_TEXT(struct ombud_note, author_role, "author_role"),
+    OMBUD_COL_I64(struct ombud_note, author_agent_id, "author_agent_id"),
+    OMBUD_COL_USEC(struct ombud_note, created_at, "created_at_us"),
+    OMBUD_COL_END};
+
+/* ---- one complaint with its current clocks ----
+ *
+ * A complaint is always read with its two current clocks (first response,
+ * cycle 1; resolution, the complaint's resolution_cycle), in the same
+ * statement: the clocks' columns come as fr_… and rs_… beside the
+ * complaint's. */
+
+#define CLOCKS_OF(f, r) OMBUD_DB_CLOCK_COLS(f ".", "fr_") ", " OMBUD_DB_CLOCK_COLS(r ".", "rs_")
+
+/* clang-format off */
+static struct ombud_db_stmt q_get = OMBUD_STMT(
+    "SELECT " COMPLAINT_COLS_OF("c.") ", " CLOCKS_OF("f", "r") " FROM complaints c"
+    " LEFT JOIN sla_clocks f ON f.complaint_id = c.id AND f.target = 'first_response'"
+    " AND f.cycle = 1"
+    " LEFT JOIN sla_clocks r ON r.complaint_id = c.id AND r.target = 'resolution'"
+    " AND r.cycle = c.resolution_cycle"
+    " WHERE c.id = $1::bigint");
+
+/*
+ * The same, locked for a change. The complaint is locked FOR NO KEY
+ * UPDATE (a change never alters its key, and inserts of events or alerts
+ * that refer to it take KEY SHARE, which this lets through), first, in
+ * its own CTE; its current clocks FOR UPDATE after it, so the SLA worker
+ * (which claims clocks FOR UPDATE SKIP LOCKED and then only inserts rows
+ * referring to the complaint) never waits for us while holding a clock.
+ *
+ * When the lock had to wait for another change, the complaint's row is
+ * that change's (READ COMMITTED re-reads a locked row), but the clocks
+ * are read with the statement's snapshot, from before that change: a
+ * clock it inserted (a reopened cycle) would be missing. "fresh" says
+ * whether the locked row is the one the snapshot sees; when it is not,
+ * the caller reads again, holding the lock now, with a new snapshot.
+ */
+static struct ombud_db_stmt q_get_lock = OMBUD_STMT(
+    "WITH c AS MATERIALIZED (SELECT *, xmin::text AS row_xmin FROM complaints"
+    " WHERE id = $1::bigint FOR NO KEY UPDATE),"
+    " k AS MATERIALIZED (SELECT k.* FROM sla_clocks k JOIN c ON k.complaint_id = c.id"
+    " AND (k.target = 'first_response' AND k.cycle = 1"
+    " OR k.target = 'resolution' AND k.cycle = c.resolution_cycle) FOR UPDATE OF k)"
+    " SELECT " COMPLAINT_COLS_OF("c.") ", " CLOCKS_OF("f", "r") ","
+    " c.row_xmin = (SELECT xmin::text FROM complaints WHERE id = $1::bigint) AS fresh"
+    " FROM c LEFT JOIN k f ON f.target = 'first_response'"
+    " LEFT JOIN k r ON r.target = 'resolution'");
+/* clang-format on */
+
+/* Reads the complaint of r's first row and, when it has them, its clocks
+ * (fr_…, rs_…) into out. */
+static enum ombud_rc read_complaint(const PGresult *r, struct ombud_complaint *out,
+                                    struct ombud_err *err)
+{
+    struct ombud_db_colmap map, fr, rs;
+    enum ombud_rc rc = ombud_db_colmap_bind(&map, r, complaint_cols, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    memset(out, 0, sizeof *out);
+    ombud_db_read_row(&map, 0, out);
+    if (PQfnumber(r, "fr_target") < 0)
+        return OMBUD_OK;
+    if ((rc = ombud_db_clock_bind(&fr, r, "fr_", err)) != OMBUD_OK ||
+        (rc = ombud_db_clock_bind(&rs, r, "rs_", err)) != OMBUD_OK)
+        return rc;
+    ombud_db_clock_read(&fr, 0, &out->sla[0], &out->sla_have[0]);
+    ombud_db_clock_read(&rs, 0, &out->sla[1], &out->sla_have[1]);
+    return OMBUD_OK;
+}
+
+enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool lock,
+                                     struct ombud_complaint *out, bool *found,
+                                     struct ombud_err *err)
+{
+    char ids[OMBUD_DB_I64_BUFLEN];
+    ombud_db_param_i64(ids, sizeof ids, id);
+    const char *p[] = {ids};
+    /* Locked: read again (lock held, new snapshot) until the row is fresh;
+     * the second read never waits, so two reads are the most. */
+    for (int attempt = 0;; attempt++) {
+        PGresult *r;
+        enum ombud_rc rc = ombud_db_exec(c, lock ? &q_get_lock : &q_get, 1, p, &r, err);
+        if (rc != OMBUD_OK)
+            return rc;
+        *found = PQntuples(r) == 1;
+        bool fresh = !lock || !*found || attempt > 2 || ombud_db_bool(r, 0, PQfnumber(r, "fresh"));
+        if (*found && fresh)
+            rc = read_complaint(r, out, err);
+        PQclear(r);
+        if (rc != OMBUD_OK || fresh)
+            return rc;
+    }
+}
+
+#define TS_PARAM(n)                                                                                \
+    "CASE WHEN $" #n "::bigint = 0 THEN NULL WHEN $" #n "::bigint = "                              \
+    "-9223372036854775808 THEN now() ELSE 'epoch'::timestamptz + $" #n                             \
+    "::bigint * interval '1 microsecond' END"
+
+/* Clocks to store, from $n: a JSON array of clock records (clocks_json);
+ * instants are epoch seconds, 0 for none. */
+/* clang-format off */
+#define CLOCKS_UPSERT(id, n)                                                                       \
+    "INSERT INTO sla_clocks (complaint_id, target, cycle, policy_id, calendar_id, target_seconds," \
+    " elapsed_seconds, running_since, due_at, met_at, breached, breach_raised_at, warnings,"       \
+    " next_alert_at) SELECT " id ", k.target, k.cycle, k.policy_id, k.calendar_id,"               \
+    " k.target_seconds, k.elapsed_seconds, to_timestamp(nullif(k.running_since, 0)),"             \
+    " to_timestamp(nullif(k.due_at, 0)), to_timestamp(nullif(k.met_at, 0)), k.breached,"          \
+    " to_timestamp(nullif(k.breach_raised_at, 0)), k.warnings,"                                   \
+    " to_timestamp(nullif(k.next_alert_at, 0))"                                                    \
+    " FROM json_to_recordset($" #n "::json) AS k(target text, cycle int, policy_id bigint,"        \
+    " calendar_id bigint, target_seconds bigint, elapsed_seconds bigint, running_since bigint,"   \
+    " due_at bigint, met_at bigint, breached boolean, breach_raised_at bigint, warnings jsonb,"   \
+    " next_alert_at bigint)"                                                                       \
+    " ON CONFLICT (complaint_id, target, cycle) DO UPDATE SET policy_id = EXCLUDED.policy_id,"     \
+    " calendar_id = EXCLUDED.calendar_id, target_seconds = EXCLUDED.target_seconds,"              \
+    " elapsed_seconds = EXCLUDED.elapsed_seconds, running_since = EXCLUDED.running_since,"        \
+    " due_at = EXCLUDED.due_at, met_at = EXCLUDED.met_at, breached = EXCLUDED.breached,"          \
+    " breach_raised_at = EXCLUDED.breach_raised_at, warnings = EXCLUDED.warnings,"                \
+    " next_alert_at = EXCLUDED.next_alert_at, updated_at = now()"
+
+/* Timeline events from $n: a JSON array of {kind, data, ref, note}
+ * (events_json), in order. ref: the data gets the complaint's reference
+ * (known once the row is inserted); note: the id of the note stored by
+ * the same statement. */
+#define EVENTS_INSERT(id, n, key, role, agent, note_id)                                            \
+    "INSERT INTO complaint_events (complaint_id, kind, actor_key_id, actor_role, actor_agent_id,"  \
+    " data) SELECT " id ", e.v->>'kind', " key ", " role ", " agent ", (e.v->'data')::jsonb"        \
+    " || CASE WHEN (e.v->>'ref')::boolean THEN jsonb_build_object('reference', 'CMP-' ||"         \
+    " CASE WHEN " id " < 1000000 THEN lpad((" id ")::text, 6, '0') ELSE (" id ")::text END)"      \
+    " ELSE '{}' END"                                                                               \
+    " || CASE WHEN (e.v->>'note')::boolean THEN jsonb_build_object('note_id', " note_id ")"       \
+    " ELSE '{}' END"                                                                               \
+    " FROM json_array_elements($" #n "::json) WITH ORDINALITY AS e(v, i)"
+/* clang-format on */
+
+/* A growing string for the JSON parameters. */
+struct jbuf {
+    char *s;
+    size_t len, cap;
+    bool failed;
+};
+
+static void jput(struct jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void jput(struct jbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    for (int round = 0; round < 2 && !b->failed; round++) {
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = true;
+            return;
+        }
+        if (b->s && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)n;
+        char *grown = realloc(b->s, cap);
+        if (!grown) {
+            b->failed = true;
+            return;
+        }
+        b->s = grown;
+        b->cap = cap;
+    }
+}
+
+/* The clocks marked in changed as a JSON array of clock records. */
+static bool clocks_json(struct jbuf *b, const struct ombud_sla_clock k[2], const bool changed[2])
+{
+    char w[OMBUD_DB_WARNINGS_BUFLEN];
+    jput(b, "[");
+    for (int i = 0, n = 0; i < 2; i++) {
+        if (!changed[i])
+            continue;
+        if (!ombud_db_clock_warnings_text(&k[i], w, sizeof w))
+            return false;
+        jput(b,
+             "%s{\"target\":\"%s\",\"cycle\":%d,\"policy_id\":%lld,\"calendar_id\":%lld,"
+             "\"target_seconds\":%lld,\"elapsed_seconds\":%lld,\"running_since\":%lld,"
+             "\"due_at\":%lld,\"met_at\":%lld,\"breached\":%s,\"breach_raised_at\":%lld,"
+             "\"warnings\":%s,\"next_alert_at\":%lld}",
+             n++ ? "," : "", ombud_sla_target_name(k[i].target), k[i].cycle,
+             (long long)k[i].policy_id, (long long)k[i].calendar_id, (long long)k[i].target_seconds,
+             (long long)k[i].elapsed_seconds, (long long)k[i].running_since, (long long)k[i].due_at,
+             (long long)k[i].met_at, k[i].breached ? "true" : "false",
+             (long long)k[i].breach_raised_at, w, (long long)k[i].next_alert_at);
+    }
+    jput(b, "]");
+    return !b->failed;
+}
+
+/* e's events with their data texts (JSON object text each). */
+static bool events_json(struct jbuf *b, const struct ombud_effects *e, char *const *texts)
+{
+    jput(b, "[");
+    for (size_t i = 0; i < e->nevents; i++)
+        jput(b, "%s{\"kind\":\"%s\",\"data\":%s,\"ref\":%s,\"note\":%s}", i ? "," : "",
+             ombud_event_kind_name(e->events[i].kind), texts[i],
+             e->events[i].kind == OMBUD_EV_CREATED ? "true" : "false",
+             e->events[i].about_note ? "true" : "false");
+    jput(b, "]");
+    return !b->failed;
+}
+
+/* ---- create: one statement ---- */
+
+/* clang-format off */
+static struct ombud_db_stmt q_create = OMBUD_STMT(
+    "WITH c AS (INSERT INTO complaints (title, description, customer_name, customer_external_id,"
     " customer_email, customer_phone, customer_tier, channel, category, grade, priority, demand,"
-    " demand_detail, tags, team_id, assignee_id, external_ref, created_by_key_id)"
+    " demand_detail, tags, team_id, assignee_id, external_ref, created_by_key_id, sla_policy_id)"
     " VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text,"
     " $9::text, $10::text, $11::text, $12::text, $13::text,"
     " ARRAY(SELECT json_array_elements_text($14::json)), $15::bigint, $16::bigint, $17::text,"
-    " $18::bigint) RETURNING id");
+    " $18::bigint, $19::bigint) RETURNING *),"
+    " k AS (" CLOCKS_UPSERT("(SELECT id FROM c)", 20) "),"
+    " e AS (" EVENTS_INSERT("(SELECT id FROM c)", 21, "$18::bigint", "$22::text", "$23::bigint",
+                            "NULL::bigint") " ORDER BY e.i)"
+    /* The search grams, computed in C (domain/search.c). */
+    ", s AS (INSERT INTO complaint_search (complaint_id, grams) SELECT id, $24::text[] FROM c)"
+    " SELECT " COMPLAINT_COLS_OF("c.") " FROM c");
+/* clang-format on */
 
-enum ombud_rc ombud_db_complaint_insert(struct ombud_db_conn *c,
-                                        const struct ombud_complaint_new *in, int64_t *id,
+enum ombud_rc ombud_db_complaint_create(struct ombud_db_conn *c,
+                                        const struct ombud_complaint_new *in, int64_t policy_id,
+                                        const struct ombud_sla_clock k[2], const bool have[2],
+                                        const struct ombud_effects *e, char *const *texts,
+                                        const struct ombud_actor *a, struct ombud_complaint *out,
                                         struct ombud_err *err)
 {
-    char team[24], agent[24], key[24];
+    char team[24], agent[24], key[24], pol[24], actor_agent[24];
+    struct jbuf clocks = {0}, events = {0};
+    char *grams = NULL;
+    enum ombud_rc rc;
     ombud_db_param_i64(team, sizeof team, in->team_id);
     ombud_db_param_i64(agent, sizeof agent, in->assignee_id);
     ombud_db_param_i64(key, sizeof key, in->created_by_key_id);
+    ombud_db_param_i64(pol, sizeof pol, policy_id);
+    ombud_db_param_i64(actor_agent, sizeof actor_agent, a->agent_id);
+    grams = ombud_search_doc_grams(in->title, in->description, in->customer_name);
+    if (!grams || !clocks_json(&clocks, k, have) || !events_json(&events, e, texts)) {
+        rc = ombud_err_internal(err, "out of memory");
+        goto out;
+    }
     const char *p[] = {in->title,
                        in->description,
                        in->customer_name,
@@ -145,49 +421,56 @@ enum ombud_rc ombud_db_complaint_insert(struct ombud_db_conn *c,
                        in->team_id ? team : NULL,
                        in->assignee_id ? agent : NULL,
                        in->external_ref,
-                       in->created_by_key_id ? key : NULL};
+                       in->created_by_key_id ? key : NULL,
+                       policy_id ? pol : NULL,
+                       clocks.s,
+                       events.s,
+                       a->role,
+                       a->agent_id ? actor_agent : NULL,
+                       grams};
     PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_insert, 18, p, &r, err);
+    /* On its own it is its own transaction; inside one (Idempotency-Key)
+     * more follows before the COMMIT. */
+    rc = c->in_tx ? ombud_db_exec(c, &q_create, 24, p, &r, err)
+                  : ombud_db_exec_last(c, &q_create, 24, p, &r, err);
     if (rc != OMBUD_OK)
-        return rc;
-    *id = ombud_db_int(r, 0, 0);
+        goto out;
+    if (PQntuples(r) != 1)
+        rc = ombud_err_internal(err, "insert returned no row");
+    else
+        rc = read_complaint(r, out, err);
     PQclear(r);
-    return OMBUD_OK;
-}
-
-static struct ombud_db_stmt q_get =
-    OMBUD_STMT("SELECT " COMPLAINT_COLS " FROM complaints WHERE id = $1::bigint");
-static struct ombud_db_stmt q_get_lock =
-    OMBUD_STMT("SELECT " COMPLAINT_COLS " FROM complaints WHERE id = $1::bigint FOR UPDATE");
-
-enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool lock,
-                                     struct ombud_complaint *out, bool *found,
-                                     struct ombud_err *err)
-{
-    char ids[24];
-    ombud_db_param_i64(ids, sizeof ids, id);
-    const char *p[] = {ids};
-    PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, lock ? &q_get_lock : &q_get, 1, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    *found = PQntuples(r) == 1;
-    struct ombud_db_colmap map;
-    if (*found && (rc = ombud_db_colmap_bind(&map, r, complaint_cols, err)) == OMBUD_OK) {
-        memset(out, 0, sizeof *out);
-        ombud_db_read_row(&map, 0, out);
-    }
-    PQclear(r);
+    if (rc == OMBUD_OK)
+        for (int i = 0; i < 2; i++)
+            if ((out->sla_have[i] = have[i]))
+                out->sla[i] = k[i];
+out:
+    free(grams);
+    free(clocks.s);
+    free(events.s);
     return rc;
 }
 
-#define TS_PARAM(n)                                                                                \
-    "CASE WHEN $" #n "::bigint = 0 THEN NULL WHEN $" #n "::bigint = "                              \
-    "-9223372036854775808 THEN now() ELSE ombud_ts($" #n "::bigint) END"
+/* ---- a change: one statement ---- */
 
+/* Every alias is the name note_cols looks for (after the note_ prefix). */
+#define NOTE_COLS_OF(t, p)                                                                         \
+    t "id AS " p "id, " t "complaint_id AS " p "complaint_id, " t "body AS " p "body, " t          \
+      "visibility AS " p "visibility, " t "author_key_id AS " p "author_key_id, " t                \
+      "author_role AS " p "author_role, " t "author_agent_id AS " p                                \
+      "author_agent_id, " USEC(t "created_at") " AS " p "created_at_us"
+
+/* $1 id, $2…$24 the fields as in the full save, $25 the version read,
+ * $26 whether the row is written, $27 whether that is a new version,
+ * $28 sla_policy_id (NULL: kept), $29 resolution_cycle (NULL: kept),
+ * $30 the clocks, $31 the events, $32…$34 the actor, $35 the note's
+ * body (NULL: no note), $36 its visibility. */
 /* clang-format off */
-static struct ombud_db_stmt q_save = OMBUD_STMT(
-    "UPDATE complaints SET title = $2::text, description = $3::text, category = $4::text,"
+static struct ombud_db_stmt q_change = OMBUD_STMT(
+    "WITH n AS (INSERT INTO complaint_notes (complaint_id, body, visibility, author_key_id,"
+    " author_role, author_agent_id) SELECT $1::bigint, $35::text, $36::text, $32::bigint,"
+    " $33::text, $34::bigint WHERE $35::text IS NOT NULL RETURNING *),"
+    " u AS (UPDATE complaints SET title = $2::text, description = $3::text, category = $4::text,"
     " grade = $5::text, priority = $6::text, demand = $7::text, demand_detail = $8::text,"
     " tags = ARRAY(SELECT json_array_elements_text($9::json)), team_id = $10::bigint,"
     " assignee_id = $11::bigint, status = $12::text, escalation_level = $13::int,"
@@ -196,15 +479,31 @@ static struct ombud_db_stmt q_save = OMBUD_STMT(
     " customer_agreed = $18::boolean, satisfaction_score = $19::smallint,"
     " satisfaction_comment = $20::text, satisfaction_at = " TS_PARAM(21) ","
     " first_response_at = " TS_PARAM(22) ", resolved_at = " TS_PARAM(23) ","
-    " closed_at = " TS_PARAM(24) ", updated_at = now(), version = version + 1"
-    " WHERE id = $1::bigint AND version = $25::int");
+    " closed_at = " TS_PARAM(24) ","
+    " sla_policy_id = coalesce($28::bigint, sla_policy_id),"
+    " resolution_cycle = coalesce($29::int, resolution_cycle),"
+    " updated_at = CASE WHEN $27::boolean THEN now() ELSE updated_at END,"
+    " version = version + $27::boolean::int"
+    " WHERE id = $1::bigint AND version = $25::int AND $26::boolean RETURNING *),"
+    " k AS (" CLOCKS_UPSERT("$1::bigint", 30) "),"
+    " e AS (" EVENTS_INSERT("$1::bigint", 31, "$32::bigint", "$33::text", "$34::bigint",
+                            "(SELECT id FROM n)") " ORDER BY e.i)"
+    " SELECT $26::boolean AND u.id IS NULL AS lost, " COMPLAINT_COLS_OF("u.") ", "
+    NOTE_COLS_OF("n.", "note_")
+    " FROM (SELECT 1) one LEFT JOIN u ON true LEFT JOIN n ON true");
 /* clang-format on */
 
-enum ombud_rc ombud_db_complaint_save(struct ombud_db_conn *c, const struct ombud_complaint *cp,
-                                      struct ombud_err *err)
+enum ombud_rc ombud_db_complaint_change(struct ombud_db_conn *c, struct ombud_complaint *cp,
+                                        bool write, bool new_version,
+                                        const struct ombud_change_sla *sla,
+                                        const struct ombud_effects *e, char *const *texts,
+                                        const struct ombud_actor *a, struct ombud_note *note,
+                                        struct ombud_err *err)
 {
     char id[24], team[24], agent[24], lvl[16], reopen[16], score[16], sat[24], fr[24], res[24],
-        closed[24], ver[16];
+        closed[24], ver[16], pol[24], cyc[16], key[24], actor_agent[24];
+    struct jbuf clocks = {0}, events = {0};
+    enum ombud_rc rc;
     ombud_db_param_i64(id, sizeof id, cp->id);
     ombud_db_param_i64(team, sizeof team, cp->team_id);
     ombud_db_param_i64(agent, sizeof agent, cp->assignee_id);
@@ -216,6 +515,15 @@ enum ombud_rc ombud_db_complaint_save(struct ombud_db_conn *c, const struct ombu
     ombud_db_param_i64(res, sizeof res, cp->resolved_at);
     ombud_db_param_i64(closed, sizeof closed, cp->closed_at);
     snprintf(ver, sizeof ver, "%d", cp->version);
+    ombud_db_param_i64(pol, sizeof pol, sla->policy_id);
+    snprintf(cyc, sizeof cyc, "%d", sla->cycle);
+    ombud_db_param_i64(key, sizeof key, a->key_id);
+    ombud_db_param_i64(actor_agent, sizeof actor_agent, a->agent_id);
+    if (!clocks_json(&clocks, sla->k, sla->changed) || !events_json(&events, e, texts)) {
+        rc = ombud_err_internal(err, "out of memory");
+        goto out;
+    }
+    bool row = write || sla->policy_id || sla->cycle;
     const char *p[] = {id,
                        cp->title,
                        cp->description,
@@ -242,17 +550,51 @@ enum ombud_rc ombud_db_complaint_save(struct ombud_db_conn *c, const struct ombu
                        fr,
                        res,
                        closed,
-                       ver};
+                       ver,
+                       row ? "true" : "false",
+                       new_version ? "true" : "false",
+                       sla->policy_id ? pol : NULL,
+                       sla->cycle ? cyc : NULL,
+                       clocks.s,
+                       events.s,
+                       a->key_id ? key : NULL,
+                       a->role,
+                       a->agent_id ? actor_agent : NULL,
+                       e->note,
+                       e->note_visibility};
     PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_save, 25, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    bool updated = strcmp(PQcmdTuples(r), "1") == 0;
+    if ((rc = ombud_db_exec_last(c, &q_change, 36, p, &r, err)) != OMBUD_OK)
+        goto out;
+    if (ombud_db_bool(r, 0, PQfnumber(r, "lost"))) {
+        PQclear(r);
+        rc = ombud_err_set(err, OMBUD_E_CONFLICT, NULL,
+                           "the complaint changed meanwhile; read it again");
+        goto out;
+    }
+    struct ombud_db_colmap map;
+    if (row) {
+        struct ombud_complaint fresh;
+        rc = read_complaint(r, &fresh, err);
+        if (rc == OMBUD_OK) {
+            memcpy(fresh.sla, cp->sla, sizeof fresh.sla);
+            memcpy(fresh.sla_have, cp->sla_have, sizeof fresh.sla_have);
+            ombud_complaint_clear(cp);
+            *cp = fresh;
+        }
+    }
+    if (rc == OMBUD_OK && note && e->note &&
+        (rc = ombud_db_colmap_bind_prefix(&map, r, note_cols, "note_", err)) == OMBUD_OK)
+        ombud_db_read_row(&map, 0, note);
     PQclear(r);
-    if (!updated)
-        return ombud_err_set(err, OMBUD_E_CONFLICT, NULL,
-                             "the complaint changed meanwhile; read it again");
-    return OMBUD_OK;
+    for (int i = 0; rc == OMBUD_OK && i < 2; i++)
+        if (sla->changed[i]) {
+            cp->sla[i] = sla->k[i];
+            cp->sla_have[i] = true;
+        }
+out:
+    free(clocks.s);
+    free(events.s);
+    return rc;
 }
 
 /* ---- search ---- */
@@ -668,45 +1010,6 @@ enum ombud_rc ombud_db_event_list(struct ombud_db_conn *c, int64_t complaint_id,
 
 /* ---- notes ---- */
 
-/* Every alias is the name note_cols looks for. */
-#define NOTE_COLS                                                                                  \
-    "id, complaint_id, body, visibility, author_key_id, author_role, author_agent_id,"             \
-    " ombud_usec(created_at) AS created_at_us"
-
-static const struct ombud_db_col note_cols[] = {
-    OMBUD_COL_I64(struct ombud_note, id, "id"),
-    OMBUD_COL_I64(struct ombud_note, complaint_id, "complaint_id"),
-    OMBUD_COL_STR(struct ombud_note, body, "body"),
-    OMBUD_COL_TEXT(struct ombud_note, visibility, "visibility"),
-    OMBUD_COL_I64(struct ombud_note, author_key_id, "author_key_id"),
-    OMBUD_COL_TEXT(struct ombud_note, author_role, "author_role"),
-    OMBUD_COL_I64(struct ombud_note, author_agent_id, "author_agent_id"),
-    OMBUD_COL_USEC(struct ombud_note, created_at, "created_at_us"),
-    OMBUD_COL_END};
-
-static struct ombud_db_stmt q_note_add = OMBUD_STMT(
-    "INSERT INTO complaint_notes (complaint_id, body, visibility, author_key_id, author_role,"
-    " author_agent_id) VALUES ($1::bigint, $2::text, $3::text, $4::bigint, $5::text, $6::bigint)"
-    " RETURNING " NOTE_COLS);
-
-enum ombud_rc ombud_db_note_add(struct ombud_db_conn *c, int64_t complaint_id, const char *body,
-                                const char *visibility, const struct ombud_actor *a,
-                                struct ombud_note *out, struct ombud_err *err)
-{
-    char cid[24], key[24], agent[24];
-    ombud_db_param_i64(cid, sizeof cid, complaint_id);
-    ombud_db_param_i64(key, sizeof key, a->key_id);
-    ombud_db_param_i64(agent, sizeof agent, a->agent_id);
-    const char *p[] = {
-        cid, body, visibility, a->key_id ? key : NULL, a->role, a->agent_id ? agent : NULL};
-    PGresult *r;
-    bool added;
-    enum ombud_rc rc = ombud_db_exec(c, &q_note_add, 6, p, &r, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    return ombud_db_read_one(r, note_cols, out, &added, err);
-}
-
 /* $1 and $2 are the page (ombud_db_list_page). */
 /* clang-format off */
 static struct ombud_db_stmt q_note_list = OMBUD_STMT(
@@ -842,7 +1145,8 @@ enum ombud_rc ombud_db_idem_store(struct ombud_db_conn *c, int64_t key_id, const
     ombud_db_param_i64(cid, sizeof cid, complaint_id);
     const char *p[] = {kid, key, hash, st, body, cid};
     PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_idem_store, 6, p, &r, err);
+    /* The last statement of an idempotent create: it carries the COMMIT. */
+    enum ombud_rc rc = ombud_db_exec_last(c, &q_idem_store, 6, p, &r, err);
     if (rc != OMBUD_OK)
         return rc;
     PQclear(r);

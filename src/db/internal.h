@@ -57,6 +57,13 @@ struct ombud_db_conn {
         int64_t arg;
     } hooks[OMBUD_DB_MAX_HOOKS];
     size_t nhooks;
+    /* Round trips saved with libpq's pipeline mode (see ombud_db_exec_last):
+     * the transaction runner's BEGIN waits to travel with the first
+     * statement, and the last statement may carry the COMMIT. */
+    bool begin_pending;   /* BEGIN not sent yet: goes with the next statement */
+    bool in_tx;           /* the runner opened a transaction on this checkout */
+    bool committed;       /* ombud_db_exec_last sent the COMMIT */
+    bool first_trip_dead; /* the trip carrying BEGIN found the connection dead */
 };
 
 /* Runs a prepared statement with text parameters (NULL entries are SQL
@@ -67,6 +74,19 @@ struct ombud_db_conn {
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s,
                                             int nparams, const char *const *params, PGresult **out,
                                             struct ombud_err *err);
+
+/* Like ombud_db_exec for the last statement of a unit of work: it goes
+ * in one round trip (libpq pipeline mode) with what is still pending (the
+ * runner's BEGIN) and, inside ombud_tx_run, with the COMMIT. Outside a
+ * transaction s is one implicit transaction of its own. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_exec_last(struct ombud_db_conn *c, struct ombud_db_stmt *s,
+                                                 int nparams, const char *const *params,
+                                                 PGresult **out, struct ombud_err *err);
+
+/* Sends what is pending (BEGIN) and, when commit,
+ * the COMMIT, in one round trip; for the runners. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_flush(struct ombud_db_conn *c, bool commit,
+                                             struct ombud_err *err);
 
 /* Runs SQL assembled at run time from fixed fragments (never from user
  * text, which goes only into params), unprepared. Same contract. */
@@ -196,14 +216,13 @@ struct ombud_db_colmap {
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_colmap_bind(struct ombud_db_colmap *map, const PGresult *res,
                                                    const struct ombud_db_col *cols,
                                                    struct ombud_err *err);
-/* The same for a record whose columns sit in a wider row under prefixed
- * names (prefix "fr_": column "fr_cycle" for "cycle"), such as one of
- * several records joined into each row. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_colmap_bind_prefixed(struct ombud_db_colmap *map,
-                                                            const PGresult *res,
-                                                            const struct ombud_db_col *cols,
-                                                            const char *prefix,
-                                                            struct ombud_err *err);
+/* The same for columns named prefix + name (two records of one kind in
+ * one row, e.g. a complaint's clocks as fr_… and rs_…). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_colmap_bind_prefix(struct ombud_db_colmap *map,
+                                                          const PGresult *res,
+                                                          const struct ombud_db_col *cols,
+                                                          const char *prefix,
+                                                          struct ombud_err *err);
 /* Reads row into the record out (fields not in the table are untouched;
  * STR fields receive heap copies the record's owner frees). */
 void ombud_db_read_row(const struct ombud_db_colmap *map, int row, void *out);

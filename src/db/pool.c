@@ -41,6 +41,8 @@ static void sqlcache_clear(struct ombud_db_conn *c)
     }
 }
 
+static void forget_pending(struct ombud_db_conn *c);
+
 PGconn *ombud_db_connect(const char *url, unsigned statement_timeout_ms, char *errbuf,
                          size_t errlen)
 {
@@ -197,6 +199,8 @@ void ombud_db_release(struct ombud_db_pool *p, struct ombud_db_conn *c)
 {
     size_t slot = (size_t)(c - p->conns);
 
+    forget_pending(c);
+    c->in_tx = c->committed = c->first_trip_dead = false;
     if (c->pg && !c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
         PGresult *r = PQexec(c->pg, "ROLLBACK");
         PQclear(r);
@@ -266,24 +270,115 @@ enum ombud_rc ombud_db_fail(struct ombud_db_conn *c, PGresult *res, struct ombud
     return rc;
 }
 
-enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
-                            const char *const *params, PGresult **out, struct ombud_err *err)
+/* Prepares s on c unless it is already; *name receives its name. */
+static enum ombud_rc prepare(struct ombud_db_conn *c, struct ombud_db_stmt *s, char name[24],
+                             struct ombud_err *err)
 {
     int id = stmt_id(s);
-    char name[24];
-    PGresult *r;
-
-    *out = NULL;
     if (id > OMBUD_DB_MAX_STMTS)
         return ombud_err_internal(err, "too many statements");
-    snprintf(name, sizeof name, "s%d", id);
+    snprintf(name, 24, "s%d", id);
     if (!c->prepared[id]) {
-        r = PQprepare(c->pg, name, s->sql, 0, NULL);
+        PGresult *r = PQprepare(c->pg, name, s->sql, 0, NULL);
         if (PQresultStatus(r) != PGRES_COMMAND_OK)
             return ombud_db_fail(c, r, err);
         PQclear(r);
         c->prepared[id] = true;
     }
+    return OMBUD_OK;
+}
+
+static void forget_pending(struct ombud_db_conn *c)
+{
+    c->begin_pending = false;
+}
+
+/*
+ * One round trip in pipeline mode: BEGIN when pending, s (when not NULL)
+ * and COMMIT (when commit), then one Sync.
+ * Every result is read up to the Sync; the first failure is what err
+ * reports (the commands after it come back PGRES_PIPELINE_ABORTED). *out
+ * receives s's result. Without an explicit BEGIN the server runs the
+ * whole pipeline as one implicit transaction.
+ */
+static enum ombud_rc pipeline(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
+                              const char *const *params, bool commit, PGresult **out,
+                              struct ombud_err *err)
+{
+    char name[24];
+    bool begin = c->begin_pending;
+    enum ombud_rc rc = OMBUD_OK;
+
+    if (out)
+        *out = NULL;
+    if (s)
+        rc = prepare(c, s, name, err);
+    if (rc != OMBUD_OK) {
+        c->first_trip_dead = begin && c->broken; /* nothing was begun */
+        return rc;
+    }
+    forget_pending(c);
+    if (!PQenterPipelineMode(c->pg))
+        return ombud_db_fail(c, NULL, err);
+    bool sent = !begin || PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
+    if (sent && s)
+        sent = PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
+    if (sent && commit)
+        sent = PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+    sent = sent && PQpipelineSync(c->pg);
+
+    /* Commands in order: [BEGIN] [s] [COMMIT]; s is number mine. */
+    int mine = s ? (int)begin : -1, cmd = 0, nulls = 0;
+    PGresult *failed = NULL;
+    while (sent) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) { /* the end of one command's results */
+            if (PQstatus(c->pg) != CONNECTION_OK || ++nulls > 2)
+                break;
+            cmd++;
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st == PGRES_FATAL_ERROR && !failed)
+            failed = r;
+        else if (cmd == mine && out && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && !*out)
+            *out = r;
+        else
+            PQclear(r);
+    }
+    if (!PQexitPipelineMode(c->pg))
+        c->broken = true; /* results left unread: the session is unusable */
+    if (!sent || failed || PQstatus(c->pg) != CONNECTION_OK || (out && s && !*out)) {
+        if (out && *out) {
+            PQclear(*out);
+            *out = NULL;
+        }
+        if (begin && PQstatus(c->pg) != CONNECTION_OK)
+            c->first_trip_dead = true;
+        return ombud_db_fail(c, failed, err);
+    }
+    if (commit)
+        c->committed = true;
+    return OMBUD_OK;
+}
+
+enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
+                            const char *const *params, PGresult **out, struct ombud_err *err)
+{
+    char name[24];
+    PGresult *r;
+
+    *out = NULL;
+    if (c->begin_pending)
+        return pipeline(c, s, nparams, params, false, out, err);
+    enum ombud_rc rc = prepare(c, s, name, err);
+    if (rc != OMBUD_OK)
+        return rc;
     r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
@@ -292,12 +387,32 @@ enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, in
     return OMBUD_OK;
 }
 
+enum ombud_rc ombud_db_exec_last(struct ombud_db_conn *c, struct ombud_db_stmt *s, int nparams,
+                                 const char *const *params, PGresult **out, struct ombud_err *err)
+{
+    return pipeline(c, s, nparams, params, c->in_tx, out, err);
+}
+
+enum ombud_rc ombud_db_flush(struct ombud_db_conn *c, bool commit, struct ombud_err *err)
+{
+    if (commit && c->begin_pending) { /* nothing ran: no transaction to end */
+        forget_pending(c);
+        return OMBUD_OK;
+    }
+    if (c->begin_pending)
+        return pipeline(c, NULL, 0, NULL, commit, NULL, err);
+    return commit ? ombud_db_simple(c, "COMMIT", err) : OMBUD_OK;
+}
+
 enum ombud_rc ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int nparams,
                                 const char *const *params, PGresult **out, struct ombud_err *err)
 {
+    enum ombud_rc rc;
+    *out = NULL;
+    if (c->begin_pending && (rc = ombud_db_flush(c, false, err)) != OMBUD_OK)
+        return rc;
     PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
-    *out = NULL;
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
         return ombud_db_fail(c, r, err);
     *out = r;
@@ -320,8 +435,12 @@ enum ombud_rc ombud_db_exec_cached(struct ombud_db_conn *c, const char *sql, int
     struct ombud_db_sqlcache_entry *e = NULL, *victim = &c->sqlcache[0];
     char name[24];
     PGresult *r;
+    enum ombud_rc rc;
 
     *out = NULL;
+    /* A BEGIN still waiting for its statement goes first. */
+    if (c->begin_pending && (rc = ombud_db_flush(c, false, err)) != OMBUD_OK)
+        return rc;
     for (size_t i = 0; i < OMBUD_DB_SQLCACHE_SIZE && !e; i++) {
         struct ombud_db_sqlcache_entry *x = &c->sqlcache[i];
         if (x->sql && x->hash == h && strcmp(x->sql, sql) == 0)
@@ -364,6 +483,9 @@ enum ombud_rc ombud_db_exec_cached(struct ombud_db_conn *c, const char *sql, int
 
 enum ombud_rc ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct ombud_err *err)
 {
+    enum ombud_rc rc;
+    if (c->begin_pending && (rc = ombud_db_flush(c, false, err)) != OMBUD_OK)
+        return rc;
     PGresult *r = PQexec(c->pg, sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
         return ombud_db_fail(c, r, err);
@@ -397,6 +519,10 @@ enum ombud_rc ombud_db_notify(struct ombud_db_conn *c, const char *channel, stru
 
 void ombud_db_rollback(struct ombud_db_conn *c)
 {
+    bool begun = !c->begin_pending;
+    forget_pending(c);
+    if (!begun)
+        return; /* BEGIN was never sent */
     PGresult *r = PQexec(c->pg, "ROLLBACK");
     PQclear(r);
 }

@@ -12,41 +12,30 @@
 #include "db/internal.h"
 #include "ombud/log.h"
 
-enum ombud_rc ombud_db_colmap_bind(struct ombud_db_colmap *map, const PGresult *res,
-                                   const struct ombud_db_col *cols, struct ombud_err *err)
+enum ombud_rc ombud_db_colmap_bind_prefix(struct ombud_db_colmap *map, const PGresult *res,
+                                          const struct ombud_db_col *cols, const char *prefix,
+                                          struct ombud_err *err)
 {
+    char name[64];
     map->res = res;
     map->cols = cols;
     for (size_t i = 0; cols[i].name; i++) {
         if (i == OMBUD_DB_MAX_COLS)
             return ombud_err_internal(err, "column table longer than OMBUD_DB_MAX_COLS");
-        map->index[i] = PQfnumber(res, cols[i].name);
+        snprintf(name, sizeof name, "%s%s", prefix, cols[i].name);
+        map->index[i] = PQfnumber(res, name);
         if (map->index[i] < 0) { /* the SQL and its column table disagree */
-            ombud_log(OMBUD_LOG_ERROR, "db_error", "result has no column %s", cols[i].name);
+            ombud_log(OMBUD_LOG_ERROR, "db_error", "result has no column %s", name);
             return ombud_err_internal(err, "database error");
         }
     }
     return OMBUD_OK;
 }
 
-enum ombud_rc ombud_db_colmap_bind_prefixed(struct ombud_db_colmap *map, const PGresult *res,
-                                            const struct ombud_db_col *cols, const char *prefix,
-                                            struct ombud_err *err)
+enum ombud_rc ombud_db_colmap_bind(struct ombud_db_colmap *map, const PGresult *res,
+                                   const struct ombud_db_col *cols, struct ombud_err *err)
 {
-    map->res = res;
-    map->cols = cols;
-    for (size_t i = 0; cols[i].name; i++) {
-        char name[64];
-        if (i == OMBUD_DB_MAX_COLS)
-            return ombud_err_internal(err, "column table longer than OMBUD_DB_MAX_COLS");
-        snprintf(name, sizeof name, "%s%s", prefix, cols[i].name);
-        map->index[i] = PQfnumber(res, name);
-        if (map->index[i] < 0) {
-            ombud_log(OMBUD_LOG_ERROR, "db_error", "result has no column %s", name);
-            return ombud_err_internal(err, "database error");
-        }
-    }
-    return OMBUD_OK;
+    return ombud_db_colmap_bind_prefix(map, res, cols, "", err);
 }
 
 void ombud_db_read_row(const struct ombud_db_colmap *map, int row, void *out)

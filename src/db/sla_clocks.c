@@ -5,26 +5,17 @@
  * clock is domain/sla.c. Instants are epoch seconds in C and timestamptz
  * in the table; a clock's warning ladder is stored as a JSON array.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/clock_cols.h"
 #include "db/internal.h"
 #include "ombud/db/calendars.h"
 #include "ombud/db/sla.h"
 #include "db/sla_page.h"
 
-/* Aliased for clock_cols; converted instants carry their unit so that
- * ORDER BY next_alert_at still means the indexed column. */
-#define CLOCK_COLS                                                                                 \
-    "target, cycle, policy_id, calendar_id, target_seconds, elapsed_seconds,"                      \
-    " extract(epoch FROM running_since)::bigint AS running_since_s,"                               \
-    " extract(epoch FROM due_at)::bigint AS due_at_s,"                                             \
-    " extract(epoch FROM met_at)::bigint AS met_at_s, breached,"                                   \
-    " extract(epoch FROM breach_raised_at)::bigint AS breach_raised_at_s,"                         \
-    " warnings::text AS warnings_json,"                                                            \
-    " extract(epoch FROM next_alert_at)::bigint AS next_alert_at_s"
+#define CLOCK_COLS OMBUD_DB_CLOCK_COLS("", "")
 
 static void read_target(const char *v, void *rec)
 {
@@ -33,47 +24,124 @@ static void read_target(const char *v, void *rec)
         v && strcmp(v, "first_response") == 0 ? OMBUD_SLA_FIRST_RESPONSE : OMBUD_SLA_RESOLUTION;
 }
 
-/* The stored ladder: one object per warning, then {"history": [...]}. */
+static const char *skip_space(const char *p)
+{
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    return p;
+}
+
+static bool key_is(const char *key, size_t len, const char *name)
+{
+    return strlen(name) == len && memcmp(key, name, len) == 0;
+}
+
+/* "history": [n, …] into the clock's raised_history; returns what follows. */
+static const char *read_history(const char *p, struct ombud_sla_clock *k)
+{
+    p = skip_space(p);
+    if (*p != '[')
+        return p;
+    p++;
+    for (size_t h = 0;; h++) {
+        p = skip_space(p);
+        if (*p == ',')
+            p = skip_space(p + 1);
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p)
+            return *p == ']' ? p + 1 : p;
+        if (h < OMBUD_SLA_MAX_WARNINGS)
+            k->raised_history[h] = v;
+        p = end;
+    }
+}
+
+/*
+ * The stored ladder: one object per warning ({"level", "threshold",
+ * "at", "raised_at"}), then {"history": [...]}, the levels raised in this
+ * cycle across policy changes. Every clock read shows its warnings, so
+ * each read needs them; what made that costly was building a jansson
+ * tree (one allocation per value) to read some integers. This reads the
+ * text in one pass into the fixed arrays, whatever the key order and
+ * spacing (jsonb prints its own), allocating nothing.
+ */
 static void read_warnings(const char *v, void *rec)
 {
     struct ombud_sla_clock *k = rec;
-    json_t *w = v ? json_loads(v, 0, NULL) : NULL;
-    size_t i;
-    json_t *e;
-    json_array_foreach (w, i, e) {
-        json_t *hist = json_object_get(e, "history");
-        if (hist) { /* levels raised in this cycle, across policy changes */
-            for (size_t h = 0; h < OMBUD_SLA_MAX_WARNINGS; h++)
-                k->raised_history[h] = json_integer_value(json_array_get(hist, h));
-            continue;
+    struct ombud_sla_warning w = {0};
+    bool in_object = false, history = false;
+
+    k->nwarnings = 0;
+    memset(k->raised_history, 0, sizeof k->raised_history);
+    for (const char *p = v ? v : ""; *p;) {
+        if (*p == '{') {
+            in_object = true;
+            history = false;
+            memset(&w, 0, sizeof w);
+            p++;
+        } else if (*p == '}') {
+            if (in_object && !history && k->nwarnings < OMBUD_SLA_MAX_WARNINGS)
+                k->warnings[k->nwarnings++] = w;
+            in_object = false;
+            p++;
+        } else if (*p == '"' && in_object) {
+            const char *key = ++p;
+            while (*p && *p != '"')
+                p++;
+            size_t len = (size_t)(p - key);
+            if (*p)
+                p++;
+            p = skip_space(p);
+            if (*p == ':')
+                p++;
+            if (key_is(key, len, "history")) {
+                history = true;
+                p = read_history(p, k);
+                continue;
+            }
+            char *end;
+            long long x = strtoll(skip_space(p), &end, 10);
+            if (end == skip_space(p))
+                continue; /* not a number: skipped character by character */
+            p = end;
+            if (key_is(key, len, "level"))
+                w.level = (int)x;
+            else if (key_is(key, len, "threshold"))
+                w.threshold = x;
+            else if (key_is(key, len, "at"))
+                w.at = x;
+            else if (key_is(key, len, "raised_at"))
+                w.raised_at = x;
+        } else {
+            p++;
         }
-        if (k->nwarnings >= OMBUD_SLA_MAX_WARNINGS)
-            break;
-        struct ombud_sla_warning *x = &k->warnings[k->nwarnings++];
-        x->level = (int)json_integer_value(json_object_get(e, "level"));
-        x->threshold = json_integer_value(json_object_get(e, "threshold"));
-        x->at = json_integer_value(json_object_get(e, "at"));
-        x->raised_at = json_integer_value(json_object_get(e, "raised_at"));
     }
-    json_decref(w);
 }
 
-/* The same ladder as JSON text for the warnings column (caller frees). */
-static char *warnings_json(const struct ombud_sla_clock *k)
+bool ombud_db_clock_warnings_text(const struct ombud_sla_clock *k, char *buf, size_t len)
 {
-    json_t *w = json_array();
+    size_t n = 0;
+    int w;
+    buf[0] = '\0';
+#define PUT(...)                                                                                   \
+    do {                                                                                           \
+        w = snprintf(buf + n, len - n, __VA_ARGS__);                                               \
+        if (w < 0 || (size_t)w >= len - n)                                                         \
+            return false;                                                                          \
+        n += (size_t)w;                                                                            \
+    } while (0)
+    PUT("[");
     for (size_t i = 0; i < k->nwarnings; i++)
-        json_array_append_new(w, json_pack("{s:i, s:I, s:I, s:I}", "level", k->warnings[i].level,
-                                           "threshold", (json_int_t)k->warnings[i].threshold, "at",
-                                           (json_int_t)k->warnings[i].at, "raised_at",
-                                           (json_int_t)k->warnings[i].raised_at));
-    json_t *hist = json_array();
+        PUT("{\"level\":%d,\"threshold\":%lld,\"at\":%lld,\"raised_at\":%lld},",
+            k->warnings[i].level, (long long)k->warnings[i].threshold, (long long)k->warnings[i].at,
+            (long long)k->warnings[i].raised_at);
+    PUT("{\"history\":[");
     for (size_t h = 0; h < OMBUD_SLA_MAX_WARNINGS; h++)
-        json_array_append_new(hist, json_integer(k->raised_history[h]));
-    json_array_append_new(w, json_pack("{s:o}", "history", hist));
-    char *text = json_dumps(w, JSON_COMPACT);
-    json_decref(w);
-    return text;
+        PUT("%s%lld", h ? "," : "", (long long)k->raised_history[h]);
+    PUT("]}]");
+#undef PUT
+    return true;
 }
 
 #define K(kind, field, name) OMBUD_COL_##kind(struct ombud_sla_clock, field, name)
@@ -104,50 +172,21 @@ static void read_clock(const struct ombud_db_colmap *map, int row, struct ombud_
     ombud_db_read_row(map, row, k);
 }
 
-#define LOAD_SQL                                                                                   \
-    "SELECT " CLOCK_COLS " FROM sla_clocks WHERE complaint_id = $1::bigint"                        \
-    " AND ((target = 'first_response' AND cycle = 1) OR (target = 'resolution' AND cycle ="        \
-    " (SELECT resolution_cycle FROM complaints WHERE id = $1::bigint)))"
-static struct ombud_db_stmt q_load = OMBUD_STMT(LOAD_SQL);
-static struct ombud_db_stmt q_load_lock = OMBUD_STMT(LOAD_SQL " FOR UPDATE");
-
-static enum ombud_rc load(struct ombud_db_conn *c, struct ombud_db_stmt *s, int64_t complaint_id,
-                          struct ombud_sla_clock out[2], bool have[2], struct ombud_err *err)
+enum ombud_rc ombud_db_clock_bind(struct ombud_db_colmap *map, const PGresult *res,
+                                  const char *prefix, struct ombud_err *err)
 {
-    char id[24];
-    ombud_db_param_i64(id, sizeof id, complaint_id);
-    const char *p[] = {id};
-    PGresult *r;
-    enum ombud_rc qrc = ombud_db_exec(c, s, 1, p, &r, err);
-    if (qrc != OMBUD_OK)
-        return qrc;
-    struct ombud_db_colmap map;
-    if (ombud_db_colmap_bind(&map, r, clock_cols, err) != OMBUD_OK) {
-        PQclear(r);
-        return OMBUD_ERROR;
-    }
-    have[0] = have[1] = false;
-    for (int i = 0; i < PQntuples(r); i++) {
-        struct ombud_sla_clock k;
-        read_clock(&map, i, &k);
-        out[k.target] = k;
-        have[k.target] = true;
-    }
-    PQclear(r);
-    return OMBUD_OK;
+    return ombud_db_colmap_bind_prefix(map, res, clock_cols, prefix, err);
 }
 
-enum ombud_rc ombud_db_sla_load(struct ombud_db_conn *c, int64_t complaint_id,
-                                struct ombud_sla_clock out[2], bool have[2], struct ombud_err *err)
+void ombud_db_clock_read(const struct ombud_db_colmap *map, int row, struct ombud_sla_clock *out,
+                         bool *have)
 {
-    return load(c, &q_load, complaint_id, out, have, err);
-}
-
-enum ombud_rc ombud_db_sla_load_locked(struct ombud_db_conn *c, int64_t complaint_id,
-                                       struct ombud_sla_clock out[2], bool have[2],
-                                       struct ombud_err *err)
-{
-    return load(c, &q_load_lock, complaint_id, out, have, err);
+    /* clock_cols[0] is target, NOT NULL in the table: NULL means no clock */
+    *have = !PQgetisnull(map->res, row, map->index[0]);
+    if (*have)
+        read_clock(map, row, out);
+    else
+        memset(out, 0, sizeof *out);
 }
 
 /* ---- clocks beside a page of complaints (db/sla_page.h) ---- */
@@ -177,7 +216,7 @@ enum ombud_rc ombud_db_sla_page_read(const PGresult *r, struct ombud_complaint *
         [OMBUD_SLA_FIRST_RESPONSE] = "fr_", [OMBUD_SLA_RESOLUTION] = "rc_"};
     for (int t = 0; t < 2; t++) {
         struct ombud_db_colmap map;
-        if (ombud_db_colmap_bind_prefixed(&map, r, clock_cols, prefix[t], err) != OMBUD_OK)
+        if (ombud_db_colmap_bind_prefix(&map, r, clock_cols, prefix[t], err) != OMBUD_OK)
             return OMBUD_ERROR;
         /* clock_cols starts with the target, which a missing clock has NULL */
         int target_col = map.index[0];
@@ -210,10 +249,9 @@ static struct ombud_db_stmt q_save = OMBUD_STMT(
 enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint_id,
                                       const struct ombud_sla_clock *k, struct ombud_err *err)
 {
-    char v[12][24];
-    char *wj = warnings_json(k);
-    if (!wj)
-        return ombud_err_internal(err, "out of memory");
+    char v[12][24], wj[OMBUD_DB_WARNINGS_BUFLEN];
+    if (!ombud_db_clock_warnings_text(k, wj, sizeof wj))
+        return ombud_err_internal(err, "warning ladder too long");
     ombud_db_param_i64(v[0], 24, complaint_id);
     snprintf(v[1], 24, "%d", k->cycle);
     ombud_db_param_i64(v[2], 24, k->policy_id);
@@ -230,7 +268,6 @@ enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint
         v[8], k->breached ? "true" : "false",   v[9], wj,   v[10]};
     PGresult *r;
     enum ombud_rc qrc = ombud_db_exec(c, &q_save, 14, p, &r, err);
-    free(wj);
     if (qrc != OMBUD_OK)
         return qrc;
     PQclear(r);
@@ -250,58 +287,6 @@ enum ombud_rc ombud_db_sla_calendar(struct ombud_db_conn *c, int64_t id,
     rc = ombud_calendar_compile(&cal, out, err);
     ombud_calendar_clear(&cal);
     return rc;
-}
-
-/* clang-format off */
-static struct ombud_db_stmt q_new_cycle = OMBUD_STMT(
-    "UPDATE complaints SET resolution_cycle = resolution_cycle + 1 WHERE id = $1::bigint"
-    " RETURNING resolution_cycle");
-/* clang-format on */
-
-enum ombud_rc ombud_db_sla_new_cycle(struct ombud_db_conn *c, int64_t complaint_id, int *cycle,
-                                     struct ombud_err *err)
-{
-    char id[24];
-    ombud_db_param_i64(id, sizeof id, complaint_id);
-    const char *p[] = {id};
-    PGresult *r;
-    enum ombud_rc qrc = ombud_db_exec(c, &q_new_cycle, 1, p, &r, err);
-    if (qrc != OMBUD_OK)
-        return qrc;
-    *cycle = (int)ombud_db_int(r, 0, 0);
-    PQclear(r);
-    return OMBUD_OK;
-}
-
-static struct ombud_db_stmt q_set_policy =
-    OMBUD_STMT("UPDATE complaints SET sla_policy_id = $2::bigint WHERE id = $1::bigint");
-
-enum ombud_rc ombud_db_sla_set_policy(struct ombud_db_conn *c, int64_t complaint_id,
-                                      int64_t policy_id, struct ombud_err *err)
-{
-    char id[24], pid[24];
-    ombud_db_param_i64(id, sizeof id, complaint_id);
-    ombud_db_param_i64(pid, sizeof pid, policy_id);
-    const char *p[] = {id, pid};
-    PGresult *r;
-    enum ombud_rc qrc = ombud_db_exec(c, &q_set_policy, 2, p, &r, err);
-    if (qrc != OMBUD_OK)
-        return qrc;
-    PQclear(r);
-    return OMBUD_OK;
-}
-
-/* PostgreSQL delivers it on commit, so the workers replan at once. */
-static struct ombud_db_stmt q_notify = OMBUD_STMT("SELECT pg_notify('ombud_sla', '')");
-
-enum ombud_rc ombud_db_sla_notify(struct ombud_db_conn *c, struct ombud_err *err)
-{
-    PGresult *r;
-    enum ombud_rc qrc = ombud_db_exec(c, &q_notify, 0, NULL, &r, err);
-    if (qrc != OMBUD_OK)
-        return qrc;
-    PQclear(r);
-    return OMBUD_OK;
 }
 
 /* ---- the worker's statements ---- */

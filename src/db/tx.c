@@ -1,9 +1,10 @@
 /*
  * Transactions. fn runs between BEGIN and COMMIT on one pooled
- * connection; serialization failures and deadlocks run it again (a few
- * times, with a short jittered pause), and a connection that died while
- * idle in the pool (PostgreSQL restarted) is replaced once, so the first
- * request after an outage succeeds instead of failing.
+ * connection (BEGIN is sent with fn's first statement, and COMMIT with
+ * its last when it uses ombud_db_exec_last: libpq pipeline mode); serialization failures and
+ * deadlocks run it again (a few times, with a short jittered pause), and a connection that died
+ * while idle in the pool (PostgreSQL restarted) is replaced once, so the first request after an
+ * outage succeeds instead of failing.
  *
  * The only retry signal is the code OMBUD_RETRY, which every src/db
  * function and every callback returns unchanged from the statement that
@@ -67,23 +68,20 @@ static enum ombud_rc run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx, 
         if (ombud_db_checkout(pool, &c, err) != OMBUD_OK)
             return OMBUD_ERROR;
         c->nhooks = 0;
-        if (tx && ombud_db_simple(c, "BEGIN", err) != OMBUD_OK) {
-            bool dead = c->broken;
-            ombud_db_release(pool, c);
-            if (dead && !reconnected) {
-                reconnected = true;
-                continue;
-            }
-            return OMBUD_ERROR;
-        }
+        /* BEGIN travels with the first statement (pipeline mode, see
+         * ombud_db_exec_last), and the last statement may carry COMMIT. */
+        c->begin_pending = c->in_tx = tx;
+        c->committed = c->first_trip_dead = false;
         rc = fn(c, ctx, err);
-        if (rc == OMBUD_OK && tx)
-            rc = ombud_db_simple(c, "COMMIT", err);
+        if (rc == OMBUD_OK && !c->committed)
+            rc = ombud_db_flush(c, tx, err);
         if (rc != OMBUD_OK && tx && !c->broken)
             ombud_db_rollback(c);
         /* A statement failing on a connection that was idle in the pool
-         * (the first after a restart) gets one more try on a fresh one. */
-        bool dead_first = rc != OMBUD_OK && c->broken && !reconnected && !tx;
+         * (the first after a restart) gets one more try on a fresh one:
+         * outside a transaction, or when the trip carrying BEGIN failed. */
+        bool dead_first =
+            rc != OMBUD_OK && c->broken && !reconnected && (!tx || c->first_trip_dead);
         struct hooks hk;
         hooks_take(&hk, c);
         ombud_db_release(pool, c);

@@ -13,6 +13,7 @@
 #include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
+#include "ombud/service/sla_config.h"
 #include "ombud/timefmt.h"
 
 /* What the table's constraints mean to a client (migrations/0004). */
@@ -195,7 +196,7 @@ static void write_calendar(struct ombud_req *req, int64_t id)
     }
     parse_body(hours, holidays, &save.in, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
-        ombud_tx_run(req->pool, save_tx, &save, &err) != OMBUD_OK) {
+        ombud_svc_sla_config_change(req->pool, save_tx, &save, &err) != OMBUD_OK) {
         ombud_problem_explain(&err, calendar_constraints, NULL);
         ombud_reply_problem(req, &err);
     } else {
@@ -307,7 +308,7 @@ void ombud_h_calendars_delete(struct ombud_req *req)
     struct calendar_delete del = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
-    if (ombud_tx_run(req->pool, delete_tx, &del, &err) != OMBUD_OK)
+    if (ombud_svc_sla_config_change(req->pool, delete_tx, &del, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
         ombud_reply_empty(req, 204);

@@ -151,7 +151,8 @@ static enum ombud_rc refs_q(struct ombud_db_conn *c, void *arg, struct ombud_err
 }
 
 /* When a body already has field errors, unknown references are named in
- * the same answer (otherwise the transaction checks them, race-free).
+ * the same answer (otherwise the foreign keys check them, race-free, and
+ * a refusal is turned into the same field errors).
  * The references' field errors join err's; a database failure replaces
  * them. */
 static enum ombud_rc report_refs(struct ombud_req *req, const char *category, int64_t team_id,
@@ -303,7 +304,6 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
     struct create_ctx *x = arg;
     struct ombud_complaint cp = {0};
     struct ombud_actor actor;
-    struct ombud_effects eff;
     enum ombud_rc rc = OMBUD_ERROR;
 
     free(x->body);
@@ -327,22 +327,10 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
             return OMBUD_OK;
         }
     }
-    if ((rc = ombud_svc_refs_check(c, x->in.category, x->in.team_id, x->in.assignee_id, err)) !=
-            OMBUD_OK ||
-        (rc = ombud_db_complaint_insert(c, &x->in, &x->id, err)) != OMBUD_OK ||
-        (rc = ombud_db_complaint_search_put(c, x->id, x->in.title, x->in.description,
-                                            x->in.customer_name, err)) != OMBUD_OK ||
-        (rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err)) != OMBUD_OK)
-        goto out;
-    ombud_lifecycle_created(&cp, &eff);
     ombud_actor_of(x->req, &actor);
-    if ((rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_time_now_s(), err)) != OMBUD_OK ||
-        (rc = ombud_svc_events_write(c, cp.id, &actor, &eff, err)) != OMBUD_OK)
+    if ((rc = ombud_svc_complaint_create_tx(c, &actor, &x->in, &cp, err)) != OMBUD_OK)
         goto out;
-    /* Read back with the clocks just started, for the reply. */
-    ombud_complaint_clear(&cp);
-    if ((rc = ombud_complaint_load(c, x->req, x->id, false, &cp, err)) != OMBUD_OK)
-        goto out;
+    x->id = cp.id;
     json_t *repr = ombud_repr_complaint(&cp, ombud_time_now_s());
     x->body = repr ? json_dumps(repr, JSON_COMPACT) : NULL;
     json_decref(repr);
@@ -358,6 +346,17 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
 out:
     ombud_complaint_clear(&cp);
     return rc;
+}
+
+/* The foreign keys that name a create's unknown references. */
+static bool is_reference_key(const char *constraint)
+{
+    static const char *const keys[] = {"complaints_category_fkey", "complaints_team_id_fkey",
+                                       "complaints_assignee_id_fkey", NULL};
+    for (size_t i = 0; keys[i]; i++)
+        if (strcmp(constraint, keys[i]) == 0)
+            return true;
+    return false;
 }
 
 /* Validates the create body into x->in (strings borrowed from req->json). */
@@ -468,8 +467,23 @@ void ombud_h_complaints_create(struct ombud_req *req)
         }
         free(canon);
     }
-    if (ombud_tx_run(req->pool, create_tx, &x, &err) != OMBUD_OK)
+    /* Without an Idempotency-Key the create is one statement, atomic on
+     * its own: no BEGIN and COMMIT around it. */
+    if ((x.idem_key ? ombud_tx_run : ombud_db_run)(req->pool, create_tx, &x, &err) != OMBUD_OK) {
+        /* The foreign keys refused a reference: name every unknown one,
+         * as the validation would have (an error path, so a look-up). */
+        if (err.kind == OMBUD_E_INVALID && is_reference_key(err.constraint)) {
+            struct ombud_err refs;
+            ombud_err_clear(&refs);
+            if (report_refs(req, x.in.category, x.in.team_id, x.in.assignee_id, &refs) ==
+                    OMBUD_OK &&
+                refs.nfields) {
+                err = refs;
+                (void)ombud_err_finish_validation(&err);
+            }
+        }
         goto fail;
+    }
 
     json_t *body = json_loads(x.body, 0, NULL);
     char location[OMBUD_LOCATION_BUFLEN], etag[32];

@@ -13,6 +13,7 @@
 #include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
+#include "ombud/service/sla_config.h"
 
 /* Known values of each match list, in ombud_sla_match_names order;
  * categories are checked against the table instead. */
@@ -223,7 +224,7 @@ static void write_policy(struct ombud_req *req, int64_t id)
     if (warnings)
         parse_warnings(warnings, &save.in, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
-        ombud_tx_run(req->pool, save_tx, &save, &err) != OMBUD_OK) {
+        ombud_svc_sla_config_change(req->pool, save_tx, &save, &err) != OMBUD_OK) {
         ombud_reply_problem(req, &err);
     } else {
         ombud_reply_saved_steal(req, create, ombud_repr_policy(&save.out), "/v1/sla-policies",
@@ -334,7 +335,7 @@ void ombud_h_policies_delete(struct ombud_req *req)
     struct policy_delete del = {.id = ombud_req_path_id(req, 0)};
     struct ombud_err err;
     ombud_err_clear(&err);
-    if (ombud_tx_run(req->pool, delete_tx, &del, &err) != OMBUD_OK)
+    if (ombud_svc_sla_config_change(req->pool, delete_tx, &del, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
         ombud_reply_empty(req, 204);

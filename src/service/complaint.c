@@ -4,11 +4,16 @@
  * DESIGN. Transitions, notes, escalation, satisfaction and edits differ
  * only in their rules, and the rules are domain code
  * (ombud_lifecycle_apply). So every change runs the same steps here:
- *   load locked -> expected version -> facts the rules need from the
- *   database -> apply -> note -> event texts -> commit into the record
- *   -> save -> SLA clocks -> events -> read back.
- * The event texts are written before the record is changed because the
- * event records borrow the old values from it. The lock makes two
+ *   load locked (the row and its clocks, one statement, sent with BEGIN)
+ *   -> expected version -> facts the rules need from the database ->
+ *   apply -> event texts -> commit into the record -> SLA clocks (in C,
+ *   policies and calendars from the per-process cache) -> store note,
+ *   row, clocks and events (one statement, sent with COMMIT).
+ * Two round trips for a change whose rules need no facts; nothing is
+ * read back: the store returns the row, and the clocks are what was
+ * computed. The event texts are written before the record is changed
+ * because the event records borrow the old values from it; a note's id
+ * joins its events in the statement that stores both. The lock makes two
  * concurrent changes queue: the second sees the first's state (409) or
  * version (412).
  *
@@ -16,6 +21,7 @@
  */
 #include "ombud/service/complaint.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,7 +87,7 @@ enum ombud_rc ombud_svc_complaint_load(struct ombud_db_conn *c, const struct omb
     }
     if (!found)
         return refuse_not_found(err);
-    return ombud_db_sla_load(c, out->id, out->sla, out->sla_have, err);
+    return OMBUD_OK;
 }
 
 enum ombud_rc ombud_svc_refs_report(struct ombud_db_conn *c, const char *category, int64_t team_id,
@@ -110,20 +116,6 @@ enum ombud_rc ombud_svc_refs_check(struct ombud_db_conn *c, const char *category
     return ombud_err_finish_validation(err);
 }
 
-/* Writes the events whose texts are given (texts[i] for e->events[i]). */
-static enum ombud_rc write_texts(struct ombud_db_conn *c, int64_t complaint_id,
-                                 const struct ombud_actor *actor, const struct ombud_effects *e,
-                                 char *const *texts, struct ombud_err *err)
-{
-    for (size_t i = 0; i < e->nevents; i++) {
-        enum ombud_rc rc = ombud_db_event_add(
-            c, complaint_id, ombud_event_kind_name(e->events[i].kind), actor, texts[i], err);
-        if (rc != OMBUD_OK)
-            return rc;
-    }
-    return OMBUD_OK;
-}
-
 static void free_texts(char **texts, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -139,18 +131,6 @@ static enum ombud_rc render_texts(const struct ombud_effects *e, char **texts,
             return refuse_no_memory(err);
     }
     return OMBUD_OK;
-}
-
-enum ombud_rc ombud_svc_events_write(struct ombud_db_conn *c, int64_t complaint_id,
-                                     const struct ombud_actor *actor, const struct ombud_effects *e,
-                                     struct ombud_err *err)
-{
-    char *texts[OMBUD_EFFECTS_MAX_EVENTS] = {NULL};
-    enum ombud_rc rc = render_texts(e, texts, err);
-    if (rc == OMBUD_OK)
-        rc = write_texts(c, complaint_id, actor, e, texts, err);
-    free_texts(texts, e->nevents);
-    return rc;
 }
 
 /* What the rules need to know from the database besides the complaint:
@@ -204,6 +184,7 @@ enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
     struct ombud_transition tt = *t;
     struct ombud_effects eff;
     struct ombud_note stored = {0};
+    struct ombud_change_sla sla = {.policy_id = 0};
     char *texts[OMBUD_EFFECTS_MAX_EVENTS] = {NULL};
     enum ombud_rc rc = OMBUD_ERROR;
 
@@ -218,12 +199,6 @@ enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
     if ((rc = gather_facts(c, &cp, &tt, err)) != OMBUD_OK ||
         (rc = ombud_lifecycle_apply(&cp, &tt, &eff, err)) != OMBUD_OK)
         goto out;
-    if (eff.note) {
-        rc = ombud_db_note_add(c, cp.id, eff.note, eff.note_visibility, actor, &stored, err);
-        if (rc != OMBUD_OK)
-            goto out;
-        ombud_effects_note_stored(&eff, stored.id);
-    }
     /* Timestamps are the transaction's now(), as the database sees it. */
     if ((rc = render_texts(&eff, texts, err)) != OMBUD_OK)
         goto out;
@@ -231,21 +206,27 @@ enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
         rc = refuse_no_memory(err);
         goto out;
     }
-    if ((eff.save && (rc = ombud_db_complaint_save(c, &cp, err)) != OMBUD_OK) ||
-        (eff.save && tt.kind == OMBUD_CHANGE_EDIT &&
-         (tt.edit.has_title || tt.edit.has_description) &&
-         (rc = ombud_db_complaint_search_put(c, cp.id, cp.title, cp.description, cp.customer_name,
-                                             err)) != OMBUD_OK) ||
-        (eff.sla &&
-         (rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_time_now_s(), err)) != OMBUD_OK) ||
-        (rc = write_texts(c, cp.id, actor, &eff, texts, err)) != OMBUD_OK)
+    if (eff.sla) {
+        struct ombud_sla_outcome o;
+        bool have[2] = {cp.sla_have[0], cp.sla_have[1]};
+        memcpy(sla.k, cp.sla, sizeof sla.k);
+        if ((rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_time_now_s(), sla.k, have,
+                                      sla.changed, &o, err)) != OMBUD_OK)
+            goto out;
+        sla.policy_id = o.policy_id;
+        sla.cycle = o.cycle;
+    }
+    /* The search grams follow the searchable text (and only it: other
+     * changes leave the GIN index alone). */
+    if (eff.save && tt.kind == OMBUD_CHANGE_EDIT &&
+        (tt.edit.has_title || tt.edit.has_description) &&
+        (rc = ombud_db_complaint_search_put(c, cp.id, cp.title, cp.description, cp.customer_name,
+                                            err)) != OMBUD_OK)
+        goto out;
+    if ((rc = ombud_db_complaint_change(c, &cp, eff.save, eff.save, &sla, &eff, texts, actor,
+                                        &stored, err)) != OMBUD_OK)
         goto out;
     if (out) {
-        if (eff.save || eff.nevents) {
-            ombud_complaint_clear(&cp);
-            if ((rc = ombud_svc_complaint_load(c, actor, id, false, &cp, err)) != OMBUD_OK)
-                goto out;
-        }
         *out = cp;
         memset(&cp, 0, sizeof cp);
     }
@@ -258,6 +239,39 @@ out:
     free_texts(texts, OMBUD_EFFECTS_MAX_EVENTS);
     free(stored.body);
     ombud_complaint_clear(&cp);
+    return rc;
+}
+
+enum ombud_rc ombud_svc_complaint_create_tx(struct ombud_db_conn *c,
+                                            const struct ombud_actor *actor,
+                                            const struct ombud_complaint_new *in,
+                                            struct ombud_complaint *out, struct ombud_err *err)
+{
+    /* The row as it will be, for the rules and the SLA policy's match. */
+    struct ombud_complaint cp = {.status = OMBUD_ST_NEW, .resolution_cycle = 1};
+    struct ombud_effects eff;
+    struct ombud_sla_clock k[2];
+    bool have[2] = {false, false}, changed[2];
+    struct ombud_sla_outcome o;
+    char *texts[OMBUD_EFFECTS_MAX_EVENTS] = {NULL};
+    enum ombud_rc rc;
+
+    snprintf(cp.customer_tier, sizeof cp.customer_tier, "%s", in->customer_tier);
+    snprintf(cp.channel, sizeof cp.channel, "%s", in->channel);
+    snprintf(cp.category, sizeof cp.category, "%s", in->category);
+    snprintf(cp.grade, sizeof cp.grade, "%s", in->grade);
+    snprintf(cp.priority, sizeof cp.priority, "%s", in->priority);
+    cp.team_id = in->team_id;
+    cp.assignee_id = in->assignee_id;
+    ombud_lifecycle_created(&cp, &eff);
+    /* The clocks start before the row exists: computed here, stored with it. */
+    if ((rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_time_now_s(), k, have, changed, &o,
+                                  err)) != OMBUD_OK ||
+        (rc = render_texts(&eff, texts, err)) != OMBUD_OK)
+        goto out;
+    rc = ombud_db_complaint_create(c, in, o.policy_id, k, changed, &eff, texts, actor, out, err);
+out:
+    free_texts(texts, OMBUD_EFFECTS_MAX_EVENTS);
     return rc;
 }
 

@@ -21,10 +21,6 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_refs_check(struct ombud_db_conn *c, const
                                                   int64_t team_id, int64_t agent_id,
                                                   bool *category_ok, bool *team_ok, bool *agent_ok,
                                                   struct ombud_err *err);
-/* Inserts a complaint; *id is its new id. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_insert(struct ombud_db_conn *c,
-                                                        const struct ombud_complaint_new *in,
-                                                        int64_t *id, struct ombud_err *err);
 /* Writes the search grams of a complaint's searchable text (its title,
  * description and customer name, borrowed): at create, and whenever an
  * edit changes any of them; nothing else writes complaint_search, so
@@ -38,20 +34,53 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_search_put(struct ombud_db_conn
                                                             const char *description,
                                                             const char *customer_name,
                                                             struct ombud_err *err);
-/* Reads one complaint (FOR UPDATE when lock) into out; *found false when
- * absent. The caller frees out's strings with ombud_complaint_clear. */
+/* What a change does to the complaint's clocks and SLA columns, worked
+ * out beforehand (service/sla.c). */
+struct ombud_change_sla {
+    struct ombud_sla_clock k[2]; /* the clocks after the change */
+    bool changed[2];             /* which of k to store */
+    int64_t policy_id;           /* new sla_policy_id; 0 keeps it */
+    int cycle;                   /* new resolution_cycle; 0 keeps it */
+};
+
+/* Inserts a complaint governed by policy_id (0: none) with its clocks
+ * k[i] where have[i] and e's timeline events (texts[i]: event i's data,
+ * JSON object text; the created event gets the complaint's reference)
+ * as actor, in one statement (ombud_db_exec_last: the last of its unit
+ * of work), and reads the new row with its clocks into out, which the
+ * caller clears. An unknown category, team or agent fails with
+ * OMBUD_E_INVALID naming the foreign key (complaints_category_fkey,
+ * complaints_team_id_fkey, complaints_assignee_id_fkey). */
+OMBUD_MUSTCHECK enum ombud_rc
+ombud_db_complaint_create(struct ombud_db_conn *c, const struct ombud_complaint_new *in,
+                          int64_t policy_id, const struct ombud_sla_clock k[2], const bool have[2],
+                          const struct ombud_effects *e, char *const *texts,
+                          const struct ombud_actor *a, struct ombud_complaint *out,
+                          struct ombud_err *err);
+
+/* Reads one complaint with its current clocks into out; *found false when
+ * absent. lock: the complaint FOR NO KEY UPDATE and its clocks FOR
+ * UPDATE, for a change in the caller's transaction. The caller frees
+ * out's strings with ombud_complaint_clear. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool lock,
                                                      struct ombud_complaint *out, bool *found,
                                                      struct ombud_err *err);
 
-/* Timestamps in ombud_db_complaint_save: this value means "now()". */
+/* Timestamps in ombud_db_complaint_change: this value means "now()". */
 #define OMBUD_DB_NOW INT64_MIN
 
-/* Writes every mutable field of c back and bumps version (c->version is
- * the version read; the row must still have it). */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_save(struct ombud_db_conn *c,
-                                                      const struct ombud_complaint *cp,
-                                                      struct ombud_err *err);
+/* Stores a change of the locked complaint cp in one statement, the last
+ * of the transaction (ombud_db_exec_last: it carries the COMMIT): e's
+ * note (when e->note), the row (when write; every mutable field of cp,
+ * and a new version when new_version; cp->version is the version read),
+ * sla's policy, cycle and changed clocks, and e's events (texts[i] for
+ * event i; the note's id goes into the events about it). cp becomes the
+ * row as stored, with its clocks; note (when not NULL and e has one)
+ * receives the stored note, whose body the caller frees. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_change(
+    struct ombud_db_conn *c, struct ombud_complaint *cp, bool write, bool new_version,
+    const struct ombud_change_sla *sla, const struct ombud_effects *e, char *const *texts,
+    const struct ombud_actor *a, struct ombud_note *note, struct ombud_err *err);
 
 /* The complaints f selects, in its order, at most f->limit + 1 (the extra
  * one tells whether more follow). *out is a new array; the caller frees
@@ -72,11 +101,6 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_event_list(struct ombud_db_conn *c, int64
                                                   struct ombud_event **out, size_t *n,
                                                   struct ombud_err *err);
 
-/* Adds a note and fills out; the caller frees out->body. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_note_add(struct ombud_db_conn *c, int64_t complaint_id,
-                                                const char *body, const char *visibility,
-                                                const struct ombud_actor *a, struct ombud_note *out,
-                                                struct ombud_err *err);
 /* Notes in id order after after_id, at most limit + 1; public_only for
  * service keys. *out is a new array; the caller frees it with
  * ombud_notes_free(*out, *n). */

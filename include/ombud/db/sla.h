@@ -17,17 +17,6 @@
 #include "ombud/err.h"
 #include "ombud/sla.h"
 
-/* The complaint's current clocks: out[0] first response (cycle 1),
- * out[1] resolution (current cycle); have[i] false when absent. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_load(struct ombud_db_conn *c, int64_t complaint_id,
-                                                struct ombud_sla_clock out[2], bool have[2],
-                                                struct ombud_err *err);
-/* The same, FOR UPDATE: write paths lock the clocks, so a worker holding
- * one is waited for. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_load_locked(struct ombud_db_conn *c,
-                                                       int64_t complaint_id,
-                                                       struct ombud_sla_clock out[2], bool have[2],
-                                                       struct ombud_err *err);
 /* Inserts or updates one clock (its warnings stored as JSON). */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint_id,
                                                       const struct ombud_sla_clock *k,
@@ -38,14 +27,6 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, i
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_calendar(struct ombud_db_conn *c, int64_t id,
                                                     struct ombud_bt_calendar *out,
                                                     struct ombud_err *err);
-/* Starts the complaint's next resolution cycle; *cycle is its number. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_new_cycle(struct ombud_db_conn *c, int64_t complaint_id,
-                                                     int *cycle, struct ombud_err *err);
-/* Records the policy now governing the complaint's clocks. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_set_policy(struct ombud_db_conn *c, int64_t complaint_id,
-                                                      int64_t policy_id, struct ombud_err *err);
-/* pg_notify('ombud_sla'): wakes every SLA worker when the transaction commits. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_notify(struct ombud_db_conn *c, struct ombud_err *err);
 
 /* ---- the worker's side ---- */
 

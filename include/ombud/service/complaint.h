@@ -34,9 +34,9 @@ struct ombud_expect {
 /* Whether version satisfies e (NULL: always). */
 bool ombud_svc_expect_holds(const struct ombud_expect *e, int version);
 
-/* Reads complaint id (FOR UPDATE when lock) and its current SLA clocks
- * into out, which the caller clears. Not found (err) when it does not
- * exist or actor is a service key that did not create it. */
+/* Reads complaint id and its current SLA clocks, in one statement
+ * (locked for a change when lock: see ombud_db_complaint_get), into out, which the caller clears.
+ * Not found (err) when it does not exist or actor is a service key that did not create it. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_svc_complaint_load(struct ombud_db_conn *c,
                                                        const struct ombud_actor *actor, int64_t id,
                                                        bool lock, struct ombud_complaint *out,
@@ -54,12 +54,6 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_svc_refs_check(struct ombud_db_conn *c, cons
                                                    int64_t team_id, int64_t agent_id,
                                                    struct ombud_err *err);
 
-/* Writes e's timeline events for complaint_id, in order, as actor. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_svc_events_write(struct ombud_db_conn *c, int64_t complaint_id,
-                                                     const struct ombud_actor *actor,
-                                                     const struct ombud_effects *e,
-                                                     struct ombud_err *err);
-
 /* Applies t to complaint id as actor, inside the caller's transaction
  * (t->role is ignored: the actor's role counts). On success, out (when
  * not NULL) holds the complaint as it is now and note (when not NULL)
@@ -70,6 +64,18 @@ ombud_svc_complaint_change_tx(struct ombud_db_conn *c, const struct ombud_actor 
                               const struct ombud_expect *expect, const struct ombud_transition *t,
                               struct ombud_complaint *out, struct ombud_note *note,
                               struct ombud_err *err);
+
+/* Creates the complaint in as actor: its SLA clocks (when a policy
+ * matches) and its timeline events with it, in one statement. Outside a
+ * transaction that statement is one on its own; inside one, the caller
+ * commits. out receives the new complaint with its clocks (the caller
+ * clears it). An unknown category, team or agent is OMBUD_E_INVALID
+ * naming its foreign key (see ombud_db_complaint_create). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_svc_complaint_create_tx(struct ombud_db_conn *c,
+                                                            const struct ombud_actor *actor,
+                                                            const struct ombud_complaint_new *in,
+                                                            struct ombud_complaint *out,
+                                                            struct ombud_err *err);
 
 /* The same in a transaction of its own on pool (retried on serialization
  * failure and deadlock). */

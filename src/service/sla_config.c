@@ -1,0 +1,238 @@
+/* The per-process SLA configuration cache; see include/ombud/service/sla_config.h. */
+#include "ombud/service/sla_config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ombud/calendar.h"
+#include "ombud/db/calendars.h"
+#include "ombud/db/policies.h"
+#include "ombud/service/inval.h"
+
+#define PAGE 500
+
+struct ombud_sla_config {
+    atomic_int refs;
+    uint64_t generation; /* of OMBUD_INVAL_SLA_CONFIG when reading began */
+    size_t npolicies;
+    struct ombud_sla_policy *policies; /* active ones, by (position, id) */
+    size_t ncals;
+    int64_t *cal_ids;
+    struct ombud_bt_calendar *cals;
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ombud_sla_config *current; /* holds one reference */
+
+static void config_free(struct ombud_sla_config *cfg)
+{
+    ombud_policies_free(cfg->policies, cfg->npolicies);
+    for (size_t i = 0; i < cfg->ncals; i++)
+        ombud_bt_calendar_clear(&cfg->cals[i]);
+    free(cfg->cals);
+    free(cfg->cal_ids);
+    free(cfg);
+}
+
+void ombud_svc_sla_config_put(struct ombud_sla_config *cfg)
+{
+    if (cfg && atomic_fetch_sub(&cfg->refs, 1) == 1)
+        config_free(cfg);
+}
+
+static int by_position(const void *a, const void *b)
+{
+    const struct ombud_sla_policy *x = a, *y = b;
+    if (x->position != y->position)
+        return x->position < y->position ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Every active policy, sorted as the selection orders them. */
+static enum ombud_rc load_policies(struct ombud_db_conn *c, struct ombud_sla_config *cfg,
+                                   struct ombud_err *err)
+{
+    int64_t after = 0;
+    for (;;) {
+        struct ombud_sla_policy *page = NULL;
+        size_t n = 0;
+        enum ombud_rc rc = ombud_db_policy_list(c, after, PAGE, &page, &n, err);
+        if (rc != OMBUD_OK)
+            return rc;
+        size_t take = n > PAGE ? PAGE : n;
+        struct ombud_sla_policy *grown =
+            realloc(cfg->policies, (cfg->npolicies + take + 1) * sizeof *grown);
+        if (!grown) {
+            ombud_policies_free(page, n);
+            return ombud_err_internal(err, "out of memory");
+        }
+        cfg->policies = grown;
+        for (size_t i = 0; i < take; i++) {
+            after = page[i].id;
+            if (page[i].active) {
+                cfg->policies[cfg->npolicies++] = page[i]; /* takes its match lists */
+                memset(&page[i], 0, sizeof page[i]);
+            }
+        }
+        ombud_policies_free(page, n);
+        if (n <= PAGE)
+            break;
+    }
+    qsort(cfg->policies, cfg->npolicies, sizeof *cfg->policies, by_position);
+    return OMBUD_OK;
+}
+
+/* Every calendar, compiled; one that does not compile is left out (a
+ * clock naming it is then read from the database and fails as before). */
+static enum ombud_rc load_calendars(struct ombud_db_conn *c, struct ombud_sla_config *cfg,
+                                    struct ombud_err *err)
+{
+    int64_t after = 0;
+    for (;;) {
+        struct ombud_calendar *page = NULL;
+        size_t n = 0;
+        enum ombud_rc rc = ombud_db_calendar_list(c, after, PAGE, &page, &n, err);
+        if (rc != OMBUD_OK)
+            return rc;
+        size_t take = n > PAGE ? PAGE : n;
+        int64_t *ids = realloc(cfg->cal_ids, (cfg->ncals + take + 1) * sizeof *ids);
+        if (ids)
+            cfg->cal_ids = ids;
+        struct ombud_bt_calendar *cals =
+            ids ? realloc(cfg->cals, (cfg->ncals + take + 1) * sizeof *cals) : NULL;
+        if (!cals) {
+            ombud_calendars_free(page, n);
+            return ombud_err_internal(err, "out of memory");
+        }
+        cfg->cals = cals;
+        for (size_t i = 0; i < take; i++) {
+            struct ombud_err ignored;
+            ombud_err_clear(&ignored);
+            after = page[i].id;
+            if (ombud_calendar_compile(&page[i], &cfg->cals[cfg->ncals], &ignored) == OMBUD_OK)
+                cfg->cal_ids[cfg->ncals++] = page[i].id;
+        }
+        ombud_calendars_free(page, n);
+        if (n <= PAGE)
+            break;
+    }
+    return OMBUD_OK;
+}
+
+enum ombud_rc ombud_svc_sla_config_get(struct ombud_db_conn *c, struct ombud_sla_config **out,
+                                       struct ombud_err *err)
+{
+    *out = NULL;
+    if (!ombud_inval_listening())
+        return OMBUD_OK; /* changes elsewhere would not reach us: no cache */
+    /* Read before the rows: a change committed meanwhile moves the
+     * generation on, and this snapshot is then stale at once. */
+    uint64_t gen = ombud_inval_generation(OMBUD_INVAL_SLA_CONFIG);
+    pthread_mutex_lock(&mu);
+    if (current && current->generation == gen) {
+        atomic_fetch_add(&current->refs, 1);
+        *out = current;
+    }
+    pthread_mutex_unlock(&mu);
+    if (*out)
+        return OMBUD_OK;
+
+    struct ombud_sla_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return ombud_err_internal(err, "out of memory");
+    cfg->generation = gen;
+    enum ombud_rc rc = load_policies(c, cfg, err);
+    if (rc == OMBUD_OK)
+        rc = load_calendars(c, cfg, err);
+    if (rc != OMBUD_OK) {
+        config_free(cfg);
+        return rc; /* OMBUD_RETRY reaches the runner */
+    }
+    atomic_store(&cfg->refs, 2); /* the cache's and the caller's */
+    pthread_mutex_lock(&mu);
+    struct ombud_sla_config *old = current;
+    current = cfg;
+    pthread_mutex_unlock(&mu);
+    ombud_svc_sla_config_put(old);
+    *out = cfg;
+    return OMBUD_OK;
+}
+
+void ombud_svc_sla_config_reset(void)
+{
+    pthread_mutex_lock(&mu);
+    struct ombud_sla_config *old = current;
+    current = NULL;
+    pthread_mutex_unlock(&mu);
+    ombud_svc_sla_config_put(old);
+}
+
+/* Whether a match list (JSON array text of plain names, as to_json
+ * prints text[]) is empty or holds value. Names are enum values and
+ * category keys ([a-z0-9_]), so a quoted occurrence is an element. */
+static bool list_admits(const char *list, const char *value)
+{
+    if (!list || strcmp(list, "[]") == 0)
+        return true;
+    if (!value)
+        return false;
+    size_t len = strlen(value);
+    for (const char *p = strchr(list, '"'); p; p = strchr(p + 1, '"'))
+        if (strncmp(p + 1, value, len) == 0 && p[1 + len] == '"')
+            return true;
+    return false;
+}
+
+const struct ombud_sla_policy *ombud_svc_sla_config_match(const struct ombud_sla_config *cfg,
+                                                          const char *priority, const char *grade,
+                                                          const char *category, const char *channel,
+                                                          const char *tier)
+{
+    const char *values[5] = {priority, grade, category, channel, tier};
+    for (size_t i = 0; i < cfg->npolicies; i++) {
+        const struct ombud_sla_policy *p = &cfg->policies[i];
+        bool all = true;
+        for (size_t m = 0; all && m < 5; m++)
+            all = list_admits(p->match_json[m], values[m]);
+        if (all)
+            return p;
+    }
+    return NULL;
+}
+
+const struct ombud_bt_calendar *ombud_svc_sla_config_calendar(const struct ombud_sla_config *cfg,
+                                                              int64_t id)
+{
+    for (size_t i = 0; i < cfg->ncals; i++)
+        if (cfg->cal_ids[i] == id)
+            return &cfg->cals[i];
+    return NULL;
+}
+
+/* fn, then the change announced to every process (NOTIFY on commit). */
+struct change {
+    ombud_tx_fn fn;
+    void *ctx;
+};
+
+static enum ombud_rc change_fn(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    const struct change *ch = arg;
+    enum ombud_rc rc = ch->fn(c, ch->ctx, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    return ombud_inval_publish(c, OMBUD_INVAL_SLA_CONFIG, err);
+}
+
+enum ombud_rc ombud_svc_sla_config_change(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx,
+                                          struct ombud_err *err)
+{
+    struct change ch = {fn, ctx};
+    enum ombud_rc rc = ombud_tx_run(pool, change_fn, &ch, err);
+    /* After the commit: this process never serves the old rows again. (A
+     * failed change bumps too, which only costs a re-read.) */
+    ombud_inval_bump(OMBUD_INVAL_SLA_CONFIG);
+    return rc;
+}
