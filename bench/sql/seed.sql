@@ -64,6 +64,65 @@ $$;
 -- across all clients (transition-reset.sql restarts it on the block).
 CREATE SEQUENCE bench_transition_ids;
 
+-- When the complaints were seeded and how many, for bench_created: the
+-- sessions of pgbench read them as settings (a PL/pgSQL function that
+-- queried a table would show up in pg_stat_statements, see above).
+SELECT format('ALTER DATABASE %I SET bench.seeded_at = %L', current_database(), now()),
+       format('ALTER DATABASE %I SET bench.seed_n = %L', current_database(), :n)
+\gexec
+
+-- Epoch seconds of seeded complaint i's created_at (the formula of the
+-- INSERT below), as sql/clocks.sql starts its clocks.
+CREATE FUNCTION bench_created(i bigint) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    n bigint := current_setting('bench.seed_n')::bigint;
+BEGIN
+    RETURN extract(epoch FROM current_setting('bench.seeded_at')::timestamptz
+                              - interval '30 days' * (n - i)::float8 / n)::bigint;
+END
+$$;
+
+-- The clocks Ombud starts for a new complaint under the default policy
+-- (240 and 2880 minutes, one warning at 80 %, 24x7), as the JSON
+-- parameter of its create statement (src/db/complaints.c clocks_json).
+CREATE FUNCTION bench_new_clocks() RETURNS json LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    t bigint := extract(epoch FROM now())::bigint;
+BEGIN
+    RETURN format('[{"target":"first_response","cycle":1,"policy_id":1,"calendar_id":1,'
+                  '"target_seconds":14400,"elapsed_seconds":0,"running_since":%s,"due_at":%s,'
+                  '"met_at":0,"breached":false,"breach_raised_at":0,"warnings":[{"level":1,'
+                  '"threshold":11520,"at":%s,"raised_at":0},{"history":[0,0,0,0,0]}],'
+                  '"next_alert_at":%s},{"target":"resolution","cycle":1,"policy_id":1,'
+                  '"calendar_id":1,"target_seconds":172800,"elapsed_seconds":0,'
+                  '"running_since":%s,"due_at":%s,"met_at":0,"breached":false,'
+                  '"breach_raised_at":0,"warnings":[{"level":1,"threshold":138240,"at":%s,'
+                  '"raised_at":0},{"history":[0,0,0,0,0]}],"next_alert_at":%s}]',
+                  t, t + 14400, t + 11520, t + 11520, t, t + 172800, t + 138240, t + 138240);
+END
+$$;
+
+-- Seeded complaint i's first-response clock (as sql/clocks.sql rebuilds
+-- it for a complaint that is 'new') met now, as Ombud writes it when it
+-- acknowledges: stopped, elapsed up to now, its warning and breach as
+-- the SLA worker raised them while it ran.
+CREATE FUNCTION bench_fr_met(i bigint) RETURNS json LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    t bigint := extract(epoch FROM now())::bigint;
+    s bigint := bench_created(i);
+    warned bigint := CASE WHEN s + 11520 <= t THEN s + 11520 ELSE 0 END;
+    breach bigint := CASE WHEN s + 14400 < t THEN s + 14400 ELSE 0 END;
+BEGIN
+    RETURN format('[{"target":"first_response","cycle":1,"policy_id":1,"calendar_id":1,'
+                  '"target_seconds":14400,"elapsed_seconds":%s,"running_since":0,"due_at":%s,'
+                  '"met_at":%s,"breached":%s,"breach_raised_at":%s,"warnings":[{"level":1,'
+                  '"threshold":11520,"at":%s,"raised_at":%s},{"history":[%s,0,0,0,0]}],'
+                  '"next_alert_at":0}]',
+                  t - s, s + 14400, t, CASE WHEN breach <> 0 THEN 'true' ELSE 'false' END, breach,
+                  s + 11520, warned, warned);
+END
+$$;
+
 INSERT INTO complaints (id, title, description, customer_name, customer_external_id,
                         customer_email, customer_phone, customer_tier, channel, category, grade,
                         priority, status, resolution_summary, customer_agreed, created_by_key_id,
