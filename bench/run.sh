@@ -35,9 +35,6 @@
 #   SERVER_CPU     core for ombud and PostgreSQL [0]
 #   LOADGEN_CPU    core for wrk and pgbench [1]
 #   SQL_CHECK      1: prove the pgbench scripts issue Ombud's statements [1]
-#   WORKER_PERMYRIAD  share (of 10000) of create and transition
-#                  transactions in which the pgbench scripts run the SLA
-#                  worker's pass; measured per operation by default (below)
 #   PG_SETTINGS    extra "-c name=value" for postgres [none]
 #   BENCH_HARNESS  the yardstick folder with measure.sh and wrk/
 #                  [../shared/bench beside the checkout]
@@ -45,14 +42,12 @@
 #   OMBUD_*        passed to the server as usual (src/config.c), e.g.
 #                  OMBUD_THREADS, OMBUD_DB_POOL
 #
-# The SLA worker: every create and transition ends with pg_notify, and the
-# server's SLA worker wakes and runs a pass (BEGIN, claim due clocks,
-# COMMIT, plan the next wake-up) on its own connection; under load one
-# pass may serve several notifications. Before measure.sh, run.sh drives
-# creates, then transitions, at the first CONNS level for 2 s each and
-# counts passes per request with pg_stat_statements; the pgbench scripts
-# run the pass in that share of their transactions (variables
-# worker_create, worker_transition), so PostgreSQL gets the same mix.
+# The SLA worker: writes do not wake it through the database (no NOTIFY);
+# it reads the earliest next_alert_at at most once a second per process
+# and runs a pass only when a moment has come, which none does during the
+# runs (sql/clocks.sql). So no request brings a statement of the worker's,
+# and the pgbench scripts have none: its poll is background load, the
+# same during the wrk and the pgbench runs (the server keeps running).
 set -euo pipefail
 umask 022
 # shellcheck source=bench/common.sh
@@ -109,73 +104,10 @@ RSS_PID=$!
 taskset -pc "$LOADGEN_CPU" "$RSS_PID" >/dev/null 2>&1 || true
 stop_sampler() { kill "$RSS_PID" 2>/dev/null || true; wait "$RSS_PID" 2>/dev/null || true; }
 
-# --- the SLA worker's share ----------------------------------------------------
-pgss_track() {
-    bench_psql -c "ALTER SYSTEM SET pg_stat_statements.track = '$1'" -c 'SELECT pg_reload_conf()' >/dev/null
-    sleep 0.5
-}
-first_conns=${CONNS%% *}
-# worker_share op: prints in how many of 10000 requests of op (2 s of wrk
-# at the first CONNS level) the SLA worker ran a pass, i.e. its planning
-# query q_next (src/db/sla_clocks.c), the last statement of every pass.
-worker_share() {
-    local op=$1 out="$RESULTS_DIR/worker-share-$1.out" j ok passes
-    pgss_track top
-    bench_psql -c 'SELECT pg_stat_statements_reset()' >/dev/null
-    BENCH_KEY=$BENCH_KEY WRK_THREADS=1 TR_FIRST=1 TR_LAST=$SEED_N taskset -c "$LOADGEN_CPU" \
-        timeout -k 5 30 wrk -t 1 -c "$first_conns" -d 2s --timeout 10s \
-        -s "$BENCH_HARNESS/wrk/$op.lua" "$BENCH_URL" >"$out" 2>&1 || true
-    sleep 0.5
-    passes=$(bench_psql -c "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
-                             WHERE query ~ 'min\\(next_alert_at\\)'")
-    pgss_track none
-    j=$(sed -n 's/^WRK_RESULT //p' "$out")
-    ok=$(jq -r '.requests - .err_status' <<<"${j:-null}" 2>/dev/null || true)
-    case $ok in '' | null | *[!0-9]* | 0)
-        bench_log "warning: no $op requests measured; pgbench runs the SLA worker's pass every time"
-        echo 10000
-        return
-        ;;
-    esac
-    bench_log "SLA worker: $passes passes for $ok ${op}s at $first_conns connections"
-    echo $((passes >= ok ? 10000 : passes * 10000 / ok))
-}
-if [ -z "${WORKER_PERMYRIAD:-}" ]; then
-    worker_create=$(worker_share create)
-    bench_psql -v lo=1 -v hi="$SEED_N" -f "$BENCH_HERE/pgbench/transition-reset.sql" >/dev/null
-    worker_transition=$(worker_share transition)
-else
-    worker_create=$WORKER_PERMYRIAD worker_transition=$WORKER_PERMYRIAD
-fi
-bench_log "pgbench runs the SLA worker's pass in $worker_create (create) and $worker_transition (transition) of 10000 transactions"
-
 # --- pgbench variables -----------------------------------------------------------
-now_s=$(date +%s)
-# The ids of the list's first page when the runs start, newest first, as
-# Ombud passes them to the clocks query (src/db/sla_clocks.c q_load_many).
-page_ids=$(bench_psql -v st="$LIST_STATUS" -v lim="$((LIST_LIMIT + 1))" <<'SQL'
-SELECT '{' || string_agg(id::text, ',' ORDER BY created_at DESC, id DESC) || '}'
-  FROM (SELECT id, created_at FROM complaints WHERE status = ANY (string_to_array(:'st', ','))
-         ORDER BY created_at DESC, id DESC LIMIT :lim) p
-SQL
-)
-warnings() { # threshold at raised_at
-    printf '[{"at": %s, "level": 1, "raised_at": %s, "threshold": %s}, {"history": [%s, 0, 0, 0, 0]}]' \
-        "$2" "$3" "$1" "$3"
-}
-PGBENCH_VARS="prep=0
-key_hash=$BENCH_KEY_HASH
-tier=standard
-fr=first_response
-res=resolution
-now_s=$now_s
-seed_n=$SEED_N
-worker_create=$worker_create
-worker_transition=$worker_transition
-page_ids=$page_ids
-fr_warnings=$(warnings 11520 $((now_s + 11520)) 0)
-res_warnings=$(warnings 138240 $((now_s + 138240)) 0)
-met_warnings=$(warnings 11520 $((now_s - 86400)) $((now_s - 86400)))"
+# prep=0: create.sql and transition.sql PREPARE their statements in the
+# first transaction of each client (see pgbench/README.md).
+PGBENCH_VARS="prep=0"
 
 # --- measure ---------------------------------------------------------------------
 bench_log "measuring: ops '$OPS', conns '$CONNS', ${DURATION}s each (results: ${RESULTS_DIR#"$OMBUD_ROOT"/})"
@@ -214,7 +146,7 @@ hwm=$(sed -n 's/.*peak (VmHWM) \([0-9.]*\) MiB.*/\1/p' "$RESULTS_DIR/table.txt" 
 : >"$RESULTS_DIR/bench.jsonl"
 {
     echo
-    echo "ombud $git_rev: $SEED_N complaints, server + PostgreSQL on core $SERVER_CPU, wrk/pgbench on core $LOADGEN_CPU, ${DURATION}s runs, pgbench -M prepared, SLA worker pass in $worker_create/$worker_transition of 10000 create/transition transactions"
+    echo "ombud $git_rev: $SEED_N complaints, server + PostgreSQL on core $SERVER_CPU, wrk/pgbench on core $LOADGEN_CPU, ${DURATION}s runs, pgbench -M prepared"
     printf '%-10s %5s | %9s %8s %8s %9s | %9s %6s %4s\n' operation conns "req/s" "p50 ms" "p99 ms" "RSS MiB" "pgb tps" ratio same
     printf '%s\n' "-----------------+------------------------------------+------------------"
 } | tee "$RESULTS_DIR/summary.txt"
@@ -228,13 +160,13 @@ while IFS=$'\t' read -r op c _rps okrps p50 p99 non2xx sockerr _ws _wg tps pp50 
         --arg rss "$rss" --arg tps "$tps" --arg pp50 "$pp50" --arg pp99 "$pp99" \
         --arg ratio "$ratio" --arg non2xx "$non2xx" --arg sockerr "$sockerr" \
         --arg failed "$failed" --arg same "$same" --arg rev "$git_rev" --arg seed "$SEED_N" \
-        --arg dur "$DURATION" --arg wp "$(case $op in create) echo "$worker_create" ;; transition) echo "$worker_transition" ;; *) echo NA ;; esac)" '
+        --arg dur "$DURATION" '
         def n: if . == "NA" or . == "" then null else tonumber end;
         {op: $op, conns: ($c | n), rps: ($rps | n), p50_ms: ($p50 | n), p99_ms: ($p99 | n),
          rss_peak_kib: ($rss | n), pgbench_tps: ($tps | n), pgbench_p50_ms: ($pp50 | n),
          pgbench_p99_ms: ($pp99 | n), ratio: ($ratio | n), non2xx: ($non2xx | n),
          socket_errors: ($sockerr | n), pgbench_failed: ($failed | n), same_sql: $same,
-         duration_s: ($dur | n), seed: ($seed | n), worker_permyriad: ($wp | n), rev: $rev}' \
+         duration_s: ($dur | n), seed: ($seed | n), worker_permyriad: null, rev: $rev}' \
         >>"$RESULTS_DIR/bench.jsonl"
 done < <(tail -n +2 "$RESULTS_DIR/results.tsv")
 echo "req/s: 2xx answers per second; RSS: ombud's peak VmRSS during the wrk run (whole-run VmHWM ${hwm:-NA} MiB); ratio = req/s / pgbench tps of the same SQL" |
