@@ -108,8 +108,8 @@ log_between() { # begin-marker end-marker worker-pid
 
 {
     echo "Ombud's SQL per benchmarked operation ($(git -C "$OMBUD_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ))"
-    echo "BEGIN/COMMIT are sent as simple queries; everything else as named prepared statements"
-    echo "(src/db/pool.c; the list: one prepared per shape, src/db/complaints.c)."
+    echo "BEGIN/COMMIT go in pipeline mode with the statement after/before them; everything else"
+    echo "as named prepared statements (src/db/pool.c; the list: one prepared per shape, src/db/complaints.c)."
 } | tee "$OUT"
 
 pg_set log_line_prefix '%m [%p] '
@@ -126,7 +126,7 @@ for op in $OPS; do
     mark="bench-capture-$op-$$"
     bench_psql -c "SELECT '$mark-begin'" >/dev/null
     request "$op" "$first"
-    sleep 0.5 # the SLA worker's pass that the request's NOTIFY triggers
+    sleep 0.5 # whatever the SLA worker does after it (its once-a-second poll)
     bench_psql -c "SELECT '$mark-end'" >/dev/null
     pg_set log_statement none
     for ((i = 1; i < REQUESTS; i++)); do
