@@ -291,10 +291,20 @@ enum ombud_rc ombud_db_sla_calendar(struct ombud_db_conn *c, int64_t id,
 
 /* ---- the worker's statements ---- */
 
+/* The bound is a subquery (an InitPlan), not a constant the planner can
+ * see: with a constant, a big table and a few due rows in its statistics,
+ * PostgreSQL plans a bitmap scan of every due clock and sorts them all to
+ * lock the first $2, a cost that grows with the backlog. Behind the
+ * InitPlan it estimates a third of the index, so it walks the partial
+ * index in order and stops at the limit, whatever the size; custom and
+ * generic plans then cost the same and the server keeps the generic one
+ * (no planning per pass). bench/worker_lag.sh shows both plans. */
+/* clang-format off */
 static struct ombud_db_stmt q_due = OMBUD_STMT(
     "SELECT complaint_id, " CLOCK_COLS ", ombud_usec(updated_at) AS changed_at_us"
-    " FROM sla_clocks WHERE next_alert_at <= to_timestamp($1::bigint) ORDER BY next_alert_at"
-    " LIMIT $2::int FOR UPDATE SKIP LOCKED");
+    " FROM sla_clocks WHERE next_alert_at <= (SELECT to_timestamp($1::bigint))"
+    " ORDER BY next_alert_at LIMIT $2::int FOR UPDATE SKIP LOCKED");
+/* clang-format on */
 
 enum ombud_rc ombud_db_sla_claim_due(struct ombud_db_conn *c, int64_t now, int limit,
                                      struct ombud_sla_claim **out, size_t *n, struct ombud_err *err)

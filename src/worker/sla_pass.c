@@ -10,12 +10,17 @@
  * is replanned (ombud_sla_clock_plan) and saved in the same transaction:
  * if the pass fails nothing is marked raised, and the next pass (or
  * another process, or this one after a restart) finds the clock due again.
+ * At debug level each pass logs what it cost (claim query, whole pass with
+ * its commit), which bench/worker_lag.sh reads to measure the worker at
+ * scale.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ombud/db/complaints.h"
 #include "ombud/db/sla.h"
+#include "ombud/log.h"
 #include "ombud/repr.h"
 #include "ombud/sla.h"
 #include "ombud/sla_worker.h"
@@ -32,7 +37,17 @@ struct pass {
         struct ombud_bt_calendar cal;
     } cache[CAL_CACHE];
     size_t ncache;
+    int64_t claim_us; /* the claim query's time, last attempt */
+    int64_t done_us;  /* when the last attempt's statements were done (mono_us) */
 };
+
+/* Monotonic microseconds: durations, immune to wall-clock steps. */
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static void cache_clear(struct pass *x)
 {
@@ -94,7 +109,10 @@ static enum ombud_rc pass_tx(struct ombud_db_conn *c, void *ctx, struct ombud_er
 
     /* Every failure keeps its code: OMBUD_RETRY must reach the runner. */
     memset(x->st, 0, sizeof *x->st); /* a retried pass counts afresh */
-    if ((rc = ombud_db_sla_claim_due(c, x->now, x->limit, &due, &n, err)) != OMBUD_OK)
+    int64_t t0 = mono_us();
+    rc = ombud_db_sla_claim_due(c, x->now, x->limit, &due, &n, err);
+    x->claim_us = mono_us() - t0;
+    if (rc != OMBUD_OK)
         return rc;
     for (size_t i = 0; i < n; i++) {
         struct ombud_sla_claim *cl = &due[i];
@@ -114,6 +132,7 @@ static enum ombud_rc pass_tx(struct ombud_db_conn *c, void *ctx, struct ombud_er
     }
 out:
     free(due);
+    x->done_us = mono_us();
     return rc;
 }
 
@@ -122,7 +141,16 @@ enum ombud_rc ombud_sla_pass_run(struct ombud_db_conn *c, int64_t now, int limit
 {
     struct pass x = {.now = now, .limit = limit, .st = st, .ncache = 0};
     memset(st, 0, sizeof *st);
+    int64_t t0 = mono_us();
     enum ombud_rc rc = ombud_tx_run_on(c, pass_tx, &x, err);
+    int64_t end = mono_us();
     cache_clear(&x);
+    /* The commit is apart: it waits for the WAL flush, which a busy disk
+     * can stretch whatever the number of clocks. */
+    if (rc == OMBUD_OK && ombud_log_enabled(OMBUD_LOG_DEBUG))
+        ombud_log(OMBUD_LOG_DEBUG, "sla_pass",
+                  "pass: %zu clocks, %zu alerts, claim %.3f ms, pass %.3f ms, commit %.3f ms",
+                  st->clocks, st->raised, (double)x.claim_us / 1000.0, (double)(end - t0) / 1000.0,
+                  (double)(end - x.done_us) / 1000.0);
     return rc;
 }
