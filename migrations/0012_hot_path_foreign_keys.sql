@@ -1,4 +1,4 @@
--- 0014: foreign keys that checked, on every create and change, what the
+-- 0012: foreign keys that checked, on every create and change, what the
 -- writing statement already guarantees.
 --
 -- A foreign key is a query per inserted row (an SPI "SELECT 1 ... FOR KEY

@@ -1,4 +1,4 @@
--- 0013: the per-column rules of complaints and their events as domains.
+-- 0011: the per-column rules of complaints and their events as domains.
 --
 -- PostgreSQL reads a table's CHECK constraints from their stored node
 -- text (stringToNode), plans and compiles them again in every statement

@@ -1,4 +1,4 @@
--- 0012: complaint_search, cheaper to write.
+-- 0010: complaint_search, cheaper to write.
 --
 -- Every create adds ~150 grams to the GIN index complaint_search_grams;
 -- its pending list is merged into the entry tree every few thousand
