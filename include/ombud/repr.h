@@ -113,6 +113,9 @@ void ombud_jw_free(struct ombud_jw *w);
 /* '{' or '[' / '}' or ']'. */
 void ombud_jw_begin(struct ombud_jw *w, char open);
 void ombud_jw_end(struct ombud_jw *w, char close);
+/* Room for n more bytes, ahead of writing them (a size hint). */
+void ombud_jw_reserve(struct ombud_jw *w, size_t n);
+/* key: one of our own member names, plain ASCII, written as it is. */
 void ombud_jw_key(struct ombud_jw *w, const char *key);
 /* A string, or null for NULL. */
 void ombud_jw_str(struct ombud_jw *w, const char *s);

@@ -275,6 +275,7 @@ char *ombud_repr_complaint_text(const struct ombud_complaint *c, int64_t now, si
 {
     struct ombud_jw w;
     ombud_jw_init(&w, NULL, 0, false);
+    ombud_jw_reserve(&w, 2048); /* a typical complaint with its clocks, in one allocation */
     complaint_json(&w, c, now);
     return ombud_jw_steal(&w, len);
 }
@@ -284,6 +285,7 @@ char *ombud_repr_complaint_page_text(const struct ombud_complaint *items, size_t
 {
     struct ombud_jw w;
     ombud_jw_init(&w, NULL, 0, false);
+    ombud_jw_reserve(&w, 64 + 1536 * n);
     ombud_jw_begin(&w, '{');
     ombud_jw_key(&w, "items");
     ombud_jw_begin(&w, '[');

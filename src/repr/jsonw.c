@@ -70,6 +70,11 @@ static bool reserve(struct ombud_jw *w, size_t n)
     return true;
 }
 
+void ombud_jw_reserve(struct ombud_jw *w, size_t n)
+{
+    (void)reserve(w, n);
+}
+
 void ombud_jw_raw(struct ombud_jw *w, const char *s, size_t n)
 {
     if (!reserve(w, n))
@@ -172,10 +177,23 @@ static void string_body(struct ombud_jw *w, const char *str)
     const unsigned char *s = (const unsigned char *)str;
     ombud_jw_raw(w, "\"", 1);
     for (;;) {
-        /* The run of bytes that need no escape goes in one copy. */
+        /* The run of bytes that need no escape goes in one copy: ASCII
+         * but for " \ and control characters and, unless ascii, whole
+         * UTF-8 sequences (checked as they are passed). */
         size_t run = 0;
-        while (s[run] >= 0x20 && s[run] != '"' && s[run] != '\\' && s[run] < 0x80)
-            run++;
+        for (;;) {
+            unsigned char c = s[run];
+            if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+                run++;
+                continue;
+            }
+            size_t n;
+            if (c >= 0x80 && !w->ascii && utf8_at(s + run, &n) >= 0) {
+                run += n;
+                continue;
+            }
+            break;
+        }
         if (run)
             ombud_jw_raw(w, (const char *)s, run);
         s += run;
@@ -188,9 +206,7 @@ static void string_body(struct ombud_jw *w, const char *str)
                 w->failed = true;
                 return;
             }
-            if (!w->ascii) {
-                ombud_jw_raw(w, (const char *)s, n);
-            } else if (cp < 0x10000) {
+            if (cp < 0x10000) {
                 u_escape(w, (unsigned)cp);
             } else {
                 cp -= 0x10000;
@@ -233,9 +249,19 @@ static void string_body(struct ombud_jw *w, const char *str)
 
 void ombud_jw_key(struct ombud_jw *w, const char *key)
 {
-    sep(w);
-    string_body(w, key);
-    ombud_jw_raw(w, ":", 1);
+    /* Keys are our own names, plain ASCII: nothing to escape. */
+    size_t n = strlen(key);
+    if (!reserve(w, n + 4))
+        return;
+    char *p = w->p + w->len;
+    if (w->comma)
+        *p++ = ',';
+    *p++ = '"';
+    memcpy(p, key, n);
+    p += n;
+    *p++ = '"';
+    *p++ = ':';
+    w->len = (size_t)(p - w->p);
     w->comma = false;
 }
 
