@@ -102,6 +102,9 @@ struct ombud_jw {
     char *p, *stack;
     size_t len, cap;
     bool failed, comma, ascii;
+    /* the last day ombud_jw_time converted (a complaint's instants share few) */
+    int64_t day, day_y;
+    unsigned day_m, day_d;
 };
 void ombud_jw_init(struct ombud_jw *w, char *buf, size_t cap, bool ascii);
 /* The NUL-terminated text, owned by the writer (NULL after a failure,

@@ -15,6 +15,7 @@
  * leading zeros dropped. Text that is not UTF-8 fails the whole writer,
  * as jansson refuses such a string; the caller then has no text.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ void ombud_jw_init(struct ombud_jw *w, char *buf, size_t cap, bool ascii)
     w->failed = false;
     w->comma = false;
     w->ascii = ascii;
+    w->day = INT64_MIN;
 }
 
 void ombud_jw_free(struct ombud_jw *w)
@@ -348,9 +350,12 @@ void ombud_jw_time(struct ombud_jw *w, int64_t usec)
     }
     int64_t secs = usec >= 0 ? usec / 1000000 : -((-usec + 999999) / 1000000);
     int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-    int64_t y;
-    unsigned m, d;
-    ombud_civil_from_days(days, &y, &m, &d);
+    if (days != w->day) {
+        ombud_civil_from_days(days, &w->day_y, &w->day_m, &w->day_d);
+        w->day = days;
+    }
+    int64_t y = w->day_y;
+    unsigned m = w->day_m, d = w->day_d;
     if (y < 0 || y > 9999) { /* out of the four-digit form: the formatter knows */
         ombud_time_format(usec, buf);
         ombud_jw_str(w, buf);
