@@ -131,7 +131,7 @@ void ombud_log_request(enum ombud_log_level level, const struct ombud_log_reques
     ombud_jw_key(&w, "status");
     ombud_jw_int(&w, r->status);
     ombud_jw_key(&w, "duration_ms");
-    ombud_jw_real(&w, (double)r->duration_us / 1000.0, 6);
+    ombud_jw_ms(&w, r->duration_us);
     ombud_jw_key(&w, "bytes_in");
     ombud_jw_int(&w, (int64_t)r->bytes_in);
     if (r->key_id) {

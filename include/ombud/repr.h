@@ -127,6 +127,8 @@ void ombud_jw_bool(struct ombud_jw *w, bool v);
 void ombud_jw_int(struct ombud_jw *w, int64_t v);
 /* As jansson with JSON_REAL_PRECISION(precision) (0: its default, 17). */
 void ombud_jw_real(struct ombud_jw *w, double v, int precision);
+/* Milliseconds from microseconds: ombud_jw_real(usec / 1000.0, 6), fast. */
+void ombud_jw_ms(struct ombud_jw *w, int64_t usec);
 /* RFC 3339 as ombud_time_format, or null for 0 (as ombud_repr_time). */
 void ombud_jw_time(struct ombud_jw *w, int64_t usec);
 /* Text that is JSON already, as it is. */

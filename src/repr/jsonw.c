@@ -334,6 +334,38 @@ void ombud_jw_real(struct ombud_jw *w, double v, int precision)
     ombud_jw_raw(w, buf, len);
 }
 
+void ombud_jw_ms(struct ombud_jw *w, int64_t usec)
+{
+    /* Under a second, usec / 1000 has at most six significant digits, so
+     * "%.6g" prints it exactly, trailing zeros dropped: written here
+     * without printf. */
+    if (usec < 0 || usec >= 1000000) {
+        ombud_jw_real(w, (double)usec / 1000.0, 6);
+        return;
+    }
+    char buf[16], *p = buf;
+    unsigned ms = (unsigned)(usec / 1000), frac = (unsigned)(usec % 1000);
+    if (ms >= 100)
+        *p++ = (char)('0' + ms / 100);
+    if (ms >= 10)
+        *p++ = (char)('0' + ms / 10 % 10);
+    *p++ = (char)('0' + ms % 10);
+    *p++ = '.';
+    if (frac == 0) {
+        *p++ = '0'; /* jansson's ".0" on a whole number */
+    } else {
+        char d[3] = {(char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
+                     (char)('0' + frac % 10)};
+        int n = 3;
+        while (d[n - 1] == '0')
+            n--;
+        memcpy(p, d, (size_t)n);
+        p += n;
+    }
+    sep(w);
+    ombud_jw_raw(w, buf, (size_t)(p - buf));
+}
+
 static char *two(char *p, unsigned v)
 {
     p[0] = (char)('0' + v / 10 % 10);
