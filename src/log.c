@@ -1,7 +1,8 @@
 /*
  * JSON-lines logger. Lines are built with jansson (correct escaping of
- * any text) and written with one write(2) each, so concurrent threads
- * never interleave within a line.
+ * any text), the access log's with repr's JSON writer (the same text,
+ * without a heap object per field), and written with one write(2) each,
+ * so concurrent threads never interleave within a line.
  */
 #include "ombud/log.h"
 
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ombud/repr.h"
 #include "ombud/timefmt.h"
 
 static atomic_int current_level = OMBUD_LOG_INFO;
@@ -99,25 +101,52 @@ void ombud_log(enum ombud_log_level level, const char *event, const char *fmt, .
 
 void ombud_log_request(enum ombud_log_level level, const struct ombud_log_request *r)
 {
-    char ts[OMBUD_TIME_BUFLEN];
+    char buf[1024];
+    struct ombud_jw w;
 
     if (!ombud_log_enabled(level))
         return;
-    ombud_time_format(ombud_time_now(), ts);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f, s:I}", "ts", ts, "level",
-                          ombud_log_level_name(level), "event", "request", "request_id",
-                          r->request_id, "method", r->method, "path", r->path, "route", r->route,
-                          "status", r->status, "duration_ms", (double)r->duration_us / 1000.0,
-                          "bytes_in", (json_int_t)r->bytes_in);
-    if (o && r->key_id)
-        json_object_set_new(o, "key_id", json_integer(r->key_id));
-    if (o && r->aborted)
-        json_object_set_new(o, "aborted", json_true());
-    char *line =
-        o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6)) : NULL;
-    json_decref(o);
-    if (line) {
-        ombud_log_line(level, line);
-        free(line);
+    /* Written with repr's JSON writer into a stack buffer: one line per
+     * request must not cost a tree of heap objects (jansson's, with
+     * JSON_ENSURE_ASCII and JSON_REAL_PRECISION(6), wrote the same). */
+    ombud_jw_init(&w, buf, sizeof buf, true);
+    ombud_jw_begin(&w, '{');
+    ombud_jw_key(&w, "ts");
+    ombud_jw_time(&w, ombud_time_now());
+    ombud_jw_key(&w, "level");
+    ombud_jw_str(&w, ombud_log_level_name(level));
+    ombud_jw_key(&w, "event");
+    ombud_jw_str(&w, "request");
+    /* The fields json_pack took with "s": a NULL one dropped the line. */
+    const char *const texts[][2] = {{"request_id", r->request_id},
+                                    {"method", r->method},
+                                    {"path", r->path},
+                                    {"route", r->route}};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        ombud_jw_key(&w, texts[i][0]);
+        if (!texts[i][1])
+            w.failed = true;
+        ombud_jw_str(&w, texts[i][1]);
     }
+    ombud_jw_key(&w, "status");
+    ombud_jw_int(&w, r->status);
+    ombud_jw_key(&w, "duration_ms");
+    ombud_jw_ms(&w, r->duration_us);
+    ombud_jw_key(&w, "bytes_in");
+    ombud_jw_int(&w, (int64_t)r->bytes_in);
+    if (r->key_id) {
+        ombud_jw_key(&w, "key_id");
+        ombud_jw_int(&w, r->key_id);
+    }
+    if (r->aborted) {
+        ombud_jw_key(&w, "aborted");
+        ombud_jw_bool(&w, true);
+    }
+    ombud_jw_end(&w, '}');
+    ombud_jw_raw(&w, "\n", 1);
+    size_t len;
+    const char *line = ombud_jw_text(&w, &len);
+    if (line)
+        write_all(line, len);
+    ombud_jw_free(&w);
 }

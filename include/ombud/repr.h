@@ -6,6 +6,8 @@
 #define OMBUD_REPR_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ombud/alert.h"
@@ -32,8 +34,16 @@ json_t *ombud_repr_page_steal(json_t *items, const char *next_cursor);
 /* "CMP-000042" for id 42 (at least six digits). */
 void ombud_repr_reference(int64_t id, char *out, size_t len);
 /* The complaint resource with its sla object from c->sla (null when the
- * complaint has no clocks), as seen at now (seconds). */
+ * complaint has no clocks), as seen at now (seconds). The text functions
+ * are the representation (compact JSON, in a buffer the caller frees;
+ * *len receives its length; NULL when it cannot be built); the json_t
+ * one parses that text, for answers that embed a complaint. */
+char *ombud_repr_complaint_text(const struct ombud_complaint *c, int64_t now, size_t *len);
 json_t *ombud_repr_complaint(const struct ombud_complaint *c, int64_t now);
+/* A page of complaints, {items, next_cursor} (next_cursor null when
+ * NULL), the first n of items. */
+char *ombud_repr_complaint_page_text(const struct ombud_complaint *items, size_t n,
+                                     const char *next_cursor, int64_t now, size_t *len);
 /* ETag value for a complaint version: "v<version>" with the quotes. */
 void ombud_repr_etag(int version, char *out, size_t len);
 json_t *ombud_repr_note(const struct ombud_note *n);
@@ -78,5 +88,50 @@ json_t *ombud_repr_health_live(void);
 json_t *ombud_repr_health_ready(const struct ombud_sla_worker_status *w);
 json_t *ombud_repr_health_unready(const struct ombud_err *err, int status, const char *title,
                                   const struct ombud_sla_worker_status *w);
+
+/*
+ * A JSON text writer (src/repr/jsonw.c) for the representations on hot
+ * paths, writing what json_dumps(JSON_COMPACT) writes for the same values
+ * (ascii: as with JSON_ENSURE_ASCII). It starts in a buffer the caller
+ * gives (may be NULL with cap 0) and moves to the heap when that is full.
+ * Values after a key or inside an array get their commas by themselves.
+ * Any failure (memory, text that is not UTF-8) sticks: the text is then
+ * NULL.
+ */
+struct ombud_jw {
+    char *p, *stack;
+    size_t len, cap;
+    bool failed, comma, ascii;
+    /* the last day ombud_jw_time converted (a complaint's instants share few) */
+    int64_t day, day_y;
+    unsigned day_m, day_d;
+};
+void ombud_jw_init(struct ombud_jw *w, char *buf, size_t cap, bool ascii);
+/* The NUL-terminated text, owned by the writer (NULL after a failure,
+ * when the writer is freed too). */
+char *ombud_jw_text(struct ombud_jw *w, size_t *len);
+/* The text in a heap buffer the caller frees (NULL after a failure). */
+char *ombud_jw_steal(struct ombud_jw *w, size_t *len);
+void ombud_jw_free(struct ombud_jw *w);
+/* '{' or '[' / '}' or ']'. */
+void ombud_jw_begin(struct ombud_jw *w, char open);
+void ombud_jw_end(struct ombud_jw *w, char close);
+/* Room for n more bytes, ahead of writing them (a size hint). */
+void ombud_jw_reserve(struct ombud_jw *w, size_t n);
+/* key: one of our own member names, plain ASCII, written as it is. */
+void ombud_jw_key(struct ombud_jw *w, const char *key);
+/* A string, or null for NULL. */
+void ombud_jw_str(struct ombud_jw *w, const char *s);
+void ombud_jw_null(struct ombud_jw *w);
+void ombud_jw_bool(struct ombud_jw *w, bool v);
+void ombud_jw_int(struct ombud_jw *w, int64_t v);
+/* As jansson with JSON_REAL_PRECISION(precision) (0: its default, 17). */
+void ombud_jw_real(struct ombud_jw *w, double v, int precision);
+/* Milliseconds from microseconds: ombud_jw_real(usec / 1000.0, 6), fast. */
+void ombud_jw_ms(struct ombud_jw *w, int64_t usec);
+/* RFC 3339 as ombud_time_format, or null for 0 (as ombud_repr_time). */
+void ombud_jw_time(struct ombud_jw *w, int64_t usec);
+/* Text that is JSON already, as it is. */
+void ombud_jw_raw(struct ombud_jw *w, const char *s, size_t n);
 
 #endif

@@ -100,8 +100,9 @@ void ombud_reply_complaint(struct ombud_req *req, int status, const struct ombud
 {
     char etag[32];
     ombud_repr_etag(c->version, etag, sizeof etag);
-    ombud_reply_json_h_steal(req, status, ombud_repr_complaint(c, ombud_time_now_s()), "ETag", etag,
-                             "Location", location, NULL);
+    size_t len = 0;
+    char *text = ombud_repr_complaint_text(c, ombud_time_now_s(), &len);
+    ombud_reply_text_h_steal(req, status, text, len, "ETag", etag, "Location", location, NULL);
 }
 
 /* ---- validation ---- */
@@ -331,9 +332,7 @@ static enum ombud_rc create_tx(struct ombud_db_conn *c, void *arg, struct ombud_
     if ((rc = ombud_svc_complaint_create_tx(c, &actor, &x->in, &cp, err)) != OMBUD_OK)
         goto out;
     x->id = cp.id;
-    json_t *repr = ombud_repr_complaint(&cp, ombud_time_now_s());
-    x->body = repr ? json_dumps(repr, JSON_COMPACT) : NULL;
-    json_decref(repr);
+    x->body = ombud_repr_complaint_text(&cp, ombud_time_now_s(), NULL);
     x->version = cp.version;
     if (!x->body) {
         rc = ombud_err_internal(err, "out of memory");
@@ -586,19 +585,18 @@ void ombud_h_complaints_list(struct ombud_req *req)
         ombud_reply_problem(req, &err);
         return;
     }
-    json_t *items = json_array();
     size_t shown = x.n > (size_t)x.f.limit ? (size_t)x.f.limit : x.n;
     char next[OMBUD_CURSOR_BUFLEN];
-    int64_t now = ombud_time_now_s();
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, ombud_repr_complaint(&x.items[i], now));
     if (x.n > shown) {
         const struct ombud_complaint *last = &x.items[shown - 1];
         int64_t v[2] = {x.f.by_due ? last->sla_due : last->created_at, last->id};
         ombud_cursor_encode(v, 2, next);
     }
+    size_t len = 0;
+    char *text = ombud_repr_complaint_page_text(x.items, shown, x.n > shown ? next : NULL,
+                                                ombud_time_now_s(), &len);
     ombud_complaints_free(x.items, x.n);
-    ombud_reply_json_steal(req, 200, ombud_repr_page_steal(items, x.n > shown ? next : NULL));
+    ombud_reply_text_h_steal(req, 200, text, len, NULL);
 }
 
 /* ---- patch ---- */

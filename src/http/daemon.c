@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -47,6 +48,43 @@ static struct ombud_db_pool *the_pool;
 
 /* ---- request life cycle ---- */
 
+/*
+ * Request ids are 128 bits as 32 hex digits. They must be unique, not
+ * secret: each thread seeds two splitmix64 sequences once from the
+ * kernel's CSPRNG and steps them per request, rather than asking
+ * OpenSSL's generator (a getpid(2) and a DRBG round, a few percent of a
+ * get's CPU) every time. Within a thread splitmix64 never repeats an
+ * output in 2^64 steps; threads start from independent random seeds.
+ */
+static _Thread_local uint64_t rid_state[2];
+static _Thread_local bool rid_seeded;
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void new_request_id(char out[static 33])
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!rid_seeded) {
+        if (getrandom(rid_state, sizeof rid_state, 0) != (ssize_t)sizeof rid_state) {
+            ombud_random_hex(out, 16); /* no seed yet: the slow way, this once */
+            return;
+        }
+        rid_seeded = true;
+    }
+    for (int h = 0; h < 2; h++) {
+        uint64_t v = splitmix64(&rid_state[h]);
+        for (int i = 0; i < 16; i++)
+            out[h * 16 + i] = hex[(v >> (60 - 4 * i)) & 15];
+    }
+    out[32] = '\0';
+}
+
 static void set_request_id(struct ombud_req *req)
 {
     const char *given = ombud_req_header(req, "X-Request-Id");
@@ -60,7 +98,7 @@ static void set_request_id(struct ombud_req *req)
             return;
         }
     }
-    ombud_random_hex(req->request_id, 16);
+    new_request_id(req->request_id);
 }
 
 /* The first call: everything that can be decided from the headers. */

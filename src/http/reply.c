@@ -10,7 +10,9 @@
  * Problems (application/problem+json) come from one struct ombud_err,
  * rendered by repr/problem.c; the headers a status implies
  * (WWW-Authenticate on 401, Retry-After on 503) are added here so no
- * handler can forget them. Lists share one page shape, {items,
+ * handler can forget them. The hot representations come as text already
+ * (ombud_reply_text_h_steal), written by repr without a jansson tree.
+ * Lists share one page shape, {items,
  * next_cursor}, built by ombud_reply_list for every list ordered by id.
  */
 #include "http/reply.h"
@@ -103,6 +105,32 @@ static void reply_json_v(struct ombud_req *req, int status, json_t *body, va_lis
         if (value)
             MHD_add_response_header(resp, name, value);
     }
+    queue(req, status, resp);
+}
+
+void ombud_reply_text_h_steal(struct ombud_req *req, int status, char *text, size_t len, ...)
+{
+    if (!text) {
+        ombud_log(OMBUD_LOG_ERROR, "render_failed", "no body for a %d reply", status);
+        ombud_reply_error(req, OMBUD_E_INTERNAL, "the response could not be built");
+        return;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        queue(req, status, NULL);
+        return;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    va_list ap;
+    va_start(ap, len);
+    const char *name;
+    while ((name = va_arg(ap, const char *)) != NULL) {
+        const char *value = va_arg(ap, const char *);
+        if (value)
+            MHD_add_response_header(resp, name, value);
+    }
+    va_end(ap);
     queue(req, status, resp);
 }
 

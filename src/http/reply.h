@@ -24,6 +24,10 @@ void ombud_reply_json_steal(struct ombud_req *req, int status, json_t *body);
 /* Like ombud_reply_json_steal with extra headers: pairs of name, value,
  * then NULL. A NULL value leaves its header out. */
 void ombud_reply_json_h_steal(struct ombud_req *req, int status, json_t *body, ...);
+/* Like ombud_reply_json_h_steal for a body repr rendered as JSON text
+ * (steals text, a heap buffer of len bytes; NULL: the body could not be
+ * built, a 500). */
+void ombud_reply_text_h_steal(struct ombud_req *req, int status, char *text, size_t len, ...);
 void ombud_reply_problem(struct ombud_req *req, const struct ombud_err *err);
 /* Like ombud_reply_problem with one extra header (hname NULL: none). */
 void ombud_reply_problem_h(struct ombud_req *req, const struct ombud_err *err, const char *hname,
