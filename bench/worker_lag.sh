@@ -70,11 +70,17 @@ stmt_sql() {
             }
             return out
         }
-        /^#define CLOCK_COLS/ { incols = 1; next }
-        incols { cols = cols lits($0); if ($0 !~ /\\$/) incols = 0; next }
+        # CLOCK_COLS is OMBUD_DB_CLOCK_COLS("", "") (src/db/clock_cols.h):
+        # its literals joined; the alias and prefix arguments are empty.
+        FILENAME ~ /clock_cols\.h$/ {
+            if ($0 ~ /^#define OMBUD_DB_CLOCK_COLS\(/) { incols = 1; next }
+            if (incols) { cols = cols lits($0); if ($0 !~ /\\$/) incols = 0 }
+            next
+        }
+        /^#define CLOCK_COLS/ { next }
         $0 ~ ("^static struct ombud_db_stmt " name " = OMBUD_STMT\\(") { instmt = 1 }
         instmt { sql = sql lits($0); if ($0 ~ /\);[[:space:]]*$/) { print sql; exit } }
-    ' "$OMBUD_ROOT/src/db/sla_clocks.c"
+    ' "$OMBUD_ROOT/src/db/clock_cols.h" "$OMBUD_ROOT/src/db/sla_clocks.c"
 }
 q_due=$(stmt_sql q_due)
 q_next=$(stmt_sql q_next)
