@@ -230,3 +230,30 @@ bench_smoke() {
         ombud_die "smoke: SLA clocks not written"
     bench_log "smoke check passed (create/get/transition/409/401/list/events/clocks)"
 }
+
+# The text of one of the SLA worker's statements in src/db/sla_clocks.c
+# (q_due, q_next): its string literals joined, with CLOCK_COLS expanded, for
+# the plan and lag scripts to EXPLAIN and PREPARE exactly what the server does.
+bench_worker_sql() {
+    awk -v name="$1" '
+        function lits(line,    out, t) {
+            out = ""
+            while (match(line, /"[^"]*"|CLOCK_COLS/)) {
+                t = substr(line, RSTART, RLENGTH)
+                out = out (t == "CLOCK_COLS" ? cols : substr(t, 2, length(t) - 2))
+                line = substr(line, RSTART + RLENGTH)
+            }
+            return out
+        }
+        # CLOCK_COLS is OMBUD_DB_CLOCK_COLS("", "") (src/db/clock_cols.h):
+        # its literals joined; the alias and prefix arguments are empty.
+        FILENAME ~ /clock_cols\.h$/ {
+            if ($0 ~ /^#define OMBUD_DB_CLOCK_COLS\(/) { incols = 1; next }
+            if (incols) { cols = cols lits($0); if ($0 !~ /\\$/) incols = 0 }
+            next
+        }
+        /^#define CLOCK_COLS/ { next }
+        $0 ~ ("^static struct ombud_db_stmt " name " = OMBUD_STMT\\(") { instmt = 1 }
+        instmt { sql = sql lits($0); if ($0 ~ /\);[[:space:]]*$/) { print sql; exit } }
+    ' "$OMBUD_ROOT/src/db/clock_cols.h" "$OMBUD_ROOT/src/db/sla_clocks.c"
+}

@@ -57,33 +57,8 @@ bench_build
 bench_pg_start
 export OMBUD_LOG_LEVEL=debug # the passes' cost lines
 
-# The text of one of the worker's statements in src/db/sla_clocks.c: its
-# string literals joined, with CLOCK_COLS expanded (as bench/worker_plan.sh).
-stmt_sql() {
-    awk -v name="$1" '
-        function lits(line,    out, t) {
-            out = ""
-            while (match(line, /"[^"]*"|CLOCK_COLS/)) {
-                t = substr(line, RSTART, RLENGTH)
-                out = out (t == "CLOCK_COLS" ? cols : substr(t, 2, length(t) - 2))
-                line = substr(line, RSTART + RLENGTH)
-            }
-            return out
-        }
-        # CLOCK_COLS is OMBUD_DB_CLOCK_COLS("", "") (src/db/clock_cols.h):
-        # its literals joined; the alias and prefix arguments are empty.
-        FILENAME ~ /clock_cols\.h$/ {
-            if ($0 ~ /^#define OMBUD_DB_CLOCK_COLS\(/) { incols = 1; next }
-            if (incols) { cols = cols lits($0); if ($0 !~ /\\$/) incols = 0 }
-            next
-        }
-        /^#define CLOCK_COLS/ { next }
-        $0 ~ ("^static struct ombud_db_stmt " name " = OMBUD_STMT\\(") { instmt = 1 }
-        instmt { sql = sql lits($0); if ($0 ~ /\);[[:space:]]*$/) { print sql; exit } }
-    ' "$OMBUD_ROOT/src/db/clock_cols.h" "$OMBUD_ROOT/src/db/sla_clocks.c"
-}
-q_due=$(stmt_sql q_due)
-q_next=$(stmt_sql q_next)
+q_due=$(bench_worker_sql q_due)
+q_next=$(bench_worker_sql q_next)
 case $q_due in *"FROM sla_clocks"*"FOR UPDATE SKIP LOCKED"*) ;;
     *) ombud_die "could not read q_due from src/db/sla_clocks.c (got: $q_due)" ;; esac
 case $q_next in *"next_alert_at"*) ;;

@@ -25,6 +25,8 @@ due=${2:-5000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$root/scripts/lib.sh"
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
 cd "$OMBUD_ROOT"
 case $rows$due in *[!0-9]*) ombud_die "usage: bench/worker_plan.sh [rows] [due]" ;; esac
 if [ "$due" -lt 2 ] || [ "$rows" -lt "$due" ]; then ombud_die "need rows >= due >= 2"; fi
@@ -60,33 +62,8 @@ trap cleanup EXIT
 psql_q() { "$psql_bin" -X -q -v ON_ERROR_STOP=1 "$db" "$@"; }
 psql_v() { "$psql_bin" -X -qAt -v ON_ERROR_STOP=1 "$db" -c "$1"; }
 
-# The text of one of the worker's statements in src/db/sla_clocks.c: its
-# string literals joined, with CLOCK_COLS expanded.
-stmt_sql() {
-    awk -v name="$1" '
-        function lits(line,    out, t) {
-            out = ""
-            while (match(line, /"[^"]*"|CLOCK_COLS/)) {
-                t = substr(line, RSTART, RLENGTH)
-                out = out (t == "CLOCK_COLS" ? cols : substr(t, 2, length(t) - 2))
-                line = substr(line, RSTART + RLENGTH)
-            }
-            return out
-        }
-        # CLOCK_COLS is OMBUD_DB_CLOCK_COLS("", "") (src/db/clock_cols.h):
-        # its literals joined; the alias and prefix arguments are empty.
-        FILENAME ~ /clock_cols\.h$/ {
-            if ($0 ~ /^#define OMBUD_DB_CLOCK_COLS\(/) { incols = 1; next }
-            if (incols) { cols = cols lits($0); if ($0 !~ /\\$/) incols = 0 }
-            next
-        }
-        /^#define CLOCK_COLS/ { next }
-        $0 ~ ("^static struct ombud_db_stmt " name " = OMBUD_STMT\\(") { instmt = 1 }
-        instmt { sql = sql lits($0); if ($0 ~ /\);[[:space:]]*$/) { print sql; exit } }
-    ' "$root/src/db/clock_cols.h" "$root/src/db/sla_clocks.c"
-}
-q_due=$(stmt_sql q_due)
-q_next=$(stmt_sql q_next)
+q_due=$(bench_worker_sql q_due)
+q_next=$(bench_worker_sql q_next)
 case $q_due in *"FROM sla_clocks"*"FOR UPDATE SKIP LOCKED"*) ;;
     *) ombud_die "could not read q_due from src/db/sla_clocks.c (got: $q_due)" ;; esac
 case $q_next in *"min(next_alert_at)"*) ;;

@@ -206,6 +206,17 @@ void h_server_spawn(struct h_server *s, const char *const *extra_env)
     fail_msg("server did not come up");
 }
 
+void h_server_spawn_beside(struct h_server *s, const struct h_server *first, const char *name)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->dbname, sizeof s->dbname, "%s", first->dbname);
+    snprintf(s->db_url, sizeof s->db_url, "%s", first->db_url);
+    snprintf(s->admin_key, sizeof s->admin_key, "%s", first->admin_key);
+    snprintf(s->log_path, sizeof s->log_path, "/tmp/%s-%s.log", first->dbname, name);
+    unlink(s->log_path);
+    h_server_spawn(s, NULL);
+}
+
 void h_server_start(struct h_server *s, const char *const *extra_env)
 {
     static int counter;

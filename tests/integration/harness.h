@@ -49,6 +49,10 @@ struct h_opts {
 void h_server_start(struct h_server *s, const char *const *extra_env);
 /* Starts a server on an existing database (no create/migrate). */
 void h_server_spawn(struct h_server *s, const char *const *extra_env);
+/* Starts s as one more process on first's database (same admin key),
+ * logging to /tmp/<db>-<name>.log: several processes sharing one
+ * database, as a deployment scales out. */
+void h_server_spawn_beside(struct h_server *s, const struct h_server *first, const char *name);
 /* SIGTERM; asserts a clean exit 0. drop: also drop the database. */
 void h_server_stop(struct h_server *s, bool drop);
 /* Nonzero when a server stop failed (unclean exit, e.g. a leak found by

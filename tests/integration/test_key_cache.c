@@ -53,13 +53,7 @@ static int setup(void **state)
 {
     (void)state;
     h_server_start(&a, NULL);
-    memset(&b, 0, sizeof b);
-    snprintf(b.dbname, sizeof b.dbname, "%s", a.dbname);
-    snprintf(b.db_url, sizeof b.db_url, "%s", a.db_url);
-    snprintf(b.admin_key, sizeof b.admin_key, "%s", a.admin_key);
-    snprintf(b.log_path, sizeof b.log_path, "/tmp/%s-B.log", a.dbname);
-    unlink(b.log_path);
-    h_server_spawn(&b, NULL);
+    h_server_spawn_beside(&b, &a, "B");
     pg = PQconnectdb(a.db_url);
     assert_int_equal(PQstatus(pg), CONNECTION_OK);
     const char *admin_url = getenv("OMBUD_TEST_DATABASE_URL");

@@ -40,16 +40,8 @@ static int setup(void **state)
 {
     (void)state;
     h_server_start(&srv[0], NULL);
-    for (int i = 1; i < NSERVERS; i++) {
-        memset(&srv[i], 0, sizeof srv[i]);
-        snprintf(srv[i].dbname, sizeof srv[i].dbname, "%s", srv[0].dbname);
-        snprintf(srv[i].db_url, sizeof srv[i].db_url, "%s", srv[0].db_url);
-        snprintf(srv[i].admin_key, sizeof srv[i].admin_key, "%s", srv[0].admin_key);
-        snprintf(srv[i].log_path, sizeof srv[i].log_path, "/tmp/%s-%s.log", srv[0].dbname,
-                 srv_name[i]);
-        unlink(srv[i].log_path);
-        h_server_spawn(&srv[i], NULL);
-    }
+    for (int i = 1; i < NSERVERS; i++)
+        h_server_spawn_beside(&srv[i], &srv[0], srv_name[i]);
     return 0;
 }
 
