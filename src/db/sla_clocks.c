@@ -216,15 +216,11 @@ enum ombud_rc ombud_db_sla_page_read(const PGresult *r, struct ombud_complaint *
         [OMBUD_SLA_FIRST_RESPONSE] = "fr_", [OMBUD_SLA_RESOLUTION] = "rc_"};
     for (int t = 0; t < 2; t++) {
         struct ombud_db_colmap map;
-        if (ombud_db_colmap_bind_prefix(&map, r, clock_cols, prefix[t], err) != OMBUD_OK)
-            return OMBUD_ERROR;
-        /* clock_cols starts with the target, which a missing clock has NULL */
-        int target_col = map.index[0];
-        for (size_t i = 0; i < n; i++) {
-            list[i].sla_have[t] = !PQgetisnull(r, (int)i, target_col);
-            if (list[i].sla_have[t])
-                read_clock(&map, (int)i, &list[i].sla[t]);
-        }
+        enum ombud_rc rc = ombud_db_clock_bind(&map, r, prefix[t], err);
+        if (rc != OMBUD_OK)
+            return rc;
+        for (size_t i = 0; i < n; i++)
+            ombud_db_clock_read(&map, (int)i, &list[i].sla[t], &list[i].sla_have[t]);
     }
     return OMBUD_OK;
 }
