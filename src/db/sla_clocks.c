@@ -340,7 +340,8 @@ fail:
 static struct ombud_db_stmt q_alert = OMBUD_STMT(
     "INSERT INTO alerts (kind, level, complaint_id, target, cycle, scheduled_at)"
     " VALUES ($1::text, $2::int, $3::bigint, $4::text, $5::int, to_timestamp($6::bigint))"
-    " ON CONFLICT (complaint_id, target, cycle, kind, level) DO NOTHING"
+    " ON CONFLICT (complaint_id, target, cycle, kind, level) WHERE kind <> 'escalation'"
+    " DO NOTHING"
     /* lag: from when the moment was due or, if later, became known */
     " RETURNING id, (extract(epoch FROM created_at - greatest(scheduled_at,"
     " ombud_ts($7::bigint))) * 1000)::bigint AS lag_ms");
