@@ -39,7 +39,7 @@ declare -A header_layer=(
     [test_clock.h]=support
     [alert.h]=domain [api_key.h]=domain [business_time.h]=domain [calendar.h]=domain
     [complaint.h]=domain [cursor.h]=domain [err.h]=domain [lifecycle.h]=domain
-    [role.h]=domain [search.h]=domain [sla.h]=domain [team.h]=domain [text.h]=domain
+    [role.h]=domain [rule.h]=domain [search.h]=domain [sla.h]=domain [team.h]=domain [text.h]=domain
     [timefmt.h]=domain
     [tz.h]=domain
 )

@@ -82,8 +82,9 @@ const char *ombud_complaint_default_priority(const char *grade);
 /* Who did something: recorded on events and notes. */
 struct ombud_actor {
     int64_t key_id;
-    const char *role; /* service|agent|supervisor|admin|system */
+    const char *role; /* service|agent|supervisor|admin|system|rule */
     int64_t agent_id; /* 0: none */
+    int64_t rule_id;  /* role "rule": the escalation rule that acts; else 0 */
 };
 
 struct ombud_note {
@@ -102,6 +103,7 @@ struct ombud_event {
     int64_t actor_key_id;
     char actor_role[16];
     int64_t actor_agent_id;
+    int64_t actor_rule_id;
     char *data_json;
     int64_t created_at;
 };

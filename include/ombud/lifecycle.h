@@ -110,6 +110,7 @@ struct ombud_transition {
     int64_t team_id;            /* requested team; 0: follow the escalation chain */
     bool team_known;            /* team_id names a team */
     int64_t escalation_team_id; /* the complaint's team's escalation team; 0: none */
+    bool by_rule; /* an escalation rule's: at the top of the chain the level still rises */
     /* SATISFACTION */
     int score; /* 1..5 */
     const char *comment;

@@ -280,9 +280,10 @@ enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool l
  * (events_json), in order. ref: the data gets the complaint's reference
  * (known once the row is inserted); note: the id of the note stored by
  * the same statement. */
-#define EVENTS_INSERT(id, n, key, role, agent, note_id)                                            \
+#define EVENTS_INSERT(id, n, key, role, agent, rule_col, rule, note_id)                            \
     "INSERT INTO complaint_events (complaint_id, kind, actor_key_id, actor_role, actor_agent_id,"  \
-    " data) SELECT " id ", e.v->>'kind', " key ", " role ", " agent ", (e.v->'data')::jsonb"        \
+    rule_col " data) SELECT " id ", e.v->>'kind', " key ", " role ", " agent ", " rule             \
+    "(e.v->'data')::jsonb"                                                                         \
     " || CASE WHEN (e.v->>'ref')::boolean THEN jsonb_build_object('reference', 'CMP-' ||"         \
     " CASE WHEN " id " < 1000000 THEN lpad((" id ")::text, 6, '0') ELSE (" id ")::text END)"      \
     " ELSE '{}' END"                                                                               \
@@ -376,7 +377,7 @@ static struct ombud_db_stmt q_create = OMBUD_STMT(
     " ARRAY(SELECT json_array_elements_text($14::json)), $15::bigint, $16::bigint, $17::text,"
     " $18::bigint, $19::bigint) RETURNING *),"
     " k AS (" CLOCKS_UPSERT("(SELECT id FROM c)", 20) "),"
-    " e AS (" EVENTS_INSERT("(SELECT id FROM c)", 21, "$18::bigint", "$22::text", "$23::bigint",
+    " e AS (" EVENTS_INSERT("(SELECT id FROM c)", 21, "$18::bigint", "$22::text", "$23::bigint", "", "",
                             "NULL::bigint") " ORDER BY e.i)"
     /* The search grams, computed in C (domain/search.c). */
     ", s AS (INSERT INTO complaint_search (complaint_id, grams) SELECT id, $24::text[] FROM c)"
@@ -464,7 +465,7 @@ out:
  * $26 whether the row is written, $27 whether that is a new version,
  * $28 sla_policy_id (NULL: kept), $29 resolution_cycle (NULL: kept),
  * $30 the clocks, $31 the events, $32…$34 the actor, $35 the note's
- * body (NULL: no note), $36 its visibility. */
+ * body (NULL: no note), $36 its visibility, $37 the acting rule (NULL: none). */
 /* clang-format off */
 static struct ombud_db_stmt q_change = OMBUD_STMT(
     "WITH n AS (INSERT INTO complaint_notes (complaint_id, body, visibility, author_key_id,"
@@ -487,6 +488,7 @@ static struct ombud_db_stmt q_change = OMBUD_STMT(
     " WHERE id = $1::bigint AND version = $25::int AND $26::boolean RETURNING *),"
     " k AS (" CLOCKS_UPSERT("$1::bigint", 30) "),"
     " e AS (" EVENTS_INSERT("$1::bigint", 31, "$32::bigint", "$33::text", "$34::bigint",
+                            " actor_rule_id,", "$37::bigint, ",
                             "(SELECT id FROM n)") " ORDER BY e.i)"
     " SELECT $26::boolean AND u.id IS NULL AS lost, " COMPLAINT_COLS_OF("u.") ", "
     NOTE_COLS_OF("n.", "note_")
@@ -501,7 +503,7 @@ enum ombud_rc ombud_db_complaint_change(struct ombud_db_conn *c, struct ombud_co
                                         struct ombud_err *err)
 {
     char id[24], team[24], agent[24], lvl[16], reopen[16], score[16], sat[24], fr[24], res[24],
-        closed[24], ver[16], pol[24], cyc[16], key[24], actor_agent[24];
+        closed[24], ver[16], pol[24], cyc[16], key[24], actor_agent[24], actor_rule[24];
     struct jbuf clocks = {0}, events = {0};
     enum ombud_rc rc;
     ombud_db_param_i64(id, sizeof id, cp->id);
@@ -519,6 +521,7 @@ enum ombud_rc ombud_db_complaint_change(struct ombud_db_conn *c, struct ombud_co
     snprintf(cyc, sizeof cyc, "%d", sla->cycle);
     ombud_db_param_i64(key, sizeof key, a->key_id);
     ombud_db_param_i64(actor_agent, sizeof actor_agent, a->agent_id);
+    ombud_db_param_i64(actor_rule, sizeof actor_rule, a->rule_id);
     if (!clocks_json(&clocks, sla->k, sla->changed) || !events_json(&events, e, texts)) {
         rc = ombud_err_internal(err, "out of memory");
         goto out;
@@ -561,9 +564,10 @@ enum ombud_rc ombud_db_complaint_change(struct ombud_db_conn *c, struct ombud_co
                        a->role,
                        a->agent_id ? actor_agent : NULL,
                        e->note,
-                       e->note_visibility};
+                       e->note_visibility,
+                       a->rule_id ? actor_rule : NULL};
     PGresult *r;
-    if ((rc = ombud_db_exec_last(c, &q_change, 36, p, &r, err)) != OMBUD_OK)
+    if ((rc = ombud_db_exec_last(c, &q_change, 37, p, &r, err)) != OMBUD_OK)
         goto out;
     if (ombud_db_bool(r, 0, PQfnumber(r, "lost"))) {
         PQclear(r);
@@ -956,24 +960,27 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
 
 static struct ombud_db_stmt q_event_add = OMBUD_STMT(
     "INSERT INTO complaint_events (complaint_id, kind, actor_key_id, actor_role, actor_agent_id,"
-    " data) VALUES ($1::bigint, $2::text, $3::bigint, $4::text, $5::bigint, $6::jsonb)");
+    " actor_rule_id, data) VALUES ($1::bigint, $2::text, $3::bigint, $4::text, $5::bigint,"
+    " $7::bigint, $6::jsonb)");
 
 enum ombud_rc ombud_db_event_add(struct ombud_db_conn *c, int64_t complaint_id, const char *kind,
                                  const struct ombud_actor *a, const char *data_json,
                                  struct ombud_err *err)
 {
-    char cid[24], key[24], agent[24];
+    char cid[24], key[24], agent[24], rule[24];
     ombud_db_param_i64(cid, sizeof cid, complaint_id);
     ombud_db_param_i64(key, sizeof key, a->key_id);
     ombud_db_param_i64(agent, sizeof agent, a->agent_id);
+    ombud_db_param_i64(rule, sizeof rule, a->rule_id);
     const char *p[] = {cid,
                        kind,
                        a->key_id ? key : NULL,
                        a->role,
                        a->agent_id ? agent : NULL,
-                       data_json ? data_json : "{}"};
+                       data_json ? data_json : "{}",
+                       a->rule_id ? rule : NULL};
     PGresult *r;
-    enum ombud_rc rc = ombud_db_exec(c, &q_event_add, 6, p, &r, err);
+    enum ombud_rc rc = ombud_db_exec(c, &q_event_add, 7, p, &r, err);
     if (rc != OMBUD_OK)
         return rc;
     PQclear(r);
@@ -987,13 +994,14 @@ static const struct ombud_db_col event_cols[] = {
     OMBUD_COL_I64(struct ombud_event, actor_key_id, "actor_key_id"),
     OMBUD_COL_TEXT(struct ombud_event, actor_role, "actor_role"),
     OMBUD_COL_I64(struct ombud_event, actor_agent_id, "actor_agent_id"),
+    OMBUD_COL_I64(struct ombud_event, actor_rule_id, "actor_rule_id"),
     OMBUD_COL_STR(struct ombud_event, data_json, "data_json"),
     OMBUD_COL_USEC(struct ombud_event, created_at, "created_at_us"),
     OMBUD_COL_END};
 
 /* $1 and $2 are the page (ombud_db_list_page). */
 static struct ombud_db_stmt q_event_list = OMBUD_STMT(
-    "SELECT id, complaint_id, kind, actor_key_id, actor_role, actor_agent_id,"
+    "SELECT id, complaint_id, kind, actor_key_id, actor_role, actor_agent_id, actor_rule_id,"
     " data::text AS data_json, ombud_usec(created_at) AS created_at_us FROM complaint_events"
     " WHERE complaint_id = $3::bigint AND id > $1::bigint ORDER BY id LIMIT $2::int");
 

@@ -26,6 +26,7 @@ void ombud_actor_of(const struct ombud_req *req, struct ombud_actor *a)
     a->key_id = req->who.key_id;
     a->role = ombud_role_name(req->who.role);
     a->agent_id = req->who.agent_id;
+    a->rule_id = 0;
 }
 
 enum ombud_rc ombud_complaint_load(struct ombud_db_conn *c, const struct ombud_req *req, int64_t id,

@@ -316,15 +316,24 @@ json_t *ombud_repr_note(const struct ombud_note *n)
                      ombud_repr_time(n->created_at));
 }
 
+/* Who acted (API.md "Life cycle"): a request's key, an escalation rule,
+ * or the system (the worker). */
+static json_t *event_actor(const struct ombud_event *e)
+{
+    if (e->actor_rule_id)
+        return json_pack("{s:s, s:I}", "type", "rule", "rule_id", (json_int_t)e->actor_rule_id);
+    if (!e->actor_role[0] || strcmp(e->actor_role, "system") == 0)
+        return json_pack("{s:s}", "type", "system");
+    return json_pack("{s:s, s:o, s:s, s:o}", "type", "key", "key_id", id_or_null_j(e->actor_key_id),
+                     "role", e->actor_role, "agent_id", id_or_null_j(e->actor_agent_id));
+}
+
 json_t *ombud_repr_event(const struct ombud_event *e)
 {
     json_t *data = e->data_json ? json_loads(e->data_json, 0, NULL) : NULL;
-    return json_pack("{s:I, s:I, s:s, s:{s:s, s:o, s:o}, s:o, s:o}", "id", (json_int_t)e->id,
-                     "complaint_id", (json_int_t)e->complaint_id, "kind", e->kind, "actor", "role",
-                     e->actor_role[0] ? e->actor_role : "system", "key_id",
-                     id_or_null_j(e->actor_key_id), "agent_id", id_or_null_j(e->actor_agent_id),
-                     "data", data ? data : json_object(), "created_at",
-                     ombud_repr_time(e->created_at));
+    return json_pack("{s:I, s:I, s:s, s:o, s:o, s:o}", "id", (json_int_t)e->id, "complaint_id",
+                     (json_int_t)e->complaint_id, "kind", e->kind, "actor", event_actor(e), "data",
+                     data ? data : json_object(), "created_at", ombud_repr_time(e->created_at));
 }
 
 json_t *ombud_repr_category(const struct ombud_category *k)

@@ -9,6 +9,7 @@
 #include "ombud/calendar.h"
 #include "ombud/db/calendars.h"
 #include "ombud/db/policies.h"
+#include "ombud/rule.h"
 #include "ombud/service/inval.h"
 
 #define PAGE 500
@@ -169,22 +170,6 @@ void ombud_svc_sla_config_reset(void)
     ombud_svc_sla_config_put(old);
 }
 
-/* Whether a match list (JSON array text of plain names, as to_json
- * prints text[]) is empty or holds value. Names are enum values and
- * category keys ([a-z0-9_]), so a quoted occurrence is an element. */
-static bool list_admits(const char *list, const char *value)
-{
-    if (!list || strcmp(list, "[]") == 0)
-        return true;
-    if (!value)
-        return false;
-    size_t len = strlen(value);
-    for (const char *p = strchr(list, '"'); p; p = strchr(p + 1, '"'))
-        if (strncmp(p + 1, value, len) == 0 && p[1 + len] == '"')
-            return true;
-    return false;
-}
-
 const struct ombud_sla_policy *ombud_svc_sla_config_match(const struct ombud_sla_config *cfg,
                                                           const char *priority, const char *grade,
                                                           const char *category, const char *channel,
@@ -195,7 +180,7 @@ const struct ombud_sla_policy *ombud_svc_sla_config_match(const struct ombud_sla
         const struct ombud_sla_policy *p = &cfg->policies[i];
         bool all = true;
         for (size_t m = 0; all && m < 5; m++)
-            all = list_admits(p->match_json[m], values[m]);
+            all = ombud_name_list_admits(p->match_json[m], values[m]);
         if (all)
             return p;
     }

@@ -93,7 +93,7 @@ static enum ombud_rc raise_alert(struct ombud_db_conn *c, struct pass *x,
     char *data = ombud_repr_sla_alert_event(alert_id, &cl->clock, a);
     if (!data)
         return ombud_err_internal(err, "out of memory");
-    struct ombud_actor system = {0, "system", 0};
+    struct ombud_actor system = {.role = "system"};
     rc = ombud_db_event_add(c, cl->complaint_id, a->breach ? "sla_breached" : "sla_warning",
                             &system, data, err);
     free(data);

@@ -846,8 +846,8 @@ void h_expect_alert_event(const json_t *evs, const json_t *alert)
         n++;
         assert_string_equal(h_jstr(ev, "kind"), breach ? "sla_breached" : "sla_warning");
         json_t *actor = json_object_get(ev, "actor");
-        assert_string_equal(h_jstr(actor, "role"), "system");
-        assert_true(h_jnull(actor, "key_id"));
+        assert_string_equal(h_jstr(actor, "type"), "system");
+        assert_null(json_object_get(actor, "key_id"));
         assert_string_equal(h_jstr(d, "target"), h_jstr(alert, "target"));
         assert_int_equal(h_jint(d, "cycle"), h_jint(alert, "cycle"));
         assert_string_equal(h_jstr(d, "scheduled_at"), h_jstr(alert, "scheduled_at"));
