@@ -44,6 +44,15 @@ struct ombud_spec {
 void ombud_spec_parse(const json_t *obj, const struct ombud_spec *spec, size_t n,
                       const char *prefix, struct ombud_err *err);
 
+/* v, the value of field: an array of at most 50 names (1 to 40
+ * characters), each one of known (NULL: any such name; the caller checks
+ * them, e.g. category keys against the table). On success *out is the
+ * list as compact JSON array text (the caller frees it); otherwise a
+ * field error names the field or each bad element ("field[2]"), and
+ * *out is NULL. */
+void ombud_spec_name_list(const json_t *v, const char *field, const char *const *known, char **out,
+                          struct ombud_err *err);
+
 /* Number of Unicode code points in a valid UTF-8 string. */
 size_t ombud_utf8_len(const char *s);
 

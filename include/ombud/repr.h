@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ombud/alert.h"
+#include "ombud/rule.h"
 #include "ombud/api_key.h"
 #include "ombud/calendar.h"
 #include "ombud/complaint.h"
@@ -70,6 +71,14 @@ json_t *ombud_repr_calendar_minutes(int64_t calendar_id, int64_t from, int64_t t
 json_t *ombud_repr_policy(const struct ombud_sla_policy *p);
 
 json_t *ombud_repr_alert(const struct ombud_alert *a);
+
+/* Escalation rules (repr/rule.c): the resource; a rule's state for one
+ * complaint (GET /v1/complaints/{id}/rules); the data of a rule_skipped
+ * event as JSON text for storage (the caller frees it; NULL when out of
+ * memory). */
+json_t *ombud_repr_rule(const struct ombud_rule *r);
+json_t *ombud_repr_rule_status(const struct ombud_rule_status *st);
+char *ombud_repr_rule_skipped_data(int64_t rule_id, const char *reason);
 /* GET /v1/sla/summary: open complaints by clock state, compliance over
  * the last 30 days (repr/sla.c). */
 json_t *ombud_repr_sla_summary(const struct ombud_sla_summary *s);

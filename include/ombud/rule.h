@@ -102,4 +102,17 @@ bool ombud_rule_holds(const struct ombud_rule *r, const struct ombud_complaint *
 void ombud_rule_changes(const struct ombud_rule *r, struct ombud_transition *escalate,
                         bool *has_escalate, struct ombud_transition *edit, bool *has_edit);
 
+/* A rule's state for one complaint's current cycle (GET
+ * /v1/complaints/{id}/rules). */
+struct ombud_rule_status {
+    int64_t rule_id;
+    char name[404];
+    enum ombud_rule_trigger trigger;
+    enum ombud_rule_target target;
+    char state[16];   /* pending, fired, skipped */
+    int64_t due_at;   /* epoch seconds; 0 unknown (the clock is paused) */
+    int64_t fired_at; /* epoch seconds; 0 not fired */
+    char reason[512]; /* skipped: why */
+};
+
 #endif

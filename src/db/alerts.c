@@ -9,7 +9,7 @@
 #define ALERT_COLS                                                                                 \
     "a.id, a.kind, a.level, a.complaint_id, a.target, a.cycle,"                                    \
     " ombud_usec(a.scheduled_at) AS scheduled_at_us, ombud_usec(a.created_at) AS created_at_us,"   \
-    " ombud_usec(a.acknowledged_at) AS acknowledged_at_us, a.acknowledged_by"
+    " ombud_usec(a.acknowledged_at) AS acknowledged_at_us, a.acknowledged_by, a.rule_id"
 
 static const struct ombud_db_col alert_cols[] = {
     OMBUD_COL_I64(struct ombud_alert, id, "id"),
@@ -22,6 +22,7 @@ static const struct ombud_db_col alert_cols[] = {
     OMBUD_COL_USEC(struct ombud_alert, created_at, "created_at_us"),
     OMBUD_COL_USEC(struct ombud_alert, acknowledged_at, "acknowledged_at_us"),
     OMBUD_COL_I64(struct ombud_alert, acknowledged_by, "acknowledged_by"),
+    OMBUD_COL_I64(struct ombud_alert, rule_id, "rule_id"),
     OMBUD_COL_END};
 
 /* $1 and $2 are the page (ombud_db_list_page); $3 is enum ombud_alert_state_filter. */

@@ -578,6 +578,11 @@ void ombud_db_conn_close(struct ombud_db_conn *c)
     free(c);
 }
 
+bool ombud_db_in_tx(const struct ombud_db_conn *c)
+{
+    return c->in_tx;
+}
+
 bool ombud_db_conn_ok(const struct ombud_db_conn *c)
 {
     return c && c->pg && !c->broken && PQstatus(c->pg) == CONNECTION_OK;

@@ -377,8 +377,9 @@ enum ombud_rc ombud_db_sla_alert_insert(struct ombud_db_conn *c, int64_t complai
 
 /* clang-format off */
 static struct ombud_db_stmt q_next = OMBUD_STMT(
-    "SELECT coalesce(extract(epoch FROM min(next_alert_at))::bigint, 0) FROM sla_clocks"
-    " WHERE next_alert_at IS NOT NULL");
+    "SELECT coalesce(extract(epoch FROM least((SELECT min(next_alert_at) FROM sla_clocks"
+    " WHERE next_alert_at IS NOT NULL), (SELECT min(due_at) FROM escalation_rule_runs"
+    " WHERE state = 'pending')))::bigint, 0)");
 /* clang-format on */
 
 enum ombud_rc ombud_db_sla_next(struct ombud_db_conn *c, int64_t *next, struct ombud_err *err)

@@ -54,6 +54,14 @@ void ombud_h_calendars_patch(struct ombud_req *req);
 void ombud_h_calendars_delete(struct ombud_req *req);
 void ombud_h_calendars_due(struct ombud_req *req);
 void ombud_h_calendars_minutes(struct ombud_req *req);
+/* rules.c: escalation rules, and what is pending for a complaint */
+void ombud_h_rules_create(struct ombud_req *req);
+void ombud_h_rules_list(struct ombud_req *req);
+void ombud_h_rules_get(struct ombud_req *req);
+void ombud_h_rules_patch(struct ombud_req *req);
+void ombud_h_rules_delete(struct ombud_req *req);
+void ombud_h_complaint_rules(struct ombud_req *req);
+
 /* sla_policies.c */
 void ombud_h_policies_create(struct ombud_req *req);
 void ombud_h_policies_list(struct ombud_req *req);

@@ -178,3 +178,33 @@ void ombud_spec_parse(const json_t *obj, const struct ombud_spec *spec, size_t n
         }
     }
 }
+
+void ombud_spec_name_list(const json_t *v, const char *field, const char *const *known, char **out,
+                          struct ombud_err *err)
+{
+    size_t i;
+    json_t *e;
+    bool ok = true;
+    *out = NULL;
+    if (!json_is_array(v) || json_array_size(v) > 50) {
+        ombud_err_field(err, field, "must be an array of at most 50 values");
+        return;
+    }
+    json_array_foreach (v, i, e) {
+        const char *s = json_string_value(e);
+        bool good = s && strlen(s) >= 1 && strlen(s) <= 40;
+        if (good && known) {
+            good = false;
+            for (size_t j = 0; known[j]; j++)
+                good |= strcmp(s, known[j]) == 0;
+        }
+        if (!good) {
+            char f2[96];
+            snprintf(f2, sizeof f2, "%s[%zu]", field, i);
+            ombud_err_field(err, f2, "is not a known value");
+            ok = false;
+        }
+    }
+    if (ok && !(*out = json_dumps(v, JSON_COMPACT)))
+        ombud_err_field(err, field, "could not be read");
+}

@@ -42,6 +42,8 @@ const struct ombud_route ombud_routes[] = {
       ombud_h_notes_list),
     R(OMBUD_GET, "/v1/complaints/{id}/events", "events_list", OMBUD_ROLE_AGENT, 0,
       ombud_h_events_list),
+    R(OMBUD_GET, "/v1/complaints/{id}/rules", "complaint_rules", OMBUD_ROLE_AGENT, 0,
+      ombud_h_complaint_rules),
     R(OMBUD_POST, "/v1/complaints/{id}/satisfaction", "satisfaction_create", OMBUD_ROLE_SERVICE,
       OMBUD_ROUTE_BODY, ombud_h_satisfaction_create),
 
@@ -77,6 +79,14 @@ const struct ombud_route ombud_routes[] = {
     R(OMBUD_GET, "/v1/calendars/{id}/business-minutes", "calendars_minutes", OMBUD_ROLE_SERVICE, 0,
       ombud_h_calendars_minutes),
 
+    R(OMBUD_POST, "/v1/escalation-rules", "rules_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
+      ombud_h_rules_create),
+    R(OMBUD_GET, "/v1/escalation-rules", "rules_list", OMBUD_ROLE_ADMIN, 0, ombud_h_rules_list),
+    R(OMBUD_GET, "/v1/escalation-rules/{id}", "rules_get", OMBUD_ROLE_ADMIN, 0, ombud_h_rules_get),
+    R(OMBUD_PATCH, "/v1/escalation-rules/{id}", "rules_patch", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
+      ombud_h_rules_patch),
+    R(OMBUD_DELETE, "/v1/escalation-rules/{id}", "rules_delete", OMBUD_ROLE_ADMIN, 0,
+      ombud_h_rules_delete),
     R(OMBUD_POST, "/v1/sla-policies", "policies_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
       ombud_h_policies_create),
     R(OMBUD_GET, "/v1/sla-policies", "policies_list", OMBUD_ROLE_SERVICE, 0, ombud_h_policies_list),

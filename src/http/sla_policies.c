@@ -44,30 +44,7 @@ static void parse_match(const json_t *m, struct ombud_sla_policy *in, struct omb
             ombud_err_field(err, field, "is not a known field");
             continue;
         }
-        if (!json_is_array(v) || json_array_size(v) > 50) {
-            ombud_err_field(err, field, "must be an array of at most 50 values");
-            continue;
-        }
-        size_t i;
-        json_t *e;
-        bool ok = true;
-        json_array_foreach (v, i, e) {
-            const char *s = json_string_value(e);
-            bool known = s && strlen(s) >= 1 && strlen(s) <= 40;
-            if (known && match_values[k]) {
-                known = false;
-                for (size_t j = 0; match_values[k][j]; j++)
-                    known |= strcmp(s, match_values[k][j]) == 0;
-            }
-            if (!known) {
-                char f2[96];
-                snprintf(f2, sizeof f2, "%s[%zu]", field, i);
-                ombud_err_field(err, f2, "is not a known value");
-                ok = false;
-            }
-        }
-        if (ok)
-            in->match_json[k] = json_dumps(v, JSON_COMPACT);
+        ombud_spec_name_list(v, field, match_values[k], &in->match_json[k], err);
     }
 }
 

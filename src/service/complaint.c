@@ -29,6 +29,7 @@
 #include "ombud/db/sla.h"
 #include "ombud/db/teams.h"
 #include "ombud/repr.h"
+#include "ombud/service/rules.h"
 #include "ombud/service/sla.h"
 #include "ombud/role.h"
 #include "ombud/timefmt.h"
@@ -226,6 +227,12 @@ enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
     if ((rc = ombud_db_complaint_change(c, &cp, eff.save, eff.save, &sla, &eff, texts, actor,
                                         &stored, err)) != OMBUD_OK)
         goto out;
+    /* Rules on reopen act in this transaction: the answer shows them. */
+    if (tt.kind == OMBUD_CHANGE_ACTION && tt.action == OMBUD_ACT_REOPEN &&
+        ombud_svc_rules_may_act(OMBUD_TRIG_REOPENED) &&
+        (rc = ombud_svc_rules_on_change(c, &cp, OMBUD_TRIG_REOPENED, ombud_time_now_s(), err)) !=
+            OMBUD_OK)
+        goto out;
     if (out) {
         *out = cp;
         memset(&cp, 0, sizeof cp);
@@ -270,9 +277,20 @@ enum ombud_rc ombud_svc_complaint_create_tx(struct ombud_db_conn *c,
         (rc = render_texts(&eff, texts, err)) != OMBUD_OK)
         goto out;
     rc = ombud_db_complaint_create(c, in, o.policy_id, k, changed, &eff, texts, actor, out, err);
+    /* Rules on created act in the same transaction, so the 201 shows
+     * them; a create on its own (one statement, no transaction) was
+     * judged to need none (ombud_svc_complaint_create_needs_tx). */
+    if (rc == OMBUD_OK && ombud_db_in_tx(c) && ombud_svc_rules_may_act(OMBUD_TRIG_CREATED))
+        rc = ombud_svc_rules_on_change(c, out, OMBUD_TRIG_CREATED, out->created_at / 1000000, err);
 out:
     free_texts(texts, OMBUD_EFFECTS_MAX_EVENTS);
     return rc;
+}
+
+bool ombud_svc_complaint_create_needs_tx(const struct ombud_complaint_new *in)
+{
+    (void)in;
+    return ombud_svc_rules_may_act(OMBUD_TRIG_CREATED);
 }
 
 struct change_ctx {

@@ -9,6 +9,7 @@
 static const char *const channels[OMBUD_INVAL_TOPICS] = {
     [OMBUD_INVAL_KEYS] = "ombud_keys",
     [OMBUD_INVAL_SLA_CONFIG] = "ombud_sla_config",
+    [OMBUD_INVAL_RULES] = "ombud_rules",
 };
 
 static atomic_uint_fast64_t generations[OMBUD_INVAL_TOPICS];

@@ -105,3 +105,26 @@ out:
     ombud_bt_calendar_clear(&own_newcal);
     return rc;
 }
+
+enum ombud_rc ombud_svc_business_add(struct ombud_db_conn *c, int64_t calendar_id, int64_t from,
+                                     int64_t minutes, int64_t *due, struct ombud_err *err)
+{
+    struct ombud_sla_config *cfg = NULL;
+    struct ombud_bt_calendar own = {0};
+    const struct ombud_bt_calendar *cal = NULL;
+    enum ombud_rc rc = OMBUD_OK;
+
+    if (!calendar_id) {
+        *due = from + minutes * 60;
+        return OMBUD_OK;
+    }
+    if ((rc = ombud_svc_sla_config_get(c, &cfg, err)) != OMBUD_OK ||
+        (rc = calendar(c, cfg, calendar_id, &cal, &own, err)) != OMBUD_OK)
+        goto out;
+    if (!ombud_bt_add(cal, from, minutes * 60, due))
+        rc = ombud_err_internal(err, "the calendar has no open time to count the minutes in");
+out:
+    ombud_bt_calendar_clear(&own);
+    ombud_svc_sla_config_put(cfg);
+    return rc;
+}

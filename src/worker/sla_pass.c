@@ -22,6 +22,7 @@
 #include "ombud/db/sla.h"
 #include "ombud/log.h"
 #include "ombud/repr.h"
+#include "ombud/service/rules.h"
 #include "ombud/sla.h"
 #include "ombud/sla_worker.h"
 
@@ -97,7 +98,11 @@ static enum ombud_rc raise_alert(struct ombud_db_conn *c, struct pass *x,
     rc = ombud_db_event_add(c, cl->complaint_id, a->breach ? "sla_breached" : "sla_warning",
                             &system, data, err);
     free(data);
-    return rc;
+    if (rc != OMBUD_OK)
+        return rc;
+    /* Escalation rules on this alert are scheduled with it, exactly once. */
+    return ombud_svc_rules_on_alert(c, cl->complaint_id, a->breach, cl->clock.target,
+                                    cl->clock.cycle, a->scheduled, cl->clock.calendar_id, err);
 }
 
 static enum ombud_rc pass_tx(struct ombud_db_conn *c, void *ctx, struct ombud_err *err)

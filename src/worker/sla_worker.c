@@ -8,6 +8,8 @@
  * passes race.
  *
  * Between passes it reads the earliest next_alert_at (one index probe)
+ * (or the earliest due run of an escalation rule, which it fires after
+ * each pass, one transaction each: service/rules.h)
  * and sleeps until then, but never longer than MAX_SLEEP_MS: writes do
  * not notify, so that read, repeated, is how a process learns of moments
  * another process wrote (and one whose writer died), within a second. A
@@ -46,6 +48,7 @@
 #include "ombud/db/sla.h"
 #include "ombud/log.h"
 #include "ombud/service/inval.h"
+#include "ombud/service/rules.h"
 #include "ombud/service/sla_wake.h"
 #include "ombud/timefmt.h"
 
@@ -137,6 +140,7 @@ static void *run(void *arg)
         ombud_sla_wake_plan(ombud_time_now() + MAX_SLEEP_MS * 1000LL);
 
         bool passed = false;
+        size_t rules_fired = 0;
         struct ombud_sla_pass_stats st = {0};
         if (pass_wanted) {
             ombud_err_clear(&err);
@@ -156,7 +160,20 @@ static void *run(void *arg)
                 ombud_log(OMBUD_LOG_DEBUG, "sla_worker", "raised %zu alerts (max lag %lld ms)",
                           st.raised, (long long)st.lag_max_ms);
             }
-            pass_wanted = st.clocks == BATCH; /* more are due */
+            /* Then the escalation rules' due runs, one transaction each. */
+            size_t fired = 0;
+            for (bool done = true; done && fired < BATCH && !atomic_load(&stopping);) {
+                ombud_err_clear(&err);
+                if (ombud_svc_rules_run_due(c, ombud_time_now() / 1000000, &done, &err) !=
+                    OMBUD_OK) {
+                    ombud_log(OMBUD_LOG_WARN, "sla_worker", "escalation rule failed: %s",
+                              err.detail);
+                    break;
+                }
+                fired += done;
+            }
+            rules_fired = fired;
+            pass_wanted = st.clocks == BATCH || fired == BATCH; /* more are due */
             if (pass_wanted)
                 continue;
             passed = true;
@@ -178,7 +195,7 @@ static void *run(void *arg)
             /* Due. Right after a pass that found nothing, the due clocks are
              * another process's (SKIP LOCKED passed them by): wait briefly
              * for it to commit instead of spinning. */
-            if (!passed || st.clocks > 0) {
+            if (!passed || st.clocks > 0 || rules_fired > 0) {
                 pass_wanted = true;
                 continue;
             }

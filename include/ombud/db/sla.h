@@ -53,7 +53,8 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_alert_insert(struct ombud_db_conn *c,
                                                         const struct ombud_sla_due_alert *a,
                                                         int64_t changed_at, int64_t *alert_id,
                                                         int64_t *lag_ms, struct ombud_err *err);
-/* The earliest next_alert_at (epoch seconds), 0 when none. */
+/* The worker's next moment: the earliest next_alert_at or pending
+ * escalation rule run's due_at (epoch seconds), 0 when none. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_next(struct ombud_db_conn *c, int64_t *next,
                                                 struct ombud_err *err);
 

@@ -77,6 +77,11 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_svc_complaint_create_tx(struct ombud_db_conn
                                                             struct ombud_complaint *out,
                                                             struct ombud_err *err);
 
+/* Whether creating in needs a transaction around ombud_svc_complaint_create_tx
+ * (escalation rules on `created` may act): without one the create is a
+ * single statement, atomic on its own. */
+bool ombud_svc_complaint_create_needs_tx(const struct ombud_complaint_new *in);
+
 /* The same in a transaction of its own on pool (retried on serialization
  * failure and deadlock). */
 OMBUD_MUSTCHECK enum ombud_rc

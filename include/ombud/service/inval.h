@@ -1,7 +1,7 @@
 /*
  * Cache invalidation across processes. Rows that are read on every
  * request but written rarely (API keys; SLA policies and calendars) are
- * cached in each process; any process may change them, so a change must
+ * cached in each process (and escalation rules); any process may change them, so a change must
  * reach every process's caches.
  *
  * DESIGN: each topic has a generation counter per process. A cache entry
@@ -31,6 +31,7 @@ struct ombud_db_conn;
 enum ombud_inval_topic {
     OMBUD_INVAL_KEYS,       /* API keys: created, revoked */
     OMBUD_INVAL_SLA_CONFIG, /* SLA policies and calendars */
+    OMBUD_INVAL_RULES,      /* escalation rules */
     OMBUD_INVAL_TOPICS,
 };
 

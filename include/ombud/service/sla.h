@@ -37,4 +37,11 @@ ombud_svc_sla_apply(struct ombud_db_conn *c, const struct ombud_complaint *cp, e
                     int64_t now, struct ombud_sla_clock k[2], bool have[2], bool changed[2],
                     struct ombud_sla_outcome *o, struct ombud_err *err);
 
+/* from (epoch seconds) plus minutes business minutes of calendar
+ * calendar_id (from the per-process cache, else the database) into *due;
+ * calendar_id 0 counts wall-clock minutes. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_svc_business_add(struct ombud_db_conn *c, int64_t calendar_id,
+                                                     int64_t from, int64_t minutes, int64_t *due,
+                                                     struct ombud_err *err);
+
 #endif
