@@ -281,7 +281,7 @@ enum ombud_rc ombud_svc_complaint_create_tx(struct ombud_db_conn *c,
      * them; a create on its own (one statement, no transaction) was
      * judged to need none (ombud_svc_complaint_create_needs_tx). */
     if (rc == OMBUD_OK && ombud_db_in_tx(c) && ombud_svc_rules_may_act(OMBUD_TRIG_CREATED))
-        rc = ombud_svc_rules_on_change(c, out, OMBUD_TRIG_CREATED, out->created_at / 1000000, err);
+        rc = ombud_svc_rules_on_change(c, out, OMBUD_TRIG_CREATED, ombud_time_now_s(), err);
 out:
     free_texts(texts, OMBUD_EFFECTS_MAX_EVENTS);
     return rc;

@@ -307,18 +307,32 @@ enum ombud_rc ombud_svc_rules_on_alert(struct ombud_db_conn *c, int64_t complain
     enum ombud_rc rc = rules_get(c, &rs, err);
     if (rc != OMBUD_OK)
         return rc;
+    struct ombud_complaint cp = {0};
+    bool loaded = false, found;
     for (size_t i = 0; rc == OMBUD_OK && i < rs->n; i++) {
         const struct ombud_rule *r = &rs->list[i];
         int64_t due = moment;
         if (!ombud_rule_watches(r, trigger, target))
             continue;
+        /* The complaint as it is at the trigger (read once, not locked:
+         * the pass holds the clock, not the complaint). */
+        if (!loaded) {
+            if ((rc = ombud_db_complaint_get(c, complaint_id, false, &cp, &found, err)) !=
+                    OMBUD_OK ||
+                !found)
+                break;
+            loaded = true;
+        }
+        if (!ombud_rule_holds(r, &cp, NULL, 0))
+            continue;
         if (r->delay_minutes > 0 &&
             (rc = ombud_svc_business_add(c, calendar_id, moment, r->delay_minutes, &due, err)) !=
                 OMBUD_OK)
             break;
-        /* Conditions are weighed when it falls due (at once without a delay). */
+        /* Weighed again when it falls due (at once without a delay). */
         rc = schedule(c, r, complaint_id, cycle, ombud_sla_target_name(target), moment, due, err);
     }
+    ombud_complaint_clear(&cp);
     rules_put(rs);
     return rc;
 }
@@ -512,7 +526,8 @@ enum ombud_rc ombud_svc_rules_of_complaint(struct ombud_db_conn *c, const struct
             st->fired_at = strcmp(run->state, "fired") == 0 ? run->done_at : 0;
             snprintf(st->reason, sizeof st->reason, "%s", run->reason);
         } else if ((r->trigger == OMBUD_TRIG_SLA_WARNING || r->trigger == OMBUD_TRIG_SLA_BREACH) &&
-                   ombud_status_is_open(cp.status)) {
+                   ombud_status_is_open(cp.status) && ombud_rule_holds(r, &cp, NULL, 0)) {
+            /* Ahead: scheduled if its conditions still hold at the trigger. */
             if ((rc = sla_pending(c, r, &cp, st, &listed, err)) != OMBUD_OK)
                 goto out;
             snprintf(st->state, sizeof st->state, "pending");

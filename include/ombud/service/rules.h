@@ -14,8 +14,9 @@
  *     the complaint's SLA policy);
  *   - an SLA warning or breach (in the worker's pass, in the transaction
  *     that raises the alert, so it is scheduled exactly when the alert
- *     is raised): every active rule on it is scheduled as a `pending` run
- *     due delay_minutes after the alert's moment (possibly now).
+ *     is raised): every active rule on it whose conditions hold then is
+ *     scheduled as a `pending` run due delay_minutes after the alert's
+ *     moment (possibly now).
  * The worker then claims due runs one transaction each (FOR UPDATE SKIP
  * LOCKED, so processes share them and none is taken twice) and, in that
  * transaction, fires the run (its conditions hold, the complaint is open
