@@ -194,6 +194,17 @@ static enum ombud_rc refuse_not_open(struct ombud_err *err, enum ombud_status s)
                          ombud_status_name(s));
 }
 
+static enum ombud_rc refuse_at_top(struct ombud_err *err, int64_t team_id)
+{
+    if (!team_id)
+        return ombud_err_set(err, OMBUD_E_CONFLICT, "escalation-at-top",
+                             "the complaint has no team, so no escalation team; name a team_id");
+    return ombud_err_set(err, OMBUD_E_CONFLICT, "escalation-at-top",
+                         "team %lld is the top of its escalation chain (it has no "
+                         "escalation_team_id); name a team_id",
+                         (long long)team_id);
+}
+
 static enum ombud_rc refuse_not_resolved(struct ombud_err *err, enum ombud_status s)
 {
     return ombud_err_set(
@@ -364,8 +375,8 @@ static void apply_note(const struct ombud_complaint *cp, const struct ombud_tran
     }
 }
 
-/* Up one level, to the requested team or else along the escalation chain
- * (a team without an escalation team keeps the complaint). */
+/* Up one level, to the requested team or else along the escalation chain;
+ * at the top of a chain (or without a team) there is nowhere to go. */
 static enum ombud_rc apply_escalate(const struct ombud_complaint *cp,
                                     const struct ombud_transition *t, struct ombud_effects *out,
                                     struct ombud_err *err)
@@ -379,6 +390,8 @@ static enum ombud_rc apply_escalate(const struct ombud_complaint *cp,
         to_team = t->team_id;
     } else if (cp->team_id && t->escalation_team_id) {
         to_team = t->escalation_team_id;
+    } else {
+        return refuse_at_top(err, cp->team_id);
     }
     out->save = true;
     assign(out, OMBUD_FIELD_ESCALATION_LEVEL, num(cp->escalation_level),

@@ -610,10 +610,12 @@ static void escalation(void **state)
     struct ombud_complaint cp;
     struct ombud_effects eff;
     struct ombud_err err;
-    struct ombud_transition t = {.kind = OMBUD_CHANGE_ESCALATE, .reason = "regulator"};
+    struct ombud_transition t = {
+        .kind = OMBUD_CHANGE_ESCALATE, .reason = "regulator", .escalation_team_id = 6};
 
     for (int s = 0; s < OMBUD_ST_COUNT; s++) {
         complaint_in(&cp, (enum ombud_status)s, 0);
+        cp.team_id = 5;
         ombud_err_clear(&err);
         enum ombud_rc rc = ombud_lifecycle_apply(&cp, &t, &eff, &err);
         if (ombud_status_is_open((enum ombud_status)s)) {
@@ -651,13 +653,14 @@ static void escalation(void **state)
     assert_int_equal(cp.escalation_level, 2);
     assert_int_equal(cp.team_id, 6);
 
-    /* The top of the chain stays put: no team change reported. */
+    /* The top of the chain: nowhere to go, a conflict naming team_id. */
     t.escalation_team_id = 0;
-    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
-    assert_int_equal(eff.events[0].nchanges, 0);
-    data = ombud_repr_event_data(&eff.events[0]);
-    assert_string_equal(data, "{\"reason\":\"regulator\",\"from_level\":2,\"to_level\":3}");
-    free(data);
+    ombud_err_clear(&err);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_ERROR);
+    assert_int_equal(err.kind, OMBUD_E_CONFLICT);
+    assert_string_equal(err.type, "escalation-at-top");
+    assert_non_null(strstr(err.detail, "team 6 "));
+    assert_non_null(strstr(err.detail, "team_id"));
 
     /* An explicit team wins, if it exists. */
     t.team_id = 9;
@@ -675,8 +678,15 @@ static void escalation(void **state)
     cp.team_id = 0;
     t.team_id = 0;
     t.escalation_team_id = 0;
-    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
-    assert_int_equal(eff.events[0].nchanges, 0);
+    ombud_err_clear(&err);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_ERROR);
+    assert_int_equal(err.kind, OMBUD_E_CONFLICT);
+    assert_string_equal(err.type, "escalation-at-top");
+    /* Not even an escalation team of a team it does not have. */
+    t.escalation_team_id = 7;
+    ombud_err_clear(&err);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_ERROR);
+    assert_string_equal(err.type, "escalation-at-top");
     ombud_complaint_clear(&cp);
 }
 
