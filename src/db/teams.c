@@ -142,3 +142,45 @@ enum ombud_rc ombud_db_agent_list(struct ombud_db_conn *c, int64_t after_id, int
     return ombud_db_list_page(c, &q_agent_list, after_id, limit, 1, extra, agent_cols, sizeof **out,
                               (void **)out, n, err);
 }
+
+/* ---- escalation chains ---- */
+
+/* pg_advisory_xact_lock key: "ombudesc" */
+#define CHAIN_LOCK_KEY "8029181967006528355"
+
+static struct ombud_db_stmt q_chain_lock =
+    OMBUD_STMT("SELECT pg_advisory_xact_lock(" CHAIN_LOCK_KEY ")");
+
+enum ombud_rc ombud_db_team_chain_lock(struct ombud_db_conn *c, struct ombud_err *err)
+{
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_chain_lock, 0, NULL, &r, err);
+    if (rc == OMBUD_OK)
+        PQclear(r);
+    return rc;
+}
+
+/* UNION, not UNION ALL: the walk ends even on a chain that loops. */
+/* clang-format off */
+static struct ombud_db_stmt q_chain_reaches = OMBUD_STMT(
+    "WITH RECURSIVE chain (id) AS (SELECT $1::bigint"
+    " UNION SELECT t.escalation_team_id FROM teams t JOIN chain ON t.id = chain.id"
+    " WHERE t.escalation_team_id IS NOT NULL)"
+    " SELECT EXISTS (SELECT 1 FROM chain WHERE id = $2::bigint)");
+/* clang-format on */
+
+enum ombud_rc ombud_db_team_chain_reaches(struct ombud_db_conn *c, int64_t from_id, int64_t team_id,
+                                          bool *reaches, struct ombud_err *err)
+{
+    char f[OMBUD_DB_I64_BUFLEN], t[OMBUD_DB_I64_BUFLEN];
+    PGresult *r;
+    ombud_db_param_i64(f, sizeof f, from_id);
+    ombud_db_param_i64(t, sizeof t, team_id);
+    const char *p[] = {f, t};
+    enum ombud_rc rc = ombud_db_exec(c, &q_chain_reaches, 2, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    *reaches = ombud_db_bool(r, 0, 0);
+    PQclear(r);
+    return OMBUD_OK;
+}

@@ -35,4 +35,18 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_agent_list(struct ombud_db_conn *c, int64
                                                   struct ombud_agent **out, size_t *n,
                                                   struct ombud_err *err);
 
+/* ---- escalation chains ---- */
+
+/* Takes the transaction-scoped lock every change of a team's
+ * escalation_team_id holds while it checks for a cycle and saves, so
+ * that two changes cannot each pass the check and together close one.
+ * Check in a later statement: its snapshot then sees the change before. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_team_chain_lock(struct ombud_db_conn *c,
+                                                       struct ombud_err *err);
+/* Whether following escalation_team_id from team from_id (itself
+ * included) reaches team_id. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_team_chain_reaches(struct ombud_db_conn *c, int64_t from_id,
+                                                          int64_t team_id, bool *reaches,
+                                                          struct ombud_err *err);
+
 #endif
