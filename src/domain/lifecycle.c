@@ -16,6 +16,7 @@
  */
 #include "ombud/lifecycle.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -533,6 +534,62 @@ void ombud_lifecycle_created(const struct ombud_complaint *cp, struct ombud_effe
         add_change(ev, OMBUD_FIELD_TEAM_ID, num(0), num(cp->team_id));
         add_change(ev, OMBUD_FIELD_ASSIGNEE_ID, num(0), num(cp->assignee_id));
     }
+}
+
+bool ombud_lifecycle_intake_routes(int64_t team_id, int64_t assignee_id)
+{
+    return team_id && !assignee_id;
+}
+
+/* The assignment of f in e, or NULL. */
+static const struct ombud_field_change *assigned(const struct ombud_effects *e, enum ombud_field f)
+{
+    for (size_t i = 0; i < e->nassign; i++)
+        if (e->assign[i].field == f)
+            return &e->assign[i];
+    return NULL;
+}
+
+bool ombud_lifecycle_handover(const struct ombud_transition *t, const struct ombud_effects *e,
+                              int64_t *team_id)
+{
+    const struct ombud_field_change *team = assigned(e, OMBUD_FIELD_TEAM_ID);
+    if (!team || !team->to.n)
+        return false;
+    if (t->kind == OMBUD_CHANGE_EDIT && t->edit.has_assignee)
+        return false;
+    *team_id = team->to.n;
+    return true;
+}
+
+void ombud_effects_reassign(const struct ombud_complaint *cp, struct ombud_effects *e,
+                            int64_t assignee_id)
+{
+    struct ombud_event_rec *ev = NULL;
+    assert(!assigned(e, OMBUD_FIELD_ASSIGNEE_ID));
+    if (assignee_id == cp->assignee_id)
+        return;
+    assign(e, OMBUD_FIELD_ASSIGNEE_ID, num(cp->assignee_id), num(assignee_id));
+    e->save = true;
+    for (size_t i = 0; i < e->nevents && !ev; i++)
+        for (size_t j = 0; j < e->events[i].nchanges; j++)
+            if (e->events[i].changes[j].field == OMBUD_FIELD_TEAM_ID) {
+                ev = &e->events[i];
+                break;
+            }
+    /* A handover moves the team, so some event reports it already. */
+    if (!ev) {
+        if (e->nevents == OMBUD_EFFECTS_MAX_EVENTS)
+            return;
+        ev = add_event(e, OMBUD_EV_ASSIGNED);
+    }
+    add_change(ev, OMBUD_FIELD_ASSIGNEE_ID, num(cp->assignee_id), num(assignee_id));
+}
+
+int64_t ombud_effects_new_assignee(const struct ombud_effects *e)
+{
+    const struct ombud_field_change *a = assigned(e, OMBUD_FIELD_ASSIGNEE_ID);
+    return a ? a->to.n : 0;
 }
 
 void ombud_effects_note_stored(struct ombud_effects *e, int64_t note_id)

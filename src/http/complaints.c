@@ -466,9 +466,10 @@ void ombud_h_complaints_create(struct ombud_req *req)
         }
         free(canon);
     }
-    /* Without an Idempotency-Key the create is one statement, atomic on
-     * its own: no BEGIN and COMMIT around it. */
-    if ((x.idem_key ? ombud_tx_run : ombud_db_run)(req->pool, create_tx, &x, &err) != OMBUD_OK) {
+    /* Without an Idempotency-Key, a team or an assignee the create is one
+     * statement, atomic on its own: no BEGIN and COMMIT around it. */
+    bool tx = x.idem_key || ombud_svc_complaint_create_needs_tx(&x.in);
+    if ((tx ? ombud_tx_run : ombud_db_run)(req->pool, create_tx, &x, &err) != OMBUD_OK) {
         /* The foreign keys refused a reference: name every unknown one,
          * as the validation would have (an error path, so a look-up). */
         if (err.kind == OMBUD_E_INVALID && is_reference_key(err.constraint)) {

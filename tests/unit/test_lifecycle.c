@@ -690,6 +690,95 @@ static void escalation(void **state)
     ombud_complaint_clear(&cp);
 }
 
+/* Routing: which changes hand a complaint over, and how the assignee
+ * routing settles on is recorded and reported. */
+static void handover(void **state)
+{
+    struct ombud_complaint cp;
+    struct ombud_effects eff;
+    struct ombud_err err;
+    struct ombud_transition t = {.kind = OMBUD_CHANGE_EDIT};
+    int64_t team = -1;
+
+    assert_true(ombud_lifecycle_intake_routes(3, 0));
+    assert_false(ombud_lifecycle_intake_routes(3, 8));
+    assert_false(ombud_lifecycle_intake_routes(0, 0));
+    assert_false(ombud_lifecycle_intake_routes(0, 8));
+
+    complaint_in(&cp, OMBUD_ST_IN_PROGRESS, 0);
+    cp.team_id = 3;
+    cp.assignee_id = 8;
+    ombud_err_clear(&err);
+
+    /* An edit that leaves the team: no handover; a named assignee is new. */
+    t.edit.has_title = true;
+    t.edit.title = "New";
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_false(ombud_lifecycle_handover(&t, &eff, &team));
+    assert_int_equal(ombud_effects_new_assignee(&eff), 0);
+    t.edit.has_assignee = true;
+    t.edit.assignee_id = 9;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_false(ombud_lifecycle_handover(&t, &eff, &team));
+    assert_int_equal(ombud_effects_new_assignee(&eff), 9);
+    /* Naming the assignee it has already assigns no one. */
+    t.edit.assignee_id = 8;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_int_equal(ombud_effects_new_assignee(&eff), 0);
+
+    /* Another team with the assignee named (even as none): no handover. */
+    t = (struct ombud_transition){.kind = OMBUD_CHANGE_EDIT};
+    t.edit.has_team = t.edit.has_assignee = true;
+    t.edit.team_id = 4;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_false(ombud_lifecycle_handover(&t, &eff, &team));
+    /* The same team, or none: no handover. */
+    t.edit.has_assignee = false;
+    t.edit.team_id = 3;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_false(ombud_lifecycle_handover(&t, &eff, &team));
+    t.edit.team_id = 0;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_false(ombud_lifecycle_handover(&t, &eff, &team));
+    assert_int_equal(team, -1);
+
+    /* Another team, assignee unsaid: a handover, reported in assigned. */
+    t.edit.team_id = 4;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_true(ombud_lifecycle_handover(&t, &eff, &team));
+    assert_int_equal(team, 4);
+    ombud_effects_reassign(&cp, &eff, 8); /* a member of team 4: kept */
+    assert_int_equal(eff.nassign, 1);
+    assert_int_equal(eff.events[0].nchanges, 1);
+    ombud_effects_reassign(&cp, &eff, 12); /* routed */
+    assert_int_equal(ombud_effects_new_assignee(&eff), 12);
+    assert_int_equal(eff.nevents, 1);
+    char *data = ombud_repr_event_data(&eff.events[0]);
+    assert_string_equal(data, "{\"team_id\":{\"from\":3,\"to\":4},"
+                              "\"assignee_id\":{\"from\":8,\"to\":12}}");
+    free(data);
+    assert_true(ombud_lifecycle_commit(&cp, &eff, 1));
+    assert_int_equal(cp.team_id, 4);
+    assert_int_equal(cp.assignee_id, 12);
+
+    /* An escalation moves the team: a handover, reported in escalated;
+     * no one to route to clears the assignee. */
+    t = (struct ombud_transition){
+        .kind = OMBUD_CHANGE_ESCALATE, .reason = "up", .escalation_team_id = 5};
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_true(ombud_lifecycle_handover(&t, &eff, &team));
+    assert_int_equal(team, 5);
+    ombud_effects_reassign(&cp, &eff, 0);
+    data = ombud_repr_event_data(&eff.events[0]);
+    assert_string_equal(data, "{\"reason\":\"up\",\"from_level\":0,\"to_level\":1,"
+                              "\"team_id\":{\"from\":4,\"to\":5},"
+                              "\"assignee_id\":{\"from\":12,\"to\":null}}");
+    free(data);
+    assert_true(ombud_lifecycle_commit(&cp, &eff, 1));
+    assert_int_equal(cp.assignee_id, 0);
+    ombud_complaint_clear(&cp);
+}
+
 static void satisfaction(void **state)
 {
     struct ombud_complaint cp;
@@ -921,6 +1010,7 @@ int main(void)
         cmocka_unit_test(input_checks),
         cmocka_unit_test(public_note_by_the_team_is_a_first_response),
         cmocka_unit_test(escalation),
+        cmocka_unit_test(handover),
         cmocka_unit_test(satisfaction),
         cmocka_unit_test(edits),
         cmocka_unit_test(created),

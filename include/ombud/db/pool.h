@@ -67,6 +67,10 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_tx_run(struct ombud_db_pool *pool, ombud_tx_
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx,
                                            struct ombud_err *err);
 
+/* Whether c is inside a transaction (one a runner opened, or BEGIN sent
+ * by hand): for callers whose statements must commit together. */
+bool ombud_db_in_tx(const struct ombud_db_conn *c);
+
 /* Something to do once a transaction's effects are visible to others. */
 typedef void (*ombud_db_commit_fn)(int64_t arg);
 
