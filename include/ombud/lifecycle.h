@@ -250,6 +250,39 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_lifecycle_apply(const struct ombud_complaint
  * created event and, when it has a team or assignee, an assigned event. */
 void ombud_lifecycle_created(const struct ombud_complaint *cp, struct ombud_effects *out);
 
+/* ---- routing (API.md "Escalation and assignment") ----
+ *
+ * A complaint that lands in a team without an assignee is routed: in a
+ * round_robin team to the active member with the fewest open complaints
+ * (ties: the one assigned least recently). Who that is, is a fact of the
+ * database: the service asks it (ombud/db/teams.h) and records the
+ * answer with ombud_effects_reassign. */
+
+/* Whether a complaint created with this team and assignee (0: none) is
+ * routed: a team and no assignee. */
+bool ombud_lifecycle_intake_routes(int64_t team_id, int64_t assignee_id);
+
+/* Whether e (the effects of t) hands the complaint over: moves it to
+ * another team (not to none) while t does not name the assignee (a
+ * PATCH that names one, even as null, keeps what it names). *team_id
+ * receives the new team. Who has the complaint then: its assignee when
+ * an active member of the new team; else the one routing picks when the
+ * team is round_robin; else no one. */
+bool ombud_lifecycle_handover(const struct ombud_transition *t, const struct ombud_effects *e,
+                              int64_t *team_id);
+
+/* Records in e, whose assignee a handover left unsaid, that cp's
+ * assignee becomes assignee_id (0: none): assigned, and reported in the
+ * event that reports the team's change (assigned or escalated; a new
+ * assigned event when none does). Nothing when it is cp's assignee
+ * already. */
+void ombud_effects_reassign(const struct ombud_complaint *cp, struct ombud_effects *e,
+                            int64_t assignee_id);
+
+/* The agent e gives cp to, by name (0: none, or no change): to be marked
+ * assigned now, the tie-break of routing. */
+int64_t ombud_effects_new_assignee(const struct ombud_effects *e);
+
 /* Records that the note e->note was stored as note_id. */
 void ombud_effects_note_stored(struct ombud_effects *e, int64_t note_id);
 

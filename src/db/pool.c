@@ -505,6 +505,11 @@ enum ombud_rc ombud_db_after_commit(struct ombud_db_conn *c, ombud_db_commit_fn 
     return OMBUD_OK;
 }
 
+bool ombud_db_in_tx(const struct ombud_db_conn *c)
+{
+    return c->in_tx || PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
+}
+
 static struct ombud_db_stmt q_notify = OMBUD_STMT("SELECT pg_notify($1::text, '')");
 
 enum ombud_rc ombud_db_notify(struct ombud_db_conn *c, const char *channel, struct ombud_err *err)
@@ -576,11 +581,6 @@ void ombud_db_conn_close(struct ombud_db_conn *c)
         PQfinish(c->pg);
     sqlcache_clear(c);
     free(c);
-}
-
-bool ombud_db_in_tx(const struct ombud_db_conn *c)
-{
-    return c->in_tx;
 }
 
 bool ombud_db_conn_ok(const struct ombud_db_conn *c)

@@ -142,3 +142,138 @@ enum ombud_rc ombud_db_agent_list(struct ombud_db_conn *c, int64_t after_id, int
     return ombud_db_list_page(c, &q_agent_list, after_id, limit, 1, extra, agent_cols, sizeof **out,
                               (void **)out, n, err);
 }
+
+/* ---- routing (API.md "Escalation and assignment") ----
+ *
+ * Routers into one round_robin team queue on the team's row: the lock is
+ * its own statement, and the pick a later one, so that under READ
+ * COMMITTED the pick's snapshot, taken once the lock is held, sees every
+ * complaint an earlier router committed. FOR NO KEY UPDATE, because
+ * inserting or changing a complaint that refers to the team takes KEY
+ * SHARE on it (the foreign key), which this lets through. */
+
+static struct ombud_db_stmt q_route_lock =
+    OMBUD_STMT("SELECT id FROM teams WHERE id = $1::bigint AND assignment = 'round_robin'"
+               " FOR NO KEY UPDATE");
+
+enum ombud_rc ombud_db_team_route_lock(struct ombud_db_conn *c, int64_t team_id, bool *round_robin,
+                                       struct ombud_err *err)
+{
+    char id[OMBUD_DB_I64_BUFLEN];
+    PGresult *r;
+    ombud_db_param_i64(id, sizeof id, team_id);
+    const char *p[] = {id};
+    enum ombud_rc rc = ombud_db_exec(c, &q_route_lock, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    *round_robin = PQntuples(r) == 1;
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+/* The count is served by complaints_open_assignee (migrations/0014),
+ * whose predicate this repeats. clock_timestamp(), not now(): two routers
+ * into one team run one after the other, but the second's transaction
+ * may have begun first. */
+/* clang-format off */
+static struct ombud_db_stmt q_route_pick = OMBUD_STMT(
+    "WITH pick AS (SELECT a.id FROM agents a WHERE a.team_id = $1::bigint AND a.active"
+    " ORDER BY (SELECT count(*) FROM complaints c WHERE c.assignee_id = a.id"
+    " AND c.status NOT IN ('resolved', 'closed')), a.last_assigned_at NULLS FIRST, a.id"
+    " LIMIT 1)"
+    " UPDATE agents a SET last_assigned_at = clock_timestamp() FROM pick WHERE a.id = pick.id"
+    " RETURNING a.id");
+/* clang-format on */
+
+enum ombud_rc ombud_db_team_route_pick(struct ombud_db_conn *c, int64_t team_id, int64_t *agent_id,
+                                       struct ombud_err *err)
+{
+    char id[OMBUD_DB_I64_BUFLEN];
+    PGresult *r;
+    ombud_db_param_i64(id, sizeof id, team_id);
+    const char *p[] = {id};
+    enum ombud_rc rc = ombud_db_exec(c, &q_route_pick, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    *agent_id = PQntuples(r) == 1 ? ombud_db_int(r, 0, 0) : 0;
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+static struct ombud_db_stmt q_agent_assigned =
+    OMBUD_STMT("UPDATE agents SET last_assigned_at = clock_timestamp() WHERE id = $1::bigint");
+
+enum ombud_rc ombud_db_agent_mark_assigned(struct ombud_db_conn *c, int64_t agent_id,
+                                           struct ombud_err *err)
+{
+    char id[OMBUD_DB_I64_BUFLEN];
+    PGresult *r;
+    ombud_db_param_i64(id, sizeof id, agent_id);
+    const char *p[] = {id};
+    enum ombud_rc rc = ombud_db_exec(c, &q_agent_assigned, 1, p, &r, err);
+    if (rc == OMBUD_OK)
+        PQclear(r);
+    return rc;
+}
+
+static struct ombud_db_stmt q_agent_member =
+    OMBUD_STMT("SELECT EXISTS (SELECT 1 FROM agents WHERE id = $1::bigint AND team_id = $2::bigint"
+               " AND active)");
+
+enum ombud_rc ombud_db_agent_is_member(struct ombud_db_conn *c, int64_t agent_id, int64_t team_id,
+                                       bool *member, struct ombud_err *err)
+{
+    char a[OMBUD_DB_I64_BUFLEN], t[OMBUD_DB_I64_BUFLEN];
+    PGresult *r;
+    ombud_db_param_i64(a, sizeof a, agent_id);
+    ombud_db_param_i64(t, sizeof t, team_id);
+    const char *p[] = {a, t};
+    enum ombud_rc rc = ombud_db_exec(c, &q_agent_member, 2, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    *member = ombud_db_bool(r, 0, 0);
+    PQclear(r);
+    return OMBUD_OK;
+}
+
+/* ---- escalation chains ---- */
+
+/* pg_advisory_xact_lock key: "ombudesc" */
+#define CHAIN_LOCK_KEY "8029181967006528355"
+
+static struct ombud_db_stmt q_chain_lock =
+    OMBUD_STMT("SELECT pg_advisory_xact_lock(" CHAIN_LOCK_KEY ")");
+
+enum ombud_rc ombud_db_team_chain_lock(struct ombud_db_conn *c, struct ombud_err *err)
+{
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_chain_lock, 0, NULL, &r, err);
+    if (rc == OMBUD_OK)
+        PQclear(r);
+    return rc;
+}
+
+/* UNION, not UNION ALL: the walk ends even on a chain that loops. */
+/* clang-format off */
+static struct ombud_db_stmt q_chain_reaches = OMBUD_STMT(
+    "WITH RECURSIVE chain (id) AS (SELECT $1::bigint"
+    " UNION SELECT t.escalation_team_id FROM teams t JOIN chain ON t.id = chain.id"
+    " WHERE t.escalation_team_id IS NOT NULL)"
+    " SELECT EXISTS (SELECT 1 FROM chain WHERE id = $2::bigint)");
+/* clang-format on */
+
+enum ombud_rc ombud_db_team_chain_reaches(struct ombud_db_conn *c, int64_t from_id, int64_t team_id,
+                                          bool *reaches, struct ombud_err *err)
+{
+    char f[OMBUD_DB_I64_BUFLEN], t[OMBUD_DB_I64_BUFLEN];
+    PGresult *r;
+    ombud_db_param_i64(f, sizeof f, from_id);
+    ombud_db_param_i64(t, sizeof t, team_id);
+    const char *p[] = {f, t};
+    enum ombud_rc rc = ombud_db_exec(c, &q_chain_reaches, 2, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    *reaches = ombud_db_bool(r, 0, 0);
+    PQclear(r);
+    return OMBUD_OK;
+}

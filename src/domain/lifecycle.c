@@ -16,6 +16,7 @@
  */
 #include "ombud/lifecycle.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,17 @@ static enum ombud_rc refuse_not_open(struct ombud_err *err, enum ombud_status s)
                          ombud_status_name(s));
 }
 
+static enum ombud_rc refuse_at_top(struct ombud_err *err, int64_t team_id)
+{
+    if (!team_id)
+        return ombud_err_set(err, OMBUD_E_CONFLICT, "escalation-at-top",
+                             "the complaint has no team, so no escalation team; name a team_id");
+    return ombud_err_set(err, OMBUD_E_CONFLICT, "escalation-at-top",
+                         "team %lld is the top of its escalation chain (it has no "
+                         "escalation_team_id); name a team_id",
+                         (long long)team_id);
+}
+
 static enum ombud_rc refuse_not_resolved(struct ombud_err *err, enum ombud_status s)
 {
     return ombud_err_set(
@@ -364,8 +376,9 @@ static void apply_note(const struct ombud_complaint *cp, const struct ombud_tran
     }
 }
 
-/* Up one level, to the requested team or else along the escalation chain
- * (a team without an escalation team keeps the complaint). */
+/* Up one level, to the requested team or else along the escalation chain;
+ * at the top of a chain (or without a team) there is nowhere to go, but
+ * an escalation rule's still raises the level (the team stays). */
 static enum ombud_rc apply_escalate(const struct ombud_complaint *cp,
                                     const struct ombud_transition *t, struct ombud_effects *out,
                                     struct ombud_err *err)
@@ -379,7 +392,9 @@ static enum ombud_rc apply_escalate(const struct ombud_complaint *cp,
         to_team = t->team_id;
     } else if (cp->team_id && t->escalation_team_id) {
         to_team = t->escalation_team_id;
-    }
+    } else if (!t->by_rule) {
+        return refuse_at_top(err, cp->team_id);
+    } /* an escalation rule at the top: the level rises, the team stays */
     out->save = true;
     assign(out, OMBUD_FIELD_ESCALATION_LEVEL, num(cp->escalation_level),
            num(cp->escalation_level + 1));
@@ -520,6 +535,62 @@ void ombud_lifecycle_created(const struct ombud_complaint *cp, struct ombud_effe
         add_change(ev, OMBUD_FIELD_TEAM_ID, num(0), num(cp->team_id));
         add_change(ev, OMBUD_FIELD_ASSIGNEE_ID, num(0), num(cp->assignee_id));
     }
+}
+
+bool ombud_lifecycle_intake_routes(int64_t team_id, int64_t assignee_id)
+{
+    return team_id && !assignee_id;
+}
+
+/* The assignment of f in e, or NULL. */
+static const struct ombud_field_change *assigned(const struct ombud_effects *e, enum ombud_field f)
+{
+    for (size_t i = 0; i < e->nassign; i++)
+        if (e->assign[i].field == f)
+            return &e->assign[i];
+    return NULL;
+}
+
+bool ombud_lifecycle_handover(const struct ombud_transition *t, const struct ombud_effects *e,
+                              int64_t *team_id)
+{
+    const struct ombud_field_change *team = assigned(e, OMBUD_FIELD_TEAM_ID);
+    if (!team || !team->to.n)
+        return false;
+    if (t->kind == OMBUD_CHANGE_EDIT && t->edit.has_assignee)
+        return false;
+    *team_id = team->to.n;
+    return true;
+}
+
+void ombud_effects_reassign(const struct ombud_complaint *cp, struct ombud_effects *e,
+                            int64_t assignee_id)
+{
+    struct ombud_event_rec *ev = NULL;
+    assert(!assigned(e, OMBUD_FIELD_ASSIGNEE_ID));
+    if (assignee_id == cp->assignee_id)
+        return;
+    assign(e, OMBUD_FIELD_ASSIGNEE_ID, num(cp->assignee_id), num(assignee_id));
+    e->save = true;
+    for (size_t i = 0; i < e->nevents && !ev; i++)
+        for (size_t j = 0; j < e->events[i].nchanges; j++)
+            if (e->events[i].changes[j].field == OMBUD_FIELD_TEAM_ID) {
+                ev = &e->events[i];
+                break;
+            }
+    /* A handover moves the team, so some event reports it already. */
+    if (!ev) {
+        if (e->nevents == OMBUD_EFFECTS_MAX_EVENTS)
+            return;
+        ev = add_event(e, OMBUD_EV_ASSIGNED);
+    }
+    add_change(ev, OMBUD_FIELD_ASSIGNEE_ID, num(cp->assignee_id), num(assignee_id));
+}
+
+int64_t ombud_effects_new_assignee(const struct ombud_effects *e)
+{
+    const struct ombud_field_change *a = assigned(e, OMBUD_FIELD_ASSIGNEE_ID);
+    return a ? a->to.n : 0;
 }
 
 void ombud_effects_note_stored(struct ombud_effects *e, int64_t note_id)

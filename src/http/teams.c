@@ -2,7 +2,8 @@
  * /v1/teams and /v1/agents: who complaints are assigned and escalated
  * to. Admins create and change them; agents and above read them.
  * POST and PATCH share one path: read (PATCH), apply the given fields,
- * check references, save.
+ * check references (and that a changed escalation chain has no cycle),
+ * save.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -35,6 +36,29 @@ struct team_save {
     struct ombud_team team;
 };
 
+/* Team chains may not form a cycle: team id escalating to esc closes one
+ * when esc's chain already leads back to id. A new team cannot close one
+ * (no team escalates to it yet), so only a change is checked. Under the
+ * chain lock until the commit, so that two changes cannot each pass and
+ * together close a cycle; the check's own statement sees the last
+ * change's commit. Adds a field error to err; fails only when the
+ * database does. */
+static enum ombud_rc check_chain(struct ombud_db_conn *c, int64_t id, int64_t esc,
+                                 struct ombud_err *err)
+{
+    bool cycle = false;
+    enum ombud_rc rc;
+    if ((rc = ombud_db_team_chain_lock(c, err)) != OMBUD_OK ||
+        (rc = ombud_db_team_chain_reaches(c, esc, id, &cycle, err)) != OMBUD_OK)
+        return rc;
+    if (cycle)
+        ombud_err_field(err, "escalation_team_id",
+                        "would form a cycle: team %lld escalates, through its chain, back to "
+                        "this one",
+                        (long long)esc);
+    return OMBUD_OK;
+}
+
 static enum ombud_rc team_save_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct team_save *save = arg;
@@ -62,6 +86,9 @@ static enum ombud_rc team_save_tx(struct ombud_db_conn *c, void *arg, struct omb
         ombud_err_field(err, "escalation_team_id", "names no team");
     if (save->id && t->escalation_team_id == save->id)
         ombud_err_field(err, "escalation_team_id", "must name another team");
+    else if (save->id && save->has_esc && t->escalation_team_id && team_ok &&
+             (rc = check_chain(c, save->id, t->escalation_team_id, err)) != OMBUD_OK)
+        return rc;
     if ((rc = ombud_err_finish_validation(err)) != OMBUD_OK)
         return rc;
     if ((rc = ombud_db_team_save(c, t, &found, err)) != OMBUD_OK)

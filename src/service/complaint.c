@@ -6,10 +6,12 @@
  * (ombud_lifecycle_apply). So every change runs the same steps here:
  *   load locked (the row and its clocks, one statement, sent with BEGIN)
  *   -> expected version -> facts the rules need from the database ->
- *   apply -> event texts -> commit into the record -> SLA clocks (in C,
+ *   apply -> route (who has it when it changes teams or assignee) ->
+ *   event texts -> commit into the record -> SLA clocks (in C,
  *   policies and calendars from the per-process cache) -> store note,
  *   row, clocks and events (one statement, sent with COMMIT).
- * Two round trips for a change whose rules need no facts; nothing is
+ * Two round trips for a change whose rules need no facts and that moves
+ * no one (routing asks the database only when it does); nothing is
  * read back: the store returns the row, and the clocks are what was
  * computed. The event texts are written before the record is changed
  * because the event records borrow the old values from it; a note's id
@@ -174,6 +176,36 @@ static enum ombud_rc gather_facts(struct ombud_db_conn *c, struct ombud_complain
     return OMBUD_OK;
 }
 
+/* Who has the complaint after a change (API.md "Escalation and
+ * assignment"). A handover (domain: ombud_lifecycle_handover) keeps the
+ * assignee when an active member of the new team; else a round_robin
+ * team routes it (its row locked first, then the pick: two statements,
+ * see ombud_db_team_route_lock); else no one has it. An assignee named
+ * by the change is marked assigned now, as routing marks its pick. */
+static enum ombud_rc route_change(struct ombud_db_conn *c, const struct ombud_complaint *cp,
+                                  const struct ombud_transition *t, struct ombud_effects *eff,
+                                  struct ombud_err *err)
+{
+    int64_t team, to = 0, named;
+    bool member = false, round_robin = false;
+    enum ombud_rc rc;
+
+    if (!ombud_lifecycle_handover(t, eff, &team)) {
+        named = ombud_effects_new_assignee(eff);
+        return named ? ombud_db_agent_mark_assigned(c, named, err) : OMBUD_OK;
+    }
+    if (cp->assignee_id &&
+        (rc = ombud_db_agent_is_member(c, cp->assignee_id, team, &member, err)) != OMBUD_OK)
+        return rc;
+    if (member)
+        return OMBUD_OK;
+    if ((rc = ombud_db_team_route_lock(c, team, &round_robin, err)) != OMBUD_OK ||
+        (round_robin && (rc = ombud_db_team_route_pick(c, team, &to, err)) != OMBUD_OK))
+        return rc;
+    ombud_effects_reassign(cp, eff, to);
+    return OMBUD_OK;
+}
+
 enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
                                             const struct ombud_actor *actor, int64_t id,
                                             const struct ombud_expect *expect,
@@ -198,7 +230,8 @@ enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
         goto out;
     }
     if ((rc = gather_facts(c, &cp, &tt, err)) != OMBUD_OK ||
-        (rc = ombud_lifecycle_apply(&cp, &tt, &eff, err)) != OMBUD_OK)
+        (rc = ombud_lifecycle_apply(&cp, &tt, &eff, err)) != OMBUD_OK ||
+        (rc = route_change(c, &cp, &tt, &eff, err)) != OMBUD_OK)
         goto out;
     /* Timestamps are the transaction's now(), as the database sees it. */
     if ((rc = render_texts(&eff, texts, err)) != OMBUD_OK)
@@ -249,6 +282,39 @@ out:
     return rc;
 }
 
+/* Whether the create names whom it is for: routing or an assignee's stamp. */
+static bool names_team_or_assignee(const struct ombud_complaint_new *in)
+{
+    return in->team_id || in->assignee_id;
+}
+
+bool ombud_svc_complaint_create_needs_tx(const struct ombud_complaint_new *in)
+{
+    return names_team_or_assignee(in) || ombud_svc_rules_may_act(OMBUD_TRIG_CREATED);
+}
+
+/* Who has a new complaint: the assignee it names (marked assigned now),
+ * or, when it names a team and no assignee, whom the team's routing
+ * picks (see route_change); the lock on a round_robin team is held until
+ * the create commits. */
+static enum ombud_rc route_intake(struct ombud_db_conn *c, struct ombud_complaint_new *in,
+                                  struct ombud_err *err)
+{
+    bool round_robin = false;
+    enum ombud_rc rc;
+
+    if (!names_team_or_assignee(in))
+        return OMBUD_OK;
+    if (!ombud_db_in_tx(c))
+        return ombud_err_internal(err, "a create with a team or an assignee needs a transaction");
+    if (!ombud_lifecycle_intake_routes(in->team_id, in->assignee_id))
+        return ombud_db_agent_mark_assigned(c, in->assignee_id, err);
+    if ((rc = ombud_db_team_route_lock(c, in->team_id, &round_robin, err)) != OMBUD_OK ||
+        !round_robin)
+        return rc;
+    return ombud_db_team_route_pick(c, in->team_id, &in->assignee_id, err);
+}
+
 enum ombud_rc ombud_svc_complaint_create_tx(struct ombud_db_conn *c,
                                             const struct ombud_actor *actor,
                                             const struct ombud_complaint_new *in,
@@ -256,6 +322,7 @@ enum ombud_rc ombud_svc_complaint_create_tx(struct ombud_db_conn *c,
 {
     /* The row as it will be, for the rules and the SLA policy's match. */
     struct ombud_complaint cp = {.status = OMBUD_ST_NEW, .resolution_cycle = 1};
+    struct ombud_complaint_new routed = *in;
     struct ombud_effects eff;
     struct ombud_sla_clock k[2];
     bool have[2] = {false, false}, changed[2];
@@ -263,20 +330,25 @@ enum ombud_rc ombud_svc_complaint_create_tx(struct ombud_db_conn *c,
     char *texts[OMBUD_EFFECTS_MAX_EVENTS] = {NULL};
     enum ombud_rc rc;
 
+    /* Routed before the insert, so that the complaint and its assigned
+     * event name the assignee from the start. */
+    if ((rc = route_intake(c, &routed, err)) != OMBUD_OK)
+        return rc;
     snprintf(cp.customer_tier, sizeof cp.customer_tier, "%s", in->customer_tier);
     snprintf(cp.channel, sizeof cp.channel, "%s", in->channel);
     snprintf(cp.category, sizeof cp.category, "%s", in->category);
     snprintf(cp.grade, sizeof cp.grade, "%s", in->grade);
     snprintf(cp.priority, sizeof cp.priority, "%s", in->priority);
     cp.team_id = in->team_id;
-    cp.assignee_id = in->assignee_id;
+    cp.assignee_id = routed.assignee_id;
     ombud_lifecycle_created(&cp, &eff);
     /* The clocks start before the row exists: computed here, stored with it. */
     if ((rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_time_now_s(), k, have, changed, &o,
                                   err)) != OMBUD_OK ||
         (rc = render_texts(&eff, texts, err)) != OMBUD_OK)
         goto out;
-    rc = ombud_db_complaint_create(c, in, o.policy_id, k, changed, &eff, texts, actor, out, err);
+    rc = ombud_db_complaint_create(c, &routed, o.policy_id, k, changed, &eff, texts, actor, out,
+                                   err);
     /* Rules on created act in the same transaction, so the 201 shows
      * them; a create on its own (one statement, no transaction) was
      * judged to need none (ombud_svc_complaint_create_needs_tx). */
@@ -285,12 +357,6 @@ enum ombud_rc ombud_svc_complaint_create_tx(struct ombud_db_conn *c,
 out:
     free_texts(texts, OMBUD_EFFECTS_MAX_EVENTS);
     return rc;
-}
-
-bool ombud_svc_complaint_create_needs_tx(const struct ombud_complaint_new *in)
-{
-    (void)in;
-    return ombud_svc_rules_may_act(OMBUD_TRIG_CREATED);
 }
 
 struct change_ctx {

@@ -1,7 +1,8 @@
 /*
  * POST /v1/complaints/{id}/escalate: supervisors only, level + 1, moved
  * to the given team or the current team's escalation team, recorded in
- * the timeline; bad input and closed complaints refused.
+ * the timeline; bad input, closed complaints and the top of a chain
+ * refused.
  */
 #include "harness.h"
 
@@ -107,15 +108,13 @@ static void escalation_ladder(void **state)
     assert_int_equal(h_jint(r->json, "escalation_level"), 2);
     assert_int_equal(h_jint(r->json, "team_id"), top);
     h_resp_free(r);
-    /* The top of the chain stays put; an explicit team wins. */
-    r = escalate(sup_key, id, "{\"reason\":\"again\"}", NULL);
-    assert_int_equal(h_jint(r->json, "escalation_level"), 3);
-    assert_int_equal(h_jint(r->json, "team_id"), top);
-    h_resp_free(r);
+    /* The top of the chain: nowhere to go (see escalation_at_the_top_is_409);
+     * an explicit team still goes. */
     snprintf(body, sizeof body, "{\"reason\":\"back to the front\",\"team_id\":%lld}",
              (long long)front);
     r = escalate(sup_key, id, body, NULL);
-    assert_int_equal(h_jint(r->json, "escalation_level"), 4);
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "escalation_level"), 3);
     assert_int_equal(h_jint(r->json, "team_id"), front);
     h_resp_free(r);
 
@@ -133,8 +132,52 @@ static void escalation_ladder(void **state)
         assert_int_equal(h_jint(d, "to_level"), (int64_t)n);
         assert_string_equal(h_jstr(json_object_get(ev, "actor"), "role"), "supervisor");
     }
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 3);
     h_resp_free(r);
+}
+
+/* Asserts a 409 escalation-at-top for escalating id, and that the
+ * complaint and its timeline are as they were (version, level, team). */
+static void expect_at_top(int64_t id, int version, int level, int64_t team)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/v1/complaints/%lld/events", (long long)id);
+    struct h_resp *before = h_admin(&srv, "GET", path, NULL);
+    struct h_resp *r = escalate(sup_key, id, "{\"reason\":\"higher still\"}", NULL);
+    h_expect_problem(r, 409);
+    assert_string_equal(h_jstr(r->json, "type"), "/problems/escalation-at-top");
+    assert_non_null(strstr(h_jstr(r->json, "detail"), "team_id"));
+    h_resp_free(r);
+    json_t *c = h_get_complaint(&srv, srv.admin_key, id);
+    assert_int_equal(h_jint(c, "version"), version);
+    assert_int_equal(h_jint(c, "escalation_level"), level);
+    if (team)
+        assert_int_equal(h_jint(c, "team_id"), team);
+    else
+        assert_true(h_jnull(c, "team_id"));
+    json_decref(c);
+    r = h_admin(&srv, "GET", path, NULL);
+    assert_string_equal(r->body, before->body);
+    h_resp_free(r);
+    h_resp_free(before);
+}
+
+/* At the top of a chain, or without a team, escalating without naming a
+ * team is a 409 that writes nothing. */
+static void escalation_at_the_top_is_409(void **state)
+{
+    int64_t id = make_complaint();
+    struct h_resp *r = escalate(sup_key, id, "{\"reason\":\"up\"}", NULL);
+    h_expect_status(r, 200);
+    h_resp_free(r);
+    r = escalate(sup_key, id, "{\"reason\":\"up again\"}", NULL);
+    assert_int_equal(h_jint(r->json, "team_id"), top);
+    h_resp_free(r);
+    expect_at_top(id, 3, 2, top);
+
+    id = post_id("/v1/complaints",
+                 "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"}}");
+    expect_at_top(id, 1, 0, 0);
 }
 
 /* Closed complaints are not escalated. */
@@ -162,9 +205,10 @@ static void unknown_complaint_is_404(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(agents_may_not_escalate), cmocka_unit_test(bad_input_is_named),
-        cmocka_unit_test(stale_if_match_is_412),   cmocka_unit_test(escalation_ladder),
-        cmocka_unit_test(closed_complaint_is_409), cmocka_unit_test(unknown_complaint_is_404),
+        cmocka_unit_test(agents_may_not_escalate),      cmocka_unit_test(bad_input_is_named),
+        cmocka_unit_test(stale_if_match_is_412),        cmocka_unit_test(escalation_ladder),
+        cmocka_unit_test(escalation_at_the_top_is_409), cmocka_unit_test(closed_complaint_is_409),
+        cmocka_unit_test(unknown_complaint_is_404),
     };
     return H_RUN_GROUP(tests, setup, teardown);
 }

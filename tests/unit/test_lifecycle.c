@@ -610,10 +610,12 @@ static void escalation(void **state)
     struct ombud_complaint cp;
     struct ombud_effects eff;
     struct ombud_err err;
-    struct ombud_transition t = {.kind = OMBUD_CHANGE_ESCALATE, .reason = "regulator"};
+    struct ombud_transition t = {
+        .kind = OMBUD_CHANGE_ESCALATE, .reason = "regulator", .escalation_team_id = 6};
 
     for (int s = 0; s < OMBUD_ST_COUNT; s++) {
         complaint_in(&cp, (enum ombud_status)s, 0);
+        cp.team_id = 5;
         ombud_err_clear(&err);
         enum ombud_rc rc = ombud_lifecycle_apply(&cp, &t, &eff, &err);
         if (ombud_status_is_open((enum ombud_status)s)) {
@@ -651,13 +653,14 @@ static void escalation(void **state)
     assert_int_equal(cp.escalation_level, 2);
     assert_int_equal(cp.team_id, 6);
 
-    /* The top of the chain stays put: no team change reported. */
+    /* The top of the chain: nowhere to go, a conflict naming team_id. */
     t.escalation_team_id = 0;
-    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
-    assert_int_equal(eff.events[0].nchanges, 0);
-    data = ombud_repr_event_data(&eff.events[0]);
-    assert_string_equal(data, "{\"reason\":\"regulator\",\"from_level\":2,\"to_level\":3}");
-    free(data);
+    ombud_err_clear(&err);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_ERROR);
+    assert_int_equal(err.kind, OMBUD_E_CONFLICT);
+    assert_string_equal(err.type, "escalation-at-top");
+    assert_non_null(strstr(err.detail, "team 6 "));
+    assert_non_null(strstr(err.detail, "team_id"));
 
     /* An explicit team wins, if it exists. */
     t.team_id = 9;
@@ -675,8 +678,113 @@ static void escalation(void **state)
     cp.team_id = 0;
     t.team_id = 0;
     t.escalation_team_id = 0;
+    ombud_err_clear(&err);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_ERROR);
+    assert_int_equal(err.kind, OMBUD_E_CONFLICT);
+    assert_string_equal(err.type, "escalation-at-top");
+    /* Not even an escalation team of a team it does not have. */
+    t.escalation_team_id = 7;
+    ombud_err_clear(&err);
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_ERROR);
+    assert_string_equal(err.type, "escalation-at-top");
+    /* An escalation rule at the top: the level rises, the team stays. */
+    cp.team_id = 6;
+    t.escalation_team_id = 0;
+    t.by_rule = true;
+    ombud_err_clear(&err);
     assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_int_equal(eff.events[0].kind, OMBUD_EV_ESCALATED);
+    assert_int_equal(eff.events[0].to_level, cp.escalation_level + 1);
     assert_int_equal(eff.events[0].nchanges, 0);
+    ombud_complaint_clear(&cp);
+}
+
+/* Routing: which changes hand a complaint over, and how the assignee
+ * routing settles on is recorded and reported. */
+static void handover(void **state)
+{
+    struct ombud_complaint cp;
+    struct ombud_effects eff;
+    struct ombud_err err;
+    struct ombud_transition t = {.kind = OMBUD_CHANGE_EDIT};
+    int64_t team = -1;
+
+    assert_true(ombud_lifecycle_intake_routes(3, 0));
+    assert_false(ombud_lifecycle_intake_routes(3, 8));
+    assert_false(ombud_lifecycle_intake_routes(0, 0));
+    assert_false(ombud_lifecycle_intake_routes(0, 8));
+
+    complaint_in(&cp, OMBUD_ST_IN_PROGRESS, 0);
+    cp.team_id = 3;
+    cp.assignee_id = 8;
+    ombud_err_clear(&err);
+
+    /* An edit that leaves the team: no handover; a named assignee is new. */
+    t.edit.has_title = true;
+    t.edit.title = "New";
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_false(ombud_lifecycle_handover(&t, &eff, &team));
+    assert_int_equal(ombud_effects_new_assignee(&eff), 0);
+    t.edit.has_assignee = true;
+    t.edit.assignee_id = 9;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_false(ombud_lifecycle_handover(&t, &eff, &team));
+    assert_int_equal(ombud_effects_new_assignee(&eff), 9);
+    /* Naming the assignee it has already assigns no one. */
+    t.edit.assignee_id = 8;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_int_equal(ombud_effects_new_assignee(&eff), 0);
+
+    /* Another team with the assignee named (even as none): no handover. */
+    t = (struct ombud_transition){.kind = OMBUD_CHANGE_EDIT};
+    t.edit.has_team = t.edit.has_assignee = true;
+    t.edit.team_id = 4;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_false(ombud_lifecycle_handover(&t, &eff, &team));
+    /* The same team, or none: no handover. */
+    t.edit.has_assignee = false;
+    t.edit.team_id = 3;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_false(ombud_lifecycle_handover(&t, &eff, &team));
+    t.edit.team_id = 0;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_false(ombud_lifecycle_handover(&t, &eff, &team));
+    assert_int_equal(team, -1);
+
+    /* Another team, assignee unsaid: a handover, reported in assigned. */
+    t.edit.team_id = 4;
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_true(ombud_lifecycle_handover(&t, &eff, &team));
+    assert_int_equal(team, 4);
+    ombud_effects_reassign(&cp, &eff, 8); /* a member of team 4: kept */
+    assert_int_equal(eff.nassign, 1);
+    assert_int_equal(eff.events[0].nchanges, 1);
+    ombud_effects_reassign(&cp, &eff, 12); /* routed */
+    assert_int_equal(ombud_effects_new_assignee(&eff), 12);
+    assert_int_equal(eff.nevents, 1);
+    char *data = ombud_repr_event_data(&eff.events[0]);
+    assert_string_equal(data, "{\"team_id\":{\"from\":3,\"to\":4},"
+                              "\"assignee_id\":{\"from\":8,\"to\":12}}");
+    free(data);
+    assert_true(ombud_lifecycle_commit(&cp, &eff, 1));
+    assert_int_equal(cp.team_id, 4);
+    assert_int_equal(cp.assignee_id, 12);
+
+    /* An escalation moves the team: a handover, reported in escalated;
+     * no one to route to clears the assignee. */
+    t = (struct ombud_transition){
+        .kind = OMBUD_CHANGE_ESCALATE, .reason = "up", .escalation_team_id = 5};
+    assert_int_equal(ombud_lifecycle_apply(&cp, &t, &eff, &err), OMBUD_OK);
+    assert_true(ombud_lifecycle_handover(&t, &eff, &team));
+    assert_int_equal(team, 5);
+    ombud_effects_reassign(&cp, &eff, 0);
+    data = ombud_repr_event_data(&eff.events[0]);
+    assert_string_equal(data, "{\"reason\":\"up\",\"from_level\":0,\"to_level\":1,"
+                              "\"team_id\":{\"from\":4,\"to\":5},"
+                              "\"assignee_id\":{\"from\":12,\"to\":null}}");
+    free(data);
+    assert_true(ombud_lifecycle_commit(&cp, &eff, 1));
+    assert_int_equal(cp.assignee_id, 0);
     ombud_complaint_clear(&cp);
 }
 
@@ -911,6 +1019,7 @@ int main(void)
         cmocka_unit_test(input_checks),
         cmocka_unit_test(public_note_by_the_team_is_a_first_response),
         cmocka_unit_test(escalation),
+        cmocka_unit_test(handover),
         cmocka_unit_test(satisfaction),
         cmocka_unit_test(edits),
         cmocka_unit_test(created),

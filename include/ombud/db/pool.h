@@ -67,8 +67,8 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_tx_run(struct ombud_db_pool *pool, ombud_tx_
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx,
                                            struct ombud_err *err);
 
-/* Whether c is inside a transaction its runner opened (ombud_tx_run,
- * ombud_tx_run_on), as opposed to ombud_db_run's single statements. */
+/* Whether c is inside a transaction (one a runner opened, or BEGIN sent
+ * by hand): for callers whose statements must commit together. */
 bool ombud_db_in_tx(const struct ombud_db_conn *c);
 
 /* Something to do once a transaction's effects are visible to others. */

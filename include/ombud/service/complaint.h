@@ -55,10 +55,16 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_svc_refs_check(struct ombud_db_conn *c, cons
                                                    struct ombud_err *err);
 
 /* Applies t to complaint id as actor, inside the caller's transaction
- * (t->role is ignored: the actor's role counts). On success, out (when
- * not NULL) holds the complaint as it is now and note (when not NULL)
- * the note the change added (body NULL when none); the caller clears
- * both. On failure err says why and nothing may be committed. */
+ * (t->role is ignored: the actor's role counts). A change that moves
+ * the complaint to another team without naming its assignee hands it
+ * over (ombud_lifecycle_handover): the assignee stays when an active
+ * member of the new team, else a round_robin team routes the complaint
+ * to a member, else it has none; the event reporting the team reports
+ * the assignee too. An agent a change names is marked assigned now. On
+ * success, out (when not NULL) holds the complaint as it is now and
+ * note (when not NULL) the note the change added (body NULL when none);
+ * the caller clears both. On failure err says why and nothing may be
+ * committed. */
 OMBUD_MUSTCHECK enum ombud_rc
 ombud_svc_complaint_change_tx(struct ombud_db_conn *c, const struct ombud_actor *actor, int64_t id,
                               const struct ombud_expect *expect, const struct ombud_transition *t,
@@ -68,18 +74,23 @@ ombud_svc_complaint_change_tx(struct ombud_db_conn *c, const struct ombud_actor 
 /* Creates the complaint in as actor: its SLA clocks (when a policy
  * matches) and its timeline events with it, in one statement. Outside a
  * transaction that statement is one on its own; inside one, the caller
- * commits. out receives the new complaint with its clocks (the caller
- * clears it). An unknown category, team or agent is OMBUD_E_INVALID
- * naming its foreign key (see ombud_db_complaint_create). */
+ * commits. A complaint with a team or an assignee needs a transaction
+ * (ombud_svc_complaint_create_needs_tx; else an internal error): before
+ * the insert, a named assignee is marked assigned now, or a round_robin
+ * team routes the complaint to a member (its row locked until the
+ * commit), so that it and its assigned event name the assignee. out
+ * receives the new complaint with its clocks (the caller clears it). An
+ * unknown category, team or agent is OMBUD_E_INVALID naming its foreign
+ * key (see ombud_db_complaint_create). */
 OMBUD_MUSTCHECK enum ombud_rc ombud_svc_complaint_create_tx(struct ombud_db_conn *c,
                                                             const struct ombud_actor *actor,
                                                             const struct ombud_complaint_new *in,
                                                             struct ombud_complaint *out,
                                                             struct ombud_err *err);
 
-/* Whether creating in needs a transaction around ombud_svc_complaint_create_tx
- * (escalation rules on `created` may act): without one the create is a
- * single statement, atomic on its own. */
+/* Whether creating in takes more than its one statement, and so a
+ * transaction: it names a team (routing) or an assignee, or escalation
+ * rules on `created` may act. */
 bool ombud_svc_complaint_create_needs_tx(const struct ombud_complaint_new *in);
 
 /* The same in a transaction of its own on pool (retried on serialization
