@@ -2,7 +2,7 @@
  * Escalation rules (API.md "Escalation and assignment"), through HTTP
  * against PostgreSQL: the resource and its validation; a created rule
  * sending high-risk complaints to a special team in the same
- * transaction; a three-level ladder on SLA warning and breach firing in
+ * transaction (and routed there, the team being round robin); a three-level ladder on SLA warning and breach firing in
  * order and once each; a delayed rule skipped because its condition
  * stopped holding, and one that fires; a rule on reopen, once per
  * cycle; a delayed moment found again after the worker's database
@@ -18,7 +18,7 @@
 
 static struct h_server srv;
 static char agent_key[96], sup_key[96];
-static int64_t front, leads, managers, directors, special;
+static int64_t front, leads, managers, directors, special, mei;
 
 static int64_t post_id(const char *path, json_t *body)
 {
@@ -46,7 +46,9 @@ static int setup(void **state)
     managers = make_team("Managers", directors);
     leads = make_team("Team leads", managers);
     front = make_team("Front line", leads);
-    special = make_team("Special", 0);
+    special = post_id("/v1/teams",
+                      json_pack("{s:s, s:s}", "name", "Special", "assignment", "round_robin"));
+    mei = h_make_agent(&srv, "Mei", "agent", special);
     const char *cats[] = {"ladder", "delayed", "reopen", "special", "outage", NULL};
     for (size_t i = 0; cats[i]; i++)
         h_make_category(&srv, cats[i]);
@@ -272,6 +274,7 @@ static void high_risk_goes_to_the_special_team_at_once(void **state)
     json_t *c = h_post_complaint(&srv, sup_key, complaint_body("special", "high_risk", NULL));
     int64_t id = h_jint(c, "id");
     assert_int_equal(h_jint(c, "team_id"), special);
+    assert_int_equal(h_jint(c, "assignee_id"), mei); /* routed: a round-robin team */
     assert_int_equal(h_jint(c, "version"), 2);
     json_decref(c);
     c = h_post_complaint(&srv, sup_key, complaint_body("special", "explicit", NULL));
@@ -292,6 +295,9 @@ static void high_risk_goes_to_the_special_team_at_once(void **state)
     json_t *team = json_object_get(json_object_get(last, "data"), "team_id");
     assert_int_equal(h_jint(team, "from"), front);
     assert_int_equal(h_jint(team, "to"), special);
+    json_t *who = json_object_get(json_object_get(last, "data"), "assignee_id");
+    assert_true(h_jnull(who, "from"));
+    assert_int_equal(h_jint(who, "to"), mei);
     json_decref(evs);
 
     /* notify: one escalation alert, naming the rule. */
