@@ -2,13 +2,12 @@
  * Escalation rules (API.md "Escalation and assignment"), through HTTP
  * against PostgreSQL: the resource and its validation; a created rule
  * sending high-risk complaints to a special team in the same
- * transaction (and routed there, the team being round robin); a three-level ladder on SLA warning and breach firing in
- * order and once each; a delayed rule skipped because its condition
- * stopped holding, and one that fires; a rule on reopen, once per
- * cycle; a delayed moment found again after the worker's database
- * connection was cut. Each case has a category of its own, matched by an
- * SLA policy and the rules' conditions, so the cases do not meet; time
- * moves by the servers' test clock.
+ * transaction (and routed there, the team being round robin); a three-level ladder on SLA warning
+ * and breach firing in order and once each; a delayed rule skipped because its condition stopped
+ * holding, and one that fires; a rule on reopen, once per cycle; a delayed moment found again after
+ * the worker's database connection was cut. Each case has a category of its own, matched by an SLA
+ * policy and the rules' conditions, so the cases do not meet; time moves by the servers' test
+ * clock.
  */
 #include "harness.h"
 
