@@ -374,6 +374,7 @@ static enum ombud_rc due_tx(struct ombud_db_conn *c, void *arg, struct ombud_err
     struct due *d = arg;
     struct rules *rs = NULL;
     struct ombud_complaint cp = {0};
+    struct ombud_rule fresh = {0};
     struct ombud_actor system = {.role = "system"};
     bool found;
     char why[512];
@@ -388,6 +389,14 @@ static enum ombud_rc due_tx(struct ombud_db_conn *c, void *arg, struct ombud_err
             OMBUD_OK)
         goto out;
     const struct ombud_rule *r = find_rule(rs, d->run.rule_id);
+    /* Not among the cached active rules: perhaps made (or made active)
+     * a moment ago, its notice not here yet. The table decides. */
+    if (!r) {
+        if ((rc = ombud_db_rule_get(c, d->run.rule_id, &fresh, &found, err)) != OMBUD_OK)
+            goto out;
+        if (found && fresh.active)
+            r = &fresh;
+    }
     skip_reason(r, &d->run, &cp, why, sizeof why);
     if (why[0]) {
         rc = record_skip(c, &d->run, why, err);
@@ -402,6 +411,7 @@ static enum ombud_rc due_tx(struct ombud_db_conn *c, void *arg, struct ombud_err
         rc = record_skip(c, &d->run, why, err);
     }
 out:
+    ombud_rule_clear(&fresh);
     ombud_complaint_clear(&cp);
     rules_put(rs);
     return rc;

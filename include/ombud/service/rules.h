@@ -26,7 +26,11 @@
  * the earliest pending run (db/sla.h ombud_db_sla_next).
  *
  * The active rules are configuration, cached per process like the SLA
- * configuration and announced on their own topic (service/inval.h).
+ * configuration and announced on their own topic (service/inval.h): a
+ * rule applies to triggers from when its change reaches a process (at
+ * once in the process that made it, within the notification's delivery
+ * elsewhere). A due run whose rule is not among the cached ones is
+ * looked up in the table before it is skipped as inactive.
  */
 #ifndef OMBUD_SERVICE_RULES_H
 #define OMBUD_SERVICE_RULES_H
