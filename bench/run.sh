@@ -34,7 +34,12 @@
 #   DURATION       seconds per wrk / pgbench run [10]; WARMUP [3]
 #   SERVER_CPU     core for ombud and PostgreSQL [0]
 #   LOADGEN_CPU    core for wrk and pgbench [1]
-#   SQL_CHECK      1: prove the pgbench scripts issue Ombud's statements [1]
+#   SQL_CHECK      1: prove the pgbench scripts issue Ombud's statements [1; 0 with RULES=1]
+#   RULES          1: add escalation rules the load never matches (one on
+#                  created, one on sla_breach) before measuring, to see what
+#                  rules cost a write they do not act on: a create then runs
+#                  in a transaction (BEGIN and COMMIT travel with its one
+#                  statement), which the pgbench scripts do not hold [0]
 #   PG_SETTINGS    extra "-c name=value" for postgres [none]
 #   BENCH_HARNESS  the yardstick folder with measure.sh and wrk/
 #                  [../shared/bench beside the checkout]
@@ -58,7 +63,8 @@ OPS=${OPS:-create get list transition}
 CONNS=${CONNS:-16 64}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-3}
-SQL_CHECK=${SQL_CHECK:-1}
+RULES=${RULES:-0}
+if [ "$RULES" = 1 ]; then SQL_CHECK=${SQL_CHECK:-0}; else SQL_CHECK=${SQL_CHECK:-1}; fi
 BENCH_HARNESS=${BENCH_HARNESS:-$(cd "$OMBUD_ROOT/.." && pwd)/shared/bench}
 RESULTS_DIR=${RESULTS_DIR:-$OMBUD_STATE/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 LIST_STATUS=${LIST_STATUS:-new}
@@ -85,6 +91,15 @@ bench_pg_start
 bench_seed
 bench_server_start "$RESULTS_DIR/ombud.log"
 bench_smoke
+if [ "$RULES" = 1 ]; then
+    for rule in \
+        '{"name":"bench: social media on intake","position":1,"trigger":"created","conditions":{"channels":["social"]},"actions":{"set_priority":"urgent"}}' \
+        '{"name":"bench: social media breach","position":2,"trigger":"sla_breach","conditions":{"channels":["social"]},"actions":{"raise_level":true}}'; do
+        curl -fsS -o /dev/null -H "Authorization: Bearer $BENCH_KEY" -H 'Content-Type: application/json' \
+            "$BENCH_URL/v1/escalation-rules" -d "$rule" || ombud_die "RULES=1: could not add a rule"
+    done
+    bench_log "RULES=1: two escalation rules the load never matches"
+fi
 
 # --- RSS sampler -------------------------------------------------------------
 # The server's VmRSS every 0.1 s ("epoch_s kib"), on the load generator's
