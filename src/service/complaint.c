@@ -288,9 +288,27 @@ static bool names_team_or_assignee(const struct ombud_complaint_new *in)
     return in->team_id || in->assignee_id;
 }
 
+/* The fields of the complaint in will be that rules and policies weigh. */
+static void as_stored(const struct ombud_complaint_new *in, struct ombud_complaint *cp)
+{
+    snprintf(cp->customer_tier, sizeof cp->customer_tier, "%s", in->customer_tier);
+    snprintf(cp->channel, sizeof cp->channel, "%s", in->channel);
+    snprintf(cp->category, sizeof cp->category, "%s", in->category);
+    snprintf(cp->grade, sizeof cp->grade, "%s", in->grade);
+    snprintf(cp->priority, sizeof cp->priority, "%s", in->priority);
+    cp->team_id = in->team_id;
+    cp->assignee_id = in->assignee_id;
+}
+
 bool ombud_svc_complaint_create_needs_tx(const struct ombud_complaint_new *in)
 {
-    return names_team_or_assignee(in) || ombud_svc_rules_may_act(OMBUD_TRIG_CREATED);
+    if (names_team_or_assignee(in))
+        return true;
+    /* Rules that will not act on it (as far as this process knows them)
+     * leave the create one statement. */
+    struct ombud_complaint cp = {.status = OMBUD_ST_NEW, .resolution_cycle = 1};
+    as_stored(in, &cp);
+    return ombud_svc_rules_may_act_on(OMBUD_TRIG_CREATED, &cp);
 }
 
 /* Who has a new complaint: the assignee it names (marked assigned now),
@@ -334,13 +352,7 @@ enum ombud_rc ombud_svc_complaint_create_tx(struct ombud_db_conn *c,
      * event name the assignee from the start. */
     if ((rc = route_intake(c, &routed, err)) != OMBUD_OK)
         return rc;
-    snprintf(cp.customer_tier, sizeof cp.customer_tier, "%s", in->customer_tier);
-    snprintf(cp.channel, sizeof cp.channel, "%s", in->channel);
-    snprintf(cp.category, sizeof cp.category, "%s", in->category);
-    snprintf(cp.grade, sizeof cp.grade, "%s", in->grade);
-    snprintf(cp.priority, sizeof cp.priority, "%s", in->priority);
-    cp.team_id = in->team_id;
-    cp.assignee_id = routed.assignee_id;
+    as_stored(&routed, &cp);
     ombud_lifecycle_created(&cp, &eff);
     /* The clocks start before the row exists: computed here, stored with it. */
     if ((rc = ombud_svc_sla_apply(c, &cp, eff.sla_op, ombud_time_now_s(), k, have, changed, &o,

@@ -131,6 +131,23 @@ bool ombud_svc_rules_may_act(enum ombud_rule_trigger trigger)
     return may;
 }
 
+bool ombud_svc_rules_may_act_on(enum ombud_rule_trigger trigger, const struct ombud_complaint *cp)
+{
+    if (!ombud_inval_listening())
+        return true;
+    uint64_t gen = ombud_inval_generation(OMBUD_INVAL_RULES);
+    bool may = true;
+    pthread_mutex_lock(&mu);
+    if (current && current->generation == gen) {
+        may = false;
+        for (size_t i = 0; !may && current->on[trigger] && i < current->n; i++)
+            may = current->list[i].trigger == trigger &&
+                  ombud_rule_holds(&current->list[i], cp, NULL, 0);
+    }
+    pthread_mutex_unlock(&mu);
+    return may;
+}
+
 void ombud_svc_rules_reset(void)
 {
     pthread_mutex_lock(&mu);

@@ -52,6 +52,11 @@
  * connection: a create asks it to know whether it needs a transaction. */
 bool ombud_svc_rules_may_act(enum ombud_rule_trigger trigger);
 
+/* The same for a complaint cp as it is now: false only when the cached
+ * rules are current and none on trigger has conditions that hold for cp
+ * (a create asks it with the complaint it is about to insert). */
+bool ombud_svc_rules_may_act_on(enum ombud_rule_trigger trigger, const struct ombud_complaint *cp);
+
 /* Runs fn, a change of escalation rules, in a transaction of its own
  * that also announces it to every process. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_svc_rules_change(struct ombud_db_pool *pool, ombud_tx_fn fn,
