@@ -34,12 +34,11 @@
 #   DURATION       seconds per wrk / pgbench run [10]; WARMUP [3]
 #   SERVER_CPU     core for ombud and PostgreSQL [0]
 #   LOADGEN_CPU    core for wrk and pgbench [1]
-#   SQL_CHECK      1: prove the pgbench scripts issue Ombud's statements [1; 0 with RULES=1]
+#   SQL_CHECK      1: prove the pgbench scripts issue Ombud's statements [1]
 #   RULES          1: add escalation rules the load never matches (one on
 #                  created, one on sla_breach) before measuring, to see what
-#                  rules cost a write they do not act on: a create then runs
-#                  in a transaction (BEGIN and COMMIT travel with its one
-#                  statement), which the pgbench scripts do not hold [0]
+#                  rules cost a write they do not act on (the SQL stays the
+#                  same: a create no rule would act on is one statement) [0]
 #   PG_SETTINGS    extra "-c name=value" for postgres [none]
 #   BENCH_HARNESS  the yardstick folder with measure.sh and wrk/
 #                  [../shared/bench beside the checkout]
@@ -64,7 +63,7 @@ CONNS=${CONNS:-16 64}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-3}
 RULES=${RULES:-0}
-if [ "$RULES" = 1 ]; then SQL_CHECK=${SQL_CHECK:-0}; else SQL_CHECK=${SQL_CHECK:-1}; fi
+SQL_CHECK=${SQL_CHECK:-1}
 BENCH_HARNESS=${BENCH_HARNESS:-$(cd "$OMBUD_ROOT/.." && pwd)/shared/bench}
 RESULTS_DIR=${RESULTS_DIR:-$OMBUD_STATE/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 LIST_STATUS=${LIST_STATUS:-new}
