@@ -38,7 +38,7 @@ declare -A header_layer=(
     [config.h]=support [log.h]=support [metrics.h]=support [keys.h]=support
     [test_clock.h]=support
     [alert.h]=domain [api_key.h]=domain [business_time.h]=domain [calendar.h]=domain
-    [complaint.h]=domain [cursor.h]=domain [err.h]=domain [lifecycle.h]=domain
+    [change.h]=domain [complaint.h]=domain [cursor.h]=domain [err.h]=domain [lifecycle.h]=domain
     [role.h]=domain [rule.h]=domain [search.h]=domain [sla.h]=domain [team.h]=domain [text.h]=domain
     [timefmt.h]=domain
     [tz.h]=domain

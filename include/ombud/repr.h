@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ombud/alert.h"
+#include "ombud/change.h"
 #include "ombud/rule.h"
 #include "ombud/api_key.h"
 #include "ombud/calendar.h"
@@ -71,6 +72,11 @@ json_t *ombud_repr_calendar_minutes(int64_t calendar_id, int64_t from, int64_t t
 json_t *ombud_repr_policy(const struct ombud_sla_policy *p);
 
 json_t *ombud_repr_alert(const struct ombud_alert *a);
+
+/* A change of the log (repr/change.c): {id, type, at, complaint_id,
+ * data: {event | alert, reference, status, priority, team_id,
+ * assignee_id, version}}. */
+json_t *ombud_repr_change(const struct ombud_change *ch);
 
 /* Escalation rules (repr/rule.c): the resource; a rule's state for one
  * complaint (GET /v1/complaints/{id}/rules); the data of a rule_skipped

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/changes.h"
 #include "db/internal.h"
 #include "ombud/db/alerts.h"
 
@@ -11,7 +12,7 @@
     " ombud_usec(a.scheduled_at) AS scheduled_at_us, ombud_usec(a.created_at) AS created_at_us,"   \
     " ombud_usec(a.acknowledged_at) AS acknowledged_at_us, a.acknowledged_by, a.rule_id"
 
-static const struct ombud_db_col alert_cols[] = {
+const struct ombud_db_col ombud_db_alert_cols[] = {
     OMBUD_COL_I64(struct ombud_alert, id, "id"),
     OMBUD_COL_TEXT(struct ombud_alert, kind, "kind"),
     OMBUD_COL_INT(struct ombud_alert, level, "level"),
@@ -43,15 +44,22 @@ enum ombud_rc ombud_db_alert_list(struct ombud_db_conn *c, const struct ombud_al
     ombud_db_param_i64(cid, sizeof cid, f->complaint_id);
     ombud_db_param_i64(key, sizeof key, f->creator_key_id);
     const char *extra[] = {state, f->kind, cid, key};
-    return ombud_db_list_page(c, &q_list, f->before_id, f->limit, 4, extra, alert_cols,
+    return ombud_db_list_page(c, &q_list, f->before_id, f->limit, 4, extra, ombud_db_alert_cols,
                               sizeof **out, (void **)out, n, err);
 }
 
 static struct ombud_db_stmt q_get_lock =
     OMBUD_STMT("SELECT " ALERT_COLS " FROM alerts a WHERE a.id = $1::bigint FOR UPDATE");
+/* The acknowledgement and its change (alert.acknowledged). */
+/* clang-format off */
 static struct ombud_db_stmt q_ack = OMBUD_STMT(
-    "UPDATE alerts a SET acknowledged_at = clock_timestamp(), acknowledged_by = $2::bigint"
-    " WHERE a.id = $1::bigint RETURNING " ALERT_COLS);
+    "WITH a AS (UPDATE alerts a SET acknowledged_at = clock_timestamp(),"
+    " acknowledged_by = $2::bigint WHERE a.id = $1::bigint RETURNING " ALERT_COLS "),"
+    " ch AS (INSERT INTO " OMBUD_CHG_COLS " SELECT b.base + 1, 'alert.acknowledged', c.id, NULL,"
+    " a.id, c.status, c.priority, c.team_id, c.assignee_id, c.version FROM a, complaints c,"
+    " (SELECT " OMBUD_CHG_BASE " AS base) b WHERE c.id = a.complaint_id)"
+    " SELECT * FROM a");
+/* clang-format on */
 
 enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id, int64_t ack_key_id,
                                  struct ombud_alert *out, bool *found, bool *already,
@@ -64,8 +72,8 @@ enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id, int64_t ac
     PGresult *r;
     *already = false;
     enum ombud_rc qrc = ombud_db_exec(c, &q_get_lock, 1, p, &r, err);
-    if (qrc != OMBUD_OK || (qrc = ombud_db_read_one(r, alert_cols, out, found, err)) != OMBUD_OK ||
-        !*found)
+    if (qrc != OMBUD_OK ||
+        (qrc = ombud_db_read_one(r, ombud_db_alert_cols, out, found, err)) != OMBUD_OK || !*found)
         return qrc;
     if (out->acknowledged_at) {
         *already = true;
@@ -74,7 +82,7 @@ enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id, int64_t ac
     qrc = ombud_db_exec(c, &q_ack, 2, p, &r, err);
     if (qrc != OMBUD_OK)
         return qrc;
-    return ombud_db_read_one(r, alert_cols, out, found, err);
+    return ombud_db_read_one(r, ombud_db_alert_cols, out, found, err);
 }
 
 /* The earliest unmet due time over a complaint's current clocks. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/changes.h"
 #include "db/clock_cols.h"
 #include "db/internal.h"
 #include "db/sla_page.h"
@@ -290,6 +291,13 @@ enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool l
     " || CASE WHEN (e.v->>'note')::boolean THEN jsonb_build_object('note_id', " note_id ")"       \
     " ELSE '{}' END"                                                                               \
     " FROM json_array_elements($" #n "::json) WITH ORDINALITY AS e(v, i)"
+
+/* The changes of the events a CTE e (EVENTS_INSERT ... RETURNING id,
+ * kind) wrote, in their order, with the complaint's state after them. */
+#define EVENTS_CHANGES(id, status, priority, team, assignee, version)                              \
+    "INSERT INTO " OMBUD_CHG_COLS " SELECT b.base + row_number() OVER (ORDER BY e.id),"            \
+    " 'complaint.' || e.kind, " id ", e.id, NULL, " status ", " priority ", " team ", " assignee    \
+    ", " version " FROM e, (SELECT " OMBUD_CHG_BASE " AS base) b"
 /* clang-format on */
 
 /* A growing string for the JSON parameters. */
@@ -378,7 +386,10 @@ static struct ombud_db_stmt q_create = OMBUD_STMT(
     " $18::bigint, $19::bigint) RETURNING *),"
     " k AS (" CLOCKS_UPSERT("(SELECT id FROM c)", 20) "),"
     " e AS (" EVENTS_INSERT("(SELECT id FROM c)", 21, "$18::bigint", "$22::text", "$23::bigint", "", "",
-                            "NULL::bigint") " ORDER BY e.i)"
+                            "NULL::bigint") " ORDER BY e.i RETURNING id, kind),"
+    " ch AS (" EVENTS_CHANGES("(SELECT id FROM c)", "(SELECT status FROM c)",
+                              "(SELECT priority FROM c)", "(SELECT team_id FROM c)",
+                              "(SELECT assignee_id FROM c)", "1") ")"
     /* The search grams, computed in C (domain/search.c). */
     ", s AS (INSERT INTO complaint_search (complaint_id, grams) SELECT id, $24::text[] FROM c)"
     " SELECT " COMPLAINT_COLS_OF("c.") " FROM c");
@@ -489,7 +500,9 @@ static struct ombud_db_stmt q_change = OMBUD_STMT(
     " k AS (" CLOCKS_UPSERT("$1::bigint", 30) "),"
     " e AS (" EVENTS_INSERT("$1::bigint", 31, "$32::bigint", "$33::text", "$34::bigint",
                             " actor_rule_id,", "$37::bigint, ",
-                            "(SELECT id FROM n)") " ORDER BY e.i)"
+                            "(SELECT id FROM n)") " ORDER BY e.i RETURNING id, kind),"
+    " ch AS (" EVENTS_CHANGES("$1::bigint", "$12::text", "$6::text", "$10::bigint", "$11::bigint",
+                              "$25::int + $27::boolean::int") ")"
     " SELECT $26::boolean AND u.id IS NULL AS lost, " COMPLAINT_COLS_OF("u.") ", "
     NOTE_COLS_OF("n.", "note_")
     " FROM (SELECT 1) one LEFT JOIN u ON true LEFT JOIN n ON true");
@@ -958,10 +971,17 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
 
 /* ---- events ---- */
 
+/* The SLA worker's events are changes as their alerts (alert.raised). */
+/* clang-format off */
 static struct ombud_db_stmt q_event_add = OMBUD_STMT(
-    "INSERT INTO complaint_events (complaint_id, kind, actor_key_id, actor_role, actor_agent_id,"
-    " actor_rule_id, data) VALUES ($1::bigint, $2::text, $3::bigint, $4::text, $5::bigint,"
-    " $7::bigint, $6::jsonb)");
+    "WITH e AS (INSERT INTO complaint_events (complaint_id, kind, actor_key_id, actor_role,"
+    " actor_agent_id, actor_rule_id, data) VALUES ($1::bigint, $2::text, $3::bigint, $4::text,"
+    " $5::bigint, $7::bigint, $6::jsonb) RETURNING id, kind)"
+    " INSERT INTO " OMBUD_CHG_COLS " SELECT b.base + 1, 'complaint.' || e.kind, c.id, e.id, NULL,"
+    " c.status, c.priority, c.team_id, c.assignee_id, c.version"
+    " FROM e, complaints c, (SELECT " OMBUD_CHG_BASE " AS base) b"
+    " WHERE c.id = $1::bigint AND e.kind NOT IN ('sla_warning', 'sla_breached')");
+/* clang-format on */
 
 enum ombud_rc ombud_db_event_add(struct ombud_db_conn *c, int64_t complaint_id, const char *kind,
                                  const struct ombud_actor *a, const char *data_json,
@@ -987,7 +1007,7 @@ enum ombud_rc ombud_db_event_add(struct ombud_db_conn *c, int64_t complaint_id, 
     return OMBUD_OK;
 }
 
-static const struct ombud_db_col event_cols[] = {
+const struct ombud_db_col ombud_db_event_cols[] = {
     OMBUD_COL_I64(struct ombud_event, id, "id"),
     OMBUD_COL_I64(struct ombud_event, complaint_id, "complaint_id"),
     OMBUD_COL_TEXT(struct ombud_event, kind, "kind"),
@@ -1012,8 +1032,8 @@ enum ombud_rc ombud_db_event_list(struct ombud_db_conn *c, int64_t complaint_id,
     char cid[OMBUD_DB_I64_BUFLEN];
     ombud_db_param_i64(cid, sizeof cid, complaint_id);
     const char *extra[] = {cid};
-    return ombud_db_list_page(c, &q_event_list, after_id, limit, 1, extra, event_cols, sizeof **out,
-                              (void **)out, n, err);
+    return ombud_db_list_page(c, &q_event_list, after_id, limit, 1, extra, ombud_db_event_cols,
+                              sizeof **out, (void **)out, n, err);
 }
 
 /* ---- notes ---- */

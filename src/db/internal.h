@@ -273,6 +273,12 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_delete_unused(struct ombud_db_conn *c,
                                                      bool *found, bool *used,
                                                      struct ombud_err *err);
 
+/* The columns of a timeline event (db/complaints.c) and of an alert
+ * (db/alerts.c), for statements that read them beside other records
+ * (db/changes.c, with a prefix). */
+extern const struct ombud_db_col ombud_db_event_cols[];
+extern const struct ombud_db_col ombud_db_alert_cols[];
+
 /* Opens a connection with Ombud's session settings. NULL when it fails.
  * _as names it app_name (application_name) instead of "ombud". */
 PGconn *ombud_db_connect(const char *url, unsigned statement_timeout_ms, char *errbuf,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/changes.h"
 #include "db/internal.h"
 #include "ombud/db/rules.h"
 
@@ -332,10 +333,14 @@ enum ombud_rc ombud_db_rule_runs_of(struct ombud_db_conn *c, int64_t complaint_i
 
 /* clang-format off */
 static struct ombud_db_stmt q_alert = OMBUD_STMT(
-    "INSERT INTO alerts (kind, level, complaint_id, target, cycle, scheduled_at, rule_id)"
-    " VALUES ('escalation', $1::int, $2::bigint, $3::text, $4::int, to_timestamp($5::bigint),"
-    " $6::bigint) ON CONFLICT (rule_id, complaint_id, cycle) WHERE kind = 'escalation'"
-    " DO NOTHING RETURNING id");
+    "WITH a AS (INSERT INTO alerts (kind, level, complaint_id, target, cycle, scheduled_at,"
+    " rule_id) VALUES ('escalation', $1::int, $2::bigint, $3::text, $4::int,"
+    " to_timestamp($5::bigint), $6::bigint) ON CONFLICT (rule_id, complaint_id, cycle)"
+    " WHERE kind = 'escalation' DO NOTHING RETURNING id),"
+    " ch AS (INSERT INTO " OMBUD_CHG_COLS " SELECT b.base + 1, 'alert.raised', c.id, NULL, a.id,"
+    " c.status, c.priority, c.team_id, c.assignee_id, c.version FROM a, complaints c,"
+    " (SELECT " OMBUD_CHG_BASE " AS base) b WHERE c.id = $2::bigint)"
+    " SELECT id FROM a");
 /* clang-format on */
 
 enum ombud_rc ombud_db_rule_alert_insert(struct ombud_db_conn *c, int64_t rule_id,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "db/clock_cols.h"
+#include "db/changes.h"
 #include "db/internal.h"
 #include "ombud/db/calendars.h"
 #include "ombud/db/sla.h"
@@ -337,14 +338,21 @@ fail:
     return OMBUD_ERROR;
 }
 
+/* The alert, and its change (alert.raised) when this raised it. */
+/* clang-format off */
 static struct ombud_db_stmt q_alert = OMBUD_STMT(
-    "INSERT INTO alerts (kind, level, complaint_id, target, cycle, scheduled_at)"
+    "WITH a AS (INSERT INTO alerts (kind, level, complaint_id, target, cycle, scheduled_at)"
     " VALUES ($1::text, $2::int, $3::bigint, $4::text, $5::int, to_timestamp($6::bigint))"
     " ON CONFLICT (complaint_id, target, cycle, kind, level) WHERE kind <> 'escalation'"
     " DO NOTHING"
     /* lag: from when the moment was due or, if later, became known */
     " RETURNING id, (extract(epoch FROM created_at - greatest(scheduled_at,"
-    " ombud_ts($7::bigint))) * 1000)::bigint AS lag_ms");
+    " ombud_ts($7::bigint))) * 1000)::bigint AS lag_ms),"
+    " ch AS (INSERT INTO " OMBUD_CHG_COLS " SELECT b.base + 1, 'alert.raised', c.id, NULL, a.id,"
+    " c.status, c.priority, c.team_id, c.assignee_id, c.version FROM a, complaints c,"
+    " (SELECT " OMBUD_CHG_BASE " AS base) b WHERE c.id = $3::bigint)"
+    " SELECT id, lag_ms FROM a");
+/* clang-format on */
 
 enum ombud_rc ombud_db_sla_alert_insert(struct ombud_db_conn *c, int64_t complaint_id,
                                         const struct ombud_sla_clock *k,

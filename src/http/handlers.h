@@ -7,6 +7,7 @@
 #ifndef OMBUD_HTTP_HANDLERS_H
 #define OMBUD_HTTP_HANDLERS_H
 
+#include "ombud/change.h"
 #include "http/query.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -54,6 +55,12 @@ void ombud_h_calendars_patch(struct ombud_req *req);
 void ombud_h_calendars_delete(struct ombud_req *req);
 void ombud_h_calendars_due(struct ombud_req *req);
 void ombud_h_calendars_minutes(struct ombud_req *req);
+/* changes.c: the change log; its query (after or "now", limit unless
+ * NULL, types) shared with the stream */
+void ombud_h_changes_list(struct ombud_req *req);
+void ombud_changes_query(struct ombud_req *req, int64_t *after, bool *now, int *limit,
+                         struct ombud_change_filter *f, struct ombud_err *err);
+
 /* rules.c: escalation rules, and what is pending for a complaint */
 void ombud_h_rules_create(struct ombud_req *req);
 void ombud_h_rules_list(struct ombud_req *req);
