@@ -41,8 +41,10 @@ bool ombud_change_filter_parse(const char *list, struct ombud_change_filter *f, 
             return false;
         }
         p += n;
-        if (*p == ',')
-            p++;
+        if (*p == ',' && !*++p) { /* a trailing comma: an empty entry */
+            snprintf(bad, len, "%s", "(an empty entry)");
+            return false;
+        }
     }
     return true;
 }
