@@ -70,3 +70,30 @@ enum ombud_rc ombud_inval_publish(struct ombud_db_conn *c, enum ombud_inval_topi
         return rc;
     return ombud_db_after_commit(c, bump_committed, (int64_t)t, err);
 }
+
+/* fn, then the change announced (ombud_inval_change). */
+struct change {
+    enum ombud_inval_topic topic;
+    ombud_tx_fn fn;
+    void *ctx;
+};
+
+static enum ombud_rc change_fn(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
+{
+    const struct change *ch = arg;
+    enum ombud_rc rc = ch->fn(c, ch->ctx, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    return ombud_inval_publish(c, ch->topic, err);
+}
+
+enum ombud_rc ombud_inval_change(struct ombud_db_pool *pool, enum ombud_inval_topic t,
+                                 ombud_tx_fn fn, void *ctx, struct ombud_err *err)
+{
+    struct change ch = {t, fn, ctx};
+    enum ombud_rc rc = ombud_tx_run(pool, change_fn, &ch, err);
+    /* After the commit: this process never serves the old rows again. (A
+     * failed change bumps too, which only costs a re-read.) */
+    ombud_inval_bump(t);
+    return rc;
+}

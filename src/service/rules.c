@@ -157,27 +157,10 @@ void ombud_svc_rules_reset(void)
     rules_put(old);
 }
 
-struct change {
-    ombud_tx_fn fn;
-    void *ctx;
-};
-
-static enum ombud_rc change_fn(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
-{
-    const struct change *ch = arg;
-    enum ombud_rc rc = ch->fn(c, ch->ctx, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    return ombud_inval_publish(c, OMBUD_INVAL_RULES, err);
-}
-
 enum ombud_rc ombud_svc_rules_change(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx,
                                      struct ombud_err *err)
 {
-    struct change ch = {fn, ctx};
-    enum ombud_rc rc = ombud_tx_run(pool, change_fn, &ch, err);
-    ombud_inval_bump(OMBUD_INVAL_RULES);
-    return rc;
+    return ombud_inval_change(pool, OMBUD_INVAL_RULES, fn, ctx, err);
 }
 
 /* ---- acting ---- */

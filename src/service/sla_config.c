@@ -196,28 +196,8 @@ const struct ombud_bt_calendar *ombud_svc_sla_config_calendar(const struct ombud
     return NULL;
 }
 
-/* fn, then the change announced to every process (NOTIFY on commit). */
-struct change {
-    ombud_tx_fn fn;
-    void *ctx;
-};
-
-static enum ombud_rc change_fn(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
-{
-    const struct change *ch = arg;
-    enum ombud_rc rc = ch->fn(c, ch->ctx, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    return ombud_inval_publish(c, OMBUD_INVAL_SLA_CONFIG, err);
-}
-
 enum ombud_rc ombud_svc_sla_config_change(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx,
                                           struct ombud_err *err)
 {
-    struct change ch = {fn, ctx};
-    enum ombud_rc rc = ombud_tx_run(pool, change_fn, &ch, err);
-    /* After the commit: this process never serves the old rows again. (A
-     * failed change bumps too, which only costs a re-read.) */
-    ombud_inval_bump(OMBUD_INVAL_SLA_CONFIG);
-    return rc;
+    return ombud_inval_change(pool, OMBUD_INVAL_SLA_CONFIG, fn, ctx, err);
 }

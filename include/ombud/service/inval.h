@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ombud/db/pool.h"
 #include "ombud/err.h"
 
 struct ombud_db_conn;
@@ -58,5 +59,12 @@ void ombud_inval_set_listening(bool on);
  * write's reply: a caller bumping again itself changes nothing. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_inval_publish(struct ombud_db_conn *c, enum ombud_inval_topic t,
                                                   struct ombud_err *err);
+
+/* Runs fn, a change of topic t's rows, in a transaction of its own
+ * (ombud_tx_run) that also publishes t; this process's caches of t are
+ * stale once it returns. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_inval_change(struct ombud_db_pool *pool,
+                                                 enum ombud_inval_topic t, ombud_tx_fn fn,
+                                                 void *ctx, struct ombud_err *err);
 
 #endif
