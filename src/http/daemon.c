@@ -160,6 +160,10 @@ static void finish(struct ombud_req *req)
     if (!ombud_body_finish(req))
         return;
     ((ombud_handler)req->match.route->handler)(req);
+    /* A write answered 2xx has committed: streams here may show it now. */
+    if (req->handled && req->status >= 200 && req->status < 300 &&
+        strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+        ombud_stream_nudge();
     if (!req->handled) {
         ombud_log(OMBUD_LOG_ERROR, "no_reply", "handler %s queued no reply",
                   req->match.route->name);

@@ -32,6 +32,11 @@
  *    OMBUD_STREAM_BUFFER_BYTES has fallen too far behind: its buffer is
  *    dropped and its connection shut down. The client resumes with
  *    Last-Event-ID, from the table, which is the truth.
+ *  - Writes in this process nudge the pump once they have committed
+ *    (daemon.c, after a write's handler: ombud_stream_nudge), so it looks
+ *    again MIN_TICK_MS after its last round instead of TICK_MS: changes
+ *    made here reach the streams here in milliseconds, and a burst of
+ *    writes costs at most one round per MIN_TICK_MS.
  *  - Keep-alive. A stream that has been given nothing for
  *    OMBUD_STREAM_KEEPALIVE_MS gets a `: keep-alive` comment (which also
  *    lets MHD notice a client that went away while suspended).
@@ -72,6 +77,7 @@
 #include "ombud/repr.h"
 
 #define TICK_MS 200
+#define MIN_TICK_MS 20
 #define PAGE 200
 #define CATCHUP_PAGES 16
 #define FIRST ": stream open\n\n"
@@ -98,6 +104,7 @@ static bool stopping, closing_all, started;
 static pthread_t pump;
 static char *db_url;
 static atomic_long nopen;
+static atomic_bool nudged;
 
 static int64_t mono_us(void)
 {
@@ -400,6 +407,7 @@ static void *pump_run(void *arg)
     struct ombud_db_conn *c = NULL;
     int64_t retry_at = 0;
     int backoff = TICK_MS;
+    int64_t last = 0; /* when the last round began */
     (void)arg;
     pthread_mutex_lock(&mu);
     while (!stopping) {
@@ -415,16 +423,17 @@ static void *pump_run(void *arg)
             pthread_cond_wait(&cv, &mu);
             continue;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += TICK_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&cv, &mu, &ts);
-        if (stopping || !streams)
+        /* The next round: TICK_MS after the last, or MIN_TICK_MS after it
+         * once a write in this process has nudged. */
+        int64_t now = mono_us(),
+                next = last + (atomic_load(&nudged) ? MIN_TICK_MS : TICK_MS) * 1000LL;
+        if (now < next) {
+            struct timespec ts = {(time_t)(next / 1000000), (long)(next % 1000000) * 1000};
+            pthread_cond_timedwait(&cv, &mu, &ts);
             continue;
+        }
+        atomic_store(&nudged, false);
+        last = now;
         pthread_mutex_unlock(&mu);
         tick(&c, &retry_at, &backoff);
         pthread_mutex_lock(&mu);
@@ -452,6 +461,14 @@ enum ombud_rc ombud_stream_start(const char *url, struct ombud_err *err)
     }
     started = true;
     return OMBUD_OK;
+}
+
+void ombud_stream_nudge(void)
+{
+    /* Without the lock: a write never waits on the streams. A signal lost
+     * between the pump's look at the flag and its wait costs one TICK_MS. */
+    if (atomic_load(&nopen) > 0 && !atomic_exchange(&nudged, true))
+        pthread_cond_signal(&cv);
 }
 
 void ombud_stream_close_all(void)
