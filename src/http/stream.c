@@ -56,6 +56,7 @@
  * drain sees the requests finish and no connection is left suspended when
  * MHD_stop_daemon runs (which MHD forbids).
  */
+#include <errno.h>
 #include <limits.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -522,12 +523,13 @@ void ombud_h_stream(struct ombud_req *req)
     /* A reconnecting client sends the URL it first used and the id it
      * saw last: the header wins. */
     const char *last = ombud_req_header(req, "Last-Event-ID");
-    if (last) {
+    if (last && *last) { /* an empty one is no position (WHATWG) */
         char *endp = NULL;
         long long v = -1;
-        if (last[0] >= '0' && last[0] <= '9' && strlen(last) <= 19)
+        errno = 0;
+        if (last[0] >= '0' && last[0] <= '9')
             v = strtoll(last, &endp, 10);
-        if (v < 0 || !endp || *endp)
+        if (v < 0 || errno || !endp || *endp)
             ombud_err_field(&err, "Last-Event-ID", "must be a change id (digits)");
         else {
             after = v;

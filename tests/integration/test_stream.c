@@ -254,6 +254,10 @@ static void bad_input(void **state)
     r = h_call_json(&srv, "GET", "/v1/stream", agent_key, NULL, "Last-Event-ID: 12x");
     h_expect_invalid(r, "Last-Event-ID");
     h_resp_free(r);
+    r = h_call_json(&srv, "GET", "/v1/stream", agent_key, NULL,
+                    "Last-Event-ID: 99999999999999999999");
+    h_expect_invalid(r, "Last-Event-ID");
+    h_resp_free(r);
     r = h_call_json(&srv, "GET", "/v1/stream", NULL, NULL, NULL);
     h_expect_problem(r, 401);
     h_resp_free(r);
