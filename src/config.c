@@ -27,6 +27,9 @@ const struct ombud_config_var ombud_config_vars[] = {
     {"OMBUD_DB_TIMEOUT_MS", "2000", "wait for a free database connection before 503"},
     {"OMBUD_STATEMENT_TIMEOUT_MS", "5000", "PostgreSQL statement_timeout per statement"},
     {"OMBUD_DRAIN_SECONDS", "10", "on SIGTERM, how long in-flight requests may finish"},
+    {"OMBUD_STREAM_KEEPALIVE_MS", "15000", "/v1/stream: keep-alive comment after this long idle"},
+    {"OMBUD_STREAM_BUFFER_BYTES", "262144",
+     "/v1/stream: bytes a slow client may fall behind before it is closed"},
 };
 const size_t ombud_config_nvars = sizeof ombud_config_vars / sizeof ombud_config_vars[0];
 
@@ -150,6 +153,10 @@ enum ombud_rc ombud_config_load(struct ombud_config *cfg,
     cfg->statement_timeout_ms =
         uint_var(get, ctx, "OMBUD_STATEMENT_TIMEOUT_MS", 1, 3600000, 5000, err);
     cfg->drain_seconds = uint_var(get, ctx, "OMBUD_DRAIN_SECONDS", 0, 3600, 10, err);
+    cfg->stream_keepalive_ms =
+        uint_var(get, ctx, "OMBUD_STREAM_KEEPALIVE_MS", 100, 3600000, 15000, err);
+    cfg->stream_buffer_bytes =
+        uint_var(get, ctx, "OMBUD_STREAM_BUFFER_BYTES", 4096, 1024ull * 1024 * 1024, 262144, err);
     if (err->nfields) {
         ombud_err_set(err, OMBUD_E_CONFIG, NULL, "%zu variable%s invalid", err->nfields,
                       err->nfields == 1 ? " is" : "s are");

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "ombud/config.h"
@@ -89,6 +90,13 @@ static int serve(void)
                   "database schema is at version %d, this binary needs %d: run `ombud migrate`",
                   version, ombud_migrate_latest());
         return 1;
+    }
+
+    /* Every open stream is a socket: take all the descriptors allowed. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &nofile);
     }
 
     sigemptyset(&set);

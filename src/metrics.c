@@ -47,6 +47,8 @@ static size_t status_index(int status)
 void ombud_metrics_request(const char *route, int status, int64_t duration_us)
 {
     atomic_fetch_add(&counts[route_index(route)][status_index(status)], 1);
+    if (duration_us < 0)
+        return; /* not timed (a stream) */
     double ms = (double)duration_us / 1000.0;
     size_t b = 0;
     while (b < NBUCKETS && ms > buckets_ms[b])
@@ -144,6 +146,10 @@ char *ombud_metrics_render(struct ombud_db_pool *pool, size_t *len)
             st.size, st.in_use, st.connected, (unsigned long long)st.checkouts,
             (unsigned long long)st.timeouts);
     }
+    put(&b,
+        "# HELP ombud_streams_open Open GET /v1/stream responses.\n"
+        "# TYPE ombud_streams_open gauge\nombud_streams_open %zu\n",
+        ombud_http_open_streams());
     struct ombud_sla_worker_status w;
     ombud_sla_worker_status(&w);
     put(&b,

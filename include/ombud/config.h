@@ -28,6 +28,8 @@ struct ombud_config {
     unsigned db_timeout_ms;        /* pool checkout wait before 503 */
     unsigned statement_timeout_ms; /* PostgreSQL statement_timeout */
     unsigned drain_seconds;        /* SIGTERM: how long in-flight requests may finish */
+    unsigned stream_keepalive_ms;  /* /v1/stream: a comment after this long without an event */
+    size_t stream_buffer_bytes;    /* /v1/stream: most bytes waiting for one slow client */
 };
 
 struct ombud_config_var {

@@ -20,6 +20,9 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
  * then stops the daemon. */
 void ombud_http_stop(struct MHD_Daemon *d, unsigned drain_seconds);
 
+/* Open GET /v1/stream responses in this process (stream.c). */
+size_t ombud_http_open_streams(void);
+
 /* Every route (routes.c). metrics.c labels its counters by route name. */
 extern const struct ombud_route ombud_routes[];
 extern const size_t ombud_nroutes;

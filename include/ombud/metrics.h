@@ -12,7 +12,8 @@
 struct ombud_db_pool;
 
 /* Records one finished request (route: a name from the route table or
- * "unmatched"; status 0 when none was sent). */
+ * "unmatched"; status 0 when none was sent; a negative duration: count
+ * it, leave it out of the latency histogram). */
 void ombud_metrics_request(const char *route, int status, int64_t duration_us);
 
 /* Renders the exposition text; the caller frees the result. */

@@ -114,3 +114,20 @@ enum ombud_rc ombud_db_changes_end(struct ombud_db_conn *c, int64_t *end, struct
     PQclear(r);
     return OMBUD_OK;
 }
+
+/* The newest settled change: a backward walk of the primary key from
+ * the horizon, one index probe however long the log. */
+static struct ombud_db_stmt q_settled_end =
+    OMBUD_STMT("SELECT coalesce(max(id), 0) FROM changes WHERE id < " OMBUD_CHG_HORIZON);
+
+enum ombud_rc ombud_db_changes_settled_end(struct ombud_db_conn *c, int64_t *end,
+                                           struct ombud_err *err)
+{
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_settled_end, 0, NULL, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    *end = ombud_db_int(r, 0, 0);
+    PQclear(r);
+    return OMBUD_OK;
+}

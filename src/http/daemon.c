@@ -13,6 +13,10 @@
  *      limit.
  *   3. *upload_data_size == 0: parse JSON (400, body.c), run the handler.
  *
+ * GET /v1/stream is the exception to "handlers block briefly": its
+ * response is fed by stream.c's pump, the connection suspended while it
+ * has nothing to send (MHD_ALLOW_SUSPEND_RESUME).
+ *
  * completed() runs once per request: it writes the access-log line,
  * records metrics and frees the request state. Handlers block on the
  * database, so threads are sized with the pool and every statement has
@@ -33,8 +37,10 @@
 
 #include "http/auth.h"
 #include "http/body.h"
+#include "http/handlers.h"
 #include "http/query.h"
 #include "http/reply.h"
+#include "http/stream.h"
 #include "ombud/config.h"
 #include "ombud/http.h"
 #include "ombud/keys.h"
@@ -154,6 +160,10 @@ static void finish(struct ombud_req *req)
     if (!ombud_body_finish(req))
         return;
     ((ombud_handler)req->match.route->handler)(req);
+    /* A write answered 2xx has committed: streams here may show it now. */
+    if (req->handled && req->status >= 200 && req->status < 300 &&
+        strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+        ombud_stream_nudge();
     if (!req->handled) {
         ombud_log(OMBUD_LOG_ERROR, "no_reply", "handler %s queued no reply",
                   req->match.route->name);
@@ -211,7 +221,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     int64_t dur = ombud_time_now() - req->started_us;
     int status = req->handled ? req->status : 0;
     const char *route = req->match.route ? req->match.route->name : "unmatched";
-    ombud_metrics_request(route, status, dur);
+    /* A stream lasts as long as its client wants: counted, not timed. */
+    bool stream = req->match.route && req->match.route->handler == (void *)ombud_h_stream;
+    ombud_metrics_request(route, status, stream ? -1 : dur);
 
     enum ombud_log_level level = status >= 500 && status != 503 ? OMBUD_LOG_ERROR
                                  : status == 503                ? OMBUD_LOG_WARN
@@ -246,8 +258,9 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
     struct addrinfo hints = {0}, *ai = NULL;
     char port[8];
     struct MHD_Daemon *d;
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME; /* idle streams leave the event loop (stream.c) */
 
     the_pool = pool;
     hints.ai_family = AF_UNSPEC;
@@ -260,6 +273,10 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
     }
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (ombud_stream_start(ombud_cf.database_url, err) != OMBUD_OK) {
+        freeaddrinfo(ai);
+        return NULL;
+    }
     d = MHD_start_daemon(
         flags, ombud_cf.listen_port, NULL, NULL, access_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
@@ -268,6 +285,7 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
         (unsigned)ombud_cf.conn_limit, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!d) {
+        ombud_stream_stop();
         ombud_err_set(err, OMBUD_E_CONFIG, "listen-failed",
                       "cannot serve on %s:%u (address in use?)", ombud_cf.listen_host,
                       ombud_cf.listen_port);
@@ -287,6 +305,9 @@ void ombud_http_stop(struct MHD_Daemon *d, unsigned drain_seconds)
     MHD_socket fd = MHD_quiesce_daemon(d);
     if (fd != MHD_INVALID_SOCKET)
         shutdown(fd, SHUT_RDWR);
+    /* Streams end once what they hold is sent (they are in-flight
+     * requests, so the drain waits for them); none may stay suspended. */
+    ombud_stream_close_all();
     /* Let in-flight requests finish; idle keep-alive connections do not count. */
     for (unsigned i = 0; i < drain_seconds * 100 && atomic_load(&inflight) > 0; i++) {
         struct timespec ts = {0, 10 * 1000000L};
@@ -296,6 +317,7 @@ void ombud_http_stop(struct MHD_Daemon *d, unsigned drain_seconds)
         ombud_log(OMBUD_LOG_WARN, "drain_timeout", "%ld requests still running",
                   atomic_load(&inflight));
     MHD_stop_daemon(d);
+    ombud_stream_stop();
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
 }

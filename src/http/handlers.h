@@ -60,6 +60,8 @@ void ombud_h_calendars_minutes(struct ombud_req *req);
 void ombud_h_changes_list(struct ombud_req *req);
 void ombud_changes_query(struct ombud_req *req, int64_t *after, bool *now, int *limit,
                          struct ombud_change_filter *f, struct ombud_err *err);
+/* stream.c: the change log as Server-Sent Events */
+void ombud_h_stream(struct ombud_req *req);
 
 /* rules.c: escalation rules, and what is pending for a complaint */
 void ombud_h_rules_create(struct ombud_req *req);

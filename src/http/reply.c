@@ -28,7 +28,8 @@
 #include "ombud/repr.h"
 
 static const char *const cors_allow_headers =
-    "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id";
+    "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, Last-Event-ID, "
+    "X-Request-Id";
 static const char *const cors_expose_headers =
     "X-Request-Id, ETag, Location, Retry-After, Idempotent-Replayed, Allow";
 
@@ -55,6 +56,11 @@ static void queue(struct ombud_req *req, int status, struct MHD_Response *resp)
     MHD_destroy_response(resp);
     req->handled = true;
     req->status = status;
+}
+
+void ombud_reply_response(struct ombud_req *req, int status, struct MHD_Response *resp)
+{
+    queue(req, status, resp);
 }
 
 void ombud_reply_raw(struct ombud_req *req, int status, const char *content_type, const char *data,

@@ -40,6 +40,10 @@ void ombud_reply_problem_steal(struct ombud_req *req, int status, json_t *proble
  * handler runs (routing, authentication, the body). */
 void ombud_reply_error(struct ombud_req *req, enum ombud_err_kind kind, const char *detail);
 void ombud_reply_empty(struct ombud_req *req, int status);
+/* Queues a response built by the caller (consumed; NULL: a 500), with
+ * the common headers. */
+struct MHD_Response;
+void ombud_reply_response(struct ombud_req *req, int status, struct MHD_Response *resp);
 void ombud_reply_raw(struct ombud_req *req, int status, const char *content_type, const char *data,
                      size_t len);
 /* 204 to an OPTIONS request: Allow, and the CORS preflight headers when

@@ -80,6 +80,7 @@ const struct ombud_route ombud_routes[] = {
       ombud_h_calendars_minutes),
 
     R(OMBUD_GET, "/v1/changes", "changes_list", OMBUD_ROLE_AGENT, 0, ombud_h_changes_list),
+    R(OMBUD_GET, "/v1/stream", "stream", OMBUD_ROLE_AGENT, 0, ombud_h_stream),
     R(OMBUD_POST, "/v1/escalation-rules", "rules_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
       ombud_h_rules_create),
     R(OMBUD_GET, "/v1/escalation-rules", "rules_list", OMBUD_ROLE_ADMIN, 0, ombud_h_rules_list),

@@ -22,4 +22,10 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_changes_read(struct ombud_db_conn *c, int
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_changes_end(struct ombud_db_conn *c, int64_t *end,
                                                    struct ombud_err *err);
 
+/* The id of the newest settled change (0: none yet), one index probe:
+ * what a reader waiting for new changes polls, reading them only when it
+ * moved. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_changes_settled_end(struct ombud_db_conn *c, int64_t *end,
+                                                           struct ombud_err *err);
+
 #endif
