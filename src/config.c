@@ -27,6 +27,11 @@ const struct ombud_config_var ombud_config_vars[] = {
     {"OMBUD_DB_TIMEOUT_MS", "2000", "wait for a free database connection before 503"},
     {"OMBUD_STATEMENT_TIMEOUT_MS", "5000", "PostgreSQL statement_timeout per statement"},
     {"OMBUD_DRAIN_SECONDS", "10", "on SIGTERM, how long in-flight requests may finish"},
+    {"OMBUD_WEBHOOK_ALLOW_HTTP", "0", "1: webhook URLs may use plain http (else https only)"},
+    {"OMBUD_WEBHOOK_ALLOW_PRIVATE", "0",
+     "1: webhooks may reach loopback, private, link-local and unique-local addresses"},
+    {"OMBUD_WEBHOOK_RETRY_SCALE", "1",
+     "divides webhook retry delays and the 24 h retry window (tests: 1000)"},
 };
 const size_t ombud_config_nvars = sizeof ombud_config_vars / sizeof ombud_config_vars[0];
 
@@ -150,6 +155,10 @@ enum ombud_rc ombud_config_load(struct ombud_config *cfg,
     cfg->statement_timeout_ms =
         uint_var(get, ctx, "OMBUD_STATEMENT_TIMEOUT_MS", 1, 3600000, 5000, err);
     cfg->drain_seconds = uint_var(get, ctx, "OMBUD_DRAIN_SECONDS", 0, 3600, 10, err);
+    cfg->webhook_allow_http = uint_var(get, ctx, "OMBUD_WEBHOOK_ALLOW_HTTP", 0, 1, 0, err) == 1;
+    cfg->webhook_allow_private =
+        uint_var(get, ctx, "OMBUD_WEBHOOK_ALLOW_PRIVATE", 0, 1, 0, err) == 1;
+    cfg->webhook_retry_scale = uint_var(get, ctx, "OMBUD_WEBHOOK_RETRY_SCALE", 1, 100000, 1, err);
     if (err->nfields) {
         ombud_err_set(err, OMBUD_E_CONFIG, NULL, "%zu variable%s invalid", err->nfields,
                       err->nfields == 1 ? " is" : "s are");

@@ -28,6 +28,9 @@ struct ombud_config {
     unsigned db_timeout_ms;        /* pool checkout wait before 503 */
     unsigned statement_timeout_ms; /* PostgreSQL statement_timeout */
     unsigned drain_seconds;        /* SIGTERM: how long in-flight requests may finish */
+    bool webhook_allow_http;       /* webhook URLs may be http:// */
+    bool webhook_allow_private;    /* webhooks may reach private addresses */
+    unsigned webhook_retry_scale;  /* retry delays and window divided by this */
 };
 
 struct ombud_config_var {
