@@ -53,6 +53,7 @@
 #include "ombud/log.h"
 #include "ombud/outbound.h"
 #include "ombud/repr.h"
+#include "ombud/text.h"
 #include "ombud/timefmt.h"
 
 #define ROUND_MS 200
@@ -251,34 +252,6 @@ static void start(struct ombud_webhook_job *job)
     atomic_fetch_add(&st_in_flight, 1);
 }
 
-/* Keeps the excerpt valid UTF-8 without NULs (it is stored as text and
- * shown in JSON): anything else becomes '?', a sequence cut at the end
- * is dropped. */
-static void clean_utf8(char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        size_t n = c < 0x80             ? 1
-                   : (c & 0xe0) == 0xc0 ? 2
-                   : (c & 0xf0) == 0xe0 ? 3
-                   : (c & 0xf8) == 0xf0 ? 4
-                                        : 0;
-        bool ok = n > 0 && c != 0 && !(n == 2 && c < 0xc2);
-        if (ok && i + n > len) {
-            s[i] = '\0'; /* cut inside a sequence: drop the tail */
-            return;
-        }
-        for (size_t k = 1; ok && k < n; k++)
-            ok = ((unsigned char)s[i + k] & 0xc0) == 0x80;
-        if (!ok) {
-            s[i++] = '?';
-            continue;
-        }
-        i += n;
-    }
-}
-
 static uint32_t rnd32(void)
 {
     uint32_t r = 0;
@@ -306,15 +279,18 @@ static void finish(struct ombud_db_conn *c, struct xfer *x, CURLcode res)
                                                                        : OMBUD_WEBHOOK_RETRY;
     if (res != CURLE_OK)
         status = 0;
-    clean_utf8(x->excerpt, x->excerpt_len);
-    clean_utf8(error, strlen(error));
+    /* Stored as text and shown in JSON: valid UTF-8 only (a NUL ends it). */
+    char *excerpt = status ? ombud_utf8_sanitize_dup(x->excerpt) : NULL;
+    char *error_text = error[0] ? ombud_utf8_sanitize_dup(error) : NULL;
     unsigned scale = ombud_cf.webhook_retry_scale ? ombud_cf.webhook_retry_scale : 1;
     int64_t retry_ms = ombud_webhook_retry_delay_ms(x->job.attempts, rnd32()) / scale;
     ombud_err_clear(&err);
-    if (ombud_db_webhook_attempt_record(c, x->job.delivery_id, (int)status, duration_ms,
-                                        error[0] ? error : NULL, status ? x->excerpt : NULL, oc,
-                                        retry_ms, OMBUD_WEBHOOK_RETRY_WINDOW_MS / scale, state,
-                                        &err) != OMBUD_OK) {
+    enum ombud_rc rc = ombud_db_webhook_attempt_record(
+        c, x->job.delivery_id, (int)status, duration_ms, error_text, excerpt, oc, retry_ms,
+        OMBUD_WEBHOOK_RETRY_WINDOW_MS / scale, state, &err);
+    free(excerpt);
+    free(error_text);
+    if (rc != OMBUD_OK) {
         /* The lease runs out and the delivery is tried again. */
         ombud_log(OMBUD_LOG_WARN, "webhook", "delivery %lld: recording the attempt failed: %s",
                   (long long)x->job.delivery_id, err.detail);

@@ -463,6 +463,25 @@ static void private_addresses_refused(void **state)
 
 #define NCHANGES_WANTED 40
 
+/* The attempts s's sender has made with an answer or an error (its
+ * metrics: every outcome). */
+static long long attempts_by(struct h_server *s)
+{
+    static const char *const outcomes[] = {"delivered", "retry", "failed", "gone"};
+    struct h_resp *r = h_req(s, "GET", "/metrics", NULL);
+    long long n = 0;
+    h_expect_status(r, 200);
+    for (size_t i = 0; i < 4; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "ombud_webhook_attempts_total{outcome=\"%s\"} ", outcomes[i]);
+        const char *p = strstr(r->body, key);
+        assert_non_null(p);
+        n += atoll(p + strlen(key));
+    }
+    h_resp_free(r);
+    return n;
+}
+
 static void two_processes_deliver_each_change(void **state)
 {
     (void)state;
@@ -473,6 +492,7 @@ static void two_processes_deliver_each_change(void **state)
     int64_t ep[2];
     for (int i = 0; i < 2; i++)
         ep[i] = make_endpoint(&srv, paths[i], NULL);
+    long long before = attempts_by(&srv);
     struct h_resp *r = h_admin(&srv, "GET", "/v1/changes?after=now", NULL);
     h_expect_status(r, 200);
     int64_t from = h_jint(r->json, "next_after");
@@ -576,10 +596,21 @@ static void two_processes_deliver_each_change(void **state)
         assert_int_equal(done, json_array_size(ds));
         json_decref(ds);
     }
+    /* Both processes worked, and their attempts add up to the requests
+     * received (an attempt is counted just after its answer). */
+    long long by_a = 0, by_b = 0, received_n = (long long)(delivered + duplicates + retries);
+    for (int w = 0; w < 40; w++) {
+        by_a = attempts_by(&srv) - before;
+        by_b = attempts_by(&beside);
+        if (by_a + by_b >= received_n)
+            break;
+        h_sleep_ms(50);
+    }
     fprintf(stderr,
             "two processes: %zu changes, 2 endpoints, %zu deliveries (first 2xx per endpoint "
-            "and change), %zu duplicates, %zu retries\n",
-            nchanges, delivered, duplicates, retries);
+            "and change), %zu duplicates, %zu retries; attempts by process A %lld, B %lld\n",
+            nchanges, delivered, duplicates, retries, by_a, by_b);
+    assert_int_equal(by_a + by_b, received_n);
     assert_true(delivered >= 2 * nchanges);
     json_decref(all);
     json_decref(changes);

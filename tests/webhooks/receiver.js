@@ -9,7 +9,7 @@
 // test writes it once it has created the endpoints). The answer depends
 // on the path's first segment:
 //   /ok/...      200
-//   /flaky/...   500 to the first request of each webhook-id, then 200
+//   /flaky/...   500 to the first request of each webhook-id (per path), then 200
 //   /gone/...    410
 //   /slow/...    200 after 3 s
 // Prints "listening" once it accepts connections.
@@ -59,8 +59,9 @@ http.createServer((req, res) => {
         const kind = req.url.split("/")[1];
         let status = 200;
         if (kind === "flaky") {
-            const n = (seen.get(entry.id) || 0) + 1;
-            seen.set(entry.id, n);
+            const key = req.url + " " + entry.id;
+            const n = (seen.get(key) || 0) + 1;
+            seen.set(key, n);
             status = n === 1 ? 500 : 200;
         } else if (kind === "gone") {
             status = 410;
