@@ -375,11 +375,13 @@ enum ombud_rc ombud_db_webhook_claim(struct ombud_db_conn *c, int limit, int lea
 }
 
 /* $1 delivery, $2 status (NULL: none), $3 duration, $4 error, $5 excerpt,
- * $6 outcome (ok, retry, gone), $7 retry ms, $8 window ms */
+ * $6 outcome (ok, retry, gone), $7 retry ms, $8 window ms. A delivery
+ * deleted meanwhile (with its endpoint) is left alone. */
 /* clang-format off */
 static struct ombud_db_stmt q_record = OMBUD_STMT(
     "WITH a AS (INSERT INTO webhook_attempts (delivery_id, status, duration_ms, error,"
-    "  response_excerpt) VALUES ($1::bigint, $2::int, $3::int, $4, $5)),"
+    "  response_excerpt) SELECT id, $2::int, $3::int, $4, $5 FROM webhook_deliveries"
+    "  WHERE id = $1::bigint),"
     " s AS (SELECT id, CASE WHEN $6 = 'ok' THEN 'delivered' WHEN $6 = 'gone' THEN 'failed'"
     "  WHEN retry_from IS NOT NULL THEN retry_from"
     "  WHEN created_at + $8::bigint * interval '1 ms' < now() THEN 'failed'"
