@@ -416,6 +416,80 @@ static void gone_disables(void **state)
     h_resp_free(h_admin(&srv, "DELETE", path, NULL));
 }
 
+/* A slow endpoint (3 s an answer) holds up no other: a change reaches a
+ * quick endpoint while the slow one is still in flight. */
+static void slow_endpoint_holds_up_none(void **state)
+{
+    (void)state;
+    int64_t slow = make_endpoint(&srv, "/slow/s", "[\"complaint.created\"]");
+    int64_t quick = make_endpoint(&srv, "/ok/q", "[\"complaint.created\"]");
+    int64_t t0 = h_real_ms();
+    h_make_complaint(&srv, srv.admin_key, NULL);
+    json_t *all = wait_received("/ok/q", NULL, 1, 10000);
+    int64_t quick_ms = h_real_ms() - t0;
+    assert_int_equal(count_at(all, "/ok/q", NULL), 1);
+    assert_int_equal(count_at(all, "/slow/s", NULL), 0); /* still being answered */
+    assert_true(quick_ms < 2500);
+    json_decref(all);
+    all = wait_received("/slow/s", NULL, 1, 10000);
+    assert_int_equal(count_at(all, "/slow/s", NULL), 1);
+    expect_all_verified(all);
+    json_decref(all);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/webhooks/%lld", (long long)slow);
+    h_resp_free(h_admin(&srv, "DELETE", path, NULL));
+    snprintf(path, sizeof path, "/v1/webhooks/%lld", (long long)quick);
+    h_resp_free(h_admin(&srv, "DELETE", path, NULL));
+}
+
+/* A delivery that keeps failing is retried (later and later) until it is
+ * older than the 24 h window, then failed. The window here is cut short
+ * by moving the delivery's creation back a day. */
+static void given_up_after_a_day(void **state)
+{
+    (void)state;
+    int64_t id = make_endpoint(&srv, "/fail/d", "[\"complaint.created\"]");
+    h_make_complaint(&srv, srv.admin_key, NULL);
+    json_t *all = wait_received("/fail/d", NULL, 3, 15000);
+    assert_true(count_at(all, "/fail/d", NULL) >= 3); /* retried */
+    expect_all_verified(all);
+    json_decref(all);
+    json_t *ds = deliveries(&srv, id);
+    assert_string_equal(h_jstr_must(json_array_get(ds, 0), "state"), "pending");
+    assert_false(h_jnull(json_array_get(ds, 0), "next_attempt_at"));
+    json_decref(ds);
+    json_decref(h_sql(&srv, "UPDATE webhook_deliveries SET created_at = now() - interval '25 hours'"
+                            " WHERE state = 'pending'"));
+    ds = NULL;
+    for (int w = 0; w < 300; w++) {
+        json_decref(ds);
+        ds = deliveries(&srv, id);
+        if (strcmp(h_jstr_must(json_array_get(ds, 0), "state"), "failed") == 0)
+            break;
+        h_sleep_ms(50);
+    }
+    json_t *d = json_array_get(ds, 0);
+    assert_string_equal(h_jstr_must(d, "state"), "failed");
+    assert_true(h_jnull(d, "next_attempt_at"));
+    json_t *at = json_object_get(d, "attempts");
+    assert_true(json_array_size(at) >= 3);
+    for (size_t i = 0; i < json_array_size(at); i++)
+        assert_int_equal(h_jint(json_array_get(at, i), "status"), 500);
+    size_t n = json_array_size(at);
+    json_decref(ds);
+    /* No more attempts once failed; the endpoint stays active. */
+    h_sleep_ms(500);
+    ds = deliveries(&srv, id);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(ds, 0), "attempts")), n);
+    json_decref(ds);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/webhooks/%lld", (long long)id);
+    struct h_resp *r = h_admin(&srv, "GET", path, NULL);
+    assert_true(json_is_true(json_object_get(r->json, "active")));
+    h_resp_free(r);
+    h_resp_free(h_admin(&srv, "DELETE", path, NULL));
+}
+
 static void private_addresses_refused(void **state)
 {
     (void)state;
@@ -623,6 +697,8 @@ int main(void)
         cmocka_unit_test(endpoints_and_their_rules),
         cmocka_unit_test(signed_retried_logged),
         cmocka_unit_test(gone_disables),
+        cmocka_unit_test(slow_endpoint_holds_up_none),
+        cmocka_unit_test(given_up_after_a_day),
         cmocka_unit_test(private_addresses_refused),
         cmocka_unit_test(two_processes_deliver_each_change),
     };

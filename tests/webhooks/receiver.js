@@ -11,6 +11,7 @@
 //   /ok/...      200
 //   /flaky/...   500 to the first request of each webhook-id (per path), then 200
 //   /gone/...    410
+//   /fail/...    500, always
 //   /slow/...    200 after 3 s
 // Prints "listening" once it accepts connections.
 "use strict";
@@ -65,6 +66,8 @@ http.createServer((req, res) => {
             status = n === 1 ? 500 : 200;
         } else if (kind === "gone") {
             status = 410;
+        } else if (kind === "fail") {
+            status = 500;
         }
         entry.status = status;
         const answer = () => {
