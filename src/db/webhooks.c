@@ -267,9 +267,15 @@ static const struct ombud_db_col cursor_cols[] = {CU(I64, id, "id"), CU(I64, cur
                                                   CU(TEXT, types, "types_list"), OMBUD_COL_END};
 #undef CU
 
+/* Only endpoints with settled changes after their cursor (an index probe
+ * each): when there is nothing new no row is locked, so an idle round
+ * writes nothing and takes no transaction id (which would hold the log's
+ * horizon back for everyone while it lasts). */
 /* clang-format off */
 static struct ombud_db_stmt q_fanout_lock = OMBUD_STMT(
-    "SELECT id, cursor, array_to_string(types, ',') AS types_list FROM webhooks WHERE active"
+    "SELECT id, cursor, array_to_string(types, ',') AS types_list FROM webhooks w WHERE active"
+    " AND EXISTS (SELECT 1 FROM changes ch WHERE ch.id > w.cursor AND ch.id < "
+    OMBUD_CHG_HORIZON ")"
     " ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED");
 /* clang-format on */
 
