@@ -10,10 +10,11 @@ OMBUD_ROOT=$(cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 OMBUD_STATE="$OMBUD_ROOT/.ombud"
 
 # Packages needed to build the server.
+# (libcurl: the webhook sender, src/outbound.)
 OMBUD_BUILD_PKGS=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
-                  libpq-dev libssl-dev libglib2.0-dev)
-# Extra packages for the test suite (unit tests, HTTP client, the format check).
-OMBUD_TEST_PKGS=(libcmocka-dev libcurl4-openssl-dev clang-format)
+                  libpq-dev libssl-dev libglib2.0-dev libcurl4-openssl-dev)
+# Extra packages for the test suite (unit tests, the format check).
+OMBUD_TEST_PKGS=(libcmocka-dev clang-format)
 
 ombud_say() { printf '==> %s\n' "$*"; }
 ombud_warn() { printf 'ombud: %s\n' "$*" >&2; }

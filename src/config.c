@@ -30,6 +30,11 @@ const struct ombud_config_var ombud_config_vars[] = {
     {"OMBUD_STREAM_KEEPALIVE_MS", "15000", "/v1/stream: keep-alive comment after this long idle"},
     {"OMBUD_STREAM_BUFFER_BYTES", "262144",
      "/v1/stream: bytes a slow client may fall behind before it is closed"},
+    {"OMBUD_WEBHOOK_ALLOW_HTTP", "0", "1: webhook URLs may use plain http (else https only)"},
+    {"OMBUD_WEBHOOK_ALLOW_PRIVATE", "0",
+     "1: webhooks may reach loopback, private, link-local and unique-local addresses"},
+    {"OMBUD_WEBHOOK_RETRY_SCALE", "1",
+     "divides webhook retry delays and the 24 h retry window (tests: 1000)"},
 };
 const size_t ombud_config_nvars = sizeof ombud_config_vars / sizeof ombud_config_vars[0];
 
@@ -157,6 +162,10 @@ enum ombud_rc ombud_config_load(struct ombud_config *cfg,
         uint_var(get, ctx, "OMBUD_STREAM_KEEPALIVE_MS", 100, 3600000, 15000, err);
     cfg->stream_buffer_bytes =
         uint_var(get, ctx, "OMBUD_STREAM_BUFFER_BYTES", 4096, 1024ull * 1024 * 1024, 262144, err);
+    cfg->webhook_allow_http = uint_var(get, ctx, "OMBUD_WEBHOOK_ALLOW_HTTP", 0, 1, 0, err) == 1;
+    cfg->webhook_allow_private =
+        uint_var(get, ctx, "OMBUD_WEBHOOK_ALLOW_PRIVATE", 0, 1, 0, err) == 1;
+    cfg->webhook_retry_scale = uint_var(get, ctx, "OMBUD_WEBHOOK_RETRY_SCALE", 1, 100000, 1, err);
     if (err->nfields) {
         ombud_err_set(err, OMBUD_E_CONFIG, NULL, "%zu variable%s invalid", err->nfields,
                       err->nfields == 1 ? " is" : "s are");

@@ -23,6 +23,7 @@
 #include "ombud/keys.h"
 #include "ombud/log.h"
 #include "ombud/migrate.h"
+#include "ombud/outbound.h"
 #include "ombud/sla_worker.h"
 
 static const char *env_get(void *ctx, const char *name)
@@ -124,8 +125,14 @@ static int serve(void)
         ombud_db_pool_free(pool);
         return fail("start_failed", &err);
     }
+    if (ombud_webhook_sender_start(ombud_cf.database_url, &err) != OMBUD_OK) {
+        ombud_sla_worker_stop();
+        ombud_db_pool_free(pool);
+        return fail("start_failed", &err);
+    }
     struct MHD_Daemon *d = ombud_http_start(pool, &err);
     if (!d) {
+        ombud_webhook_sender_stop();
         ombud_sla_worker_stop();
         ombud_db_pool_free(pool);
         return fail("start_failed", &err);
@@ -135,6 +142,7 @@ static int serve(void)
     sigwait(&set, &sig);
     ombud_log(OMBUD_LOG_INFO, "stopping", "signal %d: draining", sig);
     ombud_http_stop(d, ombud_cf.drain_seconds);
+    ombud_webhook_sender_stop();
     ombud_sla_worker_stop();
     ombud_db_pool_free(pool);
     ombud_log(OMBUD_LOG_INFO, "stopped", "%s", "drained");

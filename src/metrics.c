@@ -14,6 +14,7 @@
 
 #include "ombud/db/pool.h"
 #include "ombud/http.h"
+#include "ombud/outbound.h"
 #include "ombud/sla_worker.h"
 
 static const int statuses[] = {0,   200, 201, 204, 304, 400, 401, 403, 404, 405,
@@ -163,6 +164,30 @@ char *ombud_metrics_render(struct ombud_db_pool *pool, size_t *len)
         "# TYPE ombud_sla_worker_connected gauge\nombud_sla_worker_connected %d\n",
         (long long)w.alerts_raised, (double)w.lag_last_ms / 1000.0, (double)w.lag_max_ms / 1000.0,
         w.connected ? 1 : 0);
+    struct ombud_webhook_stats wh;
+    ombud_webhook_sender_stats(&wh);
+    put(&b,
+        "# HELP ombud_webhook_attempts_total Webhook delivery attempts this process made, by "
+        "outcome (delivered: 2xx; retry: to be tried again; failed: given up; gone: 410, endpoint "
+        "disabled).\n"
+        "# TYPE ombud_webhook_attempts_total counter\n"
+        "ombud_webhook_attempts_total{outcome=\"delivered\"} %lld\n"
+        "ombud_webhook_attempts_total{outcome=\"retry\"} %lld\n"
+        "ombud_webhook_attempts_total{outcome=\"failed\"} %lld\n"
+        "ombud_webhook_attempts_total{outcome=\"gone\"} %lld\n"
+        "# HELP ombud_webhook_refused_total Attempts refused on the address connected to.\n"
+        "# TYPE ombud_webhook_refused_total counter\nombud_webhook_refused_total %lld\n"
+        "# HELP ombud_webhook_queue_depth Pending deliveries to active endpoints (all "
+        "processes).\n"
+        "# TYPE ombud_webhook_queue_depth gauge\nombud_webhook_queue_depth %lld\n"
+        "# HELP ombud_webhook_oldest_pending_age_seconds Age of the oldest pending delivery.\n"
+        "# TYPE ombud_webhook_oldest_pending_age_seconds gauge\n"
+        "ombud_webhook_oldest_pending_age_seconds %lld\n"
+        "# HELP ombud_webhook_in_flight Webhook requests this process has open now.\n"
+        "# TYPE ombud_webhook_in_flight gauge\nombud_webhook_in_flight %lld\n",
+        (long long)wh.delivered, (long long)wh.retried, (long long)wh.failed, (long long)wh.gone,
+        (long long)wh.refused, (long long)wh.queue_depth, (long long)wh.oldest_age_s,
+        (long long)wh.in_flight);
     if (b.failed) {
         free(b.p);
         return NULL;

@@ -30,6 +30,9 @@ struct ombud_config {
     unsigned drain_seconds;        /* SIGTERM: how long in-flight requests may finish */
     unsigned stream_keepalive_ms;  /* /v1/stream: a comment after this long without an event */
     size_t stream_buffer_bytes;    /* /v1/stream: most bytes waiting for one slow client */
+    bool webhook_allow_http;       /* webhook URLs may be http:// */
+    bool webhook_allow_private;    /* webhooks may reach private addresses */
+    unsigned webhook_retry_scale;  /* retry delays and window divided by this */
 };
 
 struct ombud_config_var {

@@ -19,6 +19,7 @@
 #include "ombud/err.h"
 #include "ombud/sla.h"
 #include "ombud/team.h"
+#include "ombud/webhook.h"
 
 /* RFC 9457 problem details for err with the given status and title
  * ("Error" when NULL); instance and request_id optional. */
@@ -77,6 +78,18 @@ json_t *ombud_repr_alert(const struct ombud_alert *a);
  * data: {event | alert, reference, status, priority, team_id,
  * assignee_id, version}}. */
 json_t *ombud_repr_change(const struct ombud_change *ch);
+
+/* Webhooks (repr/webhook.c). An endpoint {id, url, types, active,
+ * description, created_at, updated_at}, with secret only when given (the
+ * answer to create). */
+json_t *ombud_repr_webhook(const struct ombud_webhook *w, const char *secret);
+/* {id, change_id, type, state, next_attempt_at, attempts: [{at, status,
+ * duration_ms, error, response_excerpt}]} */
+json_t *ombud_repr_webhook_delivery(const struct ombud_webhook_delivery *d);
+/* The body a webhook receives for a change, as compact JSON text (the
+ * caller frees it; NULL when out of memory): {id, type, timestamp (the
+ * change's time), data}, id, type and data as the log renders them. */
+char *ombud_repr_webhook_payload(const struct ombud_change *ch);
 
 /* Escalation rules (repr/rule.c): the resource; a rule's state for one
  * complaint (GET /v1/complaints/{id}/rules); the data of a rule_skipped

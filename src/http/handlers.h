@@ -83,4 +83,14 @@ void ombud_h_alerts_ack(struct ombud_req *req);
 void ombud_h_sla_at_risk(struct ombud_req *req);
 void ombud_h_sla_summary(struct ombud_req *req);
 
+/* webhooks.c: outbound webhooks, their deliveries, retry and ping */
+void ombud_h_webhooks_create(struct ombud_req *req);
+void ombud_h_webhooks_list(struct ombud_req *req);
+void ombud_h_webhooks_get(struct ombud_req *req);
+void ombud_h_webhooks_patch(struct ombud_req *req);
+void ombud_h_webhooks_delete(struct ombud_req *req);
+void ombud_h_webhook_deliveries_list(struct ombud_req *req);
+void ombud_h_webhook_delivery_retry(struct ombud_req *req);
+void ombud_h_webhooks_test(struct ombud_req *req);
+
 #endif
