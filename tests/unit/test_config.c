@@ -16,7 +16,7 @@
 
 #include "ombud/config.h"
 
-#define MAX_VARS 16
+#define MAX_VARS 32
 #define MAX_SEEN 64
 
 struct fake_env {
