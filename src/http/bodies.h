@@ -12,6 +12,7 @@
 
 #include "ombud/err.h"
 #include "ombud/rule.h"
+#include "ombud/sla.h"
 
 /* An escalation-rule body: the fields it gave, and their values in in. */
 struct ombud_rule_body {
@@ -33,5 +34,22 @@ bool ombud_rule_body_apply(const struct ombud_rule_body *b, struct ombud_rule *o
 /* The rule as a whole, after the given fields are applied to it: field
  * errors join err. */
 void ombud_rule_check(const struct ombud_rule *r, struct ombud_err *err);
+
+/* An SLA-policy body: the fields it gave, and their values in in. */
+struct ombud_policy_body {
+    struct ombud_sla_policy in; /* match_json owned: ombud_sla_policy_clear */
+    bool has_name, has_position, has_active, has_match, has_first_response, has_resolution,
+        has_warnings, has_calendar;
+};
+
+/* Checks an SLA-policy body (with create, the required fields must be
+ * given) into b, zeroed by the caller, who frees b->in with
+ * ombud_sla_policy_clear. Field errors join err. */
+void ombud_policy_body_parse(const json_t *body, bool create, struct ombud_policy_body *b,
+                             struct ombud_err *err);
+/* A new policy's values before a create's fields apply. */
+void ombud_policy_defaults(struct ombud_sla_policy *p);
+/* Applies the fields b gave to out; false when out of memory. */
+bool ombud_policy_body_apply(const struct ombud_policy_body *b, struct ombud_sla_policy *out);
 
 #endif
