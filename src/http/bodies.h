@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "ombud/calendar.h"
 #include "ombud/err.h"
 #include "ombud/rule.h"
 #include "ombud/sla.h"
@@ -51,5 +52,21 @@ void ombud_policy_body_parse(const json_t *body, bool create, struct ombud_polic
 void ombud_policy_defaults(struct ombud_sla_policy *p);
 /* Applies the fields b gave to out; false when out of memory. */
 bool ombud_policy_body_apply(const struct ombud_policy_body *b, struct ombud_sla_policy *out);
+
+/* A calendar body: the fields it gave, and their values in in. */
+struct ombud_calendar_body {
+    struct ombud_calendar in; /* holidays owned: ombud_calendar_clear */
+    bool has_name, has_tz, has_hours, has_holidays;
+};
+
+/* Checks a calendar body (with create, name and timezone must be given)
+ * into b, zeroed by the caller, who frees b->in with
+ * ombud_calendar_clear. Field errors join err. Whether the hours make a
+ * calendar (overlaps) is ombud_calendar_compile's to judge, after
+ * ombud_calendar_body_apply. */
+void ombud_calendar_body_parse(const json_t *body, bool create, struct ombud_calendar_body *b,
+                               struct ombud_err *err);
+/* Applies the fields b gave to out; false when out of memory. */
+bool ombud_calendar_body_apply(const struct ombud_calendar_body *b, struct ombud_calendar *out);
 
 #endif
