@@ -4,7 +4,8 @@
  * object: the server's 400, nothing more to check), then validated as a
  * create and as a patch. A body the validators accept must hold what the
  * database and the service rely on: required fields given, every string
- * valid UTF-8 within its length, ids positive, tags a JSON array.
+ * valid UTF-8 within its length, ids positive, tags a JSON array. The
+ * canonical text an Idempotency-Key hashes must stand for the same body.
  */
 #include <jansson.h>
 #include <string.h>
@@ -116,6 +117,23 @@ static void patch(const json_t *body)
     free(tj);
 }
 
+/* An Idempotency-Key's body hash is taken over this text: it must exist
+ * for every body the server parses (else a 500), and mean the same
+ * value, so that the same body always hashes the same. */
+static void check_canonical(const json_t *body)
+{
+    char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK(canon);
+    json_error_t jerr;
+    json_t *back = ombud_body_parse(canon, strlen(canon), &jerr);
+    CHECK(back && json_equal(back, (json_t *)body));
+    char *again = json_dumps(back, JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK(again && strcmp(again, canon) == 0);
+    free(again);
+    json_decref(back);
+    free(canon);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_error_t jerr;
@@ -125,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (json_is_object(body)) {
         create(body);
         patch(body);
+        check_canonical(body);
     }
     json_decref(body);
     return 0;
