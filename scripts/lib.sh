@@ -13,8 +13,9 @@ OMBUD_STATE="$OMBUD_ROOT/.ombud"
 # (libcurl: the webhook sender, src/outbound.)
 OMBUD_BUILD_PKGS=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
                   libpq-dev libssl-dev libglib2.0-dev libcurl4-openssl-dev)
-# Extra packages for the test suite (unit tests, the format check).
-OMBUD_TEST_PKGS=(libcmocka-dev clang-format)
+# Extra packages for the test suite (unit tests, the format check, and
+# clang with its libFuzzer runtime for the fuzz targets).
+OMBUD_TEST_PKGS=(libcmocka-dev clang-format clang libclang-rt-14-dev)
 
 ombud_say() { printf '==> %s\n' "$*"; }
 ombud_warn() { printf 'ombud: %s\n' "$*" >&2; }
@@ -198,4 +199,9 @@ ombud_build() { # dir type [extra cmake -D options...]
         ombud_show_log "$log" 150
         ombud_die "build failed ($type)"
     fi
+}
+
+# Builds the libFuzzer targets (tests/fuzz) with clang in build/fuzz.
+ombud_build_fuzz() {
+    ombud_build fuzz Fuzz -DCMAKE_C_COMPILER=clang -DOMBUD_FUZZ=ON -DBUILD_TESTING=OFF
 }

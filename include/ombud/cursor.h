@@ -18,7 +18,8 @@ void ombud_cursor_encode(const int64_t *v, size_t n, char *out);
 /* base64url without padding of len bytes of plain into out (>= 4 * len / 3 + 4):
  * the cursors' text encoding, also for tests that forge malformed cursors. */
 void ombud_cursor_b64url(const char *plain, size_t len, char *out);
-/* Decodes exactly n values; false when text is not such a cursor. */
+/* Decodes exactly n values; false when text is not such a cursor, and
+ * then v is left as it was. */
 bool ombud_cursor_decode(const char *text, int64_t *v, size_t n);
 
 #endif

@@ -53,6 +53,7 @@ static int val(char c)
 bool ombud_cursor_decode(const char *text, int64_t *v, size_t n)
 {
     char plain[OMBUD_CURSOR_MAX * 22 + 4];
+    int64_t got[OMBUD_CURSOR_MAX]; /* v is written only on success */
     size_t len = text ? strlen(text) : 0, o = 0;
 
     if (len == 0 || len % 4 == 1 || len > (sizeof plain - 4) / 3 * 4 || n == 0 ||
@@ -83,7 +84,7 @@ bool ombud_cursor_decode(const char *text, int64_t *v, size_t n)
         long long x = strtoll(p, &end, 10);
         if (errno || end == p)
             return false;
-        v[i] = x;
+        got[i] = x;
         if (i + 1 < n) {
             if (*end != '.')
                 return false;
@@ -95,6 +96,9 @@ bool ombud_cursor_decode(const char *text, int64_t *v, size_t n)
     /* Only the canonical text of these values is a cursor ("007", "-0",
      * or bits left over in the last character are not). */
     char again[OMBUD_CURSOR_BUFLEN];
-    ombud_cursor_encode(v, n, again);
-    return strcmp(again, text) == 0;
+    ombud_cursor_encode(got, n, again);
+    if (strcmp(again, text) != 0)
+        return false;
+    memcpy(v, got, n * sizeof *v);
+    return true;
 }

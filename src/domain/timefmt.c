@@ -71,6 +71,10 @@ static bool leap(int y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in seconds. */
+#define MIN_SECS (-INT64_C(62135596800))
+#define MAX_SECS INT64_C(253402300799)
+
 bool ombud_time_parse(const char *s, int64_t *usec)
 {
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -119,6 +123,11 @@ bool ombud_time_parse(const char *s, int64_t *usec)
         return false;
     int64_t secs =
         ombud_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - off;
+    /* Only instants that ombud_time_format writes as this parser reads
+     * them (years 0001 to 9999 in UTC): an offset must not carry the
+     * instant past either end ("0001-01-01T00:00:00+01:00"). */
+    if (secs < MIN_SECS || secs > MAX_SECS)
+        return false;
     *usec = secs * 1000000 + frac;
     return true;
 }

@@ -101,6 +101,11 @@ bool ombud_body_chunk(struct ombud_req *req, const char *data, size_t len)
     return true;
 }
 
+json_t *ombud_body_parse(const char *text, size_t len, json_error_t *jerr)
+{
+    return json_loadb(text, len, JSON_REJECT_DUPLICATES, jerr);
+}
+
 bool ombud_body_finish(struct ombud_req *req)
 {
     if (req->body_too_large) {
@@ -115,7 +120,7 @@ bool ombud_body_finish(struct ombud_req *req)
         ombud_reply_error(req, OMBUD_E_BAD_REQUEST, "a JSON object body is required");
         return false;
     }
-    req->json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    req->json = ombud_body_parse(req->body, req->body_len, &jerr);
     if (!req->json) {
         char detail[256];
         snprintf(detail, sizeof detail, "body is not valid JSON: %s (at byte %d)", jerr.text,

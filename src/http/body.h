@@ -19,6 +19,10 @@ void ombud_body_check_headers(struct ombud_req *req);
  * connection should be dropped. */
 bool ombud_body_chunk(struct ombud_req *req, const char *data, size_t len);
 
+/* The JSON text of a body as the server reads it (duplicate keys
+ * refused); NULL with jerr filled when it is not JSON. Caller decrefs. */
+json_t *ombud_body_parse(const char *text, size_t len, json_error_t *jerr);
+
 /* After the last chunk: 413 when the body was too large, else parses it
  * into req->json for routes that take one (400 when it is not a JSON
  * object). Replies on failure; returns true when the handler may run. */

@@ -10,6 +10,7 @@
 
 #include "ombud/calendar.h"
 #include "ombud/db/calendars.h"
+#include "http/bodies.h"
 #include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
@@ -22,11 +23,10 @@ static const struct ombud_constraint_msg calendar_constraints[] = {
     {NULL, NULL, NULL},
 };
 
-/* POST and PATCH: the fields given (in), and the calendar as saved (out). */
+/* POST and PATCH: the fields given (b), and the calendar as saved (out). */
 struct calendar_save {
     int64_t id; /* 0: create */
-    struct ombud_calendar in;
-    bool has_name, has_tz, has_hours, has_holidays;
+    struct ombud_calendar_body b;
     struct ombud_calendar out;
 };
 
@@ -114,10 +114,37 @@ static void parse_body(const json_t *hours, const json_t *holidays, struct ombud
     }
 }
 
+bool ombud_calendar_body_apply(const struct ombud_calendar_body *b, struct ombud_calendar *out)
+{
+    const struct ombud_calendar *in = &b->in;
+
+    if (b->has_name)
+        snprintf(out->name, sizeof out->name, "%s", in->name);
+    if (b->has_tz)
+        snprintf(out->timezone, sizeof out->timezone, "%s", in->timezone);
+    if (b->has_hours) {
+        out->nhours = in->nhours;
+        memcpy(out->weekday, in->weekday, sizeof in->weekday);
+        memcpy(out->hours, in->hours, sizeof in->hours);
+    }
+    if (b->has_holidays) {
+        free(out->holidays);
+        out->holidays = NULL;
+        out->nholidays = 0;
+        if (in->nholidays) {
+            out->holidays = malloc(in->nholidays * sizeof *in->holidays);
+            if (!out->holidays)
+                return false;
+            memcpy(out->holidays, in->holidays, in->nholidays * sizeof *in->holidays);
+            out->nholidays = in->nholidays;
+        }
+    }
+    return true;
+}
+
 static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct calendar_save *save = arg;
-    const struct ombud_calendar *in = &save->in;
     struct ombud_calendar *out = &save->out;
     enum ombud_rc rc;
     struct ombud_bt_calendar bt;
@@ -128,27 +155,8 @@ static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_er
         return rc;
     if (!found)
         return ombud_err_not_found(err, "calendar");
-    if (save->has_name)
-        snprintf(out->name, sizeof out->name, "%s", in->name);
-    if (save->has_tz)
-        snprintf(out->timezone, sizeof out->timezone, "%s", in->timezone);
-    if (save->has_hours) {
-        out->nhours = in->nhours;
-        memcpy(out->weekday, in->weekday, sizeof in->weekday);
-        memcpy(out->hours, in->hours, sizeof in->hours);
-    }
-    if (save->has_holidays) {
-        free(out->holidays);
-        out->holidays = NULL;
-        out->nholidays = 0;
-        if (in->nholidays) {
-            out->holidays = malloc(in->nholidays * sizeof *in->holidays);
-            if (!out->holidays)
-                return ombud_err_internal(err, "out of memory");
-            memcpy(out->holidays, in->holidays, in->nholidays * sizeof *in->holidays);
-            out->nholidays = in->nholidays;
-        }
-    }
+    if (!ombud_calendar_body_apply(&save->b, out))
+        return ombud_err_internal(err, "out of memory");
     /* The arithmetic module is the judge of a valid calendar. */
     if ((rc = ombud_calendar_compile(out, &bt, err)) != OMBUD_OK)
         return rc;
@@ -158,43 +166,47 @@ static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_er
     return found ? OMBUD_OK : ombud_err_not_found(err, "calendar");
 }
 
-static void write_calendar(struct ombud_req *req, int64_t id)
+void ombud_calendar_body_parse(const json_t *body, bool create, struct ombud_calendar_body *b,
+                               struct ombud_err *err)
 {
-    struct calendar_save save = {.id = id};
-    struct ombud_err err;
     const char *name = NULL, *tz = NULL;
     json_t *hours = NULL, *holidays = NULL;
     const struct ombud_spec spec[] = {
         {.name = "name",
          .type = OMBUD_SPEC_STRING,
-         .required = id == 0,
+         .required = create,
          .min = 1,
          .max = 100,
          .s = &name,
-         .present = &save.has_name},
+         .present = &b->has_name},
         {.name = "timezone",
          .type = OMBUD_SPEC_STRING,
-         .required = id == 0,
+         .required = create,
          .min = 1,
          .max = 63,
          .s = &tz,
-         .present = &save.has_tz},
-        {.name = "hours", .type = OMBUD_SPEC_ARRAY, .j = &hours, .present = &save.has_hours},
-        {.name = "holidays",
-         .type = OMBUD_SPEC_ARRAY,
-         .j = &holidays,
-         .present = &save.has_holidays},
+         .present = &b->has_tz},
+        {.name = "hours", .type = OMBUD_SPEC_ARRAY, .j = &hours, .present = &b->has_hours},
+        {.name = "holidays", .type = OMBUD_SPEC_ARRAY, .j = &holidays, .present = &b->has_holidays},
     };
-    ombud_err_clear(&err);
-    ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
+    ombud_spec_parse(body, spec, sizeof spec / sizeof spec[0], NULL, err);
     if (name)
-        snprintf(save.in.name, sizeof save.in.name, "%s", name);
+        snprintf(b->in.name, sizeof b->in.name, "%s", name);
     if (tz) {
-        snprintf(save.in.timezone, sizeof save.in.timezone, "%s", tz);
+        snprintf(b->in.timezone, sizeof b->in.timezone, "%s", tz);
         if (!ombud_tz_known(tz))
-            ombud_err_field(&err, "timezone", "is not an IANA time zone this system knows");
+            ombud_err_field(err, "timezone", "is not an IANA time zone this system knows");
     }
-    parse_body(hours, holidays, &save.in, &err);
+    parse_body(hours, holidays, &b->in, err);
+}
+
+static void write_calendar(struct ombud_req *req, int64_t id)
+{
+    struct calendar_save save = {.id = id};
+    struct ombud_err err;
+
+    ombud_err_clear(&err);
+    ombud_calendar_body_parse(req->json, id == 0, &save.b, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_svc_sla_config_change(req->pool, save_tx, &save, &err) != OMBUD_OK) {
         ombud_problem_explain(&err, calendar_constraints, NULL);
@@ -203,7 +215,7 @@ static void write_calendar(struct ombud_req *req, int64_t id)
         ombud_reply_saved_steal(req, id == 0, ombud_repr_calendar(&save.out), "/v1/calendars",
                                 save.out.id);
     }
-    ombud_calendar_clear(&save.in);
+    ombud_calendar_clear(&save.b.in);
     ombud_calendar_clear(&save.out);
 }
 

@@ -27,6 +27,26 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_complaint_load(struct ombud_db_conn *c,
  * header (no precondition). Tags that name no version match nothing. */
 const struct ombud_expect *ombud_req_if_match(struct ombud_req *req, struct ombud_expect *buf);
 
+/* The If-Match header text h parsed into buf (as ombud_req_if_match). */
+void ombud_if_match_parse(const char *h, struct ombud_expect *buf);
+
+/* Adds a field error unless key is a valid Idempotency-Key (1 to 255
+ * visible ASCII characters). */
+void ombud_idem_key_check(const char *key, struct ombud_err *err);
+
+/* The checks of a create body (a JSON object, as ombud_body_finish
+ * gives it): every bad field is added to err, and the fields given are
+ * written to in (strings borrowed from body; defaults filled in for
+ * those absent; created_by_key_id is the caller's). Returns the tags'
+ * compact JSON text (in->tags_json, caller frees) or NULL. No I/O: the
+ * references (category, team, assignee) are the handler's to check. */
+char *ombud_complaint_create_parse(const json_t *body, struct ombud_complaint_new *in,
+                                   struct ombud_err *err);
+
+/* The same for a PATCH body into e (strings borrowed from body); returns
+ * e->tags_json (caller frees) or NULL. */
+char *ombud_complaint_patch_parse(const json_t *body, struct ombud_edit *e, struct ombud_err *err);
+
 /* Applies t to the complaint the path names, as the request's key and
  * under its If-Match, through the complaint service; replies status
  * with the complaint as it is now, or the problem. */

@@ -52,13 +52,10 @@ static bool etag_version(const char *p, size_t len, int *version)
     return strlen(etag) == len && strncmp(p, etag, len) == 0;
 }
 
-const struct ombud_expect *ombud_req_if_match(struct ombud_req *req, struct ombud_expect *buf)
+void ombud_if_match_parse(const char *h, struct ombud_expect *buf)
 {
-    const char *h = ombud_req_header(req, "If-Match");
     int v;
 
-    if (!h)
-        return NULL;
     memset(buf, 0, sizeof *buf);
     const char *p = h;
     while (*p) {
@@ -75,6 +72,15 @@ const struct ombud_expect *ombud_req_if_match(struct ombud_req *req, struct ombu
             buf->versions[buf->n++] = v;
         p += strcspn(p, ",");
     }
+}
+
+const struct ombud_expect *ombud_req_if_match(struct ombud_req *req, struct ombud_expect *buf)
+{
+    const char *h = ombud_req_header(req, "If-Match");
+
+    if (!h)
+        return NULL;
+    ombud_if_match_parse(h, buf);
     return buf;
 }
 
@@ -359,10 +365,9 @@ static bool is_reference_key(const char *constraint)
     return false;
 }
 
-/* Validates the create body into x->in (strings borrowed from req->json). */
-static char *parse_create(struct ombud_req *req, struct create_ctx *x, struct ombud_err *err)
+char *ombud_complaint_create_parse(const json_t *body, struct ombud_complaint_new *in,
+                                   struct ombud_err *err)
 {
-    struct ombud_complaint_new *in = &x->in;
     json_t *customer = NULL, *tags = NULL;
     const struct field_out out[F_COUNT] = {
         [F_TITLE] = {.s = &in->title},
@@ -412,7 +417,7 @@ static char *parse_create(struct ombud_req *req, struct create_ctx *x, struct om
     struct ombud_spec spec[F_COUNT];
     char *tj = NULL;
 
-    ombud_spec_parse(req->json, spec, complaint_spec(true, out, spec), NULL, err);
+    ombud_spec_parse(body, spec, complaint_spec(true, out, spec), NULL, err);
     if (customer) {
         ombud_spec_parse(customer, cspec, sizeof cspec / sizeof cspec[0], "customer.", err);
         if (in->customer_email && !ombud_email_valid(in->customer_email))
@@ -431,8 +436,17 @@ static char *parse_create(struct ombud_req *req, struct create_ctx *x, struct om
     if (!in->customer_tier)
         in->customer_tier = "standard";
     in->tags_json = tj;
-    in->created_by_key_id = req->who.key_id;
     return tj;
+}
+
+void ombud_idem_key_check(const char *key, struct ombud_err *err)
+{
+    size_t len = strlen(key);
+    bool ok = len >= 1 && len <= 255;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = key[i] >= 0x20 && key[i] < 0x7f;
+    if (!ok)
+        ombud_err_field(err, "Idempotency-Key", "must be 1 to 255 visible ASCII characters");
 }
 
 void ombud_h_complaints_create(struct ombud_req *req)
@@ -442,16 +456,11 @@ void ombud_h_complaints_create(struct ombud_req *req)
     char *tj;
 
     ombud_err_clear(&err);
-    tj = parse_create(req, &x, &err);
+    tj = ombud_complaint_create_parse(req->json, &x.in, &err);
+    x.in.created_by_key_id = req->who.key_id;
     x.idem_key = ombud_req_header(req, "Idempotency-Key");
-    if (x.idem_key) {
-        size_t len = strlen(x.idem_key);
-        bool ok = len >= 1 && len <= 255;
-        for (size_t i = 0; ok && i < len; i++)
-            ok = x.idem_key[i] >= 0x20 && x.idem_key[i] < 0x7f;
-        if (!ok)
-            ombud_err_field(&err, "Idempotency-Key", "must be 1 to 255 visible ASCII characters");
-    }
+    if (x.idem_key)
+        ombud_idem_key_check(x.idem_key, &err);
     if (err.nfields &&
         report_refs(req, x.in.category, x.in.team_id, x.in.assignee_id, &err) != OMBUD_OK)
         goto fail;
@@ -604,11 +613,8 @@ void ombud_h_complaints_list(struct ombud_req *req)
 
 /* ---- patch ---- */
 
-void ombud_h_complaints_patch(struct ombud_req *req)
+char *ombud_complaint_patch_parse(const json_t *body, struct ombud_edit *e, struct ombud_err *err)
 {
-    struct ombud_transition t = {.kind = OMBUD_CHANGE_EDIT};
-    struct ombud_edit *e = &t.edit;
-    struct ombud_err err;
     json_t *tags = NULL;
     char *tj = NULL;
     const struct field_out out[F_COUNT] = {
@@ -625,10 +631,21 @@ void ombud_h_complaints_patch(struct ombud_req *req)
     };
     struct ombud_spec spec[F_COUNT];
 
-    ombud_err_clear(&err);
-    ombud_spec_parse(req->json, spec, complaint_spec(false, out, spec), NULL, &err);
+    ombud_spec_parse(body, spec, complaint_spec(false, out, spec), NULL, err);
     if (tags)
-        e->tags_json = tj = tags_json(tags, &err);
+        e->tags_json = tj = tags_json(tags, err);
+    return tj;
+}
+
+void ombud_h_complaints_patch(struct ombud_req *req)
+{
+    struct ombud_transition t = {.kind = OMBUD_CHANGE_EDIT};
+    struct ombud_edit *e = &t.edit;
+    struct ombud_err err;
+    char *tj;
+
+    ombud_err_clear(&err);
+    tj = ombud_complaint_patch_parse(req->json, e, &err);
     if (err.nfields &&
         report_refs(req, e->has_category ? e->category : NULL, e->has_team ? e->team_id : 0,
                     e->has_assignee ? e->assignee_id : 0, &err) != OMBUD_OK) {

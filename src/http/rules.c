@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/bodies.h"
 #include "http/complaint_common.h"
 #include "http/handlers.h"
 #include "ombud/db/complaints.h"
@@ -24,9 +25,8 @@ static const char *const *const list_values[OMBUD_RULE_NAME_LISTS] = {
 
 struct rule_save {
     int64_t id; /* 0: create */
-    struct ombud_rule in, out;
-    bool has_name, has_position, has_active, has_trigger, has_target, has_delay, has_conditions,
-        has_actions;
+    struct ombud_rule_body b;
+    struct ombud_rule out;
 };
 
 /* conditions: {priorities, grades, categories, channels, customer_tiers,
@@ -108,8 +108,7 @@ static void parse_actions(const json_t *o, struct ombud_rule *in, struct ombud_e
     in->set_assignee_id = agent;
 }
 
-/* The rule as a whole, after the given fields are applied to it. */
-static void check_rule(const struct ombud_rule *r, struct ombud_err *err)
+void ombud_rule_check(const struct ombud_rule *r, struct ombud_err *err)
 {
     bool sla = r->trigger == OMBUD_TRIG_SLA_WARNING || r->trigger == OMBUD_TRIG_SLA_BREACH;
     if (!sla && r->target != OMBUD_RTARGET_ANY)
@@ -121,10 +120,53 @@ static void check_rule(const struct ombud_rule *r, struct ombud_err *err)
         ombud_err_field(err, "actions", "must do something: set a field, raise_level or notify");
 }
 
+void ombud_rule_defaults(struct ombud_rule *r)
+{
+    r->active = true;
+    r->target = OMBUD_RTARGET_ANY;
+}
+
+bool ombud_rule_body_apply(const struct ombud_rule_body *b, struct ombud_rule *out)
+{
+    const struct ombud_rule *in = &b->in;
+
+    if (b->has_name)
+        snprintf(out->name, sizeof out->name, "%s", in->name);
+    if (b->has_position)
+        out->position = in->position;
+    if (b->has_active)
+        out->active = in->active;
+    if (b->has_trigger)
+        out->trigger = in->trigger;
+    if (b->has_target)
+        out->target = in->target;
+    if (b->has_delay)
+        out->delay_minutes = in->delay_minutes;
+    if (b->has_conditions) {
+        for (int i = 0; i < OMBUD_RULE_NAME_LISTS; i++) {
+            free(out->cond_json[i]);
+            out->cond_json[i] = in->cond_json[i] ? strdup(in->cond_json[i]) : NULL;
+            if (in->cond_json[i] && !out->cond_json[i])
+                return false;
+        }
+        out->nteams = in->nteams;
+        memcpy(out->team_ids, in->team_ids, sizeof in->team_ids);
+        out->min_level = in->min_level;
+        out->max_level = in->max_level;
+    }
+    if (b->has_actions) {
+        snprintf(out->set_priority, sizeof out->set_priority, "%s", in->set_priority);
+        out->set_team_id = in->set_team_id;
+        out->set_assignee_id = in->set_assignee_id;
+        out->raise_level = in->raise_level;
+        out->notify = in->notify;
+    }
+    return true;
+}
+
 static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct rule_save *save = arg;
-    const struct ombud_rule *in = &save->in;
     struct ombud_rule *out = &save->out;
     bool found = true, cat_ok, team_ok, agent_ok, unknown_cat;
     size_t unknown_teams;
@@ -135,42 +177,11 @@ static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_er
         return rc;
     if (!found)
         return ombud_err_not_found(err, "escalation rule");
-    if (!save->id) {
-        out->active = true;
-        out->target = OMBUD_RTARGET_ANY;
-    }
-    if (save->has_name)
-        snprintf(out->name, sizeof out->name, "%s", in->name);
-    if (save->has_position)
-        out->position = in->position;
-    if (save->has_active)
-        out->active = in->active;
-    if (save->has_trigger)
-        out->trigger = in->trigger;
-    if (save->has_target)
-        out->target = in->target;
-    if (save->has_delay)
-        out->delay_minutes = in->delay_minutes;
-    if (save->has_conditions) {
-        for (int i = 0; i < OMBUD_RULE_NAME_LISTS; i++) {
-            free(out->cond_json[i]);
-            out->cond_json[i] = in->cond_json[i] ? strdup(in->cond_json[i]) : NULL;
-            if (in->cond_json[i] && !out->cond_json[i])
-                return ombud_err_internal(err, "out of memory");
-        }
-        out->nteams = in->nteams;
-        memcpy(out->team_ids, in->team_ids, sizeof in->team_ids);
-        out->min_level = in->min_level;
-        out->max_level = in->max_level;
-    }
-    if (save->has_actions) {
-        snprintf(out->set_priority, sizeof out->set_priority, "%s", in->set_priority);
-        out->set_team_id = in->set_team_id;
-        out->set_assignee_id = in->set_assignee_id;
-        out->raise_level = in->raise_level;
-        out->notify = in->notify;
-    }
-    check_rule(out, err);
+    if (!save->id)
+        ombud_rule_defaults(out);
+    if (!ombud_rule_body_apply(&save->b, out))
+        return ombud_err_internal(err, "out of memory");
+    ombud_rule_check(out, err);
     if ((rc = ombud_db_refs_check(c, NULL, out->set_team_id, out->set_assignee_id, &cat_ok,
                                   &team_ok, &agent_ok, err)) != OMBUD_OK ||
         (rc = ombud_db_rule_refs(c, out->team_ids, out->nteams, out->cond_json[2], &unknown_teams,
@@ -192,14 +203,12 @@ static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_er
     return found ? OMBUD_OK : ombud_err_not_found(err, "escalation rule");
 }
 
-static void write_rule(struct ombud_req *req, int64_t id)
+void ombud_rule_body_parse(const json_t *body, bool create, struct ombud_rule_body *b,
+                           struct ombud_err *err)
 {
-    struct rule_save save = {.id = id};
-    struct ombud_err err;
     const char *name = NULL, *trigger = NULL, *target = NULL;
     int64_t pos = 0, delay = 0;
     json_t *cond = NULL, *actions = NULL;
-    bool create = id == 0;
     const struct ombud_spec spec[] = {
         {.name = "name",
          .type = OMBUD_SPEC_STRING,
@@ -207,68 +216,74 @@ static void write_rule(struct ombud_req *req, int64_t id)
          .min = 1,
          .max = 100,
          .s = &name,
-         .present = &save.has_name},
+         .present = &b->has_name},
         {.name = "position",
          .type = OMBUD_SPEC_INT,
          .required = create,
          .min = 0,
          .max = 1000000,
          .i = &pos,
-         .present = &save.has_position},
-        {.name = "active",
-         .type = OMBUD_SPEC_BOOL,
-         .b = &save.in.active,
-         .present = &save.has_active},
+         .present = &b->has_position},
+        {.name = "active", .type = OMBUD_SPEC_BOOL, .b = &b->in.active, .present = &b->has_active},
         {.name = "trigger",
          .type = OMBUD_SPEC_ENUM,
          .required = create,
          .values = ombud_rule_trigger_names,
          .s = &trigger,
-         .present = &save.has_trigger},
+         .present = &b->has_trigger},
         {.name = "target",
          .type = OMBUD_SPEC_ENUM,
          .values = ombud_rule_target_names,
          .s = &target,
-         .present = &save.has_target},
+         .present = &b->has_target},
         {.name = "delay_minutes",
          .type = OMBUD_SPEC_INT,
          .min = 0,
          .max = OMBUD_RULE_MAX_DELAY,
          .i = &delay,
-         .present = &save.has_delay},
+         .present = &b->has_delay},
         {.name = "conditions",
          .type = OMBUD_SPEC_OBJECT,
          .j = &cond,
-         .present = &save.has_conditions},
+         .present = &b->has_conditions},
         {.name = "actions",
          .type = OMBUD_SPEC_OBJECT,
          .required = create,
          .j = &actions,
-         .present = &save.has_actions},
+         .present = &b->has_actions},
     };
-    ombud_err_clear(&err);
-    ombud_rule_clear(&save.in);
-    ombud_rule_clear(&save.out);
-    ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
+    ombud_spec_parse(body, spec, sizeof spec / sizeof spec[0], NULL, err);
     if (name)
-        snprintf(save.in.name, sizeof save.in.name, "%s", name);
-    save.in.position = (int)pos;
-    save.in.delay_minutes = (int)delay;
+        snprintf(b->in.name, sizeof b->in.name, "%s", name);
+    b->in.position = (int)pos;
+    b->in.delay_minutes = (int)delay;
     if (trigger)
-        (void)ombud_rule_trigger_parse(trigger, &save.in.trigger);
+        (void)ombud_rule_trigger_parse(trigger, &b->in.trigger);
     if (target)
-        (void)ombud_rule_target_parse(target, &save.in.target);
+        (void)ombud_rule_target_parse(target, &b->in.target);
     if (cond)
-        parse_conditions(cond, &save.in, &err);
+        parse_conditions(cond, &b->in, err);
     if (actions)
-        parse_actions(actions, &save.in, &err);
+        parse_actions(actions, &b->in, err);
+}
+
+static void write_rule(struct ombud_req *req, int64_t id)
+{
+    struct rule_save save = {.id = id};
+    struct ombud_err err;
+    bool create = id == 0;
+
+    ombud_err_clear(&err);
+    ombud_rule_clear(&save.b.in);
+    ombud_rule_clear(&save.out);
+    ombud_rule_body_parse(req->json, create, &save.b, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_svc_rules_change(req->pool, save_tx, &save, &err) != OMBUD_OK)
         ombud_reply_problem(req, &err);
     else
         ombud_reply_saved_steal(req, create, ombud_repr_rule(&save.out), "/v1/escalation-rules",
                                 save.out.id);
-    ombud_rule_clear(&save.in);
+    ombud_rule_clear(&save.b.in);
     ombud_rule_clear(&save.out);
 }
 

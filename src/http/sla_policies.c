@@ -10,6 +10,7 @@
 
 #include "ombud/db/calendars.h"
 #include "ombud/db/policies.h"
+#include "http/bodies.h"
 #include "http/handlers.h"
 #include "ombud/json_spec.h"
 #include "ombud/repr.h"
@@ -20,12 +21,11 @@
 static const char *const *const match_values[5] = {ombud_priority_names, ombud_grade_names, NULL,
                                                    ombud_channel_names, ombud_tier_names};
 
-/* POST and PATCH: the fields given (in), and the policy as saved (out). */
+/* POST and PATCH: the fields given (b), and the policy as saved (out). */
 struct policy_save {
     int64_t id; /* 0: create */
-    struct ombud_sla_policy in, out;
-    bool has_name, has_position, has_active, has_match, has_first_response, has_resolution,
-        has_warnings, has_calendar;
+    struct ombud_policy_body b;
+    struct ombud_sla_policy out;
 };
 
 /* match: {priorities: [...], ...}, each list of known values, into in. */
@@ -82,10 +82,47 @@ static void parse_warnings(const json_t *w, struct ombud_sla_policy *in, struct 
     }
 }
 
+void ombud_policy_defaults(struct ombud_sla_policy *p)
+{
+    p->active = true;
+    p->calendar_id = 1;
+    p->nwarnings = 1;
+    p->warnings[0] = (struct ombud_sla_warning_rule){true, 80};
+}
+
+bool ombud_policy_body_apply(const struct ombud_policy_body *b, struct ombud_sla_policy *out)
+{
+    const struct ombud_sla_policy *in = &b->in;
+
+    if (b->has_name)
+        snprintf(out->name, sizeof out->name, "%s", in->name);
+    if (b->has_position)
+        out->position = in->position;
+    if (b->has_active)
+        out->active = in->active;
+    if (b->has_match)
+        for (int i = 0; i < 5; i++) {
+            free(out->match_json[i]);
+            out->match_json[i] = in->match_json[i] ? strdup(in->match_json[i]) : NULL;
+            if (in->match_json[i] && !out->match_json[i])
+                return false;
+        }
+    if (b->has_first_response)
+        out->first_response_minutes = in->first_response_minutes;
+    if (b->has_resolution)
+        out->resolution_minutes = in->resolution_minutes;
+    if (b->has_warnings) {
+        out->nwarnings = in->nwarnings;
+        memcpy(out->warnings, in->warnings, sizeof in->warnings);
+    }
+    if (b->has_calendar)
+        out->calendar_id = in->calendar_id;
+    return true;
+}
+
 static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct policy_save *save = arg;
-    const struct ombud_sla_policy *in = &save->in;
     struct ombud_sla_policy *out = &save->out;
     enum ombud_rc rc;
     bool found = true;
@@ -96,33 +133,10 @@ static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_er
         return rc;
     if (!found)
         return ombud_err_not_found(err, "SLA policy");
-    if (!save->id) { /* defaults */
-        out->active = true;
-        out->calendar_id = 1;
-        out->nwarnings = 1;
-        out->warnings[0] = (struct ombud_sla_warning_rule){true, 80};
-    }
-    if (save->has_name)
-        snprintf(out->name, sizeof out->name, "%s", in->name);
-    if (save->has_position)
-        out->position = in->position;
-    if (save->has_active)
-        out->active = in->active;
-    if (save->has_match)
-        for (int i = 0; i < 5; i++) {
-            free(out->match_json[i]);
-            out->match_json[i] = in->match_json[i] ? strdup(in->match_json[i]) : NULL;
-        }
-    if (save->has_first_response)
-        out->first_response_minutes = in->first_response_minutes;
-    if (save->has_resolution)
-        out->resolution_minutes = in->resolution_minutes;
-    if (save->has_warnings) {
-        out->nwarnings = in->nwarnings;
-        memcpy(out->warnings, in->warnings, sizeof in->warnings);
-    }
-    if (save->has_calendar)
-        out->calendar_id = in->calendar_id;
+    if (!save->id)
+        ombud_policy_defaults(out);
+    if (!ombud_policy_body_apply(&save->b, out))
+        return ombud_err_internal(err, "out of memory");
     if ((rc = ombud_db_calendar_get(c, out->calendar_id, &cal, &found, err)) != OMBUD_OK)
         return rc;
     ombud_calendar_clear(&cal);
@@ -135,14 +149,12 @@ static enum ombud_rc save_tx(struct ombud_db_conn *c, void *arg, struct ombud_er
     return found ? OMBUD_OK : ombud_err_not_found(err, "SLA policy");
 }
 
-static void write_policy(struct ombud_req *req, int64_t id)
+void ombud_policy_body_parse(const json_t *body, bool create, struct ombud_policy_body *b,
+                             struct ombud_err *err)
 {
-    struct policy_save save = {.id = id};
-    struct ombud_err err;
     const char *name = NULL;
     int64_t pos = 0, fr = 0, res = 0, cal = 0;
     json_t *match = NULL, *warnings = NULL;
-    bool create = id == 0;
     const struct ombud_spec spec[] = {
         {.name = "name",
          .type = OMBUD_SPEC_STRING,
@@ -150,56 +162,59 @@ static void write_policy(struct ombud_req *req, int64_t id)
          .min = 1,
          .max = 100,
          .s = &name,
-         .present = &save.has_name},
+         .present = &b->has_name},
         {.name = "position",
          .type = OMBUD_SPEC_INT,
          .required = create,
          .min = 0,
          .max = 1000000,
          .i = &pos,
-         .present = &save.has_position},
-        {.name = "active",
-         .type = OMBUD_SPEC_BOOL,
-         .b = &save.in.active,
-         .present = &save.has_active},
-        {.name = "match", .type = OMBUD_SPEC_OBJECT, .j = &match, .present = &save.has_match},
+         .present = &b->has_position},
+        {.name = "active", .type = OMBUD_SPEC_BOOL, .b = &b->in.active, .present = &b->has_active},
+        {.name = "match", .type = OMBUD_SPEC_OBJECT, .j = &match, .present = &b->has_match},
         {.name = "first_response_minutes",
          .type = OMBUD_SPEC_INT,
          .required = create,
          .min = 1,
          .max = OMBUD_SLA_MAX_MINUTES,
          .i = &fr,
-         .present = &save.has_first_response},
+         .present = &b->has_first_response},
         {.name = "resolution_minutes",
          .type = OMBUD_SPEC_INT,
          .required = create,
          .min = 1,
          .max = OMBUD_SLA_MAX_MINUTES,
          .i = &res,
-         .present = &save.has_resolution},
-        {.name = "warnings",
-         .type = OMBUD_SPEC_ARRAY,
-         .j = &warnings,
-         .present = &save.has_warnings},
+         .present = &b->has_resolution},
+        {.name = "warnings", .type = OMBUD_SPEC_ARRAY, .j = &warnings, .present = &b->has_warnings},
         {.name = "calendar_id",
          .type = OMBUD_SPEC_INT,
          .min = 1,
          .max = INT64_MAX,
          .i = &cal,
-         .present = &save.has_calendar},
+         .present = &b->has_calendar},
     };
-    ombud_err_clear(&err);
-    ombud_spec_parse(req->json, spec, sizeof spec / sizeof spec[0], NULL, &err);
+    ombud_spec_parse(body, spec, sizeof spec / sizeof spec[0], NULL, err);
     if (name)
-        snprintf(save.in.name, sizeof save.in.name, "%s", name);
-    save.in.position = (int)pos;
-    save.in.first_response_minutes = fr;
-    save.in.resolution_minutes = res;
-    save.in.calendar_id = cal;
+        snprintf(b->in.name, sizeof b->in.name, "%s", name);
+    b->in.position = (int)pos;
+    b->in.first_response_minutes = fr;
+    b->in.resolution_minutes = res;
+    b->in.calendar_id = cal;
     if (match)
-        parse_match(match, &save.in, &err);
+        parse_match(match, &b->in, err);
     if (warnings)
-        parse_warnings(warnings, &save.in, &err);
+        parse_warnings(warnings, &b->in, err);
+}
+
+static void write_policy(struct ombud_req *req, int64_t id)
+{
+    struct policy_save save = {.id = id};
+    struct ombud_err err;
+    bool create = id == 0;
+
+    ombud_err_clear(&err);
+    ombud_policy_body_parse(req->json, create, &save.b, &err);
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_svc_sla_config_change(req->pool, save_tx, &save, &err) != OMBUD_OK) {
         ombud_reply_problem(req, &err);
@@ -207,7 +222,7 @@ static void write_policy(struct ombud_req *req, int64_t id)
         ombud_reply_saved_steal(req, create, ombud_repr_policy(&save.out), "/v1/sla-policies",
                                 save.out.id);
     }
-    ombud_sla_policy_clear(&save.in);
+    ombud_sla_policy_clear(&save.b.in);
     ombud_sla_policy_clear(&save.out);
 }
 

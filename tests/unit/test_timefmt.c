@@ -144,6 +144,19 @@ static void test_parse_offsets(void **state)
     expect_parse("1970-01-01T00:00:00-23:59", (23 * 3600 + 59 * 60) * SEC);
 }
 
+/* What the parser accepts, the formatter writes back in a form the
+ * parser reads: no offset may carry an instant out of years 0001-9999. */
+static void test_parse_offset_past_the_years(void **state)
+{
+    (void)state;
+    expect_reject("0001-01-01T00:00:00+01:00");
+    expect_reject("0001-01-01T00:59:59.999999+01:00");
+    expect_parse("0001-01-01T01:00:00+01:00", -INT64_C(62135596800) * SEC);
+    expect_reject("9999-12-31T23:59:59-01:00");
+    expect_reject("9999-12-31T23:00:00-01:00");
+    expect_parse("9999-12-31T22:59:59-01:00", INT64_C(253402300799) * SEC);
+}
+
 static void test_parse_fractions(void **state)
 {
     (void)state;
@@ -450,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_format_int64_extremes),
         cmocka_unit_test(test_parse_utc),
         cmocka_unit_test(test_parse_offsets),
+        cmocka_unit_test(test_parse_offset_past_the_years),
         cmocka_unit_test(test_parse_fractions),
         cmocka_unit_test(test_parse_lowercase),
         cmocka_unit_test(test_parse_leap_days),
