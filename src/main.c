@@ -37,6 +37,8 @@ static void usage(FILE *f)
                "  serve     serve the HTTP API (default); refuses a schema that is behind\n"
                "  migrate   apply pending database migrations, then exit\n"
                "  version   print the version\n\n"
+               "Exit status: 0 stopped by SIGTERM or SIGINT; 1 could not start; 2 usage;\n"
+               "3 could not listen on OMBUD_LISTEN (the address is taken).\n\n"
                "Environment:\n");
     for (size_t i = 0; i < ombud_config_nvars; i++)
         fprintf(f, "  %-28s %s%s%s%s\n", ombud_config_vars[i].name, ombud_config_vars[i].help,
@@ -135,7 +137,9 @@ static int serve(void)
         ombud_webhook_sender_stop();
         ombud_sla_worker_stop();
         ombud_db_pool_free(pool);
-        return fail("start_failed", &err);
+        /* Its own status, so that a launcher may try another port. */
+        int rc = fail("start_failed", &err);
+        return strcmp(err.type, "listen-failed") == 0 ? 3 : rc;
     }
     ombud_log(OMBUD_LOG_INFO, "started", "ombud %s, %u threads, pool %u, schema %d", OMBUD_VERSION,
               ombud_cf.threads, ombud_cf.db_pool, version);

@@ -448,6 +448,38 @@ static void serve_refuses_empty_schema(void **state)
     drop_db(db);
 }
 
+/* A listen address taken by someone else: exit status 3 (a launcher such
+ * as scripts/run then tries another port), the reason logged. */
+static void serve_on_a_taken_address_exits_3(void **state)
+{
+    (void)state;
+    char db[64], url[600], env_url[640], env_listen[64], log[128];
+    int port = h_free_port();
+    int holder = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(holder >= 0);
+    assert_int_equal(bind(holder, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(holder, 1), 0);
+    create_db(db, sizeof db);
+    url_for(db, url, sizeof url);
+    snprintf(env_url, sizeof env_url, "OMBUD_DATABASE_URL=%s", url);
+    snprintf(env_listen, sizeof env_listen, "OMBUD_LISTEN=127.0.0.1:%d", port);
+    log_path(log, sizeof log);
+    assert_int_equal(run((const char *const[]){"migrate", NULL},
+                         (const char *const[]){env_url, NULL}, log, 60000),
+                     0);
+    int code = run((const char *const[]){"serve", NULL},
+                   (const char *const[]){env_url, env_listen, NULL}, log, 20000);
+    if (code != 3)
+        dump_file(log);
+    assert_int_equal(code, 3);
+    log_has(log, "cannot serve on 127.0.0.1");
+    close(holder);
+    unlink(log);
+    drop_db(db);
+}
+
 static void serve_refuses_schema_one_behind(void **state)
 {
     (void)state;
@@ -784,6 +816,7 @@ int main(void)
         cmocka_unit_test(concurrent_migrate_on_fresh_db),
         cmocka_unit_test(serve_refuses_empty_schema),
         cmocka_unit_test(serve_refuses_schema_one_behind),
+        cmocka_unit_test(serve_on_a_taken_address_exits_3),
         cmocka_unit_test(bad_configuration_names_each_variable),
         cmocka_unit_test(sigterm_drains_inflight_request),
         cmocka_unit_test(sigterm_does_not_wait_for_idle_connections),
