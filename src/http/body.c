@@ -1,7 +1,10 @@
 /*
  * The request body. DESIGN: a body is refused as early as the headers
- * allow (413 by Content-Length, 415 by Content-Type), because an early
- * reply makes MHD skip the body and close the connection. Chunks are
+ * allow (415 by Content-Type; 413 by Content-Length when the client waits
+ * for 100 Continue or announces more than it is worth reading), because
+ * an early reply makes MHD skip the body and close the connection; an
+ * oversized body a client sends anyway is read and dropped, so that it
+ * gets to read the 413. Chunks are
  * copied as they arrive (MHD's upload_data lives for one call only), with
  * the limit enforced while appending, since a chunked body announces no
  * length. MHD 0.9.75 cannot queue a reply while a body is still arriving,
@@ -21,8 +24,16 @@
 #include "http/reply.h"
 #include "ombud/config.h"
 
-/* Beyond this many times the limit, an oversized body is not worth reading to its end. */
+/* Beyond this many times the limit (and at least DISCARD_MIN bytes), an
+ * oversized body is not worth reading to its end. */
 #define DISCARD_FACTOR 16
+#define DISCARD_MIN (4ull << 20)
+
+static unsigned long long discard_bound(void)
+{
+    unsigned long long b = DISCARD_FACTOR * (unsigned long long)ombud_cf.max_body_bytes;
+    return b > DISCARD_MIN ? b : DISCARD_MIN;
+}
 
 static void too_large(struct ombud_req *req)
 {
@@ -57,7 +68,17 @@ void ombud_body_check_headers(struct ombud_req *req)
         char *end;
         unsigned long long n = strtoull(cl, &end, 10);
         if (*end == '\0' && n > ombud_cf.max_body_bytes) {
-            too_large(req);
+            /* Answered now, the connection closes under a client still
+             * sending, which then sees a broken pipe instead of the 413.
+             * A client that waits for 100 Continue sends nothing: answer
+             * it now. Any other is read to the end (dropped, up to a
+             * bound) and answered then, as nginx's lingering close does. */
+            const char *expect = ombud_req_header(req, "Expect");
+            if ((expect && strcasecmp(expect, "100-continue") == 0) || n > discard_bound()) {
+                too_large(req);
+                return;
+            }
+            req->body_too_large = true;
             return;
         }
     }
@@ -95,7 +116,7 @@ bool ombud_body_chunk(struct ombud_req *req, const char *data, size_t len)
     if (req->body_too_large || !append(req, data, len)) {
         req->body_too_large = true;
         req->discarded += len;
-        if (req->discarded > DISCARD_FACTOR * ombud_cf.max_body_bytes)
+        if (req->discarded > discard_bound())
             return false;
     }
     return true;

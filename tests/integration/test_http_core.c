@@ -1,14 +1,19 @@
 /*
  * HTTP core through the real server: routing (404, 405 + Allow), body
- * limits (413 by Content-Length and while a chunked body streams), 415,
+ * limits (413 by Content-Length, read by a client that sends the whole
+ * body or waits for 100 Continue, and while a chunked body streams), 415,
  * 400 for bad JSON, problem+json shape, X-Request-Id, CORS and preflight,
  * the unauthenticated operations endpoints.
  */
 #include "harness.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static struct h_server srv;
 
@@ -158,6 +163,76 @@ static void body_limit_by_length_is_413(void **state)
     h_expect_problem(r, 422);
     h_resp_free(r);
     free(big);
+}
+
+/* Sends a POST of body_len bytes announced by Content-Length on a raw
+ * socket, the body (unless expect_continue) right after the headers
+ * without waiting for anything, as a simple client does; returns what
+ * the server answered (up to len bytes; "" when a send failed, the
+ * broken pipe such a client reports instead of the answer). */
+static void raw_post(size_t body_len, bool expect_continue, char *out, size_t len)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv.port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "POST /v1/api-keys HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n%s\r\n",
+                     srv.admin_key, body_len, expect_continue ? "Expect: 100-continue\r\n" : "");
+    /* A small send buffer keeps the client sending while the server
+     * answers, as with any body larger than the socket buffers. */
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    bool broke = send(fd, head, (size_t)n, MSG_NOSIGNAL) != n;
+    if (!expect_continue) {
+        char *body = malloc(body_len);
+        assert_non_null(body);
+        memset(body, ' ', body_len);
+        for (size_t sent = 0; !broke && sent < body_len;) {
+            ssize_t w = send(fd, body + sent, body_len - sent, MSG_NOSIGNAL);
+            if (w <= 0)
+                broke = true;
+            else
+                sent += (size_t)w;
+        }
+        free(body);
+    }
+    size_t got = 0;
+    if (broke) { /* as a client that stops at a failed send */
+        out[0] = '\0';
+        close(fd);
+        return;
+    }
+    while (got + 1 < len) {
+        ssize_t r = recv(fd, out + got, len - 1 - got, 0);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        if (strstr(out, "\r\n\r\n"))
+            break;
+    }
+    out[got] = '\0';
+    close(fd);
+}
+
+/* A client that sends the whole oversized body before reading must still
+ * read the 413, every time; one that waits for 100 Continue gets it
+ * without sending the body. */
+static void a_client_sending_the_whole_body_reads_the_413(void **state)
+{
+    char resp[2048];
+    for (int i = 0; i < 20; i++) {
+        raw_post(1 << 20, false, resp, sizeof resp);
+        if (strncmp(resp, "HTTP/1.1 413", 12) != 0)
+            fail_msg("attempt %d: %.200s", i, resp);
+    }
+    raw_post(1 << 20, true, resp, sizeof resp);
+    assert_int_equal(strncmp(resp, "HTTP/1.1 413", 12), 0);
+    assert_null(strstr(resp, "100 Continue"));
 }
 
 static void body_limit_while_streaming_is_413(void **state)
@@ -322,6 +397,7 @@ int main(void)
         cmocka_unit_test(request_id_echoed_or_generated),
         cmocka_unit_test(body_limit_by_length_is_413),
         cmocka_unit_test(body_limit_while_streaming_is_413),
+        cmocka_unit_test(a_client_sending_the_whole_body_reads_the_413),
         cmocka_unit_test(content_type_is_checked),
         cmocka_unit_test(malformed_json_is_400),
         cmocka_unit_test(cors_allowed_origin),
