@@ -97,3 +97,40 @@ enum ombud_rc ombud_inval_change(struct ombud_db_pool *pool, enum ombud_inval_to
     ombud_inval_bump(t);
     return rc;
 }
+
+struct ombud_inval_snap *ombud_inval_slot_get(struct ombud_inval_slot *s, uint64_t gen)
+{
+    struct ombud_inval_snap *snap = NULL;
+    pthread_mutex_lock(&s->mu);
+    if (s->current && s->current->generation == gen) {
+        atomic_fetch_add(&s->current->refs, 1);
+        snap = s->current;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return snap;
+}
+
+void ombud_inval_slot_put(struct ombud_inval_slot *s, struct ombud_inval_snap *snap)
+{
+    if (snap && atomic_fetch_sub(&snap->refs, 1) == 1)
+        s->free_fn(snap);
+}
+
+void ombud_inval_slot_install(struct ombud_inval_slot *s, struct ombud_inval_snap *snap)
+{
+    atomic_fetch_add(&snap->refs, 1); /* the slot's */
+    pthread_mutex_lock(&s->mu);
+    struct ombud_inval_snap *old = s->current;
+    s->current = snap;
+    pthread_mutex_unlock(&s->mu);
+    ombud_inval_slot_put(s, old);
+}
+
+void ombud_inval_slot_reset(struct ombud_inval_slot *s)
+{
+    pthread_mutex_lock(&s->mu);
+    struct ombud_inval_snap *old = s->current;
+    s->current = NULL;
+    pthread_mutex_unlock(&s->mu);
+    ombud_inval_slot_put(s, old);
+}

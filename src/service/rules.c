@@ -1,7 +1,6 @@
 /* Escalation rules at work; see include/ombud/service/rules.h. */
 #include "ombud/service/rules.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,22 +20,24 @@
 /* ---- the cached active rules ---- */
 
 struct rules {
-    atomic_int refs;
-    uint64_t generation; /* of OMBUD_INVAL_RULES when reading began */
+    struct ombud_inval_snap snap; /* first: the slot's view of it */
     size_t n;
     struct ombud_rule *list; /* active ones, by (position, id) */
     size_t on[OMBUD_TRIG_COUNT];
 };
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static struct rules *current; /* holds one reference */
+static void rules_free(struct ombud_inval_snap *snap)
+{
+    struct rules *rs = (struct rules *)snap;
+    ombud_rules_free(rs->list, rs->n);
+    free(rs);
+}
+
+static struct ombud_inval_slot slot = OMBUD_INVAL_SLOT(rules_free);
 
 static void rules_put(struct rules *rs)
 {
-    if (rs && atomic_fetch_sub(&rs->refs, 1) == 1) {
-        ombud_rules_free(rs->list, rs->n);
-        free(rs);
-    }
+    ombud_inval_slot_put(&slot, rs ? &rs->snap : NULL);
 }
 
 static int by_position(const void *a, const void *b)
@@ -85,76 +86,48 @@ static enum ombud_rc rules_get(struct ombud_db_conn *c, struct rules **out, stru
 {
     bool listening = ombud_inval_listening();
     uint64_t gen = ombud_inval_generation(OMBUD_INVAL_RULES);
-    *out = NULL;
-    if (listening) {
-        pthread_mutex_lock(&mu);
-        if (current && current->generation == gen) {
-            atomic_fetch_add(&current->refs, 1);
-            *out = current;
-        }
-        pthread_mutex_unlock(&mu);
-        if (*out)
-            return OMBUD_OK;
-    }
+    *out = listening ? (struct rules *)ombud_inval_slot_get(&slot, gen) : NULL;
+    if (*out)
+        return OMBUD_OK;
     struct rules *rs = calloc(1, sizeof *rs);
     if (!rs)
         return ombud_err_internal(err, "out of memory");
-    rs->generation = gen;
-    atomic_store(&rs->refs, 1);
+    rs->snap.generation = gen;
+    atomic_store(&rs->snap.refs, 1); /* the caller's */
     enum ombud_rc rc = load(c, rs, err);
     if (rc != OMBUD_OK) {
         rules_put(rs);
         return rc; /* OMBUD_RETRY reaches the runner */
     }
-    if (listening) {
-        atomic_fetch_add(&rs->refs, 1); /* the cache's */
-        pthread_mutex_lock(&mu);
-        struct rules *old = current;
-        current = rs;
-        pthread_mutex_unlock(&mu);
-        rules_put(old);
-    }
+    if (listening)
+        ombud_inval_slot_install(&slot, &rs->snap);
     *out = rs;
     return OMBUD_OK;
-}
-
-bool ombud_svc_rules_may_act(enum ombud_rule_trigger trigger)
-{
-    if (!ombud_inval_listening())
-        return true;
-    uint64_t gen = ombud_inval_generation(OMBUD_INVAL_RULES);
-    bool may = true;
-    pthread_mutex_lock(&mu);
-    if (current && current->generation == gen)
-        may = current->on[trigger] > 0;
-    pthread_mutex_unlock(&mu);
-    return may;
 }
 
 bool ombud_svc_rules_may_act_on(enum ombud_rule_trigger trigger, const struct ombud_complaint *cp)
 {
     if (!ombud_inval_listening())
         return true;
-    uint64_t gen = ombud_inval_generation(OMBUD_INVAL_RULES);
-    bool may = true;
-    pthread_mutex_lock(&mu);
-    if (current && current->generation == gen) {
-        may = false;
-        for (size_t i = 0; !may && current->on[trigger] && i < current->n; i++)
-            may = current->list[i].trigger == trigger &&
-                  ombud_rule_holds(&current->list[i], cp, NULL, 0);
-    }
-    pthread_mutex_unlock(&mu);
+    struct rules *rs =
+        (struct rules *)ombud_inval_slot_get(&slot, ombud_inval_generation(OMBUD_INVAL_RULES));
+    if (!rs)
+        return true; /* not read yet, or stale: only the table can say */
+    bool may = cp ? false : rs->on[trigger] > 0;
+    for (size_t i = 0; cp && !may && rs->on[trigger] && i < rs->n; i++)
+        may = rs->list[i].trigger == trigger && ombud_rule_holds(&rs->list[i], cp, NULL, 0);
+    rules_put(rs);
     return may;
+}
+
+bool ombud_svc_rules_may_act(enum ombud_rule_trigger trigger)
+{
+    return ombud_svc_rules_may_act_on(trigger, NULL);
 }
 
 void ombud_svc_rules_reset(void)
 {
-    pthread_mutex_lock(&mu);
-    struct rules *old = current;
-    current = NULL;
-    pthread_mutex_unlock(&mu);
-    rules_put(old);
+    ombud_inval_slot_reset(&slot);
 }
 
 enum ombud_rc ombud_svc_rules_change(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx,

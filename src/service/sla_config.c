@@ -1,7 +1,6 @@
 /* The per-process SLA configuration cache; see include/ombud/service/sla_config.h. */
 #include "ombud/service/sla_config.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,17 +14,13 @@
 #define PAGE 500
 
 struct ombud_sla_config {
-    atomic_int refs;
-    uint64_t generation; /* of OMBUD_INVAL_SLA_CONFIG when reading began */
+    struct ombud_inval_snap snap; /* first: the slot's view of it */
     size_t npolicies;
     struct ombud_sla_policy *policies; /* active ones, by (position, id) */
     size_t ncals;
     int64_t *cal_ids;
     struct ombud_bt_calendar *cals;
 };
-
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static struct ombud_sla_config *current; /* holds one reference */
 
 static void config_free(struct ombud_sla_config *cfg)
 {
@@ -37,10 +32,16 @@ static void config_free(struct ombud_sla_config *cfg)
     free(cfg);
 }
 
+static void snap_free(struct ombud_inval_snap *snap)
+{
+    config_free((struct ombud_sla_config *)snap);
+}
+
+static struct ombud_inval_slot slot = OMBUD_INVAL_SLOT(snap_free);
+
 void ombud_svc_sla_config_put(struct ombud_sla_config *cfg)
 {
-    if (cfg && atomic_fetch_sub(&cfg->refs, 1) == 1)
-        config_free(cfg);
+    ombud_inval_slot_put(&slot, cfg ? &cfg->snap : NULL);
 }
 
 static int by_position(const void *a, const void *b)
@@ -131,19 +132,17 @@ enum ombud_rc ombud_svc_sla_config_get(struct ombud_db_conn *c, struct ombud_sla
     /* Read before the rows: a change committed meanwhile moves the
      * generation on, and this snapshot is then stale at once. */
     uint64_t gen = ombud_inval_generation(OMBUD_INVAL_SLA_CONFIG);
-    pthread_mutex_lock(&mu);
-    if (current && current->generation == gen) {
-        atomic_fetch_add(&current->refs, 1);
-        *out = current;
-    }
-    pthread_mutex_unlock(&mu);
-    if (*out)
+    struct ombud_inval_snap *snap = ombud_inval_slot_get(&slot, gen);
+    if (snap) {
+        *out = (struct ombud_sla_config *)snap;
         return OMBUD_OK;
+    }
 
     struct ombud_sla_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg)
         return ombud_err_internal(err, "out of memory");
-    cfg->generation = gen;
+    cfg->snap.generation = gen;
+    atomic_store(&cfg->snap.refs, 1); /* the caller's */
     enum ombud_rc rc = load_policies(c, cfg, err);
     if (rc == OMBUD_OK)
         rc = load_calendars(c, cfg, err);
@@ -151,23 +150,14 @@ enum ombud_rc ombud_svc_sla_config_get(struct ombud_db_conn *c, struct ombud_sla
         config_free(cfg);
         return rc; /* OMBUD_RETRY reaches the runner */
     }
-    atomic_store(&cfg->refs, 2); /* the cache's and the caller's */
-    pthread_mutex_lock(&mu);
-    struct ombud_sla_config *old = current;
-    current = cfg;
-    pthread_mutex_unlock(&mu);
-    ombud_svc_sla_config_put(old);
+    ombud_inval_slot_install(&slot, &cfg->snap);
     *out = cfg;
     return OMBUD_OK;
 }
 
 void ombud_svc_sla_config_reset(void)
 {
-    pthread_mutex_lock(&mu);
-    struct ombud_sla_config *old = current;
-    current = NULL;
-    pthread_mutex_unlock(&mu);
-    ombud_svc_sla_config_put(old);
+    ombud_inval_slot_reset(&slot);
 }
 
 const struct ombud_sla_policy *ombud_svc_sla_config_match(const struct ombud_sla_config *cfg,

@@ -21,6 +21,8 @@
 #ifndef OMBUD_SERVICE_INVAL_H
 #define OMBUD_SERVICE_INVAL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -59,6 +61,40 @@ void ombud_inval_set_listening(bool on);
  * write's reply: a caller bumping again itself changes nothing. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_inval_publish(struct ombud_db_conn *c, enum ombud_inval_topic t,
                                                   struct ombud_err *err);
+
+/* ---- a cached snapshot of a topic's rows ----
+ *
+ * Each cache (SLA configuration, escalation rules) keeps one immutable
+ * snapshot, shared by threads through reference counts and replaced
+ * whole when its topic's generation moves on. A snapshot's struct begins
+ * with struct ombud_inval_snap; the slot frees it with free_fn once its
+ * last reference is put back. */
+struct ombud_inval_snap {
+    atomic_int refs;
+    uint64_t generation; /* of the topic when reading its rows began */
+};
+
+struct ombud_inval_slot {
+    pthread_mutex_t mu;
+    struct ombud_inval_snap *current; /* holds one reference */
+    void (*free_fn)(struct ombud_inval_snap *snap);
+};
+
+#define OMBUD_INVAL_SLOT(free_fn)                                                                  \
+    {                                                                                              \
+        PTHREAD_MUTEX_INITIALIZER, NULL, (free_fn)                                                 \
+    }
+
+/* The slot's snapshot, with a reference for the caller, when it was read
+ * under generation gen; NULL otherwise. */
+struct ombud_inval_snap *ombud_inval_slot_get(struct ombud_inval_slot *s, uint64_t gen);
+/* Gives back a reference (NULL: nothing). */
+void ombud_inval_slot_put(struct ombud_inval_slot *s, struct ombud_inval_snap *snap);
+/* Makes snap (one reference, the caller's) the slot's, taking one more
+ * for the slot, and puts back the one it replaces. */
+void ombud_inval_slot_install(struct ombud_inval_slot *s, struct ombud_inval_snap *snap);
+/* Drops the slot's snapshot (tests, shutdown). */
+void ombud_inval_slot_reset(struct ombud_inval_slot *s);
 
 /* Runs fn, a change of topic t's rows, in a transaction of its own
  * (ombud_tx_run) that also publishes t; this process's caches of t are

@@ -54,7 +54,8 @@ bool ombud_svc_rules_may_act(enum ombud_rule_trigger trigger);
 
 /* The same for a complaint cp as it is now: false only when the cached
  * rules are current and none on trigger has conditions that hold for cp
- * (a create asks it with the complaint it is about to insert). */
+ * (a create asks it with the complaint it is about to insert); cp NULL
+ * asks as ombud_svc_rules_may_act does. */
 bool ombud_svc_rules_may_act_on(enum ombud_rule_trigger trigger, const struct ombud_complaint *cp);
 
 /* Runs fn, a change of escalation rules, in a transaction of its own
