@@ -60,10 +60,15 @@ struct ombud_db_conn {
     /* Round trips saved with libpq's pipeline mode (see ombud_db_exec_last):
      * the transaction runner's BEGIN waits to travel with the first
      * statement, and the last statement may carry the COMMIT. */
-    bool begin_pending;   /* BEGIN not sent yet: goes with the next statement */
-    bool in_tx;           /* the runner opened a transaction on this checkout */
-    bool committed;       /* ombud_db_exec_last sent the COMMIT */
-    bool first_trip_dead; /* the trip carrying BEGIN found the connection dead */
+    bool begin_pending; /* BEGIN not sent yet: goes with the next statement */
+    bool in_tx;         /* the runner opened a transaction on this checkout */
+    bool committed;     /* ombud_db_exec_last sent the COMMIT */
+    /* Whether a statement failing on a lost connection may run again on a
+     * fresh one (see tx.c): only when nothing of the work can have been
+     * applied. */
+    bool work_sent;       /* a statement other than PREPARE went out on this checkout */
+    bool first_trip_dead; /* the connection was found dead before any work went out,
+                           * or on the trip carrying BEGIN without COMMIT */
 };
 
 /* Runs a prepared statement with text parameters (NULL entries are SQL

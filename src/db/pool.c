@@ -5,6 +5,23 @@
  * does not block other threads. A connection found broken is dropped at
  * release; the next checkout of that slot reconnects. That is the whole
  * recovery story: no background thread, no restart.
+ *
+ * Recovery after an outage (see slot_ready):
+ *  - a pooled connection is checked before it is handed out: an idle
+ *    connection receives nothing but the server's goodbye (an error
+ *    saying it terminates, then end of file), so a readable socket means
+ *    a look with PQconsumeInput, which finds a connection PostgreSQL
+ *    closed when it restarted: the request gets a fresh one instead of
+ *    failing on the stale one. One connection found lost also marks
+ *    every connection made before it (the pool's epoch), since they went
+ *    through the same outage, so that tx.c's retry on a fresh connection
+ *    does not meet another dead one;
+ *  - while PostgreSQL cannot be reached, connection attempts are shared:
+ *    one at a time per process, the next after a backoff doubling from
+ *    100 ms to 2 s; meanwhile checkouts that would need a connection fail
+ *    at once with 503 instead of each making its own attempt;
+ *  - the warning that the database is unavailable is written at most
+ *    once a second, with how many like it were left out.
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,7 +44,20 @@ struct ombud_db_pool {
     struct ombud_db_conn *conns;
     bool *busy;
     uint64_t checkouts, timeouts;
+    /* Guarded by mu, like the rest; see the DESIGN note. */
+    uint64_t epoch;   /* bumped when a connection is found lost */
+    uint64_t *made;   /* the epoch each slot's connection was made in */
+    bool down;        /* the last attempt to connect failed */
+    bool probing;     /* an attempt during the outage is under way */
+    int64_t retry_at; /* CLOCK_MONOTONIC ms: no attempt before */
+    unsigned backoff_ms;
+    int64_t logged_at;   /* CLOCK_MONOTONIC ms of the last warning line */
+    uint64_t not_logged; /* warnings left out since */
 };
+
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 2000
+#define LOG_EVERY_MS 1000
 
 static atomic_int next_stmt_id;
 
@@ -82,10 +112,12 @@ struct ombud_db_pool *ombud_db_pool_new(const char *url, size_t size, unsigned c
     p->url = strdup(url);
     p->conns = calloc(size, sizeof *p->conns);
     p->busy = calloc(size, sizeof *p->busy);
-    if (!p->url || !p->conns || !p->busy) {
+    p->made = calloc(size, sizeof *p->made);
+    if (!p->url || !p->conns || !p->busy || !p->made) {
         free(p->url);
         free(p->conns);
         free(p->busy);
+        free(p->made);
         free(p);
         return NULL;
     }
@@ -110,6 +142,7 @@ void ombud_db_pool_free(struct ombud_db_pool *p)
     pthread_cond_destroy(&p->cv);
     free(p->conns);
     free(p->busy);
+    free(p->made);
     free(p->url);
     free(p);
 }
@@ -136,6 +169,128 @@ static void reset_conn(struct ombud_db_conn *c)
     c->broken = false;
     memset(c->prepared, 0, sizeof c->prepared);
     sqlcache_clear(c);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Writes the warning that the database is unavailable, at most once per
+ * LOG_EVERY_MS: an outage under load would otherwise write one line per
+ * request. The line counts those left out since the last one. */
+static void warn_unavailable(struct ombud_db_pool *p, const char *msg)
+{
+    int64_t now = mono_ms();
+    uint64_t left_out = 0;
+    bool write = false;
+
+    pthread_mutex_lock(&p->mu);
+    if (p->logged_at == 0 || now - p->logged_at >= LOG_EVERY_MS) {
+        write = true;
+        left_out = p->not_logged;
+        p->not_logged = 0;
+        p->logged_at = now;
+    } else {
+        p->not_logged++;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (write)
+        ombud_log(OMBUD_LOG_WARN, "db_unavailable", "%s (%llu more since the last line)", msg,
+                  (unsigned long long)left_out);
+}
+
+/* Whether a connection idle in the pool is still usable (see the DESIGN
+ * note): nothing arrives on an idle connection but the server's goodbye. */
+static bool idle_conn_alive(PGconn *pg)
+{
+    if (PQstatus(pg) != CONNECTION_OK)
+        return false;
+    struct pollfd fd = {.fd = PQsocket(pg), .events = POLLIN};
+    if (fd.fd < 0)
+        return false;
+    if (poll(&fd, 1, 0) <= 0)
+        return true; /* nothing to read (or poll failed: let the statement find out) */
+    if (fd.revents & (POLLERR | POLLNVAL))
+        return false;
+    return PQconsumeInput(pg) && PQstatus(pg) == CONNECTION_OK;
+}
+
+/* May this thread try to connect now? While the database is down, one
+ * attempt at a time, once the backoff has passed; *probe says this thread
+ * makes that attempt (it reports with connect_done). */
+static bool connect_allowed(struct ombud_db_pool *p, bool *probe)
+{
+    bool ok;
+    pthread_mutex_lock(&p->mu);
+    ok = !p->down || (!p->probing && mono_ms() >= p->retry_at);
+    *probe = ok && p->down;
+    if (*probe)
+        p->probing = true;
+    pthread_mutex_unlock(&p->mu);
+    return ok;
+}
+
+static void connect_done(struct ombud_db_pool *p, bool probe, bool ok)
+{
+    bool restored = false;
+    pthread_mutex_lock(&p->mu);
+    if (probe)
+        p->probing = false;
+    if (ok) {
+        restored = p->down;
+        p->down = false;
+        p->backoff_ms = 0;
+    } else if (!p->down || probe) {
+        /* The first failure, or the shared attempt failed again: wait
+         * twice as long before the next (an attempt started before the
+         * outage was noticed leaves the backoff as it is). */
+        p->backoff_ms = !p->down                              ? BACKOFF_FIRST_MS
+                        : p->backoff_ms >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS
+                                                              : p->backoff_ms * 2;
+        p->down = true;
+        p->retry_at = mono_ms() + p->backoff_ms;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (restored)
+        ombud_log(OMBUD_LOG_INFO, "db_available", "%s", "connected to the database again");
+}
+
+/* Makes the checked-out slot's connection usable: keeps a live one, drops
+ * a stale one (failing the idle check, or made before a connection was
+ * found lost) and connects when there is none, within the
+ * backoff while the database is down. 503 in err when it cannot. */
+static enum ombud_rc slot_ready(struct ombud_db_pool *p, size_t slot, struct ombud_err *err)
+{
+    struct ombud_db_conn *c = &p->conns[slot];
+    char msg[256];
+    bool probe;
+
+    if (c->pg) {
+        pthread_mutex_lock(&p->mu);
+        bool older = p->made[slot] < p->epoch;
+        pthread_mutex_unlock(&p->mu);
+        if (older || !idle_conn_alive(c->pg))
+            reset_conn(c);
+    }
+    if (c->pg)
+        return OMBUD_OK;
+    if (!connect_allowed(p, &probe)) {
+        warn_unavailable(p, "database unavailable: waiting before the next attempt to connect");
+        return ombud_err_unavailable(err, "database unavailable");
+    }
+    c->pg = ombud_db_connect(p->url, p->statement_timeout_ms, msg, sizeof msg);
+    connect_done(p, probe, c->pg != NULL);
+    if (!c->pg) {
+        warn_unavailable(p, msg);
+        return ombud_err_unavailable(err, "database unavailable");
+    }
+    pthread_mutex_lock(&p->mu);
+    p->made[slot] = p->epoch;
+    pthread_mutex_unlock(&p->mu);
+    return OMBUD_OK;
 }
 
 enum ombud_rc ombud_db_checkout(struct ombud_db_pool *p, struct ombud_db_conn **out,
@@ -180,16 +335,9 @@ enum ombud_rc ombud_db_checkout(struct ombud_db_pool *p, struct ombud_db_conn **
     pthread_mutex_unlock(&p->mu);
 
     struct ombud_db_conn *c = &p->conns[slot];
-    if (c->pg && PQstatus(c->pg) != CONNECTION_OK)
-        reset_conn(c);
-    if (!c->pg) {
-        char msg[256];
-        c->pg = ombud_db_connect(p->url, p->statement_timeout_ms, msg, sizeof msg);
-        if (!c->pg) {
-            ombud_log(OMBUD_LOG_WARN, "db_connect_failed", "%s", msg);
-            ombud_db_release(p, c);
-            return ombud_err_unavailable(err, "database unavailable");
-        }
+    if (slot_ready(p, slot, err) != OMBUD_OK) {
+        ombud_db_release(p, c);
+        return OMBUD_ERROR;
     }
     *out = c;
     return OMBUD_OK;
@@ -200,16 +348,19 @@ void ombud_db_release(struct ombud_db_pool *p, struct ombud_db_conn *c)
     size_t slot = (size_t)(c - p->conns);
 
     forget_pending(c);
-    c->in_tx = c->committed = c->first_trip_dead = false;
+    c->in_tx = c->committed = c->work_sent = c->first_trip_dead = false;
     if (c->pg && !c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
         PGresult *r = PQexec(c->pg, "ROLLBACK");
         PQclear(r);
         if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
             c->broken = true;
     }
-    if (c->broken || (c->pg && PQstatus(c->pg) != CONNECTION_OK))
+    bool lost = c->pg && PQstatus(c->pg) != CONNECTION_OK;
+    if (c->broken || lost)
         reset_conn(c);
     pthread_mutex_lock(&p->mu);
+    if (lost)
+        p->epoch++; /* the others went through the same; see slot_ready */
     p->busy[slot] = false;
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
@@ -270,6 +421,16 @@ enum ombud_rc ombud_db_fail(struct ombud_db_conn *c, PGresult *res, struct ombud
     return rc;
 }
 
+/* A PREPARE failed: ombud_db_fail, and a connection found dead there
+ * before anything else went out may be replaced (PREPARE does no work). */
+static enum ombud_rc prepare_fail(struct ombud_db_conn *c, PGresult *r, struct ombud_err *err)
+{
+    enum ombud_rc rc = ombud_db_fail(c, r, err);
+    if (c->broken && !c->work_sent)
+        c->first_trip_dead = true;
+    return rc;
+}
+
 /* Prepares s on c unless it is already; *name receives its name. */
 static enum ombud_rc prepare(struct ombud_db_conn *c, struct ombud_db_stmt *s, char name[24],
                              struct ombud_err *err)
@@ -281,7 +442,7 @@ static enum ombud_rc prepare(struct ombud_db_conn *c, struct ombud_db_stmt *s, c
     if (!c->prepared[id]) {
         PGresult *r = PQprepare(c->pg, name, s->sql, 0, NULL);
         if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            return ombud_db_fail(c, r, err);
+            return prepare_fail(c, r, err);
         PQclear(r);
         c->prepared[id] = true;
     }
@@ -313,13 +474,13 @@ static enum ombud_rc pipeline(struct ombud_db_conn *c, struct ombud_db_stmt *s, 
         *out = NULL;
     if (s)
         rc = prepare(c, s, name, err);
-    if (rc != OMBUD_OK) {
-        c->first_trip_dead = begin && c->broken; /* nothing was begun */
+    if (rc != OMBUD_OK)
         return rc;
-    }
     forget_pending(c);
     if (!PQenterPipelineMode(c->pg))
         return ombud_db_fail(c, NULL, err);
+    bool fresh = !c->work_sent;
+    c->work_sent = true;
     bool sent = !begin || PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
     if (sent && s)
         sent = PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
@@ -358,7 +519,11 @@ static enum ombud_rc pipeline(struct ombud_db_conn *c, struct ombud_db_stmt *s, 
             PQclear(*out);
             *out = NULL;
         }
-        if (begin && PQstatus(c->pg) != CONNECTION_OK)
+        /* The first trip of a transaction, without its COMMIT, found the
+         * connection dead: the server rolls back whatever of it arrived.
+         * With the COMMIT it may have committed before the connection
+         * went: the caller never learns, so it must not run again. */
+        if (fresh && begin && !commit && PQstatus(c->pg) != CONNECTION_OK)
             c->first_trip_dead = true;
         return ombud_db_fail(c, failed, err);
     }
@@ -379,6 +544,7 @@ enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, in
     enum ombud_rc rc = prepare(c, s, name, err);
     if (rc != OMBUD_OK)
         return rc;
+    c->work_sent = true;
     r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
@@ -411,6 +577,7 @@ enum ombud_rc ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int np
     *out = NULL;
     if (c->begin_pending && (rc = ombud_db_flush(c, false, err)) != OMBUD_OK)
         return rc;
+    c->work_sent = true;
     PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
@@ -464,7 +631,7 @@ enum ombud_rc ombud_db_exec_cached(struct ombud_db_conn *c, const char *sql, int
         r = PQprepare(c->pg, name, sql, 0, NULL);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             free(copy);
-            return ombud_db_fail(c, r, err);
+            return prepare_fail(c, r, err);
         }
         PQclear(r);
         victim->sql = copy;
@@ -473,6 +640,7 @@ enum ombud_rc ombud_db_exec_cached(struct ombud_db_conn *c, const char *sql, int
     }
     e->used = ++c->sqlcache_tick;
     snprintf(name, sizeof name, "r%u", e->name);
+    c->work_sent = true;
     r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
@@ -486,6 +654,7 @@ enum ombud_rc ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct o
     enum ombud_rc rc;
     if (c->begin_pending && (rc = ombud_db_flush(c, false, err)) != OMBUD_OK)
         return rc;
+    c->work_sent = true;
     PGresult *r = PQexec(c->pg, sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
         return ombud_db_fail(c, r, err);

@@ -71,17 +71,19 @@ static enum ombud_rc run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx, 
         /* BEGIN travels with the first statement (pipeline mode, see
          * ombud_db_exec_last), and the last statement may carry COMMIT. */
         c->begin_pending = c->in_tx = tx;
-        c->committed = c->first_trip_dead = false;
+        c->committed = c->work_sent = c->first_trip_dead = false;
         rc = fn(c, ctx, err);
         if (rc == OMBUD_OK && !c->committed)
             rc = ombud_db_flush(c, tx, err);
         if (rc != OMBUD_OK && tx && !c->broken)
             ombud_db_rollback(c);
-        /* A statement failing on a connection that was idle in the pool
-         * (the first after a restart) gets one more try on a fresh one:
-         * outside a transaction, or when the trip carrying BEGIN failed. */
-        bool dead_first =
-            rc != OMBUD_OK && c->broken && !reconnected && (!tx || c->first_trip_dead);
+        /* A connection found dead before any work of fn can have been
+         * applied (a PREPARE, or the first trip of a transaction without
+         * its COMMIT) gets one more try on a fresh one: the first request
+         * after a restart whose stale connection slipped past the pool's
+         * check. Never once a statement ran outside a transaction or a
+         * COMMIT went out: a write must not be applied twice. */
+        bool dead_first = rc != OMBUD_OK && c->broken && !reconnected && c->first_trip_dead;
         struct hooks hk;
         hooks_take(&hk, c);
         ombud_db_release(pool, c);
