@@ -10,9 +10,9 @@
  *  - a pooled connection is checked before it is handed out: an idle
  *    connection receives nothing but the server's goodbye (an error
  *    saying it terminates, then end of file), so a readable socket means
- *    a look with PQconsumeInput, which finds a connection PostgreSQL
- *    closed when it restarted: the request gets a fresh one instead of
- *    failing on the stale one. One connection found lost also marks
+ *    a connection PostgreSQL closed (when it restarted, say): the request
+ *    gets a fresh one instead of failing on the stale one (idle_conn_alive,
+ *    one poll). One connection found lost also marks
  *    every connection made before it (the pool's epoch), since they went
  *    through the same outage, so that tx.c's retry on a fresh connection
  *    does not meet another dead one;
@@ -203,7 +203,13 @@ static void warn_unavailable(struct ombud_db_pool *p, const char *msg)
 }
 
 /* Whether a connection idle in the pool is still usable (see the DESIGN
- * note): nothing arrives on an idle connection but the server's goodbye. */
+ * note). Nothing is due on an idle connection (the pool's never LISTEN),
+ * and what comes unasked is in practice the server's goodbye: the error
+ * saying it terminates the session, then the end of the stream. Reading
+ * that error would not tell libpq the connection is gone (it reports it
+ * as a notice, and the end of the stream may not have arrived yet), so
+ * anything to read means a new connection: cheap, where using a dead
+ * one costs the request. */
 static bool idle_conn_alive(PGconn *pg)
 {
     if (PQstatus(pg) != CONNECTION_OK)
@@ -211,11 +217,8 @@ static bool idle_conn_alive(PGconn *pg)
     struct pollfd fd = {.fd = PQsocket(pg), .events = POLLIN};
     if (fd.fd < 0)
         return false;
-    if (poll(&fd, 1, 0) <= 0)
-        return true; /* nothing to read (or poll failed: let the statement find out) */
-    if (fd.revents & (POLLERR | POLLNVAL))
-        return false;
-    return PQconsumeInput(pg) && PQstatus(pg) == CONNECTION_OK;
+    /* Nothing to read (or poll failed: the statement will find out). */
+    return poll(&fd, 1, 0) <= 0;
 }
 
 /* May this thread try to connect now? While the database is down, one
