@@ -935,11 +935,16 @@ void h_clock_wait_pass(struct h_server *s)
     fail_msg("the SLA worker of %s made no pass after the clock moved", s->base);
 }
 
-void h_clock_advance(struct h_server *s, int64_t seconds)
+void h_clock_shift(int64_t seconds)
 {
     clock_init();
     assert_true(seconds >= 0);
     __atomic_add_fetch(clock_offset_us, seconds * 1000000, __ATOMIC_ACQ_REL);
+}
+
+void h_clock_advance(struct h_server *s, int64_t seconds)
+{
+    h_clock_shift(seconds);
     h_clock_wait_pass(s);
 }
 

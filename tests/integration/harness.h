@@ -204,6 +204,9 @@ void h_sleep_until_ms(int64_t at_ms);
  */
 int64_t h_clock_offset_ms(void);
 void h_clock_advance(struct h_server *s, int64_t seconds);
+/* Moves the clock forward without waking or waiting for any worker: for
+ * a test that holds the workers up itself. */
+void h_clock_shift(int64_t seconds);
 void h_clock_advance_to(struct h_server *s, int64_t at_s, int64_t lead_ms);
 void h_clock_wait_pass(struct h_server *s);
 
