@@ -49,7 +49,8 @@ void ombud_db_pool_free(struct ombud_db_pool *pool);
 void ombud_db_pool_get_stats(struct ombud_db_pool *pool, struct ombud_db_pool_stats *out);
 
 /* Checks out a connected connection: 503 in err when none is free within
- * the timeout or PostgreSQL cannot be reached. Return it with release. */
+ * the timeout or PostgreSQL cannot be reached (at once while the pool
+ * waits out its reconnect backoff: see pool.c). Return it with release. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_checkout(struct ombud_db_pool *pool,
                                                 struct ombud_db_conn **out, struct ombud_err *err);
 void ombud_db_release(struct ombud_db_pool *pool, struct ombud_db_conn *conn);
@@ -58,12 +59,15 @@ typedef enum ombud_rc (*ombud_tx_fn)(struct ombud_db_conn *conn, void *ctx, stru
 
 /* Runs fn inside BEGIN … COMMIT on a pooled connection, retrying on
  * serialization failure and deadlock (fn may run more than once, so it
- * must only fill ctx from the database), and once on a connection that
- * died while idle in the pool. */
+ * must only fill ctx from the database), and once on a fresh connection
+ * when the first trip (BEGIN with the first statement, without COMMIT)
+ * found the connection dead: never after a COMMIT went out. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_tx_run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx,
                                            struct ombud_err *err);
 
-/* Like ombud_tx_run without a transaction: for single read statements. */
+/* Like ombud_tx_run without a transaction: for single statements (each
+ * commits on its own, so one found dead is run again only when it never
+ * went out: its PREPARE failed). */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_run(struct ombud_db_pool *pool, ombud_tx_fn fn, void *ctx,
                                            struct ombud_err *err);
 
