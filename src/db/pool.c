@@ -3,19 +3,19 @@
  * and condvar. Checkout waits (bounded) for a free slot, then connects
  * it outside the lock if it has no live connection, so one slow connect
  * does not block other threads. A connection found broken is dropped at
- * release; the next checkout of that slot reconnects. That is the whole
- * recovery story: no background thread, no restart.
+ * release; the next checkout of that slot reconnects. No background
+ * thread, no restart.
  *
  * Recovery after an outage (see slot_ready):
  *  - a pooled connection is checked before it is handed out: an idle
  *    connection receives nothing but the server's goodbye (an error
  *    saying it terminates, then end of file), so a readable socket means
  *    a connection PostgreSQL closed (when it restarted, say): the request
- *    gets a fresh one instead of failing on the stale one (idle_conn_alive,
- *    one poll). One connection found lost also marks
- *    every connection made before it (the pool's epoch), since they went
- *    through the same outage, so that tx.c's retry on a fresh connection
- *    does not meet another dead one;
+ *    gets a fresh one instead of failing on the stale one (one poll, in
+ *    idle_conn_alive). One connection found lost also marks every one
+ *    made before it (the pool's epoch), since they went through the same
+ *    outage, so that tx.c's retry on a fresh connection does not meet
+ *    another dead one;
  *  - while PostgreSQL cannot be reached, connection attempts are shared:
  *    one at a time per process, the next after a backoff doubling from
  *    100 ms to 2 s; meanwhile checkouts that would need a connection fail
@@ -263,8 +263,8 @@ static void connect_done(struct ombud_db_pool *p, bool probe, bool ok)
 
 /* Makes the checked-out slot's connection usable: keeps a live one, drops
  * a stale one (failing the idle check, or made before a connection was
- * found lost) and connects when there is none, within the
- * backoff while the database is down. 503 in err when it cannot. */
+ * found lost) and connects when there is none, within the backoff while
+ * the database is down. 503 in err when it cannot. */
 static enum ombud_rc slot_ready(struct ombud_db_pool *p, size_t slot, struct ombud_err *err)
 {
     struct ombud_db_conn *c = &p->conns[slot];
