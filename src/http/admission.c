@@ -32,6 +32,8 @@
  *    request, so the overflow slots turn over within a second and a new
  *    client is answered rather than left in the listen backlog. Only when
  *    the overflow slots are full as well does MHD stop accepting.
+ *    GET /health/live and /metrics are still served over the cap
+ *    (daemon.c), so a busy process does not fail its liveness probe.
  *
  * Hot path: a request costs three clock reads and atomic stores into its
  * connection's record, found through MHD's socket context; the list's
@@ -176,6 +178,8 @@ void ombud_admission_request_end(struct MHD_Connection *conn)
     int64_t idle = (int64_t)ombud_cf.conn_timeout * 1000;
     if (idle < ombud_cf.header_timeout_ms)
         idle = ombud_cf.header_timeout_ms;
+    if (t->over_cap) /* it was answered (a probe, or 503 and closed): no lingering */
+        idle = OVER_CAP_MS;
     set(t, P_IDLE, now_ms() + idle);
 }
 

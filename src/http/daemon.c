@@ -161,7 +161,15 @@ static void begin(struct ombud_req *req)
 }
 
 /* A connection that came in over OMBUD_CONN_LIMIT (admission.c): told
- * at once to come back, and closed. */
+ * at once to come back, and closed. Liveness and metrics are still
+ * answered (they touch neither the database nor a queue), so an
+ * orchestrator does not restart a process for being busy. */
+static bool over_cap_exempt(const char *method, const char *url)
+{
+    return (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
+           (strcmp(url, "/health/live") == 0 || strcmp(url, "/metrics") == 0);
+}
+
 static void over_cap(struct ombud_req *req)
 {
     struct ombud_err err;
@@ -214,7 +222,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         const char *origin = ombud_req_header(req, "Origin");
         if (ombud_config_cors_allows(&ombud_cf, origin))
             req->origin = origin;
-        if (ombud_admission_request_head(conn))
+        if (ombud_admission_request_head(conn) && !over_cap_exempt(method, url))
             over_cap(req);
         else
             begin(req);
