@@ -52,6 +52,7 @@
 #include <time.h>
 
 #include "ombud/config.h"
+#include "ombud/http.h"
 #include "ombud/log.h"
 
 /* Above the cap: enough slots to answer a burst of newcomers. */
@@ -75,6 +76,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static struct tracked head = {.prev = &head, .next = &head};
 static atomic_long open_conns;
+static atomic_ulong slow_closed, over_cap_total;
 static pthread_t reaper;
 static bool running, stopping;
 static struct MHD_OptionItem options[6];
@@ -112,6 +114,8 @@ static void notify(void *cls, struct MHD_Connection *conn, void **socket_context
         t->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
         long n = atomic_fetch_add(&open_conns, 1) + 1;
         t->over_cap = n > (long)ombud_cf.conn_limit;
+        if (t->over_cap)
+            atomic_fetch_add(&over_cap_total, 1);
         int64_t limit = ombud_cf.header_timeout_ms;
         if (t->over_cap && limit > OVER_CAP_MS)
             limit = OVER_CAP_MS;
@@ -183,9 +187,11 @@ void ombud_admission_request_end(struct MHD_Connection *conn)
     set(t, P_IDLE, now_ms() + idle);
 }
 
-long ombud_admission_open(void)
+void ombud_http_conn_stats(struct ombud_http_conn_stats *out)
 {
-    return atomic_load(&open_conns);
+    out->open = atomic_load(&open_conns);
+    out->slow_closed = atomic_load(&slow_closed);
+    out->over_cap = atomic_load(&over_cap_total);
 }
 
 /* One pass: shut down every connection past its deadline. */
@@ -205,6 +211,9 @@ static void reap(int64_t now)
         n[p]++;
     }
     pthread_mutex_unlock(&mu);
+    for (int p = 0; p < 4; p++)
+        if (n[p])
+            atomic_fetch_add(&slow_closed, n[p]);
     for (int p = 0; p < 4; p++)
         if (n[p])
             ombud_log(OMBUD_LOG_INFO, "slow_client_closed", "%u connection%s past the %s deadline",

@@ -35,7 +35,4 @@ void ombud_admission_request_body_done(struct MHD_Connection *conn);
 /* The request is over; the connection may carry another. */
 void ombud_admission_request_end(struct MHD_Connection *conn);
 
-/* Connections open now (all of MHD's, the over-cap ones included). */
-long ombud_admission_open(void);
-
 #endif
