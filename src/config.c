@@ -30,9 +30,11 @@ const struct ombud_config_var ombud_config_vars[] = {
      "most concurrent HTTP connections from one client address (0: no limit; behind a proxy "
      "raise it or use 0)"},
     {"OMBUD_HEADER_TIMEOUT_MS", "10000",
-     "a connection that has not sent a whole request head by then is closed"},
+     "milliseconds a connection has to send a whole request head (from its start, or from the "
+     "request line on a kept-alive one) before it is closed"},
     {"OMBUD_BODY_TIMEOUT_MS", "60000",
-     "a request body not received whole this long after its head is dropped, connection closed"},
+     "milliseconds after its head by which a request body must be whole, else the connection "
+     "is closed"},
     {"OMBUD_RATE_LIMIT", "1000", "requests a second per API key, per process (0: no limit)"},
     {"OMBUD_RATE_BURST", NULL,
      "requests an API key may make at once before the rate applies (default: twice the rate)"},
