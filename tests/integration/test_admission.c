@@ -193,7 +193,7 @@ static void slow_clients_are_closed(void **state)
 
     bool normal_checked = false;
     int open_left = NSLOW + 2;
-    for (int64_t t0 = h_real_ms(); open_left > 0 && h_real_ms() - t0 < 4000;) {
+    for (int64_t t0 = h_real_ms(); open_left > 0 && h_real_ms() - t0 < 5000;) {
         for (int i = 0; i < NSLOW + 2; i++) {
             if (closed_at[i])
                 continue;
@@ -208,7 +208,7 @@ static void slow_clients_are_closed(void **state)
         }
         if (!normal_checked && h_real_ms() - t0 > 300) {
             /* With every slow connection open, others are still served. */
-            served_within(&slow, 500);
+            served_within(&slow, 1000);
             normal_checked = true;
         }
         h_sleep_ms(TICK_MS);
@@ -219,15 +219,16 @@ static void slow_clients_are_closed(void **state)
         const char *what = i == ka ? "keep-alive" : i == bd ? "body" : "head";
         if (lived < 0)
             fail_msg("a slow %s connection (%d) was never closed", what, i);
-        /* The deadline is 1 s; the reaper and this loop each add a tick. */
-        if (lived < 900 || lived > 1800)
+        /* The deadline is 1 s; the reaper and this loop each add a tick,
+         * and a loaded machine more. */
+        if (lived < 900 || lived > 3000)
             fail_msg("a slow %s connection (%d) was closed after %lld ms, not about 1000", what, i,
                      (long long)lived);
         close(fds[i]);
     }
     /* Nothing the slow body was sending got in. */
     assert_int_equal(h_sql_int(&slow, "SELECT count(*) FROM categories WHERE key = 'x'"), 0);
-    served_within(&slow, 500);
+    served_within(&slow, 1000);
     assert_true(metric(&slow, "ombud_http_connections_slow_closed_total") >= NSLOW + 2);
     assert_true(metric(&slow, "ombud_http_connections_over_cap_total") == 0);
 }
