@@ -2,19 +2,17 @@
  * Replies. DESIGN: every reply goes through queue(), which adds the
  * headers every response carries (X-Request-Id, the RateLimit headers
  * when a key's token was taken, and the CORS headers when the request's
- * Origin is allowed), queues the response on the
- * connection and destroys our reference, and records the status for the
- * access log. MHD sends a queued response only after the access handler
- * returns, so a handler queues at most one. Bodies are built by jansson
- * and handed to MHD to free, so nothing here outlives the call.
+ * Origin is allowed), queues the response on the connection and destroys
+ * our reference, and records the status for the access log. MHD sends a queued response only after
+ * the access handler returns, so a handler queues at most one. Bodies are built by jansson and
+ * handed to MHD to free, so nothing here outlives the call.
  *
  * Problems (application/problem+json) come from one struct ombud_err,
  * rendered by repr/problem.c; the headers a status implies
  * (WWW-Authenticate on 401, Retry-After on 503) are added here so no
- * handler can forget them. The hot representations come as text already
- * (ombud_reply_text_h_steal), written by repr without a jansson tree.
- * Lists share one page shape, {items,
- * next_cursor}, built by ombud_reply_list for every list ordered by id.
+ * handler can forget them (a 429 names its own Retry-After, auth.c). The hot representations come
+ * as text already (ombud_reply_text_h_steal), written by repr without a jansson tree. Lists share
+ * one page shape, {items, next_cursor}, built by ombud_reply_list for every list ordered by id.
  */
 #include "http/reply.h"
 
