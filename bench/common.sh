@@ -191,7 +191,11 @@ bench_server_start() {
     BENCH_URL="http://127.0.0.1:$port"
     : >"$log"
     bench_log "starting ombud on $BENCH_URL pinned to core $SERVER_CPU"
+    # The load comes from one address at rates no API key would be given:
+    # no rate limit or per-address connection limit unless the caller sets
+    # one (OMBUD_RATE_LIMIT, OMBUD_CONN_PER_IP).
     OMBUD_DATABASE_URL="$BENCH_DB_SERVER" OMBUD_LISTEN="127.0.0.1:$port" \
+        OMBUD_RATE_LIMIT="${OMBUD_RATE_LIMIT:-0}" OMBUD_CONN_PER_IP="${OMBUD_CONN_PER_IP:-0}" \
         taskset -c "$SERVER_CPU" "$BENCH_BIN" serve >>"$log" 2>&1 &
     BENCH_SERVER_PID=$!
     for _ in $(seq 150); do

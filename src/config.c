@@ -4,6 +4,7 @@
  * a getter so unit tests need not touch the process environment.
  */
 #include "ombud/config.h"
+#include "ombud/rate.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +24,20 @@ const struct ombud_config_var ombud_config_vars[] = {
     {"OMBUD_LOG_LEVEL", "info", "debug, info, warn or error"},
     {"OMBUD_CORS_ORIGINS", "", "comma-separated browser origins allowed by CORS, or *"},
     {"OMBUD_CONN_TIMEOUT", "30", "seconds an idle HTTP connection is kept open"},
-    {"OMBUD_CONN_LIMIT", "1024", "most concurrent HTTP connections"},
+    {"OMBUD_CONN_LIMIT", "1024",
+     "most concurrent HTTP connections; past it a new client is answered 503 and closed"},
+    {"OMBUD_CONN_PER_IP", "64",
+     "most concurrent HTTP connections from one client address (0: no limit; behind a proxy "
+     "raise it or use 0)"},
+    {"OMBUD_HEADER_TIMEOUT_MS", "10000",
+     "milliseconds a connection has to send a whole request head (from its start, or from the "
+     "request line on a kept-alive one) before it is closed"},
+    {"OMBUD_BODY_TIMEOUT_MS", "60000",
+     "milliseconds after its head by which a request body must be whole, else the connection "
+     "is closed"},
+    {"OMBUD_RATE_LIMIT", "1000", "requests a second per API key, per process (0: no limit)"},
+    {"OMBUD_RATE_BURST", NULL,
+     "requests an API key may make at once before the rate applies (default: twice the rate)"},
     {"OMBUD_DB_TIMEOUT_MS", "2000", "wait for a free database connection before 503"},
     {"OMBUD_STATEMENT_TIMEOUT_MS", "5000", "PostgreSQL statement_timeout per statement"},
     {"OMBUD_DRAIN_SECONDS", "10", "on SIGTERM, how long in-flight requests may finish"},
@@ -154,6 +168,17 @@ enum ombud_rc ombud_config_load(struct ombud_config *cfg,
              "OMBUD_CORS_ORIGINS", err);
     cfg->conn_timeout = uint_var(get, ctx, "OMBUD_CONN_TIMEOUT", 1, 86400, 30, err);
     cfg->conn_limit = uint_var(get, ctx, "OMBUD_CONN_LIMIT", 1, 1000000, 1024, err);
+    cfg->conn_per_ip = uint_var(get, ctx, "OMBUD_CONN_PER_IP", 0, 1000000, 64, err);
+    cfg->header_timeout_ms =
+        uint_var(get, ctx, "OMBUD_HEADER_TIMEOUT_MS", 100, 3600000, 10000, err);
+    cfg->body_timeout_ms = uint_var(get, ctx, "OMBUD_BODY_TIMEOUT_MS", 100, 3600000, 60000, err);
+    cfg->rate_limit = uint_var(get, ctx, "OMBUD_RATE_LIMIT", 0, OMBUD_RATE_MAX, 1000, err);
+    {
+        unsigned long long dflt = cfg->rate_limit ? 2ull * cfg->rate_limit : 1;
+        if (dflt > OMBUD_RATE_MAX)
+            dflt = OMBUD_RATE_MAX;
+        cfg->rate_burst = uint_var(get, ctx, "OMBUD_RATE_BURST", 1, OMBUD_RATE_MAX, dflt, err);
+    }
     cfg->db_timeout_ms = uint_var(get, ctx, "OMBUD_DB_TIMEOUT_MS", 1, 600000, 2000, err);
     cfg->statement_timeout_ms =
         uint_var(get, ctx, "OMBUD_STATEMENT_TIMEOUT_MS", 1, 3600000, 5000, err);

@@ -151,6 +151,20 @@ char *ombud_metrics_render(struct ombud_db_pool *pool, size_t *len)
         "# HELP ombud_streams_open Open GET /v1/stream responses.\n"
         "# TYPE ombud_streams_open gauge\nombud_streams_open %zu\n",
         ombud_http_open_streams());
+    struct ombud_http_conn_stats cs;
+    ombud_http_conn_stats(&cs);
+    put(&b,
+        "# HELP ombud_http_connections_open HTTP connections open now.\n"
+        "# TYPE ombud_http_connections_open gauge\nombud_http_connections_open %ld\n"
+        "# HELP ombud_http_connections_slow_closed_total Connections closed for not sending a "
+        "request head or body by its deadline.\n"
+        "# TYPE ombud_http_connections_slow_closed_total counter\n"
+        "ombud_http_connections_slow_closed_total %lu\n"
+        "# HELP ombud_http_connections_over_cap_total Connections that came in over "
+        "OMBUD_CONN_LIMIT (answered 503).\n"
+        "# TYPE ombud_http_connections_over_cap_total counter\n"
+        "ombud_http_connections_over_cap_total %lu\n",
+        cs.open, cs.slow_closed, cs.over_cap);
     struct ombud_sla_worker_status w;
     ombud_sla_worker_status(&w);
     put(&b,

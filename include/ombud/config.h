@@ -22,9 +22,14 @@ struct ombud_config {
     char admin_key[256]; /* empty: none */
     size_t max_body_bytes;
     enum ombud_log_level log_level;
-    char cors_origins[2048]; /* comma-separated; "*" for any; empty: CORS off */
-    unsigned conn_timeout;   /* seconds idle before MHD closes a connection */
-    unsigned conn_limit;
+    char cors_origins[2048];       /* comma-separated; "*" for any; empty: CORS off */
+    unsigned conn_timeout;         /* seconds idle before MHD closes a connection */
+    unsigned conn_limit;           /* past it, a new connection is answered 503 */
+    unsigned conn_per_ip;          /* most connections from one address; 0: any */
+    unsigned header_timeout_ms;    /* a request head must be whole by then */
+    unsigned body_timeout_ms;      /* a body must be whole this long after its head */
+    unsigned rate_limit;           /* requests a second per API key; 0: off */
+    unsigned rate_burst;           /* the bucket's size */
     unsigned db_timeout_ms;        /* pool checkout wait before 503 */
     unsigned statement_timeout_ms; /* PostgreSQL statement_timeout */
     unsigned drain_seconds;        /* SIGTERM: how long in-flight requests may finish */

@@ -38,6 +38,7 @@ enum ombud_err_kind {
     OMBUD_E_STALE,              /* the caller's version (If-Match) is not the current one */
     OMBUD_E_TOO_LARGE,          /* the request body is over the limit */
     OMBUD_E_UNSUPPORTED_MEDIA,  /* the request body is not in a type we read */
+    OMBUD_E_RATE_LIMITED,       /* the caller's key is over its request rate */
     OMBUD_E_UNAVAILABLE,        /* a dependency (the database) is down or saturated */
     OMBUD_E_INTERNAL,           /* our bug or resource exhaustion */
     OMBUD_E_CONFIG,             /* start-up: configuration or environment unusable */

@@ -23,6 +23,16 @@ void ombud_http_stop(struct MHD_Daemon *d, unsigned drain_seconds);
 /* Open GET /v1/stream responses in this process (stream.c). */
 size_t ombud_http_open_streams(void);
 
+/* Connection admission so far (admission.c): connections open now, those
+ * closed for missing their head or body deadline, and those that came in
+ * over OMBUD_CONN_LIMIT. */
+struct ombud_http_conn_stats {
+    long open;
+    unsigned long slow_closed;
+    unsigned long over_cap;
+};
+void ombud_http_conn_stats(struct ombud_http_conn_stats *out);
+
 /* Every route (routes.c). metrics.c labels its counters by route name. */
 extern const struct ombud_route ombud_routes[];
 extern const size_t ombud_nroutes;

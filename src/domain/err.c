@@ -43,6 +43,7 @@ static const char *const default_types[OMBUD_E_KIND_COUNT] = {
     [OMBUD_E_STALE] = "precondition-failed",
     [OMBUD_E_TOO_LARGE] = "payload-too-large",
     [OMBUD_E_UNSUPPORTED_MEDIA] = "unsupported-media-type",
+    [OMBUD_E_RATE_LIMITED] = "rate-limited",
     [OMBUD_E_UNAVAILABLE] = "unavailable",
     [OMBUD_E_INTERNAL] = "internal",
     [OMBUD_E_CONFIG] = "bad-config",

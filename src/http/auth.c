@@ -5,7 +5,9 @@
  * with that hash (a per-process cache, else one short query;
  * service/api_keys.c), before any body is read. The key's role must reach
  * the route's min_role (routes.c); roles are ordered, so that is one
- * comparison. Keys are never logged.
+ * comparison. Keys are never logged. A known key then takes a token from
+ * its rate-limit bucket (ratelimit.c) before anything else is decided, so
+ * a key over its rate gets 429 whatever it asked for.
  */
 #include "http/auth.h"
 
@@ -14,6 +16,7 @@
 #include <strings.h>
 
 #include "http/query.h"
+#include "http/ratelimit.h"
 #include "http/reply.h"
 #include "ombud/keys.h"
 #include "ombud/service/api_keys.h"
@@ -51,6 +54,22 @@ void ombud_auth_check(struct ombud_req *req)
     req->who.key_id = key.id;
     req->who.agent_id = key.agent_id;
     req->who.role = key.role;
+    if (ombud_ratelimit_enabled()) {
+        /* Every request a key makes costs a token, refused ones (403)
+         * included, and every reply to it says what is left. */
+        req->rate = ombud_ratelimit_take(key.id);
+        req->rate_taken = true;
+        if (!req->rate.allowed) {
+            char retry[16];
+            snprintf(retry, sizeof retry, "%u", req->rate.retry_after);
+            ombud_err_clear(&err);
+            ombud_err_set(&err, OMBUD_E_RATE_LIMITED, NULL,
+                          "this API key is over its rate limit; retry in %u s",
+                          req->rate.retry_after);
+            ombud_reply_problem_h(req, &err, "Retry-After", retry);
+            return;
+        }
+    }
     if (req->who.role < req->match.route->min_role) {
         char detail[128];
         snprintf(detail, sizeof detail, "this needs the %s role; the key has %s",

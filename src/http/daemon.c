@@ -17,6 +17,10 @@
  * response is fed by stream.c's pump, the connection suspended while it
  * has nothing to send (MHD_ALLOW_SUSPEND_RESUME).
  *
+ * Connection admission (per-address limit, head and body deadlines, the
+ * cap that answers 503) is admission.c's: its MHD options and three hooks
+ * per request (head whole, body whole, request over).
+ *
  * completed() runs once per request: it writes the access-log line,
  * records metrics and frees the request state. Handlers block on the
  * database, so threads are sized with the pool and every statement has
@@ -35,10 +39,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/admission.h"
 #include "http/auth.h"
 #include "http/body.h"
 #include "http/handlers.h"
 #include "http/query.h"
+#include "http/ratelimit.h"
 #include "http/reply.h"
 #include "http/stream.h"
 #include "ombud/config.h"
@@ -154,6 +160,25 @@ static void begin(struct ombud_req *req)
     ombud_body_check_headers(req);
 }
 
+/* A connection that came in over OMBUD_CONN_LIMIT (admission.c): told
+ * at once to come back, and closed. Liveness and metrics are still
+ * answered (they touch neither the database nor a queue), so an
+ * orchestrator does not restart a process for being busy. */
+static bool over_cap_exempt(const char *method, const char *url)
+{
+    return (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
+           (strcmp(url, "/health/live") == 0 || strcmp(url, "/metrics") == 0);
+}
+
+static void over_cap(struct ombud_req *req)
+{
+    struct ombud_err err;
+    ombud_err_clear(&err);
+    ombud_err_set(&err, OMBUD_E_UNAVAILABLE, "connection-limit",
+                  "the server is at its connection limit; retry shortly");
+    ombud_reply_problem_h(req, &err, "Connection", "close");
+}
+
 /* The last call, with the whole body: parse it, run the handler. */
 static void finish(struct ombud_req *req)
 {
@@ -197,7 +222,12 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         const char *origin = ombud_req_header(req, "Origin");
         if (ombud_config_cors_allows(&ombud_cf, origin))
             req->origin = origin;
-        begin(req);
+        if (ombud_admission_request_head(conn) && !over_cap_exempt(method, url))
+            over_cap(req);
+        else
+            begin(req);
+        if (req->handled)
+            ombud_admission_request_body_done(conn);
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
@@ -205,8 +235,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0; /* consumed: else MHD stops once its buffer fills */
         return ombud_body_chunk(req, upload_data, len) ? MHD_YES : MHD_NO;
     }
-    if (!req->handled)
+    if (!req->handled) {
+        ombud_admission_request_body_done(conn);
         finish(req);
+    }
     return MHD_YES;
 }
 
@@ -214,6 +246,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
     struct ombud_req *req = *req_cls;
+    ombud_admission_request_end(conn);
     if (!req)
         return;
     *req_cls = NULL;
@@ -273,7 +306,13 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
     }
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (ombud_ratelimit_init(ombud_cf.rate_limit, ombud_cf.rate_burst, err) != OMBUD_OK ||
+        ombud_admission_start(err) != OMBUD_OK) {
+        freeaddrinfo(ai);
+        return NULL;
+    }
     if (ombud_stream_start(ombud_cf.database_url, err) != OMBUD_OK) {
+        ombud_admission_stop();
         freeaddrinfo(ai);
         return NULL;
     }
@@ -281,11 +320,12 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
         flags, ombud_cf.listen_port, NULL, NULL, access_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)ombud_cf.threads, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ombud_cf.conn_timeout, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)ombud_cf.conn_limit, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ombud_cf.conn_timeout, MHD_OPTION_ARRAY,
+        ombud_admission_options(), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!d) {
         ombud_stream_stop();
+        ombud_admission_stop();
         ombud_err_set(err, OMBUD_E_CONFIG, "listen-failed",
                       "cannot serve on %s:%u (address in use?)", ombud_cf.listen_host,
                       ombud_cf.listen_port);
@@ -317,6 +357,8 @@ void ombud_http_stop(struct MHD_Daemon *d, unsigned drain_seconds)
         ombud_log(OMBUD_LOG_WARN, "drain_timeout", "%ld requests still running",
                   atomic_load(&inflight));
     MHD_stop_daemon(d);
+    ombud_admission_stop();
+    ombud_ratelimit_free();
     ombud_stream_stop();
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

@@ -34,6 +34,7 @@ static const struct {
     [OMBUD_E_STALE] = {412, "Precondition failed"},
     [OMBUD_E_TOO_LARGE] = {413, "Payload too large"},
     [OMBUD_E_UNSUPPORTED_MEDIA] = {415, "Unsupported media type"},
+    [OMBUD_E_RATE_LIMITED] = {429, "Too many requests"},
     [OMBUD_E_UNAVAILABLE] = {503, "Service unavailable"},
     [OMBUD_E_INTERNAL] = {500, "Internal server error"},
     /* Start-up errors never reach a client; should one, it is ours. */

@@ -1,19 +1,18 @@
 /*
  * Replies. DESIGN: every reply goes through queue(), which adds the
- * headers every response carries (X-Request-Id, and the CORS headers
- * when the request's Origin is allowed), queues the response on the
- * connection and destroys our reference, and records the status for the
- * access log. MHD sends a queued response only after the access handler
- * returns, so a handler queues at most one. Bodies are built by jansson
- * and handed to MHD to free, so nothing here outlives the call.
+ * headers every response carries (X-Request-Id, the RateLimit headers
+ * when a key's token was taken, and the CORS headers when the request's
+ * Origin is allowed), queues the response on the connection and destroys
+ * our reference, and records the status for the access log. MHD sends a queued response only after
+ * the access handler returns, so a handler queues at most one. Bodies are built by jansson and
+ * handed to MHD to free, so nothing here outlives the call.
  *
  * Problems (application/problem+json) come from one struct ombud_err,
  * rendered by repr/problem.c; the headers a status implies
  * (WWW-Authenticate on 401, Retry-After on 503) are added here so no
- * handler can forget them. The hot representations come as text already
- * (ombud_reply_text_h_steal), written by repr without a jansson tree.
- * Lists share one page shape, {items,
- * next_cursor}, built by ombud_reply_list for every list ordered by id.
+ * handler can forget them (a 429 names its own Retry-After, auth.c). The hot representations come
+ * as text already (ombud_reply_text_h_steal), written by repr without a jansson tree. Lists share
+ * one page shape, {items, next_cursor}, built by ombud_reply_list for every list ordered by id.
  */
 #include "http/reply.h"
 
@@ -23,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/ratelimit.h"
 #include "ombud/cursor.h"
 #include "ombud/log.h"
 #include "ombud/repr.h"
@@ -31,11 +31,18 @@ static const char *const cors_allow_headers =
     "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, Last-Event-ID, "
     "X-Request-Id";
 static const char *const cors_expose_headers =
-    "X-Request-Id, ETag, Location, Retry-After, Idempotent-Replayed, Allow";
+    "X-Request-Id, ETag, Location, Retry-After, Idempotent-Replayed, Allow, RateLimit, "
+    "RateLimit-Policy";
 
 static void add_common_headers(struct ombud_req *req, struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    if (req->rate_taken) {
+        char policy[OMBUD_RATELIMIT_HBUF], limit[OMBUD_RATELIMIT_HBUF];
+        ombud_ratelimit_headers(&req->rate, policy, limit);
+        MHD_add_response_header(resp, "RateLimit-Policy", policy);
+        MHD_add_response_header(resp, "RateLimit", limit);
+    }
     if (req->origin) {
         MHD_add_response_header(resp, "Access-Control-Allow-Origin", req->origin);
         MHD_add_response_header(resp, "Vary", "Origin");

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ombud/rate.h"
 #include "ombud/role.h"
 #include "ombud/router.h"
 
@@ -33,7 +34,9 @@ struct ombud_req {
     int64_t started_us;
     struct ombud_route_match match;
     struct ombud_principal who;
-    char *body; /* accumulated request body, NUL-terminated */
+    bool rate_taken;                /* a key's token was taken: send the RateLimit headers */
+    struct ombud_rate_verdict rate; /* what the take decided */
+    char *body;                     /* accumulated request body, NUL-terminated */
     size_t body_len, body_cap;
     bool body_too_large;
     size_t discarded;   /* body bytes dropped past the limit */

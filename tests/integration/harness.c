@@ -157,6 +157,12 @@ static pid_t run_binary(struct h_server *s, const char *cmd, const char *const *
         setenv("OMBUD_ADMIN_KEY", key, 1);
         if (!getenv("OMBUD_THREADS"))
             setenv("OMBUD_THREADS", "4", 1);
+        /* Tests drive load from one address: no rate or per-address limit
+         * unless a test about them asks (extra_env comes after). */
+        if (!getenv("OMBUD_RATE_LIMIT"))
+            setenv("OMBUD_RATE_LIMIT", "0", 1);
+        if (!getenv("OMBUD_CONN_PER_IP"))
+            setenv("OMBUD_CONN_PER_IP", "0", 1);
         setenv("OMBUD_LOG_LEVEL", "debug", 1);
         setenv("OMBUD_TEST_CLOCK_FILE", clock_path, 1);
         for (size_t i = 0; extra_env && extra_env[i]; i++)

@@ -43,11 +43,12 @@ static const char *const contract_vars[] = {
 
 /* Cleared in every child so that nothing leaks in from the caller's environment. */
 static const char *const all_vars[] = {
-    "OMBUD_DATABASE_URL",  "OMBUD_LISTEN",        "OMBUD_THREADS",
-    "OMBUD_DB_POOL",       "OMBUD_ADMIN_KEY",     "OMBUD_MAX_BODY_BYTES",
-    "OMBUD_LOG_LEVEL",     "OMBUD_CORS_ORIGINS",  "OMBUD_CONN_TIMEOUT",
-    "OMBUD_CONN_LIMIT",    "OMBUD_DB_TIMEOUT_MS", "OMBUD_STATEMENT_TIMEOUT_MS",
-    "OMBUD_DRAIN_SECONDS",
+    "OMBUD_DATABASE_URL",    "OMBUD_LISTEN",        "OMBUD_THREADS",
+    "OMBUD_DB_POOL",         "OMBUD_ADMIN_KEY",     "OMBUD_MAX_BODY_BYTES",
+    "OMBUD_LOG_LEVEL",       "OMBUD_CORS_ORIGINS",  "OMBUD_CONN_TIMEOUT",
+    "OMBUD_CONN_LIMIT",      "OMBUD_DB_TIMEOUT_MS", "OMBUD_STATEMENT_TIMEOUT_MS",
+    "OMBUD_DRAIN_SECONDS",   "OMBUD_CONN_PER_IP",   "OMBUD_HEADER_TIMEOUT_MS",
+    "OMBUD_BODY_TIMEOUT_MS", "OMBUD_RATE_LIMIT",    "OMBUD_RATE_BURST",
 };
 
 static int setup(void **state)

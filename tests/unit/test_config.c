@@ -139,6 +139,30 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.db_timeout_ms, 2000);
     assert_int_equal(cfg.statement_timeout_ms, 5000);
     assert_int_equal(cfg.drain_seconds, 10);
+    assert_int_equal(cfg.conn_per_ip, 64);
+    assert_int_equal(cfg.header_timeout_ms, 10000);
+    assert_int_equal(cfg.body_timeout_ms, 60000);
+    assert_int_equal(cfg.rate_limit, 1000);
+    assert_int_equal(cfg.rate_burst, 2000);
+}
+
+/* The burst defaults to twice the rate, within the largest burst; with
+ * the limit off it is moot but still a valid number. */
+static void test_rate_burst_default_follows_rate(void **state)
+{
+    struct ombud_config cfg;
+    (void)state;
+    expect_good("OMBUD_RATE_LIMIT", "7", &cfg);
+    assert_int_equal(cfg.rate_limit, 7);
+    assert_int_equal(cfg.rate_burst, 14);
+    expect_good("OMBUD_RATE_LIMIT", "1000000", &cfg);
+    assert_int_equal(cfg.rate_burst, 1000000);
+    expect_good("OMBUD_RATE_LIMIT", "0", &cfg);
+    assert_int_equal(cfg.rate_limit, 0);
+    assert_int_equal(cfg.rate_burst, 1);
+    expect_good("OMBUD_RATE_BURST", "3", &cfg);
+    assert_int_equal(cfg.rate_limit, 1000);
+    assert_int_equal(cfg.rate_burst, 3);
 }
 
 static void test_empty_values_mean_default(void **state)
@@ -179,6 +203,11 @@ static void test_all_set(void **state)
     env_set(&e, "OMBUD_DB_TIMEOUT_MS", "250");
     env_set(&e, "OMBUD_STATEMENT_TIMEOUT_MS", "1500");
     env_set(&e, "OMBUD_DRAIN_SECONDS", "0");
+    env_set(&e, "OMBUD_CONN_PER_IP", "0");
+    env_set(&e, "OMBUD_HEADER_TIMEOUT_MS", "500");
+    env_set(&e, "OMBUD_BODY_TIMEOUT_MS", "700");
+    env_set(&e, "OMBUD_RATE_LIMIT", "50");
+    env_set(&e, "OMBUD_RATE_BURST", "60");
     assert_int_equal(load(&e, &cfg, &err), OMBUD_OK);
     assert_string_equal(cfg.database_url, "postgresql://u@db:5432/x?sslmode=require");
     assert_string_equal(cfg.listen_host, "0.0.0.0");
@@ -194,6 +223,11 @@ static void test_all_set(void **state)
     assert_int_equal(cfg.db_timeout_ms, 250);
     assert_int_equal(cfg.statement_timeout_ms, 1500);
     assert_int_equal(cfg.drain_seconds, 0);
+    assert_int_equal(cfg.conn_per_ip, 0);
+    assert_int_equal(cfg.header_timeout_ms, 500);
+    assert_int_equal(cfg.body_timeout_ms, 700);
+    assert_int_equal(cfg.rate_limit, 50);
+    assert_int_equal(cfg.rate_burst, 60);
 }
 
 static void test_db_pool_default_follows_threads(void **state)
@@ -375,6 +409,14 @@ static void test_numbers_out_of_range(void **state)
     expect_bad("OMBUD_STATEMENT_TIMEOUT_MS", "0");
     expect_bad("OMBUD_STATEMENT_TIMEOUT_MS", "3600001");
     expect_bad("OMBUD_DRAIN_SECONDS", "3601");
+    expect_bad("OMBUD_CONN_PER_IP", "1000001");
+    expect_bad("OMBUD_HEADER_TIMEOUT_MS", "99");
+    expect_bad("OMBUD_HEADER_TIMEOUT_MS", "3600001");
+    expect_bad("OMBUD_BODY_TIMEOUT_MS", "99");
+    expect_bad("OMBUD_BODY_TIMEOUT_MS", "3600001");
+    expect_bad("OMBUD_RATE_LIMIT", "1000001");
+    expect_bad("OMBUD_RATE_BURST", "0");
+    expect_bad("OMBUD_RATE_BURST", "1000001");
     /* Larger than unsigned long long: ERANGE, not a wrapped value. */
     expect_bad("OMBUD_THREADS", "18446744073709551617");
     expect_bad("OMBUD_THREADS", "99999999999999999999999999");
@@ -449,6 +491,11 @@ static void test_every_numeric_var_bad_at_once(void **state)
         "OMBUD_DB_TIMEOUT_MS",
         "OMBUD_STATEMENT_TIMEOUT_MS",
         "OMBUD_DRAIN_SECONDS",
+        "OMBUD_CONN_PER_IP",
+        "OMBUD_HEADER_TIMEOUT_MS",
+        "OMBUD_BODY_TIMEOUT_MS",
+        "OMBUD_RATE_LIMIT",
+        "OMBUD_RATE_BURST",
     };
     struct fake_env e;
     struct ombud_config cfg;
@@ -691,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_empty_values_mean_default),
         cmocka_unit_test(test_all_set),
         cmocka_unit_test(test_db_pool_default_follows_threads),
+        cmocka_unit_test(test_rate_burst_default_follows_rate),
         cmocka_unit_test(test_getter_asked_only_for_table_names),
         cmocka_unit_test(test_var_table_well_formed),
         cmocka_unit_test(test_listen_host_port),

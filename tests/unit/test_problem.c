@@ -521,6 +521,7 @@ static void test_kind_mapping(void **state)
         {OMBUD_E_STALE, 412, "Precondition failed", "precondition-failed"},
         {OMBUD_E_TOO_LARGE, 413, "Payload too large", "payload-too-large"},
         {OMBUD_E_UNSUPPORTED_MEDIA, 415, "Unsupported media type", "unsupported-media-type"},
+        {OMBUD_E_RATE_LIMITED, 429, "Too many requests", "rate-limited"},
         {OMBUD_E_UNAVAILABLE, 503, "Service unavailable", "unavailable"},
         {OMBUD_E_INTERNAL, 500, "Internal server error", "internal"},
         {OMBUD_E_CONFIG, 500, "Internal server error", "bad-config"},
