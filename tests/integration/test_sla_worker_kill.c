@@ -8,8 +8,8 @@
  * with many alerts written and not committed; then A is killed with
  * SIGKILL and the lock is released. Every due alert must then exist
  * exactly once, with one timeline event and one change each, every clock
- * replanned, and all of them raised by the survivor, B (A's pass died
- * with its transaction).
+ * replanned, and all of them raised by the survivor, B, but those A
+ * committed before its pass stopped (A's pass died with its transaction).
  */
 #include "harness.h"
 
@@ -129,8 +129,14 @@ static void killed_mid_pass(void **state)
             h_sleep_ms(25);
     }
     assert_int_equal(waiting, 2);
-    /* Both passes are inside their transactions: nothing is committed. */
-    assert_int_equal(h_sql_int(&a, "SELECT count(*) FROM alerts"), 0);
+    /* Both passes are inside their transactions. Usually nothing is
+     * committed yet; but the claim's order among equal moments is the
+     * index's, not row_number's, so under load a batch may hold neither
+     * locked complaint and commit whole before its worker's next batch
+     * stops. What A committed is counted, so the survivor must raise the
+     * rest. */
+    long long committed_before = h_sql_int(&a, "SELECT count(*) FROM alerts");
+    long long by_a = alerts_raised(&a);
 
     /* A dies mid-pass; the lock goes, B's pass goes on. */
     pid_t pid = a.pid;
@@ -187,12 +193,13 @@ static void killed_mid_pass(void **state)
         h_sleep_ms(1500);
         rolled_back = h_sql_int(&b, "%s", ins_q) - found;
     }
-    fprintf(
-        stderr,
-        "SLA worker killed mid-pass: %lld alerts due, %lld found, %lld doubled, %lld"
-        " complaints missing one; %lld timeline events, %lld changes; %lld raised by the"
-        " survivor, %lld ms after the kill; %lld alert inserts of the killed pass rolled back\n",
-        due, found, doubled, lost, events, changes, by_b, (long long)took, rolled_back);
+    fprintf(stderr,
+            "SLA worker killed mid-pass: %lld alerts due, %lld found, %lld doubled, %lld"
+            " complaints missing one; %lld timeline events, %lld changes; %lld raised by the"
+            " survivor, %lld ms after the kill; %lld alert inserts of the killed pass rolled back;"
+            " %lld committed before the kill, %lld of them by the killed process\n",
+            due, found, doubled, lost, events, changes, by_b, (long long)took, rolled_back,
+            committed_before, by_a);
     assert_true(rolled_back > 0);
     assert_int_equal(still_due, 0);
     assert_int_equal(found, due);
@@ -204,8 +211,8 @@ static void killed_mid_pass(void **state)
     assert_int_equal(h_sql_int(&b, "SELECT count(DISTINCT (complaint_id, target, kind, level))"
                                    " FROM alerts WHERE cycle = 1"),
                      due);
-    /* A's pass died with its transaction: all of them are B's. */
-    assert_int_equal(by_b, due);
+    /* A's pass died with its transaction: the rest are B's. */
+    assert_int_equal(by_a + by_b, due);
 }
 
 int main(void)
