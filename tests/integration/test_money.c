@@ -82,6 +82,8 @@ static void stored_exactly(void **state)
         {"{\"amount\":129.50,\"currency\":\"CNY\"}", "129.50", "CNY"},
         {"{\"amount\":0.1,\"currency\":\"USD\"}", "0.10", "USD"},
         {"{\"amount\":0,\"currency\":\"GBP\"}", "0.00", "GBP"},
+        /* the parser reads the integer -0 as 0, sign and all (-0.0 is refused) */
+        {"{\"amount\":-0,\"currency\":\"GBP\"}", "0.00", "GBP"},
         {"{\"amount\":\"3.5\",\"currency\":\"CLF\"}", "3.5000", "CLF"},
         {"{\"amount\":\"9999999999999999.99\",\"currency\":\"EUR\"}", "9999999999999999.99", "EUR"},
     };
