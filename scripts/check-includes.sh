@@ -42,6 +42,7 @@ declare -A header_layer=(
     [test_clock.h]=support
     [alert.h]=domain [api_key.h]=domain [business_time.h]=domain [calendar.h]=domain
     [change.h]=domain [complaint.h]=domain [cursor.h]=domain [err.h]=domain [lifecycle.h]=domain
+    [money.h]=domain
     [role.h]=domain [rule.h]=domain [search.h]=domain [sla.h]=domain [team.h]=domain [text.h]=domain
     [timefmt.h]=domain [rate.h]=domain
     [tz.h]=domain [webhook.h]=domain

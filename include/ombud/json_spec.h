@@ -21,6 +21,7 @@ enum ombud_spec_type {
     OMBUD_SPEC_ENUM,   /* string from a NULL-terminated list */
     OMBUD_SPEC_OBJECT, /* any object; checked by the caller */
     OMBUD_SPEC_ARRAY,  /* any array; checked by the caller */
+    OMBUD_SPEC_ANY,    /* any value, null included; checked by the caller */
 };
 
 struct ombud_spec {
@@ -36,7 +37,7 @@ struct ombud_spec {
     int64_t *i;     /* INT */
     double *d;      /* NUMBER */
     bool *b;        /* BOOL */
-    json_t **j;     /* OBJECT, ARRAY (borrowed) */
+    json_t **j;     /* OBJECT, ARRAY, ANY (borrowed) */
 };
 
 /* Checks obj against spec[0..n); prefix names nested fields ("customer.").

@@ -8,6 +8,7 @@
 #define OMBUD_HTTP_COMPLAINT_COMMON_H
 
 #include "ombud/complaint.h"
+#include "ombud/money.h"
 #include "ombud/db/pool.h"
 #include "http/handlers.h"
 #include "ombud/service/complaint.h"
@@ -46,6 +47,14 @@ char *ombud_complaint_create_parse(const json_t *body, struct ombud_complaint_ne
 /* The same for a PATCH body into e (strings borrowed from body); returns
  * e->tags_json (caller frees) or NULL. */
 char *ombud_complaint_patch_parse(const json_t *body, struct ombud_edit *e, struct ombud_err *err);
+
+/* The checks of resolution.compensation {amount, currency} (comp, a
+ * JSON object): the amount as a decimal string or a JSON number, the
+ * currency an active ISO 4217 code (include/ombud/money.h). Every bad
+ * field is added to err; on success amount (OMBUD_MONEY_TEXT_MAX bytes)
+ * holds the canonical amount and currency (4 bytes) the code. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_compensation_parse(const json_t *comp, char *amount,
+                                                       char *currency, struct ombud_err *err);
 
 /* Applies t to the complaint the path names, as the request's key and
  * under its If-Match, through the complaint service; replies status

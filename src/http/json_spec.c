@@ -28,6 +28,8 @@ static const char *type_name(enum ombud_spec_type t)
         return "an object";
     case OMBUD_SPEC_ARRAY:
         return "an array";
+    case OMBUD_SPEC_ANY:
+        break;
     }
     return "a value";
 }
@@ -125,6 +127,10 @@ static void check_one(const json_t *v, const struct ombud_spec *s, const char *f
     case OMBUD_SPEC_ARRAY:
         if (!json_is_array(v))
             goto wrong_type;
+        if (s->j)
+            *s->j = (json_t *)v;
+        goto present;
+    case OMBUD_SPEC_ANY:
         if (s->j)
             *s->j = (json_t *)v;
         goto present;

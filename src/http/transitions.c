@@ -8,7 +8,6 @@
  * agents racing: the second waits for the row lock, then sees the new
  * state (409) or a new version (412).
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +19,47 @@
 
 /* Compensation as the resolution stores it. */
 struct comp_buf {
-    char amount[32];
+    char amount[OMBUD_MONEY_TEXT_MAX];
     char currency[4];
 };
+
+#define AMOUNT_FIELD "resolution.compensation.amount"
+#define CURRENCY_FIELD "resolution.compensation.currency"
+
+enum ombud_rc ombud_compensation_parse(const json_t *comp, char *amount, char *currency,
+                                       struct ombud_err *err)
+{
+    json_t *a = NULL;
+    const char *code = NULL;
+    const struct ombud_spec spec[] = {
+        {.name = "amount", .type = OMBUD_SPEC_ANY, .required = true, .j = &a},
+        {.name = "currency", .type = OMBUD_SPEC_STRING, .required = true, .s = &code},
+    };
+    size_t nfields = err->nfields;
+    amount[0] = currency[0] = '\0';
+    ombud_spec_parse(comp, spec, sizeof spec / sizeof spec[0], "resolution.compensation.", err);
+    /* A bad currency is reported once, as itself; the amount is then
+     * checked only for what does not depend on it (form, sign). */
+    const char *payable =
+        code && ombud_money_currency(code, CURRENCY_FIELD, err) == OMBUD_OK ? code : NULL;
+    enum ombud_rc rc = OMBUD_ERROR;
+    if (json_is_string(a))
+        rc = ombud_money_parse_text(json_string_value(a), json_string_length(a), payable,
+                                    AMOUNT_FIELD, amount, err);
+    else if (json_is_integer(a))
+        rc = ombud_money_parse_integer(json_integer_value(a), payable, AMOUNT_FIELD, amount, err);
+    else if (json_is_real(a))
+        rc = ombud_money_parse_real(json_real_value(a), payable, AMOUNT_FIELD, amount, err);
+    else if (a)
+        ombud_err_field(err, AMOUNT_FIELD,
+                        "must be a decimal string such as \"12.50\" or a number");
+    if (rc != OMBUD_OK || !payable || err->nfields != nfields) {
+        amount[0] = '\0';
+        return OMBUD_ERROR;
+    }
+    snprintf(currency, 4, "%s", payable);
+    return OMBUD_OK;
+}
 
 /* resolution: {summary, compensation: {amount, currency}, customer_agreed} */
 static void parse_resolution(struct ombud_resolution_in *r, struct comp_buf *cb, const json_t *res,
@@ -46,34 +83,7 @@ static void parse_resolution(struct ombud_resolution_in *r, struct comp_buf *cb,
     ombud_spec_parse(res, spec, sizeof spec / sizeof spec[0], "resolution.", err);
     if (!comp)
         return;
-    const char *currency = NULL;
-    double v = 0;
-    bool has_amount = false;
-    const struct ombud_spec cspec[] = {
-        {.name = "amount",
-         .type = OMBUD_SPEC_NUMBER,
-         .required = true,
-         .min = 0,
-         .max = 999999999999,
-         .d = &v,
-         .present = &has_amount},
-        {.name = "currency",
-         .type = OMBUD_SPEC_STRING,
-         .required = true,
-         .min = 3,
-         .max = 3,
-         .s = &currency},
-    };
-    ombud_spec_parse(comp, cspec, 2, "resolution.compensation.", err);
-    if (has_amount && fabs(v * 100 - round(v * 100)) > 1e-6)
-        ombud_err_field(err, "resolution.compensation.amount", "may have at most two decimals");
-    if (currency && !(currency[0] >= 'A' && currency[0] <= 'Z' && currency[1] >= 'A' &&
-                      currency[1] <= 'Z' && currency[2] >= 'A' && currency[2] <= 'Z'))
-        ombud_err_field(err, "resolution.compensation.currency",
-                        "must be an ISO 4217 code such as EUR");
-    if (has_amount && currency) {
-        snprintf(cb->amount, sizeof cb->amount, "%.2f", v);
-        snprintf(cb->currency, sizeof cb->currency, "%s", currency);
+    if (ombud_compensation_parse(comp, cb->amount, cb->currency, err) == OMBUD_OK) {
         r->amount = cb->amount;
         r->currency = cb->currency;
     }

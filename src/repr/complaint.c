@@ -35,13 +35,6 @@ void ombud_repr_etag(int version, char *out, size_t len)
     snprintf(out, len, "\"v%d\"", version);
 }
 
-/* The JSON text of a number the database gave as text (numeric), as
- * jansson writes that real. */
-static void amount(struct ombud_jw *w, const char *text)
-{
-    ombud_jw_real(w, strtod(text, NULL), 15);
-}
-
 static void resolution(struct ombud_jw *w, const struct ombud_complaint *c)
 {
     if (!c->resolution_summary && !c->compensation_amount && c->customer_agreed < 0) {
@@ -54,8 +47,9 @@ static void resolution(struct ombud_jw *w, const struct ombud_complaint *c)
     ombud_jw_key(w, "compensation");
     if (c->compensation_amount) {
         ombud_jw_begin(w, '{');
+        /* The canonical decimal text as stored (domain/money.c), never a float. */
         ombud_jw_key(w, "amount");
-        amount(w, c->compensation_amount);
+        ombud_jw_str(w, c->compensation_amount);
         ombud_jw_key(w, "currency");
         ombud_jw_str(w, c->compensation_currency);
         ombud_jw_end(w, '}');

@@ -353,8 +353,8 @@ static void full_journey(void **state)
     json_t *res = json_object_get(r->json, "resolution");
     assert_string_equal(h_jstr(res, "summary"), "Replaced the pump; refunded the call-out fee.");
     json_t *comp = json_object_get(res, "compensation");
-    assert_true(json_is_number(json_object_get(comp, "amount")));
-    assert_true(json_number_value(json_object_get(comp, "amount")) == 25.5);
+    /* Sent as the number 25.5, kept and shown as the exact decimal string. */
+    assert_string_equal(h_jstr(comp, "amount"), "25.50");
     assert_string_equal(h_jstr(comp, "currency"), "EUR");
     assert_true(h_jnull(res, "customer_agreed"));
     assert_non_null(h_jstr(r->json, "resolved_at"));
@@ -764,7 +764,7 @@ static void transition_validation(void **state)
                    "ok", "compensation", "amount", -1.0, "currency", "EUR"),
          "resolution.compensation.amount"},
         {json_pack("{s:s, s:{s:s, s:{s:s, s:s}}}", "action", "resolve", "resolution", "summary",
-                   "ok", "compensation", "amount", "25.50", "currency", "EUR"),
+                   "ok", "compensation", "amount", "25.505", "currency", "EUR"),
          "resolution.compensation.amount"},
         {json_pack("{s:s, s:{s:s, s:{s:s}}}", "action", "resolve", "resolution", "summary", "ok",
                    "compensation", "currency", "EUR"),
@@ -842,7 +842,7 @@ static void transition_validation(void **state)
     h_expect_problem(r, 404);
     h_resp_free(r);
 
-    /* Compensation of whole euros and of zero is fine; the amount keeps two decimals. */
+    /* Compensation of zero is fine; the amount has the currency's two decimals. */
     r = transition(agent_key, id,
                    json_pack("{s:s, s:{s:s, s:{s:i, s:s}, s:b}}", "action", "resolve", "resolution",
                              "summary", "Goodwill gesture.", "compensation", "amount", 0,
@@ -850,8 +850,7 @@ static void transition_validation(void **state)
                    NULL);
     h_expect_status(r, 200);
     json_t *res = json_object_get(r->json, "resolution");
-    assert_true(
-        json_number_value(json_object_get(json_object_get(res, "compensation"), "amount")) == 0.0);
+    assert_string_equal(h_jstr(json_object_get(res, "compensation"), "amount"), "0.00");
     assert_string_equal(h_jstr(json_object_get(res, "compensation"), "currency"), "GBP");
     assert_true(json_is_true(json_object_get(res, "customer_agreed")));
     h_resp_free(r);

@@ -235,6 +235,44 @@ static void test_null_output_pointers(void **state)
     json_decref(j);
 }
 
+/* ANY takes every value, null included, for the caller to judge
+ * (a money amount: string or number); it is still required when
+ * required, and the object's other keys are still checked. */
+static void test_any(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {"{\"v\":\"1.50\"}", "{\"v\":1.5}", "{\"v\":2}",
+                                         "{\"v\":null}",     "{\"v\":[1]}", "{\"v\":{}}"};
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        json_t *v = NULL;
+        bool present = false;
+        const struct ombud_spec spec[] = {
+            {.name = "v", .type = OMBUD_SPEC_ANY, .required = true, .j = &v, .present = &present},
+        };
+        struct ombud_err err;
+        json_t *j = parse(bodies[i]);
+        ombud_err_clear(&err);
+        ombud_spec_parse(j, spec, 1, NULL, &err);
+        assert_int_equal(err.nfields, 0);
+        assert_true(present);
+        assert_ptr_equal(v, json_object_get(j, "v"));
+        json_decref(j);
+    }
+    json_t *v = NULL;
+    const struct ombud_spec spec[] = {
+        {.name = "v", .type = OMBUD_SPEC_ANY, .required = true, .j = &v},
+    };
+    struct ombud_err err;
+    json_t *j = parse("{\"w\":1}");
+    ombud_err_clear(&err);
+    ombud_spec_parse(j, spec, 1, "p.", &err);
+    assert_int_equal(err.nfields, 2);
+    assert_string_equal(err.fields[find_field(&err, "p.v")].message, "is required");
+    assert_string_equal(err.fields[find_field(&err, "p.w")].message, "is not a known field");
+    assert_null(v);
+    json_decref(j);
+}
+
 /* ---- required / unknown ---- */
 
 static void test_required_missing(void **state)
@@ -901,6 +939,7 @@ int main(void)
         cmocka_unit_test(test_optional_absent),
         cmocka_unit_test(test_present_reset),
         cmocka_unit_test(test_null_output_pointers),
+        cmocka_unit_test(test_any),
         cmocka_unit_test(test_required_missing),
         cmocka_unit_test(test_required_missing_reports_each),
         cmocka_unit_test(test_unknown_fields_listed),
