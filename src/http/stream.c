@@ -556,6 +556,10 @@ void ombud_h_stream(struct ombud_req *req)
     s->conn = req->conn;
     s->filter = filter;
     s->pos = after;
+    /* Started at the settled end, it is caught up: changes that settle
+     * before the pump's next round are live ones, and a client that does
+     * not read them is too far behind, not a resume reading history. */
+    s->caught_up = !resume;
     pthread_mutex_lock(&mu);
     if (closing_all) {
         pthread_mutex_unlock(&mu);
