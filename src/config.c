@@ -17,7 +17,9 @@ struct ombud_config ombud_cf;
 const struct ombud_config_var ombud_config_vars[] = {
     {"OMBUD_DATABASE_URL", "postgresql:///ombud", "PostgreSQL connection URI (libpq syntax)"},
     {"OMBUD_LISTEN", "127.0.0.1:8080", "address and port to serve HTTP on (host:port)"},
-    {"OMBUD_THREADS", NULL, "HTTP worker threads (default: number of cores)"},
+    {"OMBUD_THREADS", NULL,
+     "HTTP threads that may wait on the database at once; one more serves the rest "
+     "(default: number of cores)"},
     {"OMBUD_DB_POOL", NULL, "database connections per process (default: threads + 2)"},
     {"OMBUD_ADMIN_KEY", "", "when set, ensured at start to be a valid admin API key"},
     {"OMBUD_MAX_BODY_BYTES", "1048576", "largest request body accepted (413 beyond)"},
@@ -40,6 +42,8 @@ const struct ombud_config_var ombud_config_vars[] = {
      "requests an API key may make at once before the rate applies (default: twice the rate)"},
     {"OMBUD_DB_TIMEOUT_MS", "2000", "wait for a free database connection before 503"},
     {"OMBUD_STATEMENT_TIMEOUT_MS", "5000", "PostgreSQL statement_timeout per statement"},
+    {"OMBUD_REQUEST_TIMEOUT_MS", "5000",
+     "longest a request waits for a database slot, a connection and its statements before 503"},
     {"OMBUD_DRAIN_SECONDS", "10", "on SIGTERM, how long in-flight requests may finish"},
     {"OMBUD_STREAM_KEEPALIVE_MS", "15000", "/v1/stream: keep-alive comment after this long idle"},
     {"OMBUD_STREAM_BUFFER_BYTES", "262144",
@@ -182,6 +186,8 @@ enum ombud_rc ombud_config_load(struct ombud_config *cfg,
     cfg->db_timeout_ms = uint_var(get, ctx, "OMBUD_DB_TIMEOUT_MS", 1, 600000, 2000, err);
     cfg->statement_timeout_ms =
         uint_var(get, ctx, "OMBUD_STATEMENT_TIMEOUT_MS", 1, 3600000, 5000, err);
+    cfg->request_timeout_ms =
+        uint_var(get, ctx, "OMBUD_REQUEST_TIMEOUT_MS", 10, 3600000, 5000, err);
     cfg->drain_seconds = uint_var(get, ctx, "OMBUD_DRAIN_SECONDS", 0, 3600, 10, err);
     cfg->stream_keepalive_ms =
         uint_var(get, ctx, "OMBUD_STREAM_KEEPALIVE_MS", 100, 3600000, 15000, err);

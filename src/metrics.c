@@ -147,6 +147,25 @@ char *ombud_metrics_render(struct ombud_db_pool *pool, size_t *len)
             st.size, st.in_use, st.connected, (unsigned long long)st.checkouts,
             (unsigned long long)st.timeouts);
     }
+    struct ombud_gate_stats g;
+    ombud_gate_stats(&g);
+    put(&b,
+        "# HELP ombud_db_gate_permits Threads that may wait on the database at once.\n"
+        "# TYPE ombud_db_gate_permits gauge\nombud_db_gate_permits %u\n"
+        "# HELP ombud_db_gate_in_use Requests running database work now.\n"
+        "# TYPE ombud_db_gate_in_use gauge\nombud_db_gate_in_use %u\n"
+        "# HELP ombud_db_gate_waiting Requests queued for database work now.\n"
+        "# TYPE ombud_db_gate_waiting gauge\nombud_db_gate_waiting %u\n"
+        "# HELP ombud_db_gate_waited_total Requests that had to queue for database work.\n"
+        "# TYPE ombud_db_gate_waited_total counter\nombud_db_gate_waited_total %llu\n"
+        "# HELP ombud_db_gate_expired_total Requests answered 503 at their deadline in the "
+        "queue.\n"
+        "# TYPE ombud_db_gate_expired_total counter\nombud_db_gate_expired_total %llu\n"
+        "# HELP ombud_db_statements_cancelled_total Statements cancelled at their request's "
+        "deadline.\n"
+        "# TYPE ombud_db_statements_cancelled_total counter\n"
+        "ombud_db_statements_cancelled_total %llu\n",
+        g.permits, g.in_use, g.waiting, g.waited, g.expired, ombud_db_deadline_cancels());
     put(&b,
         "# HELP ombud_streams_open Open GET /v1/stream responses.\n"
         "# TYPE ombud_streams_open gauge\nombud_streams_open %zu\n",

@@ -32,6 +32,7 @@ struct ombud_config {
     unsigned rate_burst;           /* the bucket's size */
     unsigned db_timeout_ms;        /* pool checkout wait before 503 */
     unsigned statement_timeout_ms; /* PostgreSQL statement_timeout */
+    unsigned request_timeout_ms;   /* a request's deadline for the database (503 beyond) */
     unsigned drain_seconds;        /* SIGTERM: how long in-flight requests may finish */
     unsigned stream_keepalive_ms;  /* /v1/stream: a comment after this long without an event */
     size_t stream_buffer_bytes;    /* /v1/stream: most bytes waiting for one slow client */

@@ -20,6 +20,16 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
  * then stops the daemon. */
 void ombud_http_stop(struct MHD_Daemon *d, unsigned drain_seconds);
 
+/* The admission gate for database work (src/http/gate.c), for /metrics. */
+struct ombud_gate_stats {
+    unsigned permits;           /* threads that may wait on the database at once */
+    unsigned in_use;            /* permits held now */
+    unsigned waiting;           /* requests queued for a permit now */
+    unsigned long long waited;  /* requests that had to queue, so far */
+    unsigned long long expired; /* requests answered 503 at their deadline in the queue */
+};
+void ombud_gate_stats(struct ombud_gate_stats *out);
+
 /* Open GET /v1/stream responses in this process (stream.c). */
 size_t ombud_http_open_streams(void);
 

@@ -22,6 +22,9 @@ enum ombud_method {
 };
 
 #define OMBUD_ROUTE_BODY 1u /* the route takes a JSON object body */
+#define OMBUD_ROUTE_NODB                                                                           \
+    2u /* the handler never waits on the database: answered at once,                               \
+         outside the admission gate (src/http/gate.c) */
 
 #define OMBUD_ROUTE_MAX_PARAMS 4
 

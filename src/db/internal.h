@@ -71,6 +71,17 @@ struct ombud_db_conn {
                            * or on the trip carrying BEGIN without COMMIT */
 };
 
+/* Request deadlines (deadline.c; ombud_db_set_deadline): the calling
+ * thread's deadline (monotonic µs, 0: none); a 503 in err once it has
+ * passed (checked before each statement); and the connection a
+ * deadline's watchdog may cancel, set at checkout and cleared first
+ * thing at release. */
+int64_t ombud_db_deadline(void);
+int64_t ombud_db_mono_us(void);
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_deadline_check(struct ombud_err *err);
+void ombud_db_deadline_watch(struct ombud_db_conn *c);
+void ombud_db_deadline_unwatch(struct ombud_db_conn *c);
+
 /* Runs a prepared statement with text parameters (NULL entries are SQL
  * NULL). On OMBUD_OK *out holds the result (the caller PQclear()s it).
  * Otherwise *out is NULL, err says what went wrong (see ombud_db_fail),

@@ -301,10 +301,20 @@ enum ombud_rc ombud_db_checkout(struct ombud_db_pool *p, struct ombud_db_conn **
 {
     struct timespec deadline;
     size_t slot = p->n;
+    unsigned wait_ms = p->timeout_ms;
 
+    /* The request's deadline (deadline.c) may end the wait sooner. */
+    if (ombud_db_deadline()) {
+        int64_t left_ms = (ombud_db_deadline() - ombud_db_mono_us()) / 1000;
+        if (left_ms <= 0)
+            return ombud_err_unavailable(err, "no database connection free before the "
+                                              "request's deadline; try again");
+        if (left_ms < (int64_t)wait_ms)
+            wait_ms = (unsigned)left_ms;
+    }
     clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += p->timeout_ms / 1000;
-    deadline.tv_nsec += (long)(p->timeout_ms % 1000) * 1000000L;
+    deadline.tv_sec += wait_ms / 1000;
+    deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
     if (deadline.tv_nsec >= 1000000000L) {
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000L;
@@ -342,6 +352,7 @@ enum ombud_rc ombud_db_checkout(struct ombud_db_pool *p, struct ombud_db_conn **
         ombud_db_release(p, c);
         return OMBUD_ERROR;
     }
+    ombud_db_deadline_watch(c);
     *out = c;
     return OMBUD_OK;
 }
@@ -349,6 +360,8 @@ enum ombud_rc ombud_db_checkout(struct ombud_db_pool *p, struct ombud_db_conn **
 void ombud_db_release(struct ombud_db_pool *p, struct ombud_db_conn *c)
 {
     size_t slot = (size_t)(c - p->conns);
+
+    ombud_db_deadline_unwatch(c); /* first: no cancel may reach the ROLLBACK or a next user */
 
     forget_pending(c);
     c->in_tx = c->committed = c->work_sent = c->first_trip_dead = false;
@@ -475,6 +488,8 @@ static enum ombud_rc pipeline(struct ombud_db_conn *c, struct ombud_db_stmt *s, 
 
     if (out)
         *out = NULL;
+    if (ombud_db_deadline_check(err) != OMBUD_OK)
+        return OMBUD_ERROR;
     if (s)
         rc = prepare(c, s, name, err);
     if (rc != OMBUD_OK)
@@ -544,6 +559,8 @@ enum ombud_rc ombud_db_exec(struct ombud_db_conn *c, struct ombud_db_stmt *s, in
     *out = NULL;
     if (c->begin_pending)
         return pipeline(c, s, nparams, params, false, out, err);
+    if (ombud_db_deadline_check(err) != OMBUD_OK)
+        return OMBUD_ERROR;
     enum ombud_rc rc = prepare(c, s, name, err);
     if (rc != OMBUD_OK)
         return rc;
@@ -580,6 +597,8 @@ enum ombud_rc ombud_db_exec_sql(struct ombud_db_conn *c, const char *sql, int np
     *out = NULL;
     if (c->begin_pending && (rc = ombud_db_flush(c, false, err)) != OMBUD_OK)
         return rc;
+    if (ombud_db_deadline_check(err) != OMBUD_OK)
+        return OMBUD_ERROR;
     c->work_sent = true;
     PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
@@ -611,6 +630,8 @@ enum ombud_rc ombud_db_exec_cached(struct ombud_db_conn *c, const char *sql, int
     /* A BEGIN still waiting for its statement goes first. */
     if (c->begin_pending && (rc = ombud_db_flush(c, false, err)) != OMBUD_OK)
         return rc;
+    if (ombud_db_deadline_check(err) != OMBUD_OK)
+        return OMBUD_ERROR;
     for (size_t i = 0; i < OMBUD_DB_SQLCACHE_SIZE && !e; i++) {
         struct ombud_db_sqlcache_entry *x = &c->sqlcache[i];
         if (x->sql && x->hash == h && strcmp(x->sql, sql) == 0)
@@ -657,6 +678,8 @@ enum ombud_rc ombud_db_simple(struct ombud_db_conn *c, const char *sql, struct o
     enum ombud_rc rc;
     if (c->begin_pending && (rc = ombud_db_flush(c, false, err)) != OMBUD_OK)
         return rc;
+    if (ombud_db_deadline_check(err) != OMBUD_OK)
+        return OMBUD_ERROR;
     c->work_sent = true;
     PGresult *r = PQexec(c->pg, sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)

@@ -21,18 +21,16 @@
 #include "ombud/keys.h"
 #include "ombud/service/api_keys.h"
 
-void ombud_auth_check(struct ombud_req *req)
+/* The hash of the presented key into hash; false when req has been
+ * answered 401 (no, malformed or overlong key). */
+static bool presented_hash(struct ombud_req *req, char hash[OMBUD_HASH_BUFLEN])
 {
     const char *h = ombud_req_header(req, "Authorization");
-    char hash[OMBUD_HASH_BUFLEN];
-    struct ombud_svc_key key;
-    bool found = false;
-    struct ombud_err err;
 
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
         ombud_reply_error(req, OMBUD_E_UNAUTHORIZED,
                           "send an API key as Authorization: Bearer <key>");
-        return;
+        return false;
     }
     h += 7;
     while (*h == ' ')
@@ -40,27 +38,26 @@ void ombud_auth_check(struct ombud_req *req)
     size_t len = strlen(h);
     if (len == 0 || len > 255 || ombud_key_hash(h, len, hash) != OMBUD_OK) {
         ombud_reply_error(req, OMBUD_E_UNAUTHORIZED, "unknown API key");
-        return;
+        return false;
     }
-    ombud_err_clear(&err);
-    if (ombud_svc_key_authenticate(req->pool, hash, &key, &found, &err) != OMBUD_OK) {
-        ombud_reply_problem(req, &err);
-        return;
-    }
-    if (!found) {
-        ombud_reply_error(req, OMBUD_E_UNAUTHORIZED, "unknown or revoked API key");
-        return;
-    }
-    req->who.key_id = key.id;
-    req->who.agent_id = key.agent_id;
-    req->who.role = key.role;
+    return true;
+}
+
+/* The key is known: who it is, a token from its bucket (429 when there
+ * is none), and 403 when its role is too low. */
+static void grant(struct ombud_req *req, const struct ombud_svc_key *key)
+{
+    req->who.key_id = key->id;
+    req->who.agent_id = key->agent_id;
+    req->who.role = key->role;
     if (ombud_ratelimit_enabled()) {
         /* Every request a key makes costs a token, refused ones (403)
          * included, and every reply to it says what is left. */
-        req->rate = ombud_ratelimit_take(key.id);
+        req->rate = ombud_ratelimit_take(key->id);
         req->rate_taken = true;
         if (!req->rate.allowed) {
             char retry[16];
+            struct ombud_err err;
             snprintf(retry, sizeof retry, "%u", req->rate.retry_after);
             ombud_err_clear(&err);
             ombud_err_set(&err, OMBUD_E_RATE_LIMITED, NULL,
@@ -76,4 +73,38 @@ void ombud_auth_check(struct ombud_req *req)
                  ombud_role_name(req->match.route->min_role), ombud_role_name(req->who.role));
         ombud_reply_error(req, OMBUD_E_FORBIDDEN, detail);
     }
+}
+
+bool ombud_auth_check_cached(struct ombud_req *req)
+{
+    char hash[OMBUD_HASH_BUFLEN];
+    struct ombud_svc_key key;
+
+    if (!presented_hash(req, hash))
+        return true;
+    if (!ombud_svc_key_peek(hash, &key))
+        return false;
+    grant(req, &key);
+    return true;
+}
+
+void ombud_auth_check(struct ombud_req *req)
+{
+    char hash[OMBUD_HASH_BUFLEN];
+    struct ombud_svc_key key;
+    bool found = false;
+    struct ombud_err err;
+
+    if (!presented_hash(req, hash))
+        return;
+    ombud_err_clear(&err);
+    if (ombud_svc_key_authenticate(req->pool, hash, &key, &found, &err) != OMBUD_OK) {
+        ombud_reply_problem(req, &err);
+        return;
+    }
+    if (!found) {
+        ombud_reply_error(req, OMBUD_E_UNAUTHORIZED, "unknown or revoked API key");
+        return;
+    }
+    grant(req, &key);
 }

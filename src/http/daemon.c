@@ -1,8 +1,10 @@
 /*
  * The HTTP daemon: MHD start and stop, the access handler, the completion
  * callback and the access log. DESIGN: libmicrohttpd runs a pool of
- * OMBUD_THREADS threads over epoll. MHD calls access() several times per
- * request:
+ * OMBUD_THREADS + 1 threads over epoll, of which at most OMBUD_THREADS
+ * may be waiting on the database at once (gate.c says why, and what that
+ * guarantees to new and to keep-alive connections). MHD calls access()
+ * several times per request:
  *
  *   1. headers only (*req_cls == NULL): allocate state, route (404/405),
  *      authenticate (401/403, auth.c), check the query is UTF-8 (400,
@@ -13,6 +15,14 @@
  *      limit.
  *   3. *upload_data_size == 0: parse JSON (400, body.c), run the handler.
  *
+ * Steps that may block on the database (a key lookup the cache cannot
+ * answer in 1, the handler in 3 unless its route is OMBUD_ROUTE_NODB)
+ * first take a permit from the gate; when none is free the connection is
+ * suspended and MHD calls access() again once it is resumed, and the
+ * step runs then (req->auth_waiting, req->body_parsed say where it was).
+ * Each such step has a deadline (OMBUD_REQUEST_TIMEOUT_MS), carried into
+ * the database layer (ombud_db_set_deadline): 503 once it passes.
+ *
  * GET /v1/stream is the exception to "handlers block briefly": its
  * response is fed by stream.c's pump, the connection suspended while it
  * has nothing to send (MHD_ALLOW_SUSPEND_RESUME).
@@ -22,9 +32,8 @@
  * per request (head whole, body whole, request over).
  *
  * completed() runs once per request: it writes the access-log line,
- * records metrics and frees the request state. Handlers block on the
- * database, so threads are sized with the pool and every statement has
- * statement_timeout. Replies are built in reply.c.
+ * records metrics and frees the request state. Replies are built in
+ * reply.c. ombud_http_stop() below describes the drain on SIGTERM.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -42,12 +51,14 @@
 #include "http/admission.h"
 #include "http/auth.h"
 #include "http/body.h"
+#include "http/gate.h"
 #include "http/handlers.h"
 #include "http/query.h"
 #include "http/ratelimit.h"
 #include "http/reply.h"
 #include "http/stream.h"
 #include "ombud/config.h"
+#include "ombud/db/pool.h"
 #include "ombud/http.h"
 #include "ombud/keys.h"
 #include "ombud/log.h"
@@ -56,7 +67,13 @@
 #include "ombud/timefmt.h"
 
 static atomic_long inflight;
+static atomic_bool draining;
 static struct ombud_db_pool *the_pool;
+
+bool ombud_http_draining(void)
+{
+    return atomic_load(&draining);
+}
 
 /* ---- request life cycle ---- */
 
@@ -113,6 +130,114 @@ static void set_request_id(struct ombud_req *req)
     new_request_id(req->request_id);
 }
 
+/* ---- waiting for the database (gate.c) ---- */
+
+/* /health/ready answers within this, whatever OMBUD_REQUEST_TIMEOUT_MS. */
+#define READY_TIMEOUT_MS 1000
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * A thread blocked in a slow step holds up every connection it owns: a
+ * request read right after such a step has been waiting since that step
+ * began (MHD accepts up to ten connections in one go, and gives each to
+ * the accepting thread for good). So a step that follows a slow one on
+ * the same thread within CHAIN_GAP_US counts its deadline from when the
+ * slow run began, not from now: the client's wait, not ours, is what
+ * the deadline bounds. It still gets a quarter of a deadline to try (it
+ * may have arrived just now, with the database well again). A fast step
+ * ends the run, so under a healthy database every step gets its whole
+ * deadline.
+ */
+#define SLOW_STEP_US 50000
+#define CHAIN_GAP_US 100000
+static _Thread_local int64_t run_start_us, step_start_us, step_end_us;
+static _Thread_local bool step_slow;
+
+/*
+ * Before a step that may block on the database: true when req holds a
+ * permit and the calling thread carries req's deadline into the database
+ * layer; false when req's connection is suspended in the gate's queue
+ * (the step runs again on resumption) or has been answered 503 because
+ * its deadline passed while it waited there. Each step gets its own deadline, counted from
+ * when it is ready to run (the key lookup from the headers, the handler
+ * from the whole body; see above for a thread that was blocked): time a
+ * client takes to send its body is not ours to count.
+ */
+static bool admit(struct ombud_req *req, unsigned timeout_ms)
+{
+    int64_t now = mono_us();
+    bool chained = step_slow && now - step_end_us <= CHAIN_GAP_US;
+    if (req->gate == OMBUD_GATE_NONE) {
+        int64_t whole = (int64_t)timeout_ms * 1000;
+        req->gate_deadline_us = (chained ? run_start_us : now) + whole;
+        if (req->gate_deadline_us < now + whole / 4)
+            req->gate_deadline_us = now + whole / 4;
+        if (!ombud_gate_enter(req))
+            return false;
+    }
+    if (req->gate == OMBUD_GATE_EXPIRED) {
+        struct ombud_err err;
+        req->gate = OMBUD_GATE_NONE;
+        ombud_err_clear(&err);
+        ombud_err_set(&err, OMBUD_E_UNAVAILABLE, NULL,
+                      "every database slot stayed busy for %u ms; try again", timeout_ms);
+        ombud_reply_problem(req, &err);
+        return false;
+    }
+    if (req->gate != OMBUD_GATE_HELD)
+        return false; /* still queued: MHD called without a resumption */
+    ombud_db_set_deadline(req->gate_deadline_us);
+    if (!chained)
+        run_start_us = now;
+    step_start_us = now;
+    return true;
+}
+
+static void unadmit(struct ombud_req *req)
+{
+    ombud_db_set_deadline(0);
+    ombud_gate_leave(req);
+    step_end_us = mono_us();
+    step_slow = step_end_us - step_start_us >= SLOW_STEP_US;
+}
+
+/* ---- the phases of a request ---- */
+
+/* After authentication: the checks that need neither key nor body. */
+static void after_auth(struct ombud_req *req)
+{
+    struct ombud_err err;
+    ombud_err_clear(&err);
+    if (ombud_query_check_utf8(req, &err) != OMBUD_OK) {
+        ombud_reply_problem(req, &err);
+        return;
+    }
+    ombud_body_check_headers(req);
+}
+
+/* A key the cache could not answer for: looked up under a permit. Runs
+ * again when the connection is resumed (req->auth_waiting). */
+static void authenticate(struct ombud_req *req)
+{
+    req->auth_waiting = true;
+    if (!admit(req, ombud_cf.request_timeout_ms)) {
+        if (req->handled)
+            req->auth_waiting = false;
+        return;
+    }
+    ombud_auth_check(req);
+    unadmit(req);
+    req->auth_waiting = false;
+    if (!req->handled)
+        after_auth(req);
+}
+
 /* The first call: everything that can be decided from the headers. */
 static void begin(struct ombud_req *req)
 {
@@ -146,18 +271,22 @@ static void begin(struct ombud_req *req)
         ombud_reply_problem_h(req, &err, "Allow", allow_s);
         return;
     }
+    if (req->match.route->min_role != OMBUD_ROLE_NONE && atomic_load(&draining)) {
+        /* An API request read after SIGTERM: not run, and the client is
+         * told so (the reply carries Connection: close, reply.c). The
+         * operations routes are still answered, as usual. */
+        ombud_reply_error(req, OMBUD_E_UNAVAILABLE, "shutting down; try again");
+        return;
+    }
     if (req->match.route->min_role != OMBUD_ROLE_NONE) {
-        ombud_auth_check(req);
+        if (!ombud_auth_check_cached(req)) {
+            authenticate(req);
+            return;
+        }
         if (req->handled)
             return;
     }
-    struct ombud_err err;
-    ombud_err_clear(&err);
-    if (ombud_query_check_utf8(req, &err) != OMBUD_OK) {
-        ombud_reply_problem(req, &err);
-        return;
-    }
-    ombud_body_check_headers(req);
+    after_auth(req);
 }
 
 /* A connection that came in over OMBUD_CONN_LIMIT (admission.c): told
@@ -179,19 +308,32 @@ static void over_cap(struct ombud_req *req)
     ombud_reply_problem_h(req, &err, "Connection", "close");
 }
 
-/* The last call, with the whole body: parse it, run the handler. */
+/* The last call, with the whole body: parse it, run the handler (under a
+ * permit unless the route needs no database). Runs again when the
+ * connection is resumed from the gate's queue. */
 static void finish(struct ombud_req *req)
 {
-    if (!ombud_body_finish(req))
+    if (!req->body_parsed) {
+        if (!ombud_body_finish(req))
+            return;
+        req->body_parsed = true;
+    }
+    const struct ombud_route *route = req->match.route;
+    bool db = !(route->flags & OMBUD_ROUTE_NODB);
+    unsigned timeout_ms = ombud_cf.request_timeout_ms;
+    if (route->handler == (void *)ombud_h_health_ready && timeout_ms > READY_TIMEOUT_MS)
+        timeout_ms = READY_TIMEOUT_MS;
+    if (db && !admit(req, timeout_ms))
         return;
-    ((ombud_handler)req->match.route->handler)(req);
+    ((ombud_handler)route->handler)(req);
+    if (db)
+        unadmit(req);
     /* A write answered 2xx has committed: streams here may show it now. */
     if (req->handled && req->status >= 200 && req->status < 300 &&
         strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
         ombud_stream_nudge();
     if (!req->handled) {
-        ombud_log(OMBUD_LOG_ERROR, "no_reply", "handler %s queued no reply",
-                  req->match.route->name);
+        ombud_log(OMBUD_LOG_ERROR, "no_reply", "handler %s queued no reply", route->name);
         ombud_reply_error(req, OMBUD_E_INTERNAL, "no reply");
     }
 }
@@ -228,6 +370,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
             begin(req);
         if (req->handled)
             ombud_admission_request_body_done(conn);
+        return MHD_YES;
+    }
+    if (req->auth_waiting) {
+        /* Resumed from the gate's queue during the first call. */
+        authenticate(req);
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
@@ -272,6 +419,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                                  .key_id = req->who.key_id,
                                  .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
                              });
+    if (req->gate == OMBUD_GATE_HELD) /* never expected: every step gives its permit back */
+        ombud_gate_leave(req);
     ombud_body_free(req);
     free(req->path_owned);
     free(req);
@@ -316,14 +465,23 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
         freeaddrinfo(ai);
         return NULL;
     }
+    if (ombud_gate_start(ombud_cf.threads, err) != OMBUD_OK) {
+        ombud_stream_stop();
+        ombud_admission_stop();
+        freeaddrinfo(ai);
+        return NULL;
+    }
+    atomic_store(&draining, false);
     d = MHD_start_daemon(
         flags, ombud_cf.listen_port, NULL, NULL, access_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)ombud_cf.threads, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ombud_cf.conn_timeout, MHD_OPTION_ARRAY,
+        (unsigned)ombud_cf.threads + 1,
+        /* one more than the gate's permits (gate.c) */ MHD_OPTION_NOTIFY_COMPLETED, completed,
+        NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ombud_cf.conn_timeout, MHD_OPTION_ARRAY,
         ombud_admission_options(), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!d) {
+        ombud_gate_stop();
         ombud_stream_stop();
         ombud_admission_stop();
         ombud_err_set(err, OMBUD_E_CONFIG, "listen-failed",
@@ -337,8 +495,30 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
     return d;
 }
 
+/*
+ * The drain. From SIGTERM on:
+ *  - the listening socket is closed: new connections are refused at once
+ *    (not left in the backlog until the end);
+ *  - every response queued from now on carries Connection: close (reply.c),
+ *    so MHD closes each connection once its in-flight request is answered;
+ *  - a request read from now on (a client reusing an idle keep-alive
+ *    connection) is not run but answered 503 with Retry-After and
+ *    Connection: close. This is what HTTP allows the client to act on: a
+ *    server may close an idle persistent connection at any time, but a
+ *    client whose request crossed that close cannot tell whether it ran
+ *    (RFC 9110 9.2.2: it may not retry a POST by itself), while a 503 says
+ *    plainly that nothing was done;
+ *  - streams end once what they hold is sent;
+ *  - as soon as no request is in flight (idle keep-alive connections do
+ *    not count) the daemon stops, closing the idle connections, and the
+ *    process exits. drain_seconds bounds the wait; a request the database
+ *    still holds then is cut off (and logged).
+ * So no response to a request that was read is dropped, unless it outlives
+ * the drain.
+ */
 void ombud_http_stop(struct MHD_Daemon *d, unsigned drain_seconds)
 {
+    atomic_store(&draining, true);
     /* The listening socket is ours to close, but only after MHD_stop_daemon;
      * shutting it down now makes new connections fail at once instead of
      * waiting in the backlog for the drain to end. */
@@ -348,17 +528,26 @@ void ombud_http_stop(struct MHD_Daemon *d, unsigned drain_seconds)
     /* Streams end once what they hold is sent (they are in-flight
      * requests, so the drain waits for them); none may stay suspended. */
     ombud_stream_close_all();
-    /* Let in-flight requests finish; idle keep-alive connections do not count. */
     for (unsigned i = 0; i < drain_seconds * 100 && atomic_load(&inflight) > 0; i++) {
         struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    if (atomic_load(&inflight) > 0)
+    /* No connection may stay suspended into MHD_stop_daemon: requests
+     * still waiting for a permit are answered 503 now (any left only
+     * after a drain timeout, or read in this last moment). */
+    ombud_gate_stop();
+    if (atomic_load(&inflight) > 0) {
         ombud_log(OMBUD_LOG_WARN, "drain_timeout", "%ld requests still running",
                   atomic_load(&inflight));
+        for (int i = 0; i < 20 && atomic_load(&inflight) > 0; i++) {
+            struct timespec ts = {0, 10 * 1000000L}; /* the 503s go out */
+            nanosleep(&ts, NULL);
+        }
+    }
     MHD_stop_daemon(d);
     ombud_admission_stop();
     ombud_ratelimit_free();
+    ombud_db_deadline_stop();
     ombud_stream_stop();
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

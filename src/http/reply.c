@@ -3,9 +3,11 @@
  * headers every response carries (X-Request-Id, the RateLimit headers
  * when a key's token was taken, and the CORS headers when the request's
  * Origin is allowed), queues the response on the connection and destroys
- * our reference, and records the status for the access log. MHD sends a queued response only after
- * the access handler returns, so a handler queues at most one. Bodies are built by jansson and
- * handed to MHD to free, so nothing here outlives the call.
+ * our reference, and records the status for the access log (and adds
+ * Connection: close while the daemon drains). MHD sends a queued
+ * response only after the access handler returns, so a handler queues at
+ * most one. Bodies are built by jansson and handed to MHD to free, so
+ * nothing here outlives the call.
  *
  * Problems (application/problem+json) come from one struct ombud_err,
  * rendered by repr/problem.c; the headers a status implies
@@ -58,6 +60,8 @@ static void queue(struct ombud_req *req, int status, struct MHD_Response *resp)
         return;
     }
     add_common_headers(req, resp);
+    if (ombud_http_draining()) /* MHD closes the connection once this is sent */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (MHD_queue_response(req->conn, (unsigned)status, resp) != MHD_YES)
         ombud_log(OMBUD_LOG_ERROR, "queue_failed", "status %d", status);
     MHD_destroy_response(resp);

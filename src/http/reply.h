@@ -43,6 +43,10 @@ void ombud_reply_empty(struct ombud_req *req, int status);
 /* Queues a response built by the caller (consumed; NULL: a 500), with
  * the common headers. */
 struct MHD_Response;
+/* Whether the daemon is draining after SIGTERM (daemon.c): every reply
+ * then carries Connection: close. */
+bool ombud_http_draining(void);
+
 void ombud_reply_response(struct ombud_req *req, int status, struct MHD_Response *resp);
 void ombud_reply_raw(struct ombud_req *req, int status, const char *content_type, const char *data,
                      size_t len);

@@ -45,6 +45,12 @@ struct ombud_req {
     int status;         /* the queued reply's status, for the log */
     const char *origin; /* allowed CORS origin, or NULL */
     struct ombud_db_pool *pool;
+    /* The admission gate (gate.c) and the phase it was asked in. */
+    int gate;                 /* enum ombud_gate_state */
+    int64_t gate_deadline_us; /* monotonic: stop waiting for the database then */
+    struct ombud_req *gate_prev, *gate_next;
+    bool auth_waiting; /* suspended to look the key up (daemon.c) */
+    bool body_parsed;  /* the final call has parsed the body */
 };
 
 /* A route's handler: runs once the whole body has arrived and been

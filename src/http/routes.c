@@ -12,10 +12,11 @@
     }
 
 const struct ombud_route ombud_routes[] = {
-    R(OMBUD_GET, "/health/live", "health_live", OMBUD_ROLE_NONE, 0, ombud_h_health_live),
+    R(OMBUD_GET, "/health/live", "health_live", OMBUD_ROLE_NONE, OMBUD_ROUTE_NODB,
+      ombud_h_health_live),
     R(OMBUD_GET, "/health/ready", "health_ready", OMBUD_ROLE_NONE, 0, ombud_h_health_ready),
-    R(OMBUD_GET, "/metrics", "metrics", OMBUD_ROLE_NONE, 0, ombud_h_metrics),
-    R(OMBUD_GET, "/openapi.yaml", "openapi", OMBUD_ROLE_NONE, 0, ombud_h_openapi),
+    R(OMBUD_GET, "/metrics", "metrics", OMBUD_ROLE_NONE, OMBUD_ROUTE_NODB, ombud_h_metrics),
+    R(OMBUD_GET, "/openapi.yaml", "openapi", OMBUD_ROLE_NONE, OMBUD_ROUTE_NODB, ombud_h_openapi),
 
     R(OMBUD_POST, "/v1/api-keys", "api_keys_create", OMBUD_ROLE_ADMIN, OMBUD_ROUTE_BODY,
       ombud_h_api_keys_create),

@@ -199,6 +199,31 @@ enum ombud_rc ombud_svc_key_authenticate(struct ombud_db_pool *pool, const char 
     return OMBUD_OK;
 }
 
+bool ombud_svc_key_peek(const char *hash, struct ombud_svc_key *out)
+{
+    uint64_t gen = ombud_inval_generation(OMBUD_INVAL_KEYS);
+    if (!ombud_inval_listening())
+        return false;
+    pthread_once(&once, init_sets);
+    struct set *s = set_of(hash);
+    bool hit = false;
+    int64_t now = mono_us();
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < WAYS; i++) {
+        const struct entry *e = &s->e[i];
+        if (!e->used || e->gen != gen || memcmp(e->hash, hash, OMBUD_HASH_BUFLEN - 1) != 0)
+            continue;
+        /* A use due to be noted needs a statement: not answered here. */
+        if (now - e->noted_us < TOUCH_US) {
+            *out = e->key;
+            hit = true;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return hit;
+}
+
 enum ombud_rc ombud_svc_key_revoke(struct ombud_db_conn *c, int64_t id, bool *found,
                                    struct ombud_err *err)
 {

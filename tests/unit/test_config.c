@@ -138,6 +138,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.conn_limit, 1024);
     assert_int_equal(cfg.db_timeout_ms, 2000);
     assert_int_equal(cfg.statement_timeout_ms, 5000);
+    assert_int_equal(cfg.request_timeout_ms, 5000);
     assert_int_equal(cfg.drain_seconds, 10);
     assert_int_equal(cfg.conn_per_ip, 64);
     assert_int_equal(cfg.header_timeout_ms, 10000);
@@ -202,6 +203,7 @@ static void test_all_set(void **state)
     env_set(&e, "OMBUD_CONN_LIMIT", "100");
     env_set(&e, "OMBUD_DB_TIMEOUT_MS", "250");
     env_set(&e, "OMBUD_STATEMENT_TIMEOUT_MS", "1500");
+    env_set(&e, "OMBUD_REQUEST_TIMEOUT_MS", "750");
     env_set(&e, "OMBUD_DRAIN_SECONDS", "0");
     env_set(&e, "OMBUD_CONN_PER_IP", "0");
     env_set(&e, "OMBUD_HEADER_TIMEOUT_MS", "500");
@@ -222,6 +224,7 @@ static void test_all_set(void **state)
     assert_int_equal(cfg.conn_limit, 100);
     assert_int_equal(cfg.db_timeout_ms, 250);
     assert_int_equal(cfg.statement_timeout_ms, 1500);
+    assert_int_equal(cfg.request_timeout_ms, 750);
     assert_int_equal(cfg.drain_seconds, 0);
     assert_int_equal(cfg.conn_per_ip, 0);
     assert_int_equal(cfg.header_timeout_ms, 500);
@@ -384,6 +387,10 @@ static void test_numbers_in_range(void **state)
     assert_int_equal(cfg.db_timeout_ms, 600000);
     expect_good("OMBUD_STATEMENT_TIMEOUT_MS", "3600000", &cfg);
     assert_int_equal(cfg.statement_timeout_ms, 3600000);
+    expect_good("OMBUD_REQUEST_TIMEOUT_MS", "10", &cfg);
+    assert_int_equal(cfg.request_timeout_ms, 10);
+    expect_good("OMBUD_REQUEST_TIMEOUT_MS", "3600000", &cfg);
+    assert_int_equal(cfg.request_timeout_ms, 3600000);
     expect_good("OMBUD_DRAIN_SECONDS", "0", &cfg);
     assert_int_equal(cfg.drain_seconds, 0);
     expect_good("OMBUD_DRAIN_SECONDS", "3600", &cfg);
@@ -408,6 +415,8 @@ static void test_numbers_out_of_range(void **state)
     expect_bad("OMBUD_DB_TIMEOUT_MS", "600001");
     expect_bad("OMBUD_STATEMENT_TIMEOUT_MS", "0");
     expect_bad("OMBUD_STATEMENT_TIMEOUT_MS", "3600001");
+    expect_bad("OMBUD_REQUEST_TIMEOUT_MS", "9");
+    expect_bad("OMBUD_REQUEST_TIMEOUT_MS", "3600001");
     expect_bad("OMBUD_DRAIN_SECONDS", "3601");
     expect_bad("OMBUD_CONN_PER_IP", "1000001");
     expect_bad("OMBUD_HEADER_TIMEOUT_MS", "99");

@@ -55,6 +55,17 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_checkout(struct ombud_db_pool *pool,
                                                 struct ombud_db_conn **out, struct ombud_err *err);
 void ombud_db_release(struct ombud_db_pool *pool, struct ombud_db_conn *conn);
 
+/* Sets the calling thread's deadline for database work (CLOCK_MONOTONIC
+ * microseconds; 0 clears it): until cleared, checkouts wait at most
+ * until it, no statement starts after it, and a statement still running
+ * then is cancelled, each a 503 (OMBUD_E_UNAVAILABLE). See
+ * src/db/deadline.c. ombud_db_deadline_stop ends its watchdog thread
+ * (after every thread that set deadlines has stopped). */
+void ombud_db_set_deadline(int64_t mono_us);
+void ombud_db_deadline_stop(void);
+/* Statements cancelled at their deadline so far (for /metrics). */
+unsigned long long ombud_db_deadline_cancels(void);
+
 typedef enum ombud_rc (*ombud_tx_fn)(struct ombud_db_conn *conn, void *ctx, struct ombud_err *err);
 
 /* Runs fn inside BEGIN … COMMIT on a pooled connection, retrying on

@@ -34,6 +34,12 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_svc_key_authenticate(struct ombud_db_pool *p
                                                          struct ombud_svc_key *out, bool *found,
                                                          struct ombud_err *err);
 
+/* The key whose secret hashes to hash, from the cache alone, when that
+ * answer needs no statement at all (found, live, its use noted lately):
+ * true with out filled. False means "ask ombud_svc_key_authenticate",
+ * which may block on the database; nothing is claimed or changed here. */
+bool ombud_svc_key_peek(const char *hash, struct ombud_svc_key *out);
+
 /* Revokes active key id inside the caller's transaction on c and
  * publishes the change: every process stops accepting the key once the
  * transaction commits. *found false when unknown or already revoked. */
