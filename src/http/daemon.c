@@ -197,7 +197,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         const char *origin = ombud_req_header(req, "Origin");
         if (ombud_config_cors_allows(&ombud_cf, origin))
             req->origin = origin;
-        begin(req);
+        if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && !ombud_req_header(req, "Host"))
+            ombud_reply_error(req, OMBUD_E_BAD_REQUEST, "an HTTP/1.1 request needs a Host header");
+        else
+            begin(req);
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
