@@ -85,6 +85,10 @@ json_t *h_sql(const struct h_server *s, const char *sql);
 void h_make_key(struct h_server *s, const char *role, char *out, size_t len);
 /* Sleeps ms milliseconds. */
 void h_sleep_ms(long ms);
+/* OMBUD_TEST_TIME_FACTOR (default 1): how many times longer the harness
+ * waits for the server (starting, answering, raising alerts), for a
+ * server run under a slow wrapper such as valgrind (OMBUD_TEST_WRAPPER). */
+int h_time_factor(void);
 /* A free TCP port on the loopback interface (bound, read, released). */
 int h_free_port(void);
 
