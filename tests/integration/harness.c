@@ -34,6 +34,38 @@ static const char *admin_url(void)
     return u;
 }
 
+const char *h_binary(void)
+{
+    return OMBUD_BINARY;
+}
+
+void h_exec_binary(const char *const *args)
+{
+    static char words[4096];
+    const char *argv[80];
+    size_t n = 0;
+    /* OMBUD_TEST_WRAPPER: a command (words split at spaces) to run the
+     * binary under, such as valgrind (scripts/valgrind). */
+    const char *wrapper = getenv("OMBUD_TEST_WRAPPER");
+    if (wrapper && *wrapper) {
+        char *save = NULL;
+        snprintf(words, sizeof words, "%s", wrapper);
+        for (char *w = strtok_r(words, " ", &save); w && n < 60; w = strtok_r(NULL, " ", &save))
+            argv[n++] = w;
+        argv[n++] = OMBUD_BINARY;
+    } else {
+        argv[n++] = "ombud";
+    }
+    for (size_t i = 0; args && args[i] && n < 78; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    if (wrapper && *wrapper)
+        execvp(argv[0], (char *const *)argv);
+    else
+        execv(OMBUD_BINARY, (char *const *)argv);
+    _exit(127);
+}
+
 int h_time_factor(void)
 {
     const char *f = getenv("OMBUD_TEST_TIME_FACTOR");
@@ -168,24 +200,7 @@ static pid_t run_binary(struct h_server *s, const char *cmd, const char *const *
         setenv("OMBUD_TEST_CLOCK_FILE", clock_path, 1);
         for (size_t i = 0; extra_env && extra_env[i]; i++)
             putenv((char *)extra_env[i]);
-        /* OMBUD_TEST_WRAPPER: a command (words split at spaces) to run
-         * the binary under, such as valgrind (scripts/valgrind). */
-        const char *wrapper = getenv("OMBUD_TEST_WRAPPER");
-        if (wrapper && *wrapper) {
-            static char words[4096];
-            char *argv[64], *save = NULL;
-            size_t n = 0;
-            snprintf(words, sizeof words, "%s", wrapper);
-            for (char *w = strtok_r(words, " ", &save); w && n < 60; w = strtok_r(NULL, " ", &save))
-                argv[n++] = w;
-            argv[n++] = (char *)OMBUD_BINARY;
-            argv[n++] = (char *)cmd;
-            argv[n] = NULL;
-            execvp(argv[0], argv);
-            _exit(127);
-        }
-        execl(OMBUD_BINARY, "ombud", cmd, (char *)NULL);
-        _exit(127);
+        h_exec_binary((const char *const[]){cmd, NULL});
     }
     if (wait_exit) {
         int st = 0;

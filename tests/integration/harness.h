@@ -89,6 +89,11 @@ void h_sleep_ms(long ms);
  * waits for the server (starting, answering, raising alerts), for a
  * server run under a slow wrapper such as valgrind (OMBUD_TEST_WRAPPER). */
 int h_time_factor(void);
+/* The ombud binary under test. */
+const char *h_binary(void);
+/* In a child process: execs the binary with args (after argv[0], NULL-
+ * terminated), under OMBUD_TEST_WRAPPER when set; never returns. */
+_Noreturn void h_exec_binary(const char *const *args);
 /* A free TCP port on the loopback interface (bound, read, released). */
 int h_free_port(void);
 
