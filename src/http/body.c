@@ -143,10 +143,10 @@ struct path_frame {
  * an integer past long long, or a real past a double. */
 static bool number_overflows(const char *s, size_t n)
 {
-    char buf[512];
-    bool real = false;
-    if (n >= sizeof buf)
-        return true; /* 512 digits: past both */
+    char small[64], *buf = n < sizeof small ? small : malloc(n + 1);
+    bool real = false, over;
+    if (!buf)
+        return false;
     memcpy(buf, s, n);
     buf[n] = '\0';
     for (size_t i = 0; i < n; i++)
@@ -155,10 +155,28 @@ static bool number_overflows(const char *s, size_t n)
     errno = 0;
     if (real) {
         double d = strtod(buf, NULL);
-        return errno == ERANGE && isinf(d);
+        over = errno == ERANGE && isinf(d);
+    } else {
+        (void)strtoll(buf, NULL, 10);
+        over = errno == ERANGE;
     }
-    (void)strtoll(buf, NULL, 10);
-    return errno == ERANGE;
+    if (buf != small)
+        free(buf);
+    return over;
+}
+
+/* Cuts a character that truncation left incomplete off the end of s. */
+static void trim_partial_utf8(char *s)
+{
+    size_t n = strlen(s), lead = n;
+    while (lead > 0 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
+        lead--;
+    if (lead == 0)
+        return;
+    unsigned char c = (unsigned char)s[lead - 1];
+    size_t want = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    if (n - (lead - 1) < want)
+        s[lead - 1] = '\0';
 }
 
 static void path_text(const struct path_frame *f, size_t depth, char *out, size_t outlen)
@@ -175,6 +193,7 @@ static void path_text(const struct path_frame *f, size_t depth, char *out, size_
             break;
         o += (size_t)w;
     }
+    trim_partial_utf8(out);
 }
 
 bool ombud_body_number_out_of_range(const char *text, size_t len, char *field, size_t fieldlen)
@@ -182,7 +201,7 @@ bool ombud_body_number_out_of_range(const char *text, size_t len, char *field, s
     struct path_frame f[PATH_DEPTH];
     size_t depth = 0, i = 0;
 
-    while (i < len && strchr(" \t\r\n", text[i]))
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
         i++;
     if (i >= len || text[i] != '{' || fieldlen == 0)
         return false;

@@ -132,6 +132,11 @@ static void bodies(void **state)
          "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},"
          "\"priority\":1e-999}",
          422, "validation-failed", "priority"},
+        /* A field name cut to fit stays valid UTF-8 (the reply is JSON). */
+        {"under a long Cyrillic key",
+         "{\"ключключключключключключключключключключключключключключключключключключключключключкл"
+         "ючключключключключключключключключключключключключключключключключключключ\":1e999}",
+         422, "validation-failed", NULL},
         {"out of range after a syntax error", "{\"title\":\"t\" \"team_id\":1e999}", 400, NULL,
          NULL},
         {"negative id",
