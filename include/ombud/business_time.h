@@ -3,7 +3,9 @@
  * counts when the calendar's local wall clock reads an open time on a
  * non-holiday local date. Instants are seconds since the epoch (UTC).
  * Pure computation over a compiled calendar; cost grows with the number
- * of time zone changes and holidays crossed, not with the span.
+ * of time zone changes and holidays crossed, not with the span (zones
+ * change offset at most some 2,000 times, up to the year 2999; a span
+ * from year 1 to 9999 takes well under a millisecond).
  */
 #ifndef OMBUD_BUSINESS_TIME_H
 #define OMBUD_BUSINESS_TIME_H
@@ -16,6 +18,9 @@
 #include "ombud/tz.h"
 
 #define OMBUD_BT_MAX_INTERVALS 8 /* per weekday */
+/* 9999-12-31T23:59:59Z: the last instant RFC 3339 can write; no due time
+ * falls after it. */
+#define OMBUD_BT_LAST INT64_C(253402300799)
 
 struct ombud_bt_interval {
     uint16_t open, close; /* minutes after local midnight, open < close <= 1440 */
@@ -44,7 +49,8 @@ void ombud_bt_calendar_clear(struct ombud_bt_calendar *cal);
 
 /* The earliest instant at which `seconds` business seconds have elapsed
  * since `from` (counting starts at the next opening when from is closed).
- * False only if the calendar never opens within 1000 years. */
+ * False when that instant would fall after OMBUD_BT_LAST, or the calendar
+ * never opens (week_seconds 0). */
 bool ombud_bt_add(const struct ombud_bt_calendar *cal, int64_t from, int64_t seconds, int64_t *due);
 
 /* Business seconds in [from, to) (0 when to <= from). */

@@ -5,6 +5,7 @@
 
 #include "db/changes.h"
 #include "db/internal.h"
+#include "ombud/complaint.h"
 #include "ombud/db/alerts.h"
 
 #define ALERT_COLS                                                                                 \
@@ -85,7 +86,8 @@ enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id, int64_t ac
     return ombud_db_read_one(r, ombud_db_alert_cols, out, found, err);
 }
 
-/* The earliest unmet due time over a complaint's current clocks. */
+/* The earliest unmet due time over a complaint's current clocks, with
+ * the complaint list's filters (0 or NULL: any). */
 /* clang-format off */
 static struct ombud_db_stmt q_at_risk = OMBUD_STMT(
     "SELECT k.complaint_id, extract(epoch FROM min(k.due_at))::bigint AS due_s"
@@ -95,6 +97,12 @@ static struct ombud_db_stmt q_at_risk = OMBUD_STMT(
     " AND (k.target = 'first_response' OR k.cycle = c.resolution_cycle)"
     " AND k.due_at <= to_timestamp($1::bigint)"
     " AND ($3::bigint = 0 OR c.created_by_key_id = $3::bigint)"
+    " AND ($4::bigint = 0 OR c.team_id = $4::bigint)"
+    " AND ($5::bigint = 0 OR c.assignee_id = $5::bigint)"
+    " AND ($6::text IS NULL OR c.priority = ANY (string_to_array($6::text, ',')))"
+    " AND ($7::text IS NULL OR c.grade = ANY (string_to_array($7::text, ',')))"
+    " AND ($8::text IS NULL OR c.category = ANY (string_to_array($8::text, ',')))"
+    " AND ($9::text IS NULL OR c.channel = ANY (string_to_array($9::text, ',')))"
     " GROUP BY k.complaint_id ORDER BY due_s, k.complaint_id LIMIT $2::int");
 /* clang-format on */
 
@@ -107,18 +115,20 @@ static const struct ombud_db_col due_cols[] = {
     OMBUD_COL_EPOCH(struct due_row, due, "due_s"), OMBUD_COL_END};
 
 enum ombud_rc ombud_db_sla_at_risk(struct ombud_db_conn *c, int64_t until, int limit,
-                                   int64_t creator_key_id, int64_t **ids, int64_t **due, size_t *n,
-                                   struct ombud_err *err)
+                                   const struct ombud_complaint_filter *f, int64_t **ids,
+                                   int64_t **due, size_t *n, struct ombud_err *err)
 {
-    char u[24], lim[16], key[24];
+    char u[24], lim[16], key[24], team[24], assignee[24];
     ombud_db_param_i64(u, sizeof u, until);
     snprintf(lim, sizeof lim, "%d", limit);
-    ombud_db_param_i64(key, sizeof key, creator_key_id);
-    const char *p[] = {u, lim, key};
+    ombud_db_param_i64(key, sizeof key, f->creator_key_id);
+    ombud_db_param_i64(team, sizeof team, f->team_id);
+    ombud_db_param_i64(assignee, sizeof assignee, f->assignee_id);
+    const char *p[] = {u, lim, key, team, assignee, f->priority, f->grade, f->category, f->channel};
     PGresult *r;
     struct due_row *rows = NULL;
     size_t count = 0;
-    enum ombud_rc qrc = ombud_db_exec(c, &q_at_risk, 3, p, &r, err);
+    enum ombud_rc qrc = ombud_db_exec(c, &q_at_risk, 9, p, &r, err);
     if (qrc != OMBUD_OK || (qrc = ombud_db_read_rows(r, due_cols, sizeof *rows, (void **)&rows,
                                                      &count, err)) != OMBUD_OK)
         return qrc;

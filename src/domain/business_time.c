@@ -22,8 +22,6 @@
 
 #define DAY 86400
 #define WEEK (7 * DAY)
-#define PIECE_LIMIT (400 * (int64_t)DAY) /* search horizon for the next offset change */
-#define HORIZON (1000 * 366 * (int64_t)DAY)
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -181,9 +179,7 @@ static bool walk(const struct ombud_bt_calendar *cal, int64_t *t_io, int64_t sto
 
     while (t < stop) {
         int32_t off = ombud_tz_offset(cal->tz, t);
-        int64_t pend = ombud_tz_next_change(cal->tz, t, t + PIECE_LIMIT);
-        if (pend > stop)
-            pend = stop;
+        int64_t pend = ombud_tz_next_change(cal->tz, t, stop);
         while (t < pend) {
             int64_t day = floor_div(t + off, DAY);
             int64_t day_start = day * DAY - off; /* UTC instant of local midnight */
@@ -244,9 +240,9 @@ bool ombud_bt_add(const struct ombud_bt_calendar *cal, int64_t from, int64_t sec
         *due = from;
         return true;
     }
-    if (cal->week_seconds <= 0)
+    if (cal->week_seconds <= 0 || from > OMBUD_BT_LAST)
         return false;
-    if (!walk(cal, &t, from + HORIZON, seconds, &counted))
+    if (!walk(cal, &t, OMBUD_BT_LAST + 1, seconds, &counted) || t > OMBUD_BT_LAST)
         return false;
     *due = t;
     return true;

@@ -4,6 +4,14 @@
  * kept in a small mutex-guarded list: there are few distinct zones in a
  * deployment and they are looked up once per calendar use, so a list
  * beats a hash table here. GTimeZone is immutable and thread-safe.
+ *
+ * GLib finds the interval of an instant by a linear scan over every
+ * transition it knows (tzdata's, and its rule for later years expanded up
+ * to 2999: some 2,000 for a European zone), which made a long business-
+ * time span cost a fifth of a second. So each zone's intervals are read
+ * out of GLib once, when the zone is first opened (gallop to each
+ * boundary, bisect to the second), into a sorted table that every lookup
+ * bisects.
  */
 #include "ombud/tz.h"
 
@@ -20,8 +28,18 @@
 struct ombud_tz {
     char name[64];
     GTimeZone *gtz;
+    /* Interval i (0..n) begins at start[i] (start[0] unused: the dawn of
+     * time) and has UTC offset off[i]; the last one never ends. */
+    int64_t *start;
+    int32_t *off;
+    size_t n;
     struct ombud_tz *next;
 };
+
+/* Far enough past year 9999 that business time counted from there never
+ * reaches it (GLib's own rules end in 2999). */
+#define TABLE_END (INT64_C(1) << 45)
+#define TABLE_BEGIN (-(INT64_C(1) << 45))
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
@@ -63,6 +81,56 @@ bool ombud_tz_known(const char *name)
     return g_hash_table_contains(names, name);
 }
 
+static int glib_interval(GTimeZone *g, int64_t t)
+{
+    return g_time_zone_find_interval(g, G_TIME_TYPE_UNIVERSAL, t);
+}
+
+/* Reads every interval boundary of g before TABLE_END into z. GLib's
+ * interval index grows with time, so each boundary is found by galloping
+ * from the previous one until the index changes, then bisecting. */
+static bool build_table(struct ombud_tz *z, GTimeZone *g)
+{
+    int last = glib_interval(g, TABLE_END), idx = glib_interval(g, TABLE_BEGIN);
+    size_t n = last > idx ? (size_t)(last - idx) : 0;
+
+    z->start = calloc(n + 1, sizeof *z->start);
+    z->off = calloc(n + 1, sizeof *z->off);
+    if (!z->start || !z->off)
+        return false;
+    z->start[0] = INT64_MIN;
+    z->off[0] = g_time_zone_get_offset(g, idx);
+    int64_t lo = TABLE_BEGIN;
+    for (size_t i = 1; i <= n; i++) {
+        int64_t hi, step = 86400;
+        for (;;) {
+            hi = lo + step < TABLE_END ? lo + step : TABLE_END;
+            if (glib_interval(g, hi) != idx)
+                break;
+            lo = hi;
+            if (step < (INT64_C(1) << 40))
+                step *= 2;
+        }
+        while (hi - lo > 1) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (glib_interval(g, mid) == idx)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        idx = glib_interval(g, hi);
+        z->start[i] = hi;
+        z->off[i] = g_time_zone_get_offset(g, idx);
+        lo = hi;
+        if (idx >= last) {
+            n = i;
+            break;
+        }
+    }
+    z->n = n;
+    return true;
+}
+
 const struct ombud_tz *ombud_tz_get(const char *name)
 {
     struct ombud_tz *z;
@@ -77,12 +145,18 @@ const struct ombud_tz *ombud_tz_get(const char *name)
         GTimeZone *g = g_time_zone_new_identifier(name);
         if (g) {
             z = calloc(1, sizeof *z);
-            if (z) {
+            if (z && build_table(z, g)) {
                 snprintf(z->name, sizeof z->name, "%s", name);
                 z->gtz = g;
                 z->next = zones;
                 zones = z;
             } else {
+                if (z) {
+                    free(z->start);
+                    free(z->off);
+                }
+                free(z);
+                z = NULL;
                 g_time_zone_unref(g);
             }
         }
@@ -91,38 +165,34 @@ const struct ombud_tz *ombud_tz_get(const char *name)
     return z;
 }
 
+/* The interval at t: the last i with start[i] <= t. */
+static size_t find(const struct ombud_tz *tz, int64_t t)
+{
+    size_t lo = 0, hi = tz->n; /* start[lo] <= t always (start[0] is the minimum) */
+    while (lo < hi) {
+        size_t mid = hi - (hi - lo) / 2;
+        if (tz->start[mid] <= t)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
 int ombud_tz_interval(const struct ombud_tz *tz, int64_t t)
 {
-    return g_time_zone_find_interval(tz->gtz, G_TIME_TYPE_UNIVERSAL, t);
+    return (int)find(tz, t);
 }
 
 int32_t ombud_tz_offset(const struct ombud_tz *tz, int64_t t)
 {
-    return g_time_zone_get_offset(tz->gtz, ombud_tz_interval(tz, t));
+    return tz->off[find(tz, t)];
 }
 
 int64_t ombud_tz_next_change(const struct ombud_tz *tz, int64_t t, int64_t limit)
 {
-    int idx = ombud_tz_interval(tz, t);
-    int64_t lo = t, hi, step = 86400;
-
-    /* Gallop forward to bracket the change, then bisect to the second. */
-    for (;;) {
-        hi = lo + step > limit ? limit : lo + step;
-        if (ombud_tz_interval(tz, hi) != idx)
-            break;
-        if (hi >= limit)
-            return limit;
-        lo = hi;
-        if (step < 64 * 86400)
-            step *= 2;
-    }
-    while (hi - lo > 1) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (ombud_tz_interval(tz, mid) == idx)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return hi;
+    size_t i = find(tz, t);
+    if (i == tz->n || tz->start[i + 1] >= limit)
+        return limit;
+    return tz->start[i + 1];
 }

@@ -98,6 +98,7 @@ struct risk_ctx {
     struct ombud_req *req;
     int64_t until;
     int limit;
+    struct ombud_complaint_filter f;
     int64_t *ids, *due;
     size_t n;
     struct ombud_complaint *items;
@@ -113,8 +114,8 @@ static enum ombud_rc risk_q(struct ombud_db_conn *c, void *arg, struct ombud_err
     x->ids = x->due = NULL;
     x->items = NULL;
     x->n = 0;
-    int64_t key = x->req->who.role == OMBUD_ROLE_SERVICE ? x->req->who.key_id : 0;
-    rc = ombud_db_sla_at_risk(c, x->until, x->limit, key, &x->ids, &x->due, &x->n, err);
+    x->f.creator_key_id = x->req->who.role == OMBUD_ROLE_SERVICE ? x->req->who.key_id : 0;
+    rc = ombud_db_sla_at_risk(c, x->until, x->limit, &x->f, &x->ids, &x->due, &x->n, err);
     if (rc != OMBUD_OK)
         return rc;
     x->items = calloc(x->n ? x->n : 1, sizeof *x->items);
@@ -136,6 +137,13 @@ void ombud_h_sla_at_risk(struct ombud_req *req)
 
     ombud_err_clear(&err);
     ombud_query_int(req, "within_minutes", 0, OMBUD_SLA_MAX_MINUTES, 60, &within, &err);
+    /* The complaint list's filters (API.md "SLA"). */
+    x.f.priority = ombud_query_enum_list(req, "priority", ombud_priority_names, &err);
+    x.f.grade = ombud_query_enum_list(req, "grade", ombud_grade_names, &err);
+    x.f.channel = ombud_query_enum_list(req, "channel", ombud_channel_names, &err);
+    x.f.category = ombud_query_enum_list(req, "category", NULL, &err);
+    ombud_query_id(req, "team_id", &x.f.team_id, &err);
+    ombud_query_id(req, "assignee_id", &x.f.assignee_id, &err);
     ombud_query_page(req, &x.limit, &unused, 1, &has_cursor, &err);
     if (has_cursor)
         ombud_err_field(&err, "cursor", "is not taken: the list is bounded by limit");

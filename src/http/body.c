@@ -15,6 +15,8 @@
  */
 #include "http/body.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +129,138 @@ json_t *ombud_body_parse(const char *text, size_t len, json_error_t *jerr)
     return json_loadb(text, len, JSON_REJECT_DUPLICATES, jerr);
 }
 
+/* Containers named in a field path; deeper ones are left out. */
+#define PATH_DEPTH 16
+
+struct path_frame {
+    bool object, want_key;
+    size_t index;    /* arrays: the element's index */
+    const char *key; /* objects: the current key, as in the text */
+    size_t keylen;
+};
+
+/* Whether the number token s[0..n) is out of the range jansson parses:
+ * an integer past long long, or a real past a double. */
+static bool number_overflows(const char *s, size_t n)
+{
+    char small[64], *buf = n < sizeof small ? small : malloc(n + 1);
+    bool real = false, over;
+    if (!buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '.' || buf[i] == 'e' || buf[i] == 'E')
+            real = true;
+    errno = 0;
+    if (real) {
+        double d = strtod(buf, NULL);
+        over = errno == ERANGE && isinf(d);
+    } else {
+        (void)strtoll(buf, NULL, 10);
+        over = errno == ERANGE;
+    }
+    if (buf != small)
+        free(buf);
+    return over;
+}
+
+/* Cuts a character that truncation left incomplete off the end of s. */
+static void trim_partial_utf8(char *s)
+{
+    size_t n = strlen(s), lead = n;
+    while (lead > 0 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
+        lead--;
+    if (lead == 0)
+        return;
+    unsigned char c = (unsigned char)s[lead - 1];
+    size_t want = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    if (n - (lead - 1) < want)
+        s[lead - 1] = '\0';
+}
+
+static void path_text(const struct path_frame *f, size_t depth, char *out, size_t outlen)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < depth && i < PATH_DEPTH && o < outlen; i++) {
+        int w;
+        if (f[i].object)
+            w = snprintf(out + o, outlen - o, "%s%.*s", o ? "." : "", (int)f[i].keylen, f[i].key);
+        else
+            w = snprintf(out + o, outlen - o, "[%zu]", f[i].index);
+        if (w < 0)
+            break;
+        o += (size_t)w;
+    }
+    trim_partial_utf8(out);
+}
+
+bool ombud_body_number_out_of_range(const char *text, size_t len, char *field, size_t fieldlen)
+{
+    struct path_frame f[PATH_DEPTH];
+    size_t depth = 0, i = 0;
+
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    if (i >= len || text[i] != '{' || fieldlen == 0)
+        return false;
+    while (i < len) {
+        char c = text[i];
+        struct path_frame *top = depth && depth <= PATH_DEPTH ? &f[depth - 1] : NULL;
+        if (c == '{' || c == '[') {
+            if (depth < PATH_DEPTH)
+                f[depth] = (struct path_frame){.object = c == '{', .want_key = c == '{'};
+            depth++;
+            i++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0)
+                return false;
+            depth--;
+            i++;
+        } else if (c == ',') {
+            if (top && top->object)
+                top->want_key = true;
+            else if (top)
+                top->index++;
+            i++;
+        } else if (c == '"') {
+            size_t start = ++i;
+            while (i < len && text[i] != '"')
+                i += text[i] == '\\' ? 2 : 1;
+            if (top && top->object && top->want_key) {
+                top->key = text + start;
+                top->keylen = (i < len ? i : len) - start;
+                top->want_key = false;
+            }
+            i++;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            /* -? digits (. digits)? ([eE] [+-]? digits)?, as jansson reads it */
+            size_t start = i;
+            i += c == '-';
+            while (i < len && text[i] >= '0' && text[i] <= '9')
+                i++;
+            if (i < len && text[i] == '.')
+                for (i++; i < len && text[i] >= '0' && text[i] <= '9';)
+                    i++;
+            if (i < len && (text[i] == 'e' || text[i] == 'E')) {
+                i++;
+                if (i < len && (text[i] == '+' || text[i] == '-'))
+                    i++;
+                while (i < len && text[i] >= '0' && text[i] <= '9')
+                    i++;
+            }
+            if (number_overflows(text + start, i - start)) {
+                path_text(f, depth, field, fieldlen);
+                return true;
+            }
+        } else {
+            i++; /* white space, ':', true, false, null */
+        }
+    }
+    return false;
+}
+
 bool ombud_body_finish(struct ombud_req *req)
 {
     if (req->body_too_large) {
@@ -142,6 +276,17 @@ bool ombud_body_finish(struct ombud_req *req)
         return false;
     }
     req->json = ombud_body_parse(req->body, req->body_len, &jerr);
+    char field[128];
+    if (!req->json && json_error_code(&jerr) == json_error_numeric_overflow &&
+        ombud_body_number_out_of_range(req->body, req->body_len, field, sizeof field)) {
+        /* Well-formed JSON whose value is out of range: a 422 (API.md). */
+        struct ombud_err err;
+        ombud_err_clear(&err);
+        ombud_err_field(&err, field, "is a number out of range");
+        (void)ombud_err_finish_validation(&err);
+        ombud_reply_problem(req, &err);
+        return false;
+    }
     if (!req->json) {
         char detail[256];
         snprintf(detail, sizeof detail, "body is not valid JSON: %s (at byte %d)", jerr.text,

@@ -23,9 +23,17 @@ bool ombud_body_chunk(struct ombud_req *req, const char *data, size_t len);
  * refused); NULL with jerr filled when it is not JSON. Caller decrefs. */
 json_t *ombud_body_parse(const char *text, size_t len, json_error_t *jerr);
 
+/* For a text JSON refused because of a number out of range (jansson:
+ * json_error_numeric_overflow; an integer past int64, or a number such as
+ * 1e999 past a double): the path of the first such number inside a
+ * top-level object, as field errors name fields ("team_id",
+ * "hours[0].weekday"), into field. False when there is none. */
+bool ombud_body_number_out_of_range(const char *text, size_t len, char *field, size_t fieldlen);
+
 /* After the last chunk: 413 when the body was too large, else parses it
  * into req->json for routes that take one (400 when it is not a JSON
- * object). Replies on failure; returns true when the handler may run. */
+ * object; 422 naming the field when it holds a number out of range). Replies on failure; returns
+ * true when the handler may run. */
 bool ombud_body_finish(struct ombud_req *req);
 
 /* Frees the body and its JSON (the completion callback calls this). */

@@ -328,6 +328,12 @@ void ombud_h_calendars_delete(struct ombud_req *req)
 
 /* ---- calculator ---- */
 
+/* The longest span business-minutes counts: a century, so that counting
+ * back from the furthest due time on an office calendar (5,256,000
+ * minutes, some 40 years) is possible, and no span costs much (the cost
+ * grows with the offset changes and holidays crossed, not the span). */
+#define MAX_SPAN_DAYS INT64_C(36525)
+
 /* A required RFC 3339 query time in whole seconds, fractions dropped. */
 static bool time_param(struct ombud_req *req, const char *name, int64_t *sec, struct ombud_err *err)
 {
@@ -350,8 +356,12 @@ static void calculate(struct ombud_req *req, bool due)
     if (due) {
         ombud_query_int(req, "minutes", 1, OMBUD_SLA_MAX_MINUTES, OMBUD_QUERY_REQUIRED, &minutes,
                         &err);
-    } else if (time_param(req, "to", &to, &err) && from_ok && to < from) {
-        ombud_err_field(&err, "to", "must not be before from");
+    } else if (time_param(req, "to", &to, &err) && from_ok) {
+        if (to < from)
+            ombud_err_field(&err, "to", "must not be before from");
+        else if (to - from > MAX_SPAN_DAYS * 86400)
+            ombud_err_field(&err, "to", "must be at most %d days (100 years) after from",
+                            (int)MAX_SPAN_DAYS);
     }
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, get_q, &get, &err) != OMBUD_OK ||
@@ -362,9 +372,13 @@ static void calculate(struct ombud_req *req, bool due)
     }
     if (due) {
         int64_t at;
-        if (!ombud_bt_add(&bt, from, minutes * 60, &at)) {
+        if (bt.week_seconds <= 0) {
             ombud_err_set(&err, OMBUD_E_INVALID, "calendar-never-open",
                           "the calendar has no open time to count");
+            ombud_reply_problem(req, &err);
+        } else if (!ombud_bt_add(&bt, from, minutes * 60, &at)) {
+            ombud_err_field(&err, "minutes", "the due time would fall after 9999-12-31T23:59:59Z");
+            (void)ombud_err_finish_validation(&err);
             ombud_reply_problem(req, &err);
         } else {
             ombud_reply_json_steal(req, 200, ombud_repr_calendar_due(get.id, from, minutes, at));

@@ -366,6 +366,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
             req->origin = origin;
         if (ombud_admission_request_head(conn) && !over_cap_exempt(method, url))
             over_cap(req);
+        else if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && !ombud_req_header(req, "Host"))
+            ombud_reply_error(req, OMBUD_E_BAD_REQUEST, "an HTTP/1.1 request needs a Host header");
         else
             begin(req);
         if (req->handled)

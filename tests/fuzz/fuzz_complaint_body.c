@@ -6,6 +6,8 @@
  * database and the service rely on: required fields given, every string
  * valid UTF-8 within its length, ids positive, tags a JSON array. The
  * canonical text an Idempotency-Key hashes must stand for the same body.
+ * A text refused for a number out of range (the server's 422) has that
+ * number found and named when it is an object.
  */
 #include <jansson.h>
 #include <string.h>
@@ -138,8 +140,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_error_t jerr;
     json_t *body = ombud_body_parse((const char *)data, size, &jerr);
-    if (!body)
+    if (!body) {
+        size_t i = 0;
+        while (i < size &&
+               (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+            i++;
+        char field[128];
+        if (json_error_code(&jerr) == json_error_numeric_overflow && i < size && data[i] == '{')
+            CHECK(ombud_body_number_out_of_range((const char *)data, size, field, sizeof field));
         return 0;
+    }
     if (json_is_object(body)) {
         create(body);
         patch(body);

@@ -34,6 +34,45 @@ static const char *admin_url(void)
     return u;
 }
 
+const char *h_binary(void)
+{
+    return OMBUD_BINARY;
+}
+
+void h_exec_binary(const char *const *args)
+{
+    static char words[4096];
+    const char *argv[80];
+    size_t n = 0;
+    /* OMBUD_TEST_WRAPPER: a command (words split at spaces) to run the
+     * binary under, such as valgrind (scripts/valgrind). */
+    const char *wrapper = getenv("OMBUD_TEST_WRAPPER");
+    if (wrapper && *wrapper) {
+        char *save = NULL;
+        snprintf(words, sizeof words, "%s", wrapper);
+        for (char *w = strtok_r(words, " ", &save); w && n < 60; w = strtok_r(NULL, " ", &save))
+            argv[n++] = w;
+        argv[n++] = OMBUD_BINARY;
+    } else {
+        argv[n++] = "ombud";
+    }
+    for (size_t i = 0; args && args[i] && n < 78; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    if (wrapper && *wrapper)
+        execvp(argv[0], (char *const *)argv);
+    else
+        execv(OMBUD_BINARY, (char *const *)argv);
+    _exit(127);
+}
+
+int h_time_factor(void)
+{
+    const char *f = getenv("OMBUD_TEST_TIME_FACTOR");
+    int n = f ? atoi(f) : 1;
+    return n >= 1 && n <= 1000 ? n : 1;
+}
+
 void h_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -167,8 +206,7 @@ static pid_t run_binary(struct h_server *s, const char *cmd, const char *const *
         setenv("OMBUD_TEST_CLOCK_FILE", clock_path, 1);
         for (size_t i = 0; extra_env && extra_env[i]; i++)
             putenv((char *)extra_env[i]);
-        execl(OMBUD_BINARY, "ombud", cmd, (char *)NULL);
-        _exit(127);
+        h_exec_binary((const char *const[]){cmd, NULL});
     }
     if (wait_exit) {
         int st = 0;
@@ -195,7 +233,7 @@ void h_server_spawn(struct h_server *s, const char *const *extra_env)
     s->port = h_free_port();
     snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
     s->pid = run_binary(s, "serve", extra_env, false, NULL);
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < 300 * h_time_factor(); i++) {
         struct h_resp *r = h_req(s, "GET", "/health/live", NULL);
         long st = r->status;
         h_resp_free(r);
@@ -340,7 +378,7 @@ struct h_resp *h_req(struct h_server *s, const char *method, const char *path,
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L * h_time_factor());
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     hl = curl_slist_append(hl, "Expect:");
     if (o->key) {
@@ -759,7 +797,7 @@ json_t *h_alerts(struct h_server *s, int64_t id)
 
 json_t *h_wait_alerts(struct h_server *s, int64_t id, size_t n, int64_t ms)
 {
-    int64_t end = h_real_ms() + ms;
+    int64_t end = h_real_ms() + ms * h_time_factor();
     for (;;) {
         json_t *a = h_alerts(s, id);
         if (json_array_size(a) >= n || h_real_ms() > end)
@@ -929,7 +967,7 @@ void h_clock_wait_pass(struct h_server *s)
      * NOTIFY makes the worker run one at once rather than at its next moment. */
     int64_t want = h_now_ms() / 1000;
     json_decref(h_sql(s, "NOTIFY ombud_sla"));
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 200 * h_time_factor(); i++) {
         struct h_resp *r = h_req(s, "GET", "/health/ready", NULL);
         const char *at = h_jstr(json_object_get(r->json, "sla_worker"), "last_pass_at");
         bool done = at && h_epoch(at) >= want;

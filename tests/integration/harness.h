@@ -85,6 +85,15 @@ json_t *h_sql(const struct h_server *s, const char *sql);
 void h_make_key(struct h_server *s, const char *role, char *out, size_t len);
 /* Sleeps ms milliseconds. */
 void h_sleep_ms(long ms);
+/* OMBUD_TEST_TIME_FACTOR (default 1): how many times longer the harness
+ * waits for the server (starting, answering, raising alerts), for a
+ * server run under a slow wrapper such as valgrind (OMBUD_TEST_WRAPPER). */
+int h_time_factor(void);
+/* The ombud binary under test. */
+const char *h_binary(void);
+/* In a child process: execs the binary with args (after argv[0], NULL-
+ * terminated), under OMBUD_TEST_WRAPPER when set; never returns. */
+_Noreturn void h_exec_binary(const char *const *args);
 /* A free TCP port on the loopback interface (bound, read, released). */
 int h_free_port(void);
 

@@ -7,8 +7,10 @@
  * allow. Queries: negative and enormous limits, forged and truncated
  * cursors, overflowing ids. Paths: traversal, double slashes. Headers:
  * CR/LF in X-Request-Id. Text with SQL metacharacters is stored verbatim.
- * Raw HTTP: HTTP/1.0, pipelined requests, oversize headers. After every
- * row the server still answers.
+ * Raw HTTP: HTTP/1.0, HTTP/1.1 without Host, pipelined requests,
+ * oversize headers. Numbers out of range, in bodies and in query
+ * parameters, are a 422 naming the field. After every row the server
+ * still answers.
  */
 #include "harness.h"
 
@@ -64,11 +66,16 @@ static void expect(struct h_resp *r, long status, const char *type, const char *
     }
 }
 
-static void post_body(const char *what, const char *body, size_t len, long status, const char *type)
+static void post_body(const char *what, const char *body, size_t len, long status, const char *type,
+                      const char *field)
 {
     struct h_resp *r = h_req(&srv, "POST", "/v1/complaints",
                              &(struct h_opts){.key = agent_key, .body = body, .body_len = len});
     expect(r, status, type, what);
+    if (field && !h_problem_has_field(r, field)) {
+        fprintf(stderr, "%s: %s not named: %.300s\n", what, field, r->body ? r->body : "");
+        fail();
+    }
     h_resp_free(r);
     still_alive();
 }
@@ -78,58 +85,93 @@ static void bodies(void **state)
     static const struct {
         const char *what, *body;
         long status;
-        const char *type;
+        const char *type, *field;
     } rows[] = {
-        {"truncated JSON", "{\"title\":\"a\",\"descr", 400, NULL},
-        {"not JSON", "title=a", 400, NULL},
-        {"an array", "[1,2]", 400, NULL},
-        {"a string", "\"x\"", 400, NULL},
-        {"trailing garbage", "{\"title\":\"a\"} x", 400, NULL},
-        {"duplicate key", "{\"title\":\"a\",\"title\":\"b\"}", 400, NULL},
+        {"truncated JSON", "{\"title\":\"a\",\"descr", 400, NULL, NULL},
+        {"not JSON", "title=a", 400, NULL, NULL},
+        {"an array", "[1,2]", 400, NULL, NULL},
+        {"a string", "\"x\"", 400, NULL, NULL},
+        {"trailing garbage", "{\"title\":\"a\"} x", 400, NULL, NULL},
+        {"duplicate key", "{\"title\":\"a\",\"title\":\"b\"}", 400, NULL, NULL},
         {"huge number",
          "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},"
          "\"team_id\":1e400}",
-         400, NULL},
+         422, "validation-failed", "team_id"},
+        {"1e999",
+         "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},"
+         "\"team_id\":1e999}",
+         422, "validation-failed", "team_id"},
+        {"-1e999 nested",
+         "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\","
+         "\"tier\":-1e999}}",
+         422, "validation-failed", "customer.tier"},
         {"NaN",
          "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},"
          "\"team_id\":NaN}",
-         400, NULL},
+         400, NULL, NULL},
         {"id past int64",
          "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},"
          "\"team_id\":99999999999999999999}",
-         400, NULL},
+         422, "validation-failed", "team_id"},
+        {"2^64",
+         "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},"
+         "\"assignee_id\":18446744073709551616}",
+         422, "validation-failed", "assignee_id"},
+        {"2^63 in an array",
+         "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},"
+         "\"tags\":[\"a\",9223372036854775808]}",
+         422, "validation-failed", "tags[1]"},
+        {"-2^63-1",
+         "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},"
+         "\"team_id\":-9223372036854775809}",
+         422, "validation-failed", "team_id"},
+        {"int64 max: in range, then validated",
+         "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},"
+         "\"priority\":9223372036854775807}",
+         422, "validation-failed", "priority"},
+        {"a tiny number is no overflow",
+         "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},"
+         "\"priority\":1e-999}",
+         422, "validation-failed", "priority"},
+        /* A field name cut to fit stays valid UTF-8 (the reply is JSON). */
+        {"under a long Cyrillic key",
+         "{\"ключключключключключключключключключключключключключключключключключключключключключкл"
+         "ючключключключключключключключключключключключключключключключключключключ\":1e999}",
+         422, "validation-failed", NULL},
+        {"out of range after a syntax error", "{\"title\":\"t\" \"team_id\":1e999}", 400, NULL,
+         NULL},
         {"negative id",
          "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},"
          "\"team_id\":-1}",
-         422, "validation-failed"},
+         422, "validation-failed", NULL},
         {"wrong types", "{\"title\":5,\"description\":[],\"customer\":\"c\",\"tags\":\"x\"}", 422,
-         "validation-failed"},
+         "validation-failed", NULL},
         {"unknown field",
          "{\"title\":\"t\",\"description\":\"d\",\"customer\":{\"name\":\"c\"},"
          "\"colour\":\"red\"}",
-         422, "validation-failed"},
+         422, "validation-failed", NULL},
         {"null required", "{\"title\":null,\"description\":\"d\",\"customer\":{\"name\":\"c\"}}",
-         422, "validation-failed"},
+         422, "validation-failed", NULL},
         {"invalid UTF-8",
          "{\"title\":\"\xff\xfe\",\"description\":\"d\","
          "\"customer\":{\"name\":\"c\"}}",
-         400, NULL},
+         400, NULL, NULL},
         {"escaped NUL",
          "{\"title\":\"a\\u0000b\",\"description\":\"d\","
          "\"customer\":{\"name\":\"c\"}}",
-         400, "bad-request"},
+         400, "bad-request", NULL},
         {"lone surrogate",
          "{\"title\":\"\\ud800\",\"description\":\"d\","
          "\"customer\":{\"name\":\"c\"}}",
-         400, NULL},
+         400, NULL, NULL},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        post_body(rows[i].what, rows[i].body, 0, rows[i].status, rows[i].type);
+        post_body(rows[i].what, rows[i].body, 0, rows[i].status, rows[i].type, rows[i].field);
 
     /* A raw NUL byte inside the body. */
     static const char nul[] =
         "{\"title\":\"a\0b\",\"description\":\"d\",\"customer\":{\"name\":\"c\"}}";
-    post_body("raw NUL", nul, sizeof nul - 1, 400, NULL);
+    post_body("raw NUL", nul, sizeof nul - 1, 400, NULL, NULL);
 
     /* 10,000-deep nesting. */
     size_t depth = 10000, n = 0;
@@ -141,7 +183,7 @@ static void bodies(void **state)
     for (size_t i = 0; i < depth; i++)
         deep[n++] = ']';
     deep[n++] = '}';
-    post_body("10,000-deep nesting", deep, n, 400, NULL);
+    post_body("10,000-deep nesting", deep, n, 400, NULL, NULL);
     free(deep);
 
     /* A string longer than the field allows (under the body limit). */
@@ -152,15 +194,15 @@ static void bodies(void **state)
     memset(big + n, 'x', len);
     n += len;
     n += (size_t)sprintf(big + n, "\"}");
-    post_body("a 300 KB description", big, n, 422, "validation-failed");
+    post_body("a 300 KB description", big, n, 422, "validation-failed", "description");
     free(big);
 }
 
 /* SQL metacharacters in every text field and filter: stored and found verbatim. */
-/* Money in a resolve: numbers jansson cannot hold are the body's fault
- * (400); numbers and strings it can are checked as money (422, naming
- * the field). The complaint is new, so a body that passed would be a
- * 409: each row is decided by its body alone. */
+/* Money in a resolve: what is not JSON (NaN, Infinity) is the body's
+ * fault (400); numbers out of any range are a 422 naming the field, as
+ * are numbers and strings that fail as money. The complaint is new, so a body that passed would be
+ * a 409: each row is decided by its body alone. */
 static void money(void **state)
 {
     (void)state;
@@ -169,11 +211,11 @@ static void money(void **state)
         long status;
         const char *type;
     } rows[] = {
-        {"amount 1e400", "1e400", 400, NULL},
+        {"amount 1e400", "1e400", 422, "validation-failed"},
         {"amount NaN", "NaN", 400, NULL},
         {"amount Infinity", "Infinity", 400, NULL},
-        {"amount past int64", "99999999999999999999", 400, NULL},
-        {"amount -1e400", "-1e400", 400, NULL},
+        {"amount past int64", "99999999999999999999", 422, "validation-failed"},
+        {"amount -1e400", "-1e400", 422, "validation-failed"},
         {"amount 1e-400 (rounds to 0 or fails)", "1e-400", 0, NULL},
         {"amount string 1e400", "\"1e400\"", 422, "validation-failed"},
         {"amount string NaN", "\"NaN\"", 422, "validation-failed"},
@@ -251,28 +293,46 @@ static void queries_and_paths(void **state)
     static const struct {
         const char *path;
         long status;
+        const char *field; /* the parameter the problem names (NULL: not checked) */
     } rows[] = {
-        {"/v1/complaints?limit=-1", 422},
-        {"/v1/complaints?limit=0", 422},
-        {"/v1/complaints?limit=201", 422},
-        {"/v1/complaints?limit=99999999999999999999999", 422},
-        {"/v1/complaints?cursor=%%%", 422},
-        {"/v1/complaints?cursor=AAAA", 422},
-        {"/v1/complaints?cursor=eyJ4IjoxfQ", 422},
-        {"/v1/complaints?team_id=99999999999999999999", 422},
-        {"/v1/complaints?created_after=yesterday", 422},
-        {"/v1/complaints?sort=;DROP", 422},
-        {"/v1/complaints/99999999999999999999", 404},
-        {"/v1/complaints/-1", 404},
-        {"/v1/complaints/0", 404},
-        {"/v1//complaints", 404},
-        {"/v1/complaints/%2e%2e/api-keys", 404},
-        {"/v1/changes?after=1e3", 422},
-        {"/v1/alerts?complaint_id=abc", 422},
+        {"/v1/complaints?limit=-1", 422, NULL},
+        {"/v1/complaints?limit=0", 422, NULL},
+        {"/v1/complaints?limit=201", 422, NULL},
+        {"/v1/complaints?limit=99999999999999999999999", 422, NULL},
+        {"/v1/complaints?cursor=%%%", 422, NULL},
+        {"/v1/complaints?cursor=AAAA", 422, NULL},
+        {"/v1/complaints?cursor=eyJ4IjoxfQ", 422, NULL},
+        {"/v1/complaints?team_id=99999999999999999999", 422, NULL},
+        {"/v1/complaints?team_id=18446744073709551616", 422, "team_id"},
+        {"/v1/complaints?assignee_id=9223372036854775808", 422, "assignee_id"},
+        {"/v1/complaints?team_id=1e999", 422, "team_id"},
+        {"/v1/alerts?complaint_id=18446744073709551616", 422, "complaint_id"},
+        {"/v1/agents?team_id=18446744073709551616", 422, "team_id"},
+        {"/v1/changes?after=18446744073709551616", 422, "after"},
+        {"/v1/changes?after=9223372036854775808", 422, "after"},
+        {"/v1/sla/at-risk?within_minutes=18446744073709551616", 422, "within_minutes"},
+        {"/v1/sla/at-risk?team_id=18446744073709551616", 422, "team_id"},
+        {"/v1/sla/at-risk?assignee_id=1e999", 422, "assignee_id"},
+        {"/v1/complaints?created_after=10000-01-01T00:00:00Z", 422, "created_after"},
+        {"/v1/calendars/1/due?from=9999-12-31T23:59:00Z&minutes=5256000", 422, "minutes"},
+        {"/v1/complaints?created_after=yesterday", 422, NULL},
+        {"/v1/complaints?sort=;DROP", 422, NULL},
+        {"/v1/complaints/99999999999999999999", 404, NULL},
+        {"/v1/complaints/-1", 404, NULL},
+        {"/v1/complaints/0", 404, NULL},
+        {"/v1//complaints", 404, NULL},
+        {"/v1/complaints/%2e%2e/api-keys", 404, NULL},
+        {"/v1/changes?after=1e3", 422, NULL},
+        {"/v1/alerts?complaint_id=abc", 422, NULL},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct h_resp *r = h_req(&srv, "GET", rows[i].path, &(struct h_opts){.key = agent_key});
         expect(r, rows[i].status, NULL, rows[i].path);
+        if (rows[i].field && !h_problem_has_field(r, rows[i].field)) {
+            fprintf(stderr, "%s: %s not named: %.300s\n", rows[i].path, rows[i].field,
+                    r->body ? r->body : "");
+            fail();
+        }
         h_resp_free(r);
     }
     /* A cursor from another list is refused, not misread. */
@@ -326,6 +386,17 @@ static void raw_http(void **state)
     const char *h10 = "GET /health/live HTTP/1.0\r\n\r\n";
     raw(h10, strlen(h10), out, sizeof out);
     assert_non_null(strstr(out, " 200 "));
+
+    /* HTTP/1.1 without Host: a 400 problem (RFC 9112 3.2). */
+    const char *nohost = "GET /health/live HTTP/1.1\r\nConnection: close\r\n\r\n";
+    raw(nohost, strlen(nohost), out, sizeof out);
+    assert_non_null(strstr(out, "HTTP/1.1 400 "));
+    assert_non_null(strstr(out, "application/problem+json"));
+    assert_non_null(strstr(out, "Host"));
+    const char *nohost_post = "POST /v1/complaints HTTP/1.1\r\nContent-Type: application/json\r\n"
+                              "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+    raw(nohost_post, strlen(nohost_post), out, sizeof out);
+    assert_non_null(strstr(out, "HTTP/1.1 400 "));
 
     /* Pipelined requests: both answered, in order. */
     const char *two = "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ombud/timefmt.h"
+
 static struct h_server srv;
 static char svc_key[96], agent_key[96];
 
@@ -890,6 +892,58 @@ static void calculator_parameters(void **state)
     h_resp_free(r);
     r = between(cal_id[NY], "2026-06-16T13:00:01Z", "2026-06-16T13:00:00Z");
     h_expect_invalid(r, "to");
+    h_resp_free(r);
+
+    /* Spans: at most 36,525 days (100 years); year 1 to 9999 is
+     * refused. */
+    r = between(1, "2026-01-01T00:00:00Z", "2126-01-02T00:00:00Z");
+    h_expect_status(r, 200);
+    assert_int_equal(h_jint(r->json, "minutes"), 36525 * 1440);
+    h_resp_free(r);
+    r = between(1, "2026-01-01T00:00:00Z", "2126-01-02T00:00:01Z");
+    h_expect_invalid(r, "to");
+    assert_false(h_problem_has_field(r, "from"));
+    h_resp_free(r);
+    r = between(1, "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z");
+    h_expect_invalid(r, "to");
+    h_resp_free(r);
+    /* A due time is never after 9999-12-31T23:59:59Z, the last instant
+     * RFC 3339 can write: such minutes are refused, naming them. */
+    r = due(1, "9990-01-01T00:00:00Z", "5256000");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "due_at"), "9999-12-30T00:00:00Z");
+    h_resp_free(r);
+    r = due(1, "9999-12-31T23:58:59Z", "1");
+    h_expect_status(r, 200);
+    assert_string_equal(h_jstr(r->json, "due_at"), "9999-12-31T23:59:59Z");
+    h_resp_free(r);
+    r = due(1, "9999-12-31T23:59:00Z", "1");
+    h_expect_invalid(r, "minutes");
+    h_resp_free(r);
+    r = due(1, "9999-01-01T00:00:00Z", "5256000");
+    h_expect_invalid(r, "minutes");
+    assert_false(h_problem_has_field(r, "from"));
+    h_resp_free(r);
+    /* One minute a week: ten years of minutes would take a hundred
+     * thousand years; fewer are counted exactly, here to the year 3943. */
+    int64_t sparse =
+        make_calendar("{\"name\":\"Sunday minute\",\"timezone\":\"Europe/Berlin\","
+                      "\"hours\":[{\"weekday\":7,\"open\":\"10:00\",\"close\":\"10:01\"}]}");
+    r = due(sparse, "0001-01-01T00:00:00Z", "5256000");
+    h_expect_invalid(r, "minutes");
+    h_resp_free(r);
+    r = due(sparse, "2026-11-22T09:00:00Z", "100000");
+    h_expect_status(r, 200);
+    char want[64];
+    {
+        /* 99,999 Sundays after 2026-11-22, at 10:01 Berlin time. */
+        int64_t day = ombud_days_from_civil(2026, 11, 22) + 7 * 99999;
+        int64_t y;
+        unsigned m, d;
+        ombud_civil_from_days(day, &y, &m, &d);
+        snprintf(want, sizeof want, "%04lld-%02u-%02u", (long long)y, m, d);
+    }
+    assert_memory_equal(h_jstr(r->json, "due_at"), want, 10);
     h_resp_free(r);
 
     /* Unknown calendars: 404 once the parameters are right. */

@@ -1370,6 +1370,62 @@ static void at_risk_order_and_window(void **state)
         h_expect_invalid(r, "within_minutes");
         h_resp_free(r);
     }
+
+    /* The complaint list's filters apply (API.md "SLA"). */
+    r = call("GET", "/v1/sla/at-risk?within_minutes=700&limit=200&category=sla_risk10", agent_key,
+             NULL);
+    h_expect_status(r, 200);
+    items = json_object_get(r->json, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_int_equal(h_jint(json_array_get(items, 0), "id"), c10);
+    h_resp_free(r);
+    r = call("GET",
+             "/v1/sla/at-risk?within_minutes=700&limit=200&category=sla_risk3,sla_risk120"
+             "&channel=api,web,email,phone,chat,social",
+             agent_key, NULL);
+    h_expect_status(r, 200);
+    bool seen3 = false, seen10 = false, seen120 = false, seen_met = false;
+    json_array_foreach (json_object_get(r->json, "items"), i, c) {
+        seen3 |= h_jint(c, "id") == c3;
+        seen10 |= h_jint(c, "id") == c10;
+        seen120 |= h_jint(c, "id") == c120;
+        seen_met |= h_jint(c, "id") == met;
+    }
+    assert_true(seen3 && !seen10 && seen120 && seen_met);
+    h_resp_free(r);
+    /* Complaints are created with the default grade, explicit. */
+    r = call("GET", "/v1/sla/at-risk?within_minutes=700&category=sla_risk10&grade=explicit",
+             agent_key, NULL);
+    h_expect_status(r, 200);
+    assert_int_equal(json_array_size(json_object_get(r->json, "items")), 1);
+    h_resp_free(r);
+    static const char *const none[] = {"team_id=987654", "assignee_id=987654",
+                                       "category=sla_risk10&grade=potential,high_risk"};
+    for (size_t k = 0; k < sizeof none / sizeof none[0]; k++) {
+        char path[160];
+        snprintf(path, sizeof path, "/v1/sla/at-risk?within_minutes=700&%s", none[k]);
+        r = call("GET", path, agent_key, NULL);
+        h_expect_status(r, 200);
+        assert_int_equal(json_array_size(json_object_get(r->json, "items")), 0);
+        h_resp_free(r);
+    }
+    static const struct {
+        const char *query, *field;
+    } bad_filters[] = {
+        {"team_id=0", "team_id"},
+        {"team_id=18446744073709551616", "team_id"},
+        {"assignee_id=1e999", "assignee_id"},
+        {"priority=extreme", "priority"},
+        {"grade=mild", "grade"},
+        {"channel=pigeon", "channel"},
+    };
+    for (size_t k = 0; k < sizeof bad_filters / sizeof bad_filters[0]; k++) {
+        char path[128];
+        snprintf(path, sizeof path, "/v1/sla/at-risk?%s", bad_filters[k].query);
+        r = call("GET", path, agent_key, NULL);
+        h_expect_invalid(r, bad_filters[k].field);
+        h_resp_free(r);
+    }
 }
 
 /*

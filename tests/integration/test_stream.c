@@ -132,7 +132,7 @@ static void sse_pump(struct sse *e, int ms)
 /* Waits up to ms for needle to appear; whether it did. */
 static bool sse_wait(struct sse *e, const char *needle, int ms)
 {
-    int64_t until = mono_ms() + ms;
+    int64_t until = mono_ms() + (int64_t)ms * h_time_factor();
     while (!strstr(e->buf, needle)) {
         int left = (int)(until - mono_ms());
         if (left <= 0 || e->eof)
@@ -180,7 +180,7 @@ static bool sse_wait_events(struct sse *e, size_t n, int ms)
 {
     long long ids[64];
     char types[64][40];
-    int64_t until = mono_ms() + ms;
+    int64_t until = mono_ms() + (int64_t)ms * h_time_factor();
     while (sse_events(e, ids, types, 64) < n) {
         if (mono_ms() >= until || e->eof)
             return false;
@@ -214,7 +214,7 @@ static void note(struct h_server *s, int64_t id, const char *text)
  * noticed at its next keep-alive); fails otherwise. */
 static void expect_open_streams(struct h_server *s, long long n, int ms)
 {
-    int64_t until = mono_ms() + ms;
+    int64_t until = mono_ms() + (int64_t)ms * h_time_factor();
     long long v;
     while ((v = open_streams(s)) != n && mono_ms() < until)
         h_sleep_ms(50);

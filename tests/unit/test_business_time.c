@@ -15,8 +15,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <glib.h>
+
 #include "ombud/business_time.h"
 #include "ombud/timefmt.h"
+#include "ombud/tz.h"
 
 static int64_t T(const char *rfc3339)
 {
@@ -320,6 +323,100 @@ static void long_spans_are_fast(void **state)
     ombud_bt_calendar_clear(&cal);
 }
 
+/* The zone table ombud_tz keeps says what GLib says: the same offset on
+ * both sides of every change it lists and at random instants from year 1
+ * to 9999, and no change GLib knows is missing between two it lists. */
+static void zone_table_matches_glib(void **state)
+{
+    (void)state;
+    static const char *const zones[] = {"Europe/Berlin", "America/New_York", "Australia/Lord_Howe",
+                                        "Pacific/Apia",  "Asia/Kathmandu",   "UTC"};
+    const int64_t first = T("0001-01-01T00:00:00Z"), last = T("9999-12-31T23:59:59Z");
+    for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+        const struct ombud_tz *tz = ombud_tz_get(zones[z]);
+        GTimeZone *g = g_time_zone_new_identifier(zones[z]);
+        assert_non_null(tz);
+        assert_non_null(g);
+#define GOFF(t) g_time_zone_get_offset(g, g_time_zone_find_interval(g, G_TIME_TYPE_UNIVERSAL, (t)))
+#define GIDX(t) g_time_zone_find_interval(g, G_TIME_TYPE_UNIVERSAL, (t))
+        int changes = 0;
+        for (int64_t t = first; t < last;) {
+            int64_t next = ombud_tz_next_change(tz, t, last);
+            assert_true(next > t);
+            assert_int_equal(ombud_tz_offset(tz, t), GOFF(t));
+            assert_int_equal(ombud_tz_offset(tz, next - 1), GOFF(next - 1));
+            assert_int_equal(GIDX(t), GIDX(next - 1)); /* none missed */
+            if (next < last) {
+                assert_int_not_equal(GIDX(next - 1), GIDX(next));
+                assert_int_equal(ombud_tz_offset(tz, next), GOFF(next));
+                changes++;
+            }
+            t = next;
+        }
+        for (int i = 0; i < 2000; i++) {
+            int64_t t = first + (int64_t)(next() % (uint64_t)(last - first));
+            assert_int_equal(ombud_tz_offset(tz, t), GOFF(t));
+        }
+#undef GOFF
+#undef GIDX
+        print_message("%s: %d changes from year 1 to 9999\n", zones[z], changes);
+        g_time_zone_unref(g);
+    }
+}
+
+/* Mon-Fri 09:00-17:00 weekdays between two local dates, counted a day at
+ * a time: the calendar's hours never meet a daylight-saving change. */
+static int64_t office_seconds(int64_t day0, int64_t day1)
+{
+    int64_t n = 0;
+    for (int64_t d = day0; d <= day1; d++)
+        n += ((d + 3) % 7 + 7) % 7 < 5;
+    return n * 8 * 3600;
+}
+
+/* The span from year 1 to 9999 costs a fraction of a millisecond and is
+ * exact, in a zone with two thousand offset changes and in UTC, and for
+ * a calendar open one minute a week. */
+static void whole_calendar_range(void **state)
+{
+    (void)state;
+    const char *office = "1 09:00 17:00;2 09:00 17:00;3 09:00 17:00;4 09:00 17:00;5 09:00 17:00";
+    const int64_t from = T("0001-01-01T00:00:00Z"), to = T("9999-12-31T23:59:59Z");
+    /* Local dates: Berlin is ahead of UTC, so its last local date is
+     * 10000-01-01 at 00:59, before opening. */
+    const int64_t want = office_seconds(D("0001-01-01"), D("9999-12-31"));
+    static const char *const zones[] = {"UTC", "Europe/Berlin", "America/New_York"};
+    for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+        struct ombud_bt_calendar cal;
+        build(&cal, &(struct spec){zones[z], office, ""});
+        struct timespec a, b;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+        int64_t got = ombud_bt_between(&cal, from, to);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+        assert_int_equal(got, want);
+        print_message(
+            "%s, years 1 to 9999: %.3f ms of CPU\n", zones[z],
+            ((double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6));
+        /* add over the last 999 years ends with the last open minute. */
+        int64_t due, start = T("9001-01-01T00:00:00Z"), last = ombud_bt_between(&cal, start, to);
+        assert_int_equal(last, office_seconds(D("9001-01-01"), D("9999-12-31")));
+        assert_true(ombud_bt_add(&cal, start, last, &due));
+        assert_int_equal(ombud_bt_between(&cal, start, due), last);
+        assert_int_equal(ombud_bt_between(&cal, due, to), 0);
+        assert_true(due > T("9999-12-31T00:00:00Z"));
+        ombud_bt_calendar_clear(&cal);
+    }
+    /* One minute a week, with a holiday on a Sunday in 2026. */
+    struct ombud_bt_calendar sparse;
+    build(&sparse, &(struct spec){"Europe/Berlin", "7 10:00 10:01", "2026-11-29"});
+    int64_t weeks = (D("9999-12-31") - D("0001-01-07")) / 7 + 1; /* Sundays, 0001-01-07 the first */
+    assert_int_equal(ombud_bt_between(&sparse, from, to), (weeks - 1) * 60);
+    int64_t due;
+    assert_true(ombud_bt_add(&sparse, T("2026-11-22T09:00:00Z"), 2 * 60, &due));
+    assert_int_equal(due, T("2026-12-06T09:01:00Z"));
+    ombud_bt_calendar_clear(&sparse);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +424,8 @@ int main(void)
         cmocka_unit_test(bad_calendars),
         cmocka_unit_test(random_against_reference),
         cmocka_unit_test(long_spans_are_fast),
+        cmocka_unit_test(zone_table_matches_glib),
+        cmocka_unit_test(whole_calendar_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

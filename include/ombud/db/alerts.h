@@ -13,6 +13,8 @@
 #include "ombud/err.h"
 #include "ombud/sla.h"
 
+struct ombud_complaint_filter; /* ombud/complaint.h */
+
 /* Which alerts a list shows by acknowledgement (the values are the SQL's
  * and the order of the API's state names). */
 enum ombud_alert_state_filter {
@@ -45,10 +47,14 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_
 
 /* Open complaints whose next due time (either target) is before until
  * (epoch seconds), soonest first, at most limit: their ids and due times
- * in two new arrays of *n entries; the caller frees both. */
+ * in two new arrays of *n entries; the caller frees both. Of f only
+ * creator_key_id, team_id, assignee_id, priority, grade, category and
+ * channel apply. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_at_risk(struct ombud_db_conn *c, int64_t until,
-                                                   int limit, int64_t creator_key_id, int64_t **ids,
-                                                   int64_t **due, size_t *n, struct ombud_err *err);
+                                                   int limit,
+                                                   const struct ombud_complaint_filter *f,
+                                                   int64_t **ids, int64_t **due, size_t *n,
+                                                   struct ombud_err *err);
 /* The summary at now (epoch seconds) into out. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_summary(struct ombud_db_conn *c, int64_t now,
                                                    struct ombud_sla_summary *out,
