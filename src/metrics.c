@@ -150,7 +150,7 @@ char *ombud_metrics_render(struct ombud_db_pool *pool, size_t *len)
     struct ombud_gate_stats g;
     ombud_gate_stats(&g);
     put(&b,
-        "# HELP ombud_db_gate_permits Threads that may wait on the database at once.\n"
+        "# HELP ombud_db_gate_permits Threads that may wait on the database at once (one each).\n"
         "# TYPE ombud_db_gate_permits gauge\nombud_db_gate_permits %u\n"
         "# HELP ombud_db_gate_in_use Requests running database work now.\n"
         "# TYPE ombud_db_gate_in_use gauge\nombud_db_gate_in_use %u\n"
@@ -161,11 +161,18 @@ char *ombud_metrics_render(struct ombud_db_pool *pool, size_t *len)
         "# HELP ombud_db_gate_expired_total Requests answered 503 at their deadline in the "
         "queue.\n"
         "# TYPE ombud_db_gate_expired_total counter\nombud_db_gate_expired_total %llu\n"
+        "# HELP ombud_db_gate_stalled 1 while the database is stalled and a thread is kept out "
+        "of it.\n"
+        "# TYPE ombud_db_gate_stalled gauge\nombud_db_gate_stalled %d\n"
+        "# HELP ombud_db_gate_stalls_total Database stalls seen (each freed a thread by "
+        "cancelling a request).\n"
+        "# TYPE ombud_db_gate_stalls_total counter\nombud_db_gate_stalls_total %llu\n"
         "# HELP ombud_db_statements_cancelled_total Statements cancelled at their request's "
         "deadline.\n"
         "# TYPE ombud_db_statements_cancelled_total counter\n"
         "ombud_db_statements_cancelled_total %llu\n",
-        g.permits, g.in_use, g.waiting, g.waited, g.expired, ombud_db_deadline_cancels());
+        g.permits, g.in_use, g.waiting, g.waited, g.expired, g.stalled ? 1 : 0, g.stalls,
+        ombud_db_deadline_cancels());
     put(&b,
         "# HELP ombud_streams_open Open GET /v1/stream responses.\n"
         "# TYPE ombud_streams_open gauge\nombud_streams_open %zu\n",

@@ -6,6 +6,7 @@
 #ifndef OMBUD_HTTP_H
 #define OMBUD_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ombud/err.h"
@@ -27,6 +28,8 @@ struct ombud_gate_stats {
     unsigned waiting;           /* requests queued for a permit now */
     unsigned long long waited;  /* requests that had to queue, so far */
     unsigned long long expired; /* requests answered 503 at their deadline in the queue */
+    bool stalled;               /* the database stalled: one permit held in reserve */
+    unsigned long long stalls;  /* stalls seen so far (each freed a thread) */
 };
 void ombud_gate_stats(struct ombud_gate_stats *out);
 

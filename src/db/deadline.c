@@ -27,6 +27,14 @@
  * next user: release waits for a cancel in progress. A cancel that
  * arrives while the session is idle between two statements is ignored by
  * PostgreSQL; the next statement then stops at the start check.
+ *
+ * Another thread may bring a deadline forward to now
+ * (ombud_db_deadline_cut: the HTTP gate does, to free a thread when the
+ * database stalls). It goes through the same three caps: the slot's
+ * deadline is what the start check and the pool wait read (the pool
+ * waits in slices of at most TICK_MS while a deadline is set, so it
+ * notices), and the cut sends the cancel itself rather than waiting for
+ * the watchdog's next tick.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -38,8 +46,8 @@
 
 #define TICK_MS 20
 
-struct slot {
-    struct slot *next;
+struct ombud_db_deadline_ref {
+    struct ombud_db_deadline_ref *next;
     pthread_mutex_t mu;
     _Atomic int64_t deadline;   /* monotonic µs; 0: none */
     struct ombud_db_conn *conn; /* checked out under the deadline (mu) */
@@ -48,14 +56,14 @@ struct slot {
 
 static pthread_mutex_t list_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t list_cv = PTHREAD_COND_INITIALIZER;
-static struct slot *slots;
+static struct ombud_db_deadline_ref *slots;
 static _Atomic int armed; /* slots with a deadline now */
 static pthread_t watchdog;
 static bool started;
 static _Atomic bool stopping;
 static _Atomic unsigned long long cancels;
 
-static _Thread_local struct slot *my_slot;
+static _Thread_local struct ombud_db_deadline_ref *my_slot;
 static _Thread_local int64_t my_deadline;
 
 int64_t ombud_db_mono_us(void)
@@ -65,7 +73,7 @@ int64_t ombud_db_mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void cancel(struct slot *s)
+static void cancel(struct ombud_db_deadline_ref *s)
 {
     char msg[256];
     PGcancel *pc = PQgetCancel(s->conn->pg);
@@ -78,6 +86,18 @@ static void cancel(struct slot *s)
     PQfreeCancel(pc);
 }
 
+/* Cancels the statement s's thread is running if its deadline is still
+ * d (not set again since) and none was sent for this checkout. */
+static void cancel_due(struct ombud_db_deadline_ref *s, int64_t d)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->conn && !s->cancelled && s->conn->pg && atomic_load(&s->deadline) == d) {
+        s->cancelled = true;
+        cancel(s);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void *watch(void *arg)
 {
     (void)arg;
@@ -87,19 +107,14 @@ static void *watch(void *arg)
             pthread_cond_wait(&list_cv, &list_mu);
             continue;
         }
-        struct slot *head = slots;
+        struct ombud_db_deadline_ref *head = slots;
         pthread_mutex_unlock(&list_mu);
         int64_t now = ombud_db_mono_us();
-        for (struct slot *s = head; s; s = s->next) {
+        for (struct ombud_db_deadline_ref *s = head; s; s = s->next) {
             int64_t d = atomic_load(&s->deadline);
             if (d == 0 || d > now)
                 continue;
-            pthread_mutex_lock(&s->mu);
-            if (s->conn && !s->cancelled && s->conn->pg && atomic_load(&s->deadline) == d) {
-                s->cancelled = true;
-                cancel(s);
-            }
-            pthread_mutex_unlock(&s->mu);
+            cancel_due(s, d);
         }
         struct timespec ts = {0, TICK_MS * 1000000L};
         nanosleep(&ts, NULL);
@@ -109,11 +124,11 @@ static void *watch(void *arg)
     return NULL;
 }
 
-static struct slot *slot_get(void)
+static struct ombud_db_deadline_ref *slot_get(void)
 {
     if (my_slot)
         return my_slot;
-    struct slot *s = calloc(1, sizeof *s);
+    struct ombud_db_deadline_ref *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     pthread_mutex_init(&s->mu, NULL);
@@ -133,7 +148,7 @@ static struct slot *slot_get(void)
 
 void ombud_db_set_deadline(int64_t mono_us)
 {
-    struct slot *s = mono_us || my_slot ? slot_get() : NULL;
+    struct ombud_db_deadline_ref *s = mono_us || my_slot ? slot_get() : NULL;
     my_deadline = mono_us;
     if (!s)
         return;
@@ -151,12 +166,14 @@ void ombud_db_set_deadline(int64_t mono_us)
 
 int64_t ombud_db_deadline(void)
 {
-    return my_deadline;
+    /* The slot's copy: another thread may have brought it forward. */
+    return my_slot ? atomic_load_explicit(&my_slot->deadline, memory_order_relaxed) : my_deadline;
 }
 
 enum ombud_rc ombud_db_deadline_check(struct ombud_err *err)
 {
-    if (my_deadline && ombud_db_mono_us() >= my_deadline)
+    int64_t d = ombud_db_deadline();
+    if (d && ombud_db_mono_us() >= d)
         return ombud_err_unavailable(err, "the request's deadline passed before its database work "
                                           "was done; try again");
     return OMBUD_OK;
@@ -182,6 +199,26 @@ void ombud_db_deadline_unwatch(struct ombud_db_conn *c)
     pthread_mutex_unlock(&my_slot->mu);
 }
 
+struct ombud_db_deadline_ref *ombud_db_deadline_self(void)
+{
+    return slot_get();
+}
+
+bool ombud_db_deadline_cut(struct ombud_db_deadline_ref *s)
+{
+    if (!s)
+        return false;
+    int64_t now = ombud_db_mono_us(), d = atomic_load(&s->deadline);
+    do {
+        if (d == 0)
+            return false; /* its thread is not doing database work */
+        if (d <= now)
+            return true; /* due already: the watchdog has it */
+    } while (!atomic_compare_exchange_weak(&s->deadline, &d, now));
+    cancel_due(s, now);
+    return true;
+}
+
 unsigned long long ombud_db_deadline_cancels(void)
 {
     return atomic_load(&cancels);
@@ -199,7 +236,7 @@ void ombud_db_deadline_stop(void)
         pthread_join(watchdog, NULL);
     pthread_mutex_lock(&list_mu);
     while (slots) {
-        struct slot *s = slots;
+        struct ombud_db_deadline_ref *s = slots;
         slots = s->next;
         pthread_mutex_destroy(&s->mu);
         free(s);

@@ -296,6 +296,9 @@ static enum ombud_rc slot_ready(struct ombud_db_pool *p, size_t slot, struct omb
     return OMBUD_OK;
 }
 
+/* How often a checkout waiting under a request deadline looks at it again. */
+#define DEADLINE_SLICE_MS 20
+
 enum ombud_rc ombud_db_checkout(struct ombud_db_pool *p, struct ombud_db_conn **out,
                                 struct ombud_err *err)
 {
@@ -337,7 +340,31 @@ enum ombud_rc ombud_db_checkout(struct ombud_db_pool *p, struct ombud_db_conn **
                 }
         if (slot < p->n)
             break;
-        if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT) {
+        /* Under a request deadline, wake every DEADLINE_SLICE_MS to see
+         * whether another thread brought it forward (deadline.c). */
+        struct timespec until = deadline;
+        bool sliced = false;
+        if (ombud_db_deadline()) {
+            if (ombud_db_deadline() <= ombud_db_mono_us()) {
+                p->timeouts++;
+                pthread_mutex_unlock(&p->mu);
+                return ombud_err_unavailable(err, "no database connection free before the "
+                                                  "request's deadline; try again");
+            }
+            struct timespec slice;
+            clock_gettime(CLOCK_REALTIME, &slice);
+            slice.tv_nsec += DEADLINE_SLICE_MS * 1000000L;
+            if (slice.tv_nsec >= 1000000000L) {
+                slice.tv_sec++;
+                slice.tv_nsec -= 1000000000L;
+            }
+            if (slice.tv_sec < deadline.tv_sec ||
+                (slice.tv_sec == deadline.tv_sec && slice.tv_nsec < deadline.tv_nsec)) {
+                until = slice;
+                sliced = true;
+            }
+        }
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT && !sliced) {
             p->timeouts++;
             pthread_mutex_unlock(&p->mu);
             return ombud_err_unavailable(err, "no database connection free; try again");

@@ -1,8 +1,9 @@
 /*
  * The HTTP daemon: MHD start and stop, the access handler, the completion
  * callback and the access log. DESIGN: libmicrohttpd runs a pool of
- * OMBUD_THREADS + 1 threads over epoll, of which at most OMBUD_THREADS
- * may be waiting on the database at once (gate.c says why, and what that
+ * OMBUD_THREADS + 1 threads over epoll, and the gate as many permits to
+ * wait on the database; while the database stalls, one thread is freed
+ * and one permit held in reserve (gate.c says how, and what that
  * guarantees to new and to keep-alive connections). MHD calls access()
  * several times per request:
  *
@@ -193,6 +194,7 @@ static bool admit(struct ombud_req *req, unsigned timeout_ms)
     if (req->gate != OMBUD_GATE_HELD)
         return false; /* still queued: MHD called without a resumption */
     ombud_db_set_deadline(req->gate_deadline_us);
+    ombud_gate_begin(now);
     if (!chained)
         run_start_us = now;
     step_start_us = now;
@@ -202,8 +204,9 @@ static bool admit(struct ombud_req *req, unsigned timeout_ms)
 static void unadmit(struct ombud_req *req)
 {
     ombud_db_set_deadline(0);
-    ombud_gate_leave(req);
     step_end_us = mono_us();
+    /* A step ended by its deadline says nothing of the database moving. */
+    ombud_gate_leave(req, step_end_us < req->gate_deadline_us ? step_end_us - step_start_us : -1);
     step_slow = step_end_us - step_start_us >= SLOW_STEP_US;
 }
 
@@ -422,7 +425,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                                  .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
                              });
     if (req->gate == OMBUD_GATE_HELD) /* never expected: every step gives its permit back */
-        ombud_gate_leave(req);
+        ombud_gate_leave(req, -1);
     ombud_body_free(req);
     free(req->path_owned);
     free(req);
@@ -467,20 +470,22 @@ struct MHD_Daemon *ombud_http_start(struct ombud_db_pool *pool, struct ombud_err
         freeaddrinfo(ai);
         return NULL;
     }
-    if (ombud_gate_start(ombud_cf.threads, err) != OMBUD_OK) {
+    if (ombud_gate_start(ombud_cf.threads + 1, ombud_cf.request_timeout_ms, err) != OMBUD_OK) {
         ombud_stream_stop();
         ombud_admission_stop();
         freeaddrinfo(ai);
         return NULL;
     }
     atomic_store(&draining, false);
-    d = MHD_start_daemon(
-        flags, ombud_cf.listen_port, NULL, NULL, access_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)ombud_cf.threads + 1,
-        /* one more than the gate's permits (gate.c) */ MHD_OPTION_NOTIFY_COMPLETED, completed,
-        NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ombud_cf.conn_timeout, MHD_OPTION_ARRAY,
-        ombud_admission_options(), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    d = MHD_start_daemon(flags, ombud_cf.listen_port, NULL, NULL, access_cb, NULL,
+                         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+                         ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)ombud_cf.threads + 1,
+                         /* as many as the gate's permits; one is held in reserve only while the
+                          * database stalls (gate.c) */
+                         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ombud_cf.conn_timeout,
+                         MHD_OPTION_ARRAY, ombud_admission_options(),
+                         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!d) {
         ombud_gate_stop();

@@ -20,8 +20,11 @@ enum ombud_gate_state {
     OMBUD_GATE_EXPIRED,  /* its deadline passed while it waited (answer 503) */
 };
 
-/* Sets up permits permits and starts the deadline thread. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_gate_start(unsigned permits, struct ombud_err *err);
+/* Sets up permits permits (one per MHD thread) and starts the deadline
+ * thread, which watches for a stall after STALL_MS or timeout_ms (the
+ * request deadline), whichever is smaller. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_gate_start(unsigned permits, unsigned timeout_ms,
+                                               struct ombud_err *err);
 /* Resumes every waiter as expired and ends the deadline thread. */
 void ombud_gate_stop(void);
 
@@ -32,8 +35,19 @@ void ombud_gate_stop(void);
  * at its deadline; MHD then calls the access handler again. Call from
  * the access handler only. */
 bool ombud_gate_enter(struct ombud_req *req);
+/* The calling thread begins a step under the permit it holds, at now_us
+ * (monotonic), with its database deadline set: what the stall watch
+ * looks at, and whose deadline it brings forward. */
+void ombud_gate_begin(int64_t now_us);
 /* Gives req's permit back (req->gate HELD -> NONE), handing it to the
- * oldest waiter if there is one. */
-void ombud_gate_leave(struct ombud_req *req);
+ * oldest waiter if there is one; step_us is how long the step took (-1:
+ * unknown), which ends a stall when shorter than the stall time. */
+void ombud_gate_leave(struct ombud_req *req, int64_t step_us);
+
+/* The stall rule, pure: with free_permits free (none reserved yet) and
+ * the most recent step under a permit begun at youngest_since_us (0:
+ * none in a step), is the database stalled at now_us? */
+bool ombud_gate_stall_due(int free_permits, int64_t youngest_since_us, int64_t now_us,
+                          int64_t stall_after_us);
 
 #endif

@@ -63,6 +63,15 @@ void ombud_db_release(struct ombud_db_pool *pool, struct ombud_db_conn *conn);
  * (after every thread that set deadlines has stopped). */
 void ombud_db_set_deadline(int64_t mono_us);
 void ombud_db_deadline_stop(void);
+/* A thread's deadline, as another thread sees it: ombud_db_deadline_self
+ * gives the calling thread's (NULL when out of memory), and
+ * ombud_db_deadline_cut brings the deadline of that thread's current
+ * database work forward to now, with the same effect as reaching it
+ * (its pool wait ends, no further statement starts, a running one is
+ * cancelled): false when that thread has no deadline set. */
+struct ombud_db_deadline_ref;
+struct ombud_db_deadline_ref *ombud_db_deadline_self(void);
+bool ombud_db_deadline_cut(struct ombud_db_deadline_ref *ref);
 /* Statements cancelled at their deadline so far (for /metrics). */
 unsigned long long ombud_db_deadline_cancels(void);
 
