@@ -18,8 +18,8 @@ const struct ombud_config_var ombud_config_vars[] = {
     {"OMBUD_DATABASE_URL", "postgresql:///ombud", "PostgreSQL connection URI (libpq syntax)"},
     {"OMBUD_LISTEN", "127.0.0.1:8080", "address and port to serve HTTP on (host:port)"},
     {"OMBUD_THREADS", NULL,
-     "HTTP threads, less one: all may wait on the database, one is kept out of it while "
-     "it stalls (default: number of cores)"},
+     "HTTP threads that may wait on the database; one more runs, and while the database "
+     "stalls one is kept out of it (default: number of cores)"},
     {"OMBUD_DB_POOL", NULL, "database connections per process (default: threads + 2)"},
     {"OMBUD_ADMIN_KEY", "", "when set, ensured at start to be a valid admin API key"},
     {"OMBUD_MAX_BODY_BYTES", "1048576", "largest request body accepted (413 beyond)"},
