@@ -87,7 +87,8 @@ enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_t id, int64_t ac
 }
 
 /* The earliest unmet due time over a complaint's current clocks, with
- * the complaint list's filters (0 or NULL: any). */
+ * the complaint list's filters (0 or NULL: any), after the page position
+ * ($10, $11) = (due_s, complaint_id) when $12 is true. */
 /* clang-format off */
 static struct ombud_db_stmt q_at_risk = OMBUD_STMT(
     "SELECT k.complaint_id, extract(epoch FROM min(k.due_at))::bigint AS due_s"
@@ -103,7 +104,10 @@ static struct ombud_db_stmt q_at_risk = OMBUD_STMT(
     " AND ($7::text IS NULL OR c.grade = ANY (string_to_array($7::text, ',')))"
     " AND ($8::text IS NULL OR c.category = ANY (string_to_array($8::text, ',')))"
     " AND ($9::text IS NULL OR c.channel = ANY (string_to_array($9::text, ',')))"
-    " GROUP BY k.complaint_id ORDER BY due_s, k.complaint_id LIMIT $2::int");
+    " GROUP BY k.complaint_id"
+    " HAVING NOT $12::bool"
+    " OR (extract(epoch FROM min(k.due_at))::bigint, k.complaint_id) > ($10::bigint, $11::bigint)"
+    " ORDER BY due_s, k.complaint_id LIMIT $2::int");
 /* clang-format on */
 
 struct due_row {
@@ -115,20 +119,23 @@ static const struct ombud_db_col due_cols[] = {
     OMBUD_COL_EPOCH(struct due_row, due, "due_s"), OMBUD_COL_END};
 
 enum ombud_rc ombud_db_sla_at_risk(struct ombud_db_conn *c, int64_t until, int limit,
-                                   const struct ombud_complaint_filter *f, int64_t **ids,
-                                   int64_t **due, size_t *n, struct ombud_err *err)
+                                   const struct ombud_complaint_filter *f, const int64_t *after,
+                                   int64_t **ids, int64_t **due, size_t *n, struct ombud_err *err)
 {
-    char u[24], lim[16], key[24], team[24], assignee[24];
+    char u[24], lim[16], key[24], team[24], assignee[24], adue[24], aid[24];
     ombud_db_param_i64(u, sizeof u, until);
     snprintf(lim, sizeof lim, "%d", limit);
     ombud_db_param_i64(key, sizeof key, f->creator_key_id);
     ombud_db_param_i64(team, sizeof team, f->team_id);
     ombud_db_param_i64(assignee, sizeof assignee, f->assignee_id);
-    const char *p[] = {u, lim, key, team, assignee, f->priority, f->grade, f->category, f->channel};
+    ombud_db_param_i64(adue, sizeof adue, after ? after[0] : 0);
+    ombud_db_param_i64(aid, sizeof aid, after ? after[1] : 0);
+    const char *p[] = {u,        lim,         key,        team, assignee, f->priority,
+                       f->grade, f->category, f->channel, adue, aid,      after ? "true" : "false"};
     PGresult *r;
     struct due_row *rows = NULL;
     size_t count = 0;
-    enum ombud_rc qrc = ombud_db_exec(c, &q_at_risk, 9, p, &r, err);
+    enum ombud_rc qrc = ombud_db_exec(c, &q_at_risk, 12, p, &r, err);
     if (qrc != OMBUD_OK || (qrc = ombud_db_read_rows(r, due_cols, sizeof *rows, (void **)&rows,
                                                      &count, err)) != OMBUD_OK)
         return qrc;

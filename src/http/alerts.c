@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "http/complaint_common.h"
+#include "ombud/cursor.h"
 #include "ombud/db/alerts.h"
 #include "ombud/repr.h"
 #include "ombud/timefmt.h"
@@ -98,6 +99,8 @@ struct risk_ctx {
     struct ombud_req *req;
     int64_t until;
     int limit;
+    bool has_cursor;
+    int64_t after[2]; /* the page position: due time, complaint id */
     struct ombud_complaint_filter f;
     int64_t *ids, *due;
     size_t n;
@@ -115,13 +118,15 @@ static enum ombud_rc risk_q(struct ombud_db_conn *c, void *arg, struct ombud_err
     x->items = NULL;
     x->n = 0;
     x->f.creator_key_id = x->req->who.role == OMBUD_ROLE_SERVICE ? x->req->who.key_id : 0;
-    rc = ombud_db_sla_at_risk(c, x->until, x->limit, &x->f, &x->ids, &x->due, &x->n, err);
+    /* One more than shown: whether another page follows. */
+    rc = ombud_db_sla_at_risk(c, x->until, x->limit + 1, &x->f, x->has_cursor ? x->after : NULL,
+                              &x->ids, &x->due, &x->n, err);
     if (rc != OMBUD_OK)
         return rc;
     x->items = calloc(x->n ? x->n : 1, sizeof *x->items);
     if (!x->items)
         return ombud_err_internal(err, "out of memory");
-    for (size_t i = 0; i < x->n; i++)
+    for (size_t i = 0; i < x->n && i < (size_t)x->limit; i++) /* not the extra one */
         if ((rc = ombud_complaint_load(c, x->req, x->ids[i], false, &x->items[i], err)) != OMBUD_OK)
             return rc;
     return OMBUD_OK;
@@ -132,8 +137,6 @@ void ombud_h_sla_at_risk(struct ombud_req *req)
     struct risk_ctx x = {.req = req};
     struct ombud_err err;
     int64_t within;
-    bool has_cursor;
-    int64_t unused;
 
     ombud_err_clear(&err);
     ombud_query_int(req, "within_minutes", 0, OMBUD_SLA_MAX_MINUTES, 60, &within, &err);
@@ -144,19 +147,24 @@ void ombud_h_sla_at_risk(struct ombud_req *req)
     x.f.category = ombud_query_enum_list(req, "category", NULL, &err);
     ombud_query_id(req, "team_id", &x.f.team_id, &err);
     ombud_query_id(req, "assignee_id", &x.f.assignee_id, &err);
-    ombud_query_page(req, &x.limit, &unused, 1, &has_cursor, &err);
-    if (has_cursor)
-        ombud_err_field(&err, "cursor", "is not taken: the list is bounded by limit");
+    /* Keyset paging over (due time, id), the list's order. */
+    ombud_query_page(req, &x.limit, x.after, 2, &x.has_cursor, &err);
+    if (x.has_cursor && x.after[1] < 1)
+        ombud_err_field(&err, "cursor", "is not a cursor this list returned");
     int64_t now = ombud_time_now_s();
     x.until = now + within * 60;
     if (ombud_err_finish_validation(&err) != OMBUD_OK ||
         ombud_db_run(req->pool, risk_q, &x, &err) != OMBUD_OK) {
         ombud_reply_problem(req, &err);
     } else {
+        size_t shown = x.n > (size_t)x.limit ? (size_t)x.limit : x.n;
+        char next[OMBUD_CURSOR_BUFLEN];
         json_t *items = json_array();
-        for (size_t i = 0; i < x.n; i++)
+        for (size_t i = 0; i < shown; i++)
             json_array_append_new(items, ombud_repr_complaint(&x.items[i], now));
-        ombud_reply_json_steal(req, 200, ombud_repr_page_steal(items, NULL));
+        if (x.n > shown)
+            ombud_cursor_encode((const int64_t[]){x.due[shown - 1], x.ids[shown - 1]}, 2, next);
+        ombud_reply_json_steal(req, 200, ombud_repr_page_steal(items, x.n > shown ? next : NULL));
     }
     free(x.ids);
     free(x.due);

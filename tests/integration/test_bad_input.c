@@ -313,6 +313,7 @@ static void queries_and_paths(void **state)
         {"/v1/sla/at-risk?within_minutes=18446744073709551616", 422, "within_minutes"},
         {"/v1/sla/at-risk?team_id=18446744073709551616", 422, "team_id"},
         {"/v1/sla/at-risk?assignee_id=1e999", 422, "assignee_id"},
+        {"/v1/sla/at-risk?cursor=MQ", 422, "cursor"},
         {"/v1/complaints?created_after=10000-01-01T00:00:00Z", 422, "created_after"},
         {"/v1/calendars/1/due?from=9999-12-31T23:59:00Z&minutes=5256000", 422, "minutes"},
         {"/v1/complaints?created_after=yesterday", 422, NULL},

@@ -39,10 +39,13 @@ static int64_t sup_key_id, admin_key_id;
 
 /* Policies on srv (set up once). */
 static int64_t p_fast, p_res, p_cycle, p_resel_long, p_resel_short, p_rr_long, p_rr_short, p_risk3,
-    p_risk10, p_risk120;
+    p_risk10, p_risk120, p_page5, p_page20;
 
 /* A moment waited for comes this long after the clock's jump, in real time. */
 #define LEAD_MS 1000
+
+/* Room for a list cursor (include/ombud/cursor.h: OMBUD_CURSOR_BUFLEN). */
+#define OMBUD_TEST_CURSOR_LEN 160
 
 /* ---- helpers ---- */
 
@@ -150,9 +153,9 @@ static int setup(void **state)
     make_key_id("supervisor", sup_key, sizeof sup_key, &sup_key_id);
     admin_key_id = h_sql_int(&srv, "SELECT min(id) FROM api_keys WHERE role = 'admin'");
 
-    static const char *const cats[] = {"sla_fast",   "sla_res",      "sla_cycle",   "sla_resel",
-                                       "sla_risk3",  "sla_risk10",   "sla_risk120", "sla_sel",
-                                       "sla_ladder", "sla_resel_res"};
+    static const char *const cats[] = {"sla_fast",   "sla_res",       "sla_cycle",   "sla_resel",
+                                       "sla_risk3",  "sla_risk10",    "sla_risk120", "sla_sel",
+                                       "sla_ladder", "sla_resel_res", "sla_page5",   "sla_page20"};
     for (size_t i = 0; i < sizeof cats / sizeof cats[0]; i++)
         h_make_category(&srv, cats[i]);
     /* First response in a minute; warnings at 3, 6 and 12 s. */
@@ -186,6 +189,11 @@ static int setup(void **state)
                              10, 600, NULL, 0);
     p_risk120 = h_make_policy(&srv, "Risk 120", 10,
                               json_pack("{s:[s]}", "categories", "sla_risk120"), 120, 600, NULL, 0);
+    /* The at-risk view's pages: first responses in 5 and 20 minutes. */
+    p_page5 = h_make_policy(&srv, "Page 5", 10, json_pack("{s:[s]}", "categories", "sla_page5"), 5,
+                            600, NULL, 0);
+    p_page20 = h_make_policy(&srv, "Page 20", 10, json_pack("{s:[s]}", "categories", "sla_page20"),
+                             20, 600, NULL, 0);
     return 0;
 }
 
@@ -1428,6 +1436,160 @@ static void at_risk_order_and_window(void **state)
     }
 }
 
+/* Walks GET /v1/sla/at-risk?<query>&limit=<limit> page by page into ids
+ * (and their due times into dues), checking that every page but the last
+ * is full and carries a cursor; returns the number of pages. */
+static size_t at_risk_walk(const char *query, int limit, int64_t *ids, int64_t *dues, size_t cap,
+                           size_t *n)
+{
+    char cursor[OMBUD_TEST_CURSOR_LEN] = "";
+    size_t pages = 0;
+    *n = 0;
+    for (;;) {
+        char path[512];
+        snprintf(path, sizeof path, "/v1/sla/at-risk?%s&limit=%d%s%s", query, limit,
+                 *cursor ? "&cursor=" : "", cursor);
+        struct h_resp *r = call("GET", path, agent_key, NULL);
+        h_expect_status(r, 200);
+        json_t *items = json_object_get(r->json, "items");
+        size_t i;
+        json_t *c;
+        pages++;
+        assert_true(json_array_size(items) <= (size_t)limit);
+        json_array_foreach (items, i, c) {
+            assert_true(*n < cap);
+            ids[*n] = h_jint(c, "id");
+            dues[*n] = earliest_due(c);
+            (*n)++;
+        }
+        json_t *next = json_object_get(r->json, "next_cursor");
+        if (json_is_null(next)) {
+            h_resp_free(r);
+            return pages;
+        }
+        assert_true(json_is_string(next));
+        assert_int_equal(json_array_size(items), (size_t)limit);
+        assert_true(strlen(json_string_value(next)) < sizeof cursor);
+        snprintf(cursor, sizeof cursor, "%s", json_string_value(next));
+        h_resp_free(r);
+        assert_true(pages < 50);
+    }
+}
+
+/* The at-risk view pages by (due time, id) like every list: each complaint
+ * exactly once across pages, ties by id, the filters and the window on
+ * every page, and a cursor it did not return refused. */
+static void at_risk_pages(void **state)
+{
+    (void)state;
+    int64_t made[7];
+    size_t m = 0;
+    /* Three due in 5 minutes, created at the start of one second (so that
+     * their due times are equal), then four due in 20 (two and two). */
+    for (int group = 0; group < 3; group++) {
+        h_sleep_until_ms((h_now_ms() / 1000 + 1) * 1000 + 20);
+        for (int k = 0; k < (group == 0 ? 3 : 2); k++)
+            made[m++] =
+                create_id((struct cspec){.category = group == 0 ? "sla_page5" : "sla_page20"});
+    }
+    assert_int_equal(m, 7);
+    json_t *cj = get_complaint(made[0]);
+    assert_int_equal(h_jint(json_object_get(cj, "sla"), "policy_id"), p_page5);
+    json_decref(cj);
+    cj = get_complaint(made[6]);
+    assert_int_equal(h_jint(json_object_get(cj, "sla"), "policy_id"), p_page20);
+    json_decref(cj);
+
+    /* One page of all of them: the order to compare the pages with. */
+    const char *both = "within_minutes=30&category=sla_page5,sla_page20";
+    int64_t all[16], all_due[16], got[16], got_due[16];
+    size_t n_all, n_got;
+    assert_int_equal(at_risk_walk(both, 200, all, all_due, 16, &n_all), 1);
+    assert_int_equal(n_all, 7);
+    size_t ties = 0;
+    for (size_t i = 0; i < n_all; i++) {
+        assert_true(all_due[i] > 0);
+        if (i) { /* soonest first, ties by id */
+            assert_true(all_due[i - 1] < all_due[i] ||
+                        (all_due[i - 1] == all_due[i] && all[i - 1] < all[i]));
+            ties += all_due[i - 1] == all_due[i];
+        }
+        size_t seen = 0;
+        for (size_t k = 0; k < m; k++)
+            seen += made[k] == all[i];
+        assert_int_equal(seen, 1);
+    }
+    assert_true(ties >= 1);
+
+    /* Pages of 3: 3, 3 and 1, each once, in the same order. */
+    assert_int_equal(at_risk_walk(both, 3, got, got_due, 16, &n_got), 3);
+    assert_int_equal(n_got, 7);
+    for (size_t i = 0; i < n_got; i++)
+        assert_int_equal(got[i], all[i]);
+    /* Pages of 1 and of 7 (the last full page has no cursor). */
+    assert_int_equal(at_risk_walk(both, 1, got, got_due, 16, &n_got), 7);
+    assert_int_equal(n_got, 7);
+    for (size_t i = 0; i < n_got; i++)
+        assert_int_equal(got[i], all[i]);
+    assert_int_equal(at_risk_walk(both, 7, got, got_due, 16, &n_got), 1);
+    assert_int_equal(n_got, 7);
+
+    /* A filter and the window hold on every page. */
+    assert_int_equal(
+        at_risk_walk("within_minutes=30&category=sla_page20", 3, got, got_due, 16, &n_got), 2);
+    assert_int_equal(n_got, 4);
+    for (size_t i = 0; i < n_got; i++)
+        assert_int_equal(got[i], all[3 + i]);
+    assert_int_equal(at_risk_walk("within_minutes=10&category=sla_page5,sla_page20", 2, got,
+                                  got_due, 16, &n_got),
+                     2);
+    assert_int_equal(n_got, 3);
+    for (size_t i = 0; i < n_got; i++)
+        assert_int_equal(got[i], all[i]);
+
+    /* Cursors this list did not return: forged, truncated, another list's. */
+    struct h_resp *r = call("GET",
+                            "/v1/sla/at-risk?limit=3&within_minutes=30"
+                            "&category=sla_page5,sla_page20",
+                            agent_key, NULL);
+    h_expect_status(r, 200);
+    char cur[OMBUD_TEST_CURSOR_LEN];
+    snprintf(cur, sizeof cur, "%s", h_jstr(r->json, "next_cursor"));
+    h_resp_free(r);
+    char one[16], three[64], zero_id[64], text[16], truncated[OMBUD_TEST_CURSOR_LEN];
+    h_b64url("7", one); /* an id list's shape */
+    h_b64url("1.2.3", three);
+    h_b64url("1700000000.0", zero_id);
+    h_b64url("abc.def", text);
+    snprintf(truncated, sizeof truncated, "%.4s", cur); /* digits of the due time only */
+    assert_true(strlen(cur) > 4);
+    /* The alerts list's own cursor (a forged one of its shape when there is
+     * no second alert yet). */
+    r = call("GET", "/v1/alerts?state=all&limit=1", agent_key, NULL);
+    h_expect_status(r, 200);
+    char alerts_cur[OMBUD_TEST_CURSOR_LEN];
+    json_t *anext = json_object_get(r->json, "next_cursor");
+    snprintf(alerts_cur, sizeof alerts_cur, "%s",
+             json_is_string(anext) ? json_string_value(anext) : one);
+    h_resp_free(r);
+    const char *bad[] = {"!!!", "", one, three, zero_id, text, truncated, alerts_cur, "%00"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char path[256];
+        snprintf(path, sizeof path, "/v1/sla/at-risk?cursor=%s", bad[k]);
+        r = call("GET", path, agent_key, NULL);
+        if (r->status != 422)
+            fprintf(stderr, "cursor=%s\n", bad[k]);
+        h_expect_invalid(r, "cursor");
+        h_resp_free(r);
+    }
+    /* An at-risk cursor is refused by an id list. */
+    char path[256];
+    snprintf(path, sizeof path, "/v1/alerts?cursor=%s", cur);
+    r = call("GET", path, agent_key, NULL);
+    h_expect_invalid(r, "cursor");
+    h_resp_free(r);
+}
+
 /*
  * The minute is over for A, G and the summary's complaints: each breach
  * raised on time and once; B (met at once) never alerted; G met late
@@ -1457,6 +1619,7 @@ int main(void)
         cmocka_unit_test(reselect_while_paused),
         cmocka_unit_test(alerts_ack_and_filters),
         cmocka_unit_test(at_risk_order_and_window),
+        cmocka_unit_test(at_risk_pages),
         cmocka_unit_test(summary_counts_each_state),
         cmocka_unit_test(server_stops_cleanly),
     };

@@ -46,15 +46,16 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_alert_ack(struct ombud_db_conn *c, int64_
                                                  bool *found, bool *already, struct ombud_err *err);
 
 /* Open complaints whose next due time (either target) is before until
- * (epoch seconds), soonest first, at most limit: their ids and due times
- * in two new arrays of *n entries; the caller frees both. Of f only
- * creator_key_id, team_id, assignee_id, priority, grade, category and
- * channel apply. */
+ * (epoch seconds), soonest first (ties by id), at most limit: their ids
+ * and due times in two new arrays of *n entries; the caller frees both.
+ * after, when not NULL, is the page position {due time, complaint id}:
+ * only complaints strictly beyond it. Of f only creator_key_id, team_id,
+ * assignee_id, priority, grade, category and channel apply. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_at_risk(struct ombud_db_conn *c, int64_t until,
                                                    int limit,
                                                    const struct ombud_complaint_filter *f,
-                                                   int64_t **ids, int64_t **due, size_t *n,
-                                                   struct ombud_err *err);
+                                                   const int64_t *after, int64_t **ids,
+                                                   int64_t **due, size_t *n, struct ombud_err *err);
 /* The summary at now (epoch seconds) into out. */
 OMBUD_MUSTCHECK enum ombud_rc ombud_db_sla_summary(struct ombud_db_conn *c, int64_t now,
                                                    struct ombud_sla_summary *out,
