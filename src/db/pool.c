@@ -262,22 +262,19 @@ static void connect_done(struct ombud_db_pool *p, bool probe, bool ok)
 }
 
 /* Makes the checked-out slot's connection usable: keeps a live one, drops
- * a stale one (failing the idle check, or made before a connection was
- * found lost) and connects when there is none, within the backoff while
- * the database is down. 503 in err when it cannot. */
-static enum ombud_rc slot_ready(struct ombud_db_pool *p, size_t slot, struct ombud_err *err)
+ * a stale one (failing the idle check, or `older`: made before a
+ * connection was found lost, as the checkout read under its lock) and
+ * connects when there is none, within the backoff while the database is
+ * down. 503 in err when it cannot. */
+static enum ombud_rc slot_ready(struct ombud_db_pool *p, size_t slot, bool older,
+                                struct ombud_err *err)
 {
     struct ombud_db_conn *c = &p->conns[slot];
     char msg[256];
     bool probe;
 
-    if (c->pg) {
-        pthread_mutex_lock(&p->mu);
-        bool older = p->made[slot] < p->epoch;
-        pthread_mutex_unlock(&p->mu);
-        if (older || !idle_conn_alive(c->pg))
-            reset_conn(c);
-    }
+    if (c->pg && (older || !idle_conn_alive(c->pg)))
+        reset_conn(c);
     if (c->pg)
         return OMBUD_OK;
     if (!connect_allowed(p, &probe)) {
@@ -372,10 +369,11 @@ enum ombud_rc ombud_db_checkout(struct ombud_db_pool *p, struct ombud_db_conn **
     }
     p->busy[slot] = true;
     p->checkouts++;
+    bool older = p->made[slot] < p->epoch;
     pthread_mutex_unlock(&p->mu);
 
     struct ombud_db_conn *c = &p->conns[slot];
-    if (slot_ready(p, slot, err) != OMBUD_OK) {
+    if (slot_ready(p, slot, older, err) != OMBUD_OK) {
         ombud_db_release(p, c);
         return OMBUD_ERROR;
     }

@@ -699,6 +699,18 @@ long long h_sql_int(const struct h_server *s, const char *fmt, ...)
     return n;
 }
 
+long long h_half_written_complaints(const struct h_server *s)
+{
+    return h_sql_int(s, "SELECT count(*) FROM complaints c WHERE"
+                        " (SELECT count(*) FROM sla_clocks k WHERE k.complaint_id = c.id) <> 2"
+                        " OR NOT EXISTS (SELECT 1 FROM complaint_events e"
+                        " WHERE e.complaint_id = c.id AND e.kind = 'created')"
+                        " OR NOT EXISTS (SELECT 1 FROM changes ch"
+                        " WHERE ch.complaint_id = c.id AND ch.type = 'complaint.created')"
+                        " OR NOT EXISTS (SELECT 1 FROM idempotency_keys k"
+                        " WHERE k.complaint_id = c.id)");
+}
+
 void h_b64url(const char *plain, char *out)
 {
     ombud_cursor_b64url(plain, strlen(plain), out);

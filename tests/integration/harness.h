@@ -135,6 +135,11 @@ char *h_sql_value(const struct h_server *s, const char *fmt, ...)
 long long h_sql_int(const struct h_server *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Complaints in s's database not written whole: without their two SLA
+ * clocks, their created event and its change, or their idempotency
+ * record (every create in the fault tests sends an Idempotency-Key). */
+long long h_half_written_complaints(const struct h_server *s);
+
 /* base64url text of plain, as cursors are written (out: >= 4 * len / 3 + 4). */
 void h_b64url(const char *plain, char *out);
 
