@@ -45,3 +45,7 @@ SELECT k.id, k.target, 1, 1, 1, k.secs,
                            AS warn_raised,
                        CASE WHEN k.due < coalesce(k.met, k.now) THEN k.due END
                            AS breach_raised) r;
+
+-- The complaints' copies of their current clocks, as the server writes
+-- them with each clock (migrations/0018).
+SELECT ombud_clock_copy_refresh(ARRAY(SELECT id FROM bench_ids));

@@ -44,4 +44,18 @@ void ombud_db_clock_read(const struct ombud_db_colmap *map, int row, struct ombu
  * into buf; false when buf is too small. */
 bool ombud_db_clock_warnings_text(const struct ombud_sla_clock *k, char *buf, size_t len);
 
+/* A complaint's copy of a current clock (complaints.fr_clock and
+ * rs_clock, migration 0018): one line of text, the fields in
+ * OMBUD_DB_CLOCK_COLS's order, instants in epoch seconds (0: none),
+ * breached 1 or 0, then the warnings JSON. Written by each statement that
+ * writes the clock, read with the complaint instead of joining
+ * sla_clocks. */
+#define OMBUD_DB_CLOCK_COPY_BUFLEN (OMBUD_DB_WARNINGS_BUFLEN + 256)
+
+/* k's line into buf; false when buf is too small. */
+bool ombud_db_clock_copy_text(const struct ombud_sla_clock *k, char *buf, size_t len);
+/* Reads a line (NULL: no clock) into k; *have false when there is none
+ * or the line is not one (logged). */
+void ombud_db_clock_copy_read(const char *v, struct ombud_sla_clock *k, bool *have);
+
 #endif

@@ -15,29 +15,38 @@
 #include "db/changes.h"
 #include "db/clock_cols.h"
 #include "db/internal.h"
-#include "db/sla_page.h"
 #include "ombud/db/complaints.h"
 #include "ombud/search.h"
-
-/* Every alias is the name complaint_cols looks for; converted instants
- * carry their unit so ORDER BY created_at still means the column. */
-#define COMPLAINT_COLS                                                                             \
-    "id, title, description, customer_name, customer_external_id, customer_email,"                 \
-    " customer_phone, customer_tier, channel, category, grade, priority, demand, demand_detail,"   \
-    " to_json(tags)::text AS tags_json, team_id, assignee_id, external_ref, status,"               \
-    " escalation_level, reopen_count, resolution_summary,"                                         \
-    " compensation_amount::text AS compensation_amount, compensation_currency, customer_agreed,"   \
-    " satisfaction_score, satisfaction_comment,"                                                   \
-    " ombud_usec(satisfaction_at) AS satisfaction_at_us,"                                          \
-    " created_by_key_id, ombud_usec(created_at) AS created_at_us,"                                 \
-    " ombud_usec(updated_at) AS updated_at_us,"                                                    \
-    " ombud_usec(first_response_at) AS first_response_at_us,"                                      \
-    " ombud_usec(resolved_at) AS resolved_at_us, ombud_usec(closed_at) AS closed_at_us, version,"  \
-    " sla_policy_id, resolution_cycle"
 
 /* Microseconds since the epoch of a timestamptz, written out rather than
  * through ombud_usec(), a SQL function the planner does not inline. */
 #define USEC(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
+
+/* Every alias is the name complaint_cols looks for; converted instants
+ * carry their unit so ORDER BY created_at still means the column. */
+#define COMPLAINT_COLS                                                                                                                       \
+    "id, title, description, customer_name, customer_external_id, customer_email,"                                                           \
+    " customer_phone, customer_tier, channel, category, grade, priority, demand, demand_detail,"                                             \
+    " to_json(tags)::text AS tags_json, team_id, assignee_id, external_ref, status,"                                                         \
+    " escalation_level, reopen_count, resolution_summary,"                                                                                   \
+    " compensation_amount::text AS compensation_amount, compensation_currency, customer_agreed,"                                             \
+    " satisfaction_score, satisfaction_comment,"                                                                                             \
+    " " USEC(                                                                                                                                \
+        "satisfaction_at") " AS satisfaction_at_us,"                                                                                         \
+                           " created_by_key_id, " USEC(                                                                                      \
+                               "created_at") " AS created_at_us,"                                                                            \
+                                             " " USEC(                                                                                       \
+                                                 "updated_at") " AS updated_at_us,"                                                          \
+                                                               " " USEC(                                                                     \
+                                                                   "first_response_at") " AS "                                               \
+                                                                                        "first_"                                             \
+                                                                                        "response"                                           \
+                                                                                        "_at_us,"                                            \
+                                                                                        " " USEC("resolved_at") " AS resolved_at_us, " USEC( \
+                                                                                            "clos"                                           \
+                                                                                            "ed_"                                            \
+                                                                                            "at") " AS closed_at_us, version,"               \
+                                                                                                  " sla_policy_id, resolution_cycle, fr_clock, rs_clock"
 
 /* The same for the statements of one complaint, under table alias t
  * ("c."): every alias is a name complaint_cols looks for. */
@@ -62,7 +71,8 @@
     USEC(t "first_response_at") " AS first_response_at_us, "                                      \
     USEC(t "resolved_at") " AS resolved_at_us, " USEC(t "closed_at") " AS closed_at_us, "         \
     t "version AS version, " t "sla_policy_id AS sla_policy_id, "                                 \
-    t "resolution_cycle AS resolution_cycle"
+    t "resolution_cycle AS resolution_cycle, " t "fr_clock AS fr_clock, "                          \
+    t "rs_clock AS rs_clock"
 /* clang-format on */
 
 static void read_status(const char *v, void *rec)
@@ -76,6 +86,20 @@ static void read_agreed(const char *v, void *rec)
 {
     struct ombud_complaint *c = rec;
     c->customer_agreed = v ? v[0] == 't' : -1;
+}
+
+/* The complaint's copies of its current clocks (migration 0018). */
+static void read_fr_clock(const char *v, void *rec)
+{
+    struct ombud_complaint *c = rec;
+    ombud_db_clock_copy_read(v, &c->sla[OMBUD_SLA_FIRST_RESPONSE],
+                             &c->sla_have[OMBUD_SLA_FIRST_RESPONSE]);
+}
+
+static void read_rs_clock(const char *v, void *rec)
+{
+    struct ombud_complaint *c = rec;
+    ombud_db_clock_copy_read(v, &c->sla[OMBUD_SLA_RESOLUTION], &c->sla_have[OMBUD_SLA_RESOLUTION]);
 }
 
 #define C(kind, field, name) OMBUD_COL_##kind(struct ombud_complaint, field, name)
@@ -117,6 +141,8 @@ static const struct ombud_db_col complaint_cols[] = {
     C(INT, version, "version"),
     C(I64, sla_policy_id, "sla_policy_id"),
     C(INT, resolution_cycle, "resolution_cycle"),
+    OMBUD_COL_FN("fr_clock", read_fr_clock),
+    OMBUD_COL_FN("rs_clock", read_rs_clock),
     OMBUD_COL_END};
 #undef C
 
@@ -163,28 +189,26 @@ static const struct ombud_db_col note_cols[] = {
 /* ---- one complaint with its current clocks ----
  *
  * A complaint is always read with its two current clocks (first response,
- * cycle 1; resolution, the complaint's resolution_cycle), in the same
- * statement: the clocks' columns come as fr_… and rs_… beside the
- * complaint's. */
+ * cycle 1; resolution, the complaint's resolution_cycle). A read takes
+ * them from the complaint's own copies (fr_clock, rs_clock: one table, one
+ * index scan); a read for a change takes and locks them in sla_clocks,
+ * their columns coming as fr_… and rs_… beside the complaint's, read over
+ * the copies. */
 
 #define CLOCKS_OF(f, r) OMBUD_DB_CLOCK_COLS(f ".", "fr_") ", " OMBUD_DB_CLOCK_COLS(r ".", "rs_")
 
 /* clang-format off */
 static struct ombud_db_stmt q_get = OMBUD_STMT(
-    "SELECT " COMPLAINT_COLS_OF("c.") ", " CLOCKS_OF("f", "r") " FROM complaints c"
-    " LEFT JOIN sla_clocks f ON f.complaint_id = c.id AND f.target = 'first_response'"
-    " AND f.cycle = 1"
-    " LEFT JOIN sla_clocks r ON r.complaint_id = c.id AND r.target = 'resolution'"
-    " AND r.cycle = c.resolution_cycle"
-    " WHERE c.id = $1::bigint");
+    "SELECT " COMPLAINT_COLS_OF("c.") " FROM complaints c WHERE c.id = $1::bigint");
 
 /*
  * The same, locked for a change. The complaint is locked FOR NO KEY
  * UPDATE (a change never alters its key, and inserts of events or alerts
  * that refer to it take KEY SHARE, which this lets through), first, in
  * its own CTE; its current clocks FOR UPDATE after it, so the SLA worker
- * (which claims clocks FOR UPDATE SKIP LOCKED and then only inserts rows
- * referring to the complaint) never waits for us while holding a clock.
+ * (which claims a clock and its complaint together, both SKIP LOCKED, and
+ * then writes only rows it holds or rows referring to the complaint)
+ * never waits for us while holding a clock.
  *
  * When the lock had to wait for another change, the complaint's row is
  * that change's (READ COMMITTED re-reads a locked row), but the clocks
@@ -379,11 +403,12 @@ static bool events_json(struct jbuf *b, const struct ombud_effects *e, char *con
 static struct ombud_db_stmt q_create = OMBUD_STMT(
     "WITH c AS (INSERT INTO complaints (title, description, customer_name, customer_external_id,"
     " customer_email, customer_phone, customer_tier, channel, category, grade, priority, demand,"
-    " demand_detail, tags, team_id, assignee_id, external_ref, created_by_key_id, sla_policy_id)"
+    " demand_detail, tags, team_id, assignee_id, external_ref, created_by_key_id, sla_policy_id,"
+    " fr_clock, rs_clock)"
     " VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text,"
     " $9::text, $10::text, $11::text, $12::text, $13::text,"
     " ARRAY(SELECT json_array_elements_text($14::json)), $15::bigint, $16::bigint, $17::text,"
-    " $18::bigint, $19::bigint) RETURNING *),"
+    " $18::bigint, $19::bigint, $25::text, $26::text) RETURNING *),"
     " k AS (" CLOCKS_UPSERT("(SELECT id FROM c)", 20) "),"
     " e AS (" EVENTS_INSERT("(SELECT id FROM c)", 21, "$18::bigint", "$22::text", "$23::bigint", "", "",
                             "NULL::bigint") " ORDER BY e.i RETURNING id, kind),"
@@ -403,9 +428,13 @@ enum ombud_rc ombud_db_complaint_create(struct ombud_db_conn *c,
                                         struct ombud_err *err)
 {
     char team[24], agent[24], key[24], pol[24], actor_agent[24];
+    char copy[2][OMBUD_DB_CLOCK_COPY_BUFLEN];
     struct jbuf clocks = {0}, events = {0};
     char *grams = NULL;
     enum ombud_rc rc;
+    for (int i = 0; i < 2; i++)
+        if (have[i] && !ombud_db_clock_copy_text(&k[i], copy[i], sizeof copy[i]))
+            return ombud_err_internal(err, "warning ladder too long");
     ombud_db_param_i64(team, sizeof team, in->team_id);
     ombud_db_param_i64(agent, sizeof agent, in->assignee_id);
     ombud_db_param_i64(key, sizeof key, in->created_by_key_id);
@@ -439,12 +468,14 @@ enum ombud_rc ombud_db_complaint_create(struct ombud_db_conn *c,
                        events.s,
                        a->role,
                        a->agent_id ? actor_agent : NULL,
-                       grams};
+                       grams,
+                       have[0] ? copy[0] : NULL,
+                       have[1] ? copy[1] : NULL};
     PGresult *r;
     /* On its own it is its own transaction; inside one (Idempotency-Key)
      * more follows before the COMMIT. */
-    rc = c->in_tx ? ombud_db_exec(c, &q_create, 24, p, &r, err)
-                  : ombud_db_exec_last(c, &q_create, 24, p, &r, err);
+    rc = c->in_tx ? ombud_db_exec(c, &q_create, 26, p, &r, err)
+                  : ombud_db_exec_last(c, &q_create, 26, p, &r, err);
     if (rc != OMBUD_OK)
         goto out;
     if (PQntuples(r) != 1)
@@ -476,7 +507,14 @@ out:
  * $26 whether the row is written, $27 whether that is a new version,
  * $28 sla_policy_id (NULL: kept), $29 resolution_cycle (NULL: kept),
  * $30 the clocks, $31 the events, $32…$34 the actor, $35 the note's
- * body (NULL: no note), $36 its visibility, $37 the acting rule (NULL: none). */
+ * body (NULL: no note), $36 its visibility, $37 the acting rule (NULL: none),
+ * $38 and $39 the complaint's copies of the clocks it stores (NULL: that
+ * clock is not stored; a new resolution cycle without a clock has none).
+ * The copies go with the row when it is written (u), and on their own
+ * otherwise (cc). */
+#define CLOCK_COPIES                                                                               \
+    "fr_clock = coalesce($38::text, fr_clock), rs_clock = CASE WHEN $39::text IS NOT NULL"         \
+    " THEN $39::text WHEN $29::int IS NOT NULL THEN NULL ELSE rs_clock END"
 /* clang-format off */
 static struct ombud_db_stmt q_change = OMBUD_STMT(
     "WITH n AS (INSERT INTO complaint_notes (complaint_id, body, visibility, author_key_id,"
@@ -494,9 +532,12 @@ static struct ombud_db_stmt q_change = OMBUD_STMT(
     " closed_at = " TS_PARAM(24) ","
     " sla_policy_id = coalesce($28::bigint, sla_policy_id),"
     " resolution_cycle = coalesce($29::int, resolution_cycle),"
+    " " CLOCK_COPIES ","
     " updated_at = CASE WHEN $27::boolean THEN now() ELSE updated_at END,"
     " version = version + $27::boolean::int"
     " WHERE id = $1::bigint AND version = $25::int AND $26::boolean RETURNING *),"
+    " cc AS (UPDATE complaints SET " CLOCK_COPIES " WHERE id = $1::bigint"
+    " AND ($38::text IS NOT NULL OR $39::text IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM u)),"
     " k AS (" CLOCKS_UPSERT("$1::bigint", 30) "),"
     " e AS (" EVENTS_INSERT("$1::bigint", 31, "$32::bigint", "$33::text", "$34::bigint",
                             " actor_rule_id,", "$37::bigint, ",
@@ -519,6 +560,10 @@ enum ombud_rc ombud_db_complaint_change(struct ombud_db_conn *c, struct ombud_co
         closed[24], ver[16], pol[24], cyc[16], key[24], actor_agent[24], actor_rule[24];
     struct jbuf clocks = {0}, events = {0};
     enum ombud_rc rc;
+    char copy[2][OMBUD_DB_CLOCK_COPY_BUFLEN];
+    for (int i = 0; i < 2; i++)
+        if (sla->changed[i] && !ombud_db_clock_copy_text(&sla->k[i], copy[i], sizeof copy[i]))
+            return ombud_err_internal(err, "warning ladder too long");
     ombud_db_param_i64(id, sizeof id, cp->id);
     ombud_db_param_i64(team, sizeof team, cp->team_id);
     ombud_db_param_i64(agent, sizeof agent, cp->assignee_id);
@@ -578,9 +623,11 @@ enum ombud_rc ombud_db_complaint_change(struct ombud_db_conn *c, struct ombud_co
                        a->agent_id ? actor_agent : NULL,
                        e->note,
                        e->note_visibility,
-                       a->rule_id ? actor_rule : NULL};
+                       a->rule_id ? actor_rule : NULL,
+                       sla->changed[0] ? copy[0] : NULL,
+                       sla->changed[1] ? copy[1] : NULL};
     PGresult *r;
-    if ((rc = ombud_db_exec_last(c, &q_change, 37, p, &r, err)) != OMBUD_OK)
+    if ((rc = ombud_db_exec_last(c, &q_change, 39, p, &r, err)) != OMBUD_OK)
         goto out;
     if (ombud_db_bool(r, 0, PQfnumber(r, "lost"))) {
         PQclear(r);
@@ -649,8 +696,9 @@ enum ombud_rc ombud_db_complaint_search_put(struct ombud_db_conn *c, int64_t com
  * parsed and planned once per shape and connection, not per request.
  *
  * One statement per page: the page is a subquery p (filter, order, limit
- * + 1), and its complaints' current clocks join it by primary key
- * (db/sla_page.h), so the clocks are read for the page's rows only.
+ * + 1) of complaints, each with the copies of its current clocks
+ * (fr_clock, rs_clock); sla_clocks is read only to filter or sort by the
+ * SLA state.
  *
  * The page size is written into the statement (see build_list), so a
  * shape's generic plan is costed for the page it returns and PostgreSQL
@@ -827,7 +875,6 @@ static bool build_list(struct sqlbuf *b, const struct ombud_complaint_filter *f)
     bool ok = true;
 
     add(b, "SELECT p.*");
-    add(b, ombud_db_sla_page_cols);
     if (f->by_due || f->sla_state) {
         /* The SLA view of each complaint from its current clocks: the
          * earliest unmet due, and the state of its most urgent clock (in
@@ -915,7 +962,6 @@ static bool build_list(struct sqlbuf *b, const struct ombud_complaint_filter *f)
     char lim[48];
     snprintf(lim, sizeof lim, " LIMIT %d) p", f->limit + 1);
     add(b, lim);
-    add(b, ombud_db_sla_page_join);
     add_order(b, f, true);
     return ok;
 }
@@ -958,12 +1004,7 @@ enum ombud_rc ombud_db_complaint_list(struct ombud_db_conn *c,
         list[i].sla_due =
             PQgetisnull(r, (int)i, due_col) ? INT64_MAX : ombud_db_int(r, (int)i, due_col);
     }
-    rc = ombud_db_sla_page_read(r, list, rows, err);
     PQclear(r);
-    if (rc != OMBUD_OK) {
-        ombud_complaints_free(list, rows);
-        return rc;
-    }
     *out = list;
     *n = rows;
     return OMBUD_OK;

@@ -12,9 +12,9 @@
 #include "db/clock_cols.h"
 #include "db/changes.h"
 #include "db/internal.h"
+#include "ombud/log.h"
 #include "ombud/db/calendars.h"
 #include "ombud/db/sla.h"
-#include "db/sla_page.h"
 
 #define CLOCK_COLS OMBUD_DB_CLOCK_COLS("", "")
 
@@ -145,6 +145,80 @@ bool ombud_db_clock_warnings_text(const struct ombud_sla_clock *k, char *buf, si
     return true;
 }
 
+bool ombud_db_clock_copy_text(const struct ombud_sla_clock *k, char *buf, size_t len)
+{
+    char w[OMBUD_DB_WARNINGS_BUFLEN];
+    if (!ombud_db_clock_warnings_text(k, w, sizeof w))
+        return false;
+    int n = snprintf(buf, len, "%s %d %lld %lld %lld %lld %lld %lld %lld %d %lld %lld %s",
+                     ombud_sla_target_name(k->target), k->cycle, (long long)k->policy_id,
+                     (long long)k->calendar_id, (long long)k->target_seconds,
+                     (long long)k->elapsed_seconds, (long long)k->running_since,
+                     (long long)k->due_at, (long long)k->met_at, k->breached ? 1 : 0,
+                     (long long)k->breach_raised_at, (long long)k->next_alert_at, w);
+    return n >= 0 && (size_t)n < len;
+}
+
+/* The integer after the spaces at *p, moving *p past it; false when
+ * there is none. */
+static bool copy_int(const char **p, int64_t *out)
+{
+    const char *q = *p;
+    while (*q == ' ')
+        q++;
+    bool neg = *q == '-';
+    q += neg;
+    uint64_t u = 0;
+    int n = 0;
+    for (; q[n] >= '0' && q[n] <= '9' && n < 19; n++)
+        u = u * 10 + (uint64_t)(q[n] - '0');
+    if (n == 0 || n == 19 || (q[n] != ' ' && q[n] != '\0'))
+        return false;
+    *out = neg ? -(int64_t)u : (int64_t)u;
+    *p = q + n;
+    return true;
+}
+
+void ombud_db_clock_copy_read(const char *v, struct ombud_sla_clock *k, bool *have)
+{
+    memset(k, 0, sizeof *k);
+    *have = false;
+    if (!v)
+        return;
+    const char *p = v;
+    size_t tl = strcspn(p, " ");
+    if (tl == strlen("first_response") && memcmp(p, "first_response", tl) == 0)
+        k->target = OMBUD_SLA_FIRST_RESPONSE;
+    else if (tl == strlen("resolution") && memcmp(p, "resolution", tl) == 0)
+        k->target = OMBUD_SLA_RESOLUTION;
+    else
+        goto bad;
+    p += tl;
+    int64_t f[11];
+    for (size_t i = 0; i < 11; i++)
+        if (!copy_int(&p, &f[i]))
+            goto bad;
+    if (f[0] < 1 || f[0] > INT32_MAX)
+        goto bad;
+    k->cycle = (int)f[0];
+    k->policy_id = f[1];
+    k->calendar_id = f[2];
+    k->target_seconds = f[3];
+    k->elapsed_seconds = f[4];
+    k->running_since = f[5];
+    k->due_at = f[6];
+    k->met_at = f[7];
+    k->breached = f[8] != 0;
+    k->breach_raised_at = f[9];
+    k->next_alert_at = f[10];
+    read_warnings(p, k);
+    *have = true;
+    return;
+bad:
+    memset(k, 0, sizeof *k);
+    ombud_log(OMBUD_LOG_ERROR, "db_error", "a complaint's clock copy is not a clock line");
+}
+
 #define K(kind, field, name) OMBUD_COL_##kind(struct ombud_sla_clock, field, name)
 static const struct ombud_db_col clock_cols[] = {OMBUD_COL_FN("target", read_target),
                                                  K(INT, cycle, "cycle"),
@@ -190,64 +264,38 @@ void ombud_db_clock_read(const struct ombud_db_colmap *map, int row, struct ombu
         memset(out, 0, sizeof *out);
 }
 
-/* ---- clocks beside a page of complaints (db/sla_page.h) ---- */
-
-/* The page's columns of one clock, named prefix + the names clock_cols reads. */
-#define PAGE_COLS(k)                                                                               \
-    ", " k ".target AS " k "_target, " k ".cycle AS " k "_cycle, " k ".policy_id AS " k            \
-    "_policy_id, " k ".calendar_id AS " k "_calendar_id, " k ".target_seconds AS " k               \
-    "_target_seconds, " k ".elapsed_seconds AS " k "_elapsed_seconds, " k ".running_since_s AS " k \
-    "_running_since_s, " k ".due_at_s AS " k "_due_at_s, " k ".met_at_s AS " k "_met_at_s, " k     \
-    ".breached AS " k "_breached, " k ".breach_raised_at_s AS " k "_breach_raised_at_s, " k        \
-    ".warnings_json AS " k "_warnings_json, " k ".next_alert_at_s AS " k "_next_alert_at_s"
-
-const char ombud_db_sla_page_cols[] = PAGE_COLS("fr") PAGE_COLS("rc");
-/* clang-format off */
-const char ombud_db_sla_page_join[] =
-    " LEFT JOIN LATERAL (SELECT " CLOCK_COLS " FROM sla_clocks WHERE complaint_id = p.id"
-    " AND target = 'first_response' AND cycle = 1 LIMIT 1) fr ON true"
-    " LEFT JOIN LATERAL (SELECT " CLOCK_COLS " FROM sla_clocks WHERE complaint_id = p.id"
-    " AND target = 'resolution' AND cycle = p.resolution_cycle LIMIT 1) rc ON true";
-/* clang-format on */
-
-enum ombud_rc ombud_db_sla_page_read(const PGresult *r, struct ombud_complaint *list, size_t n,
-                                     struct ombud_err *err)
-{
-    static const char *const prefix[2] = {
-        [OMBUD_SLA_FIRST_RESPONSE] = "fr_", [OMBUD_SLA_RESOLUTION] = "rc_"};
-    for (int t = 0; t < 2; t++) {
-        struct ombud_db_colmap map;
-        enum ombud_rc rc = ombud_db_clock_bind(&map, r, prefix[t], err);
-        if (rc != OMBUD_OK)
-            return rc;
-        for (size_t i = 0; i < n; i++)
-            ombud_db_clock_read(&map, (int)i, &list[i].sla[t], &list[i].sla_have[t]);
-    }
-    return OMBUD_OK;
-}
-
 /* Epoch seconds as a timestamptz parameter (NULL for 0). */
 #define TS(n) "CASE WHEN $" #n "::bigint = 0 THEN NULL ELSE to_timestamp($" #n "::bigint) END"
 
 /* clang-format off */
+/* The clock, and the complaint's copy of it when it is a current one
+ * ($15, migration 0018). The worker locked the complaint with the clock
+ * (q_due), so this update waits for no one. */
 static struct ombud_db_stmt q_save = OMBUD_STMT(
-    "INSERT INTO sla_clocks (complaint_id, target, cycle, policy_id, calendar_id, target_seconds,"
-    " elapsed_seconds, running_since, due_at, met_at, breached, breach_raised_at, warnings,"
-    " next_alert_at) VALUES ($1::bigint, $2::text, $3::int, $4::bigint, $5::bigint, $6::bigint,"
-    " $7::bigint, " TS(8) ", " TS(9) ", " TS(10) ", $11::boolean, " TS(12) ", $13::jsonb, " TS(14)
-    ") ON CONFLICT (complaint_id, target, cycle) DO UPDATE SET policy_id = EXCLUDED.policy_id,"
+    "WITH s AS (INSERT INTO sla_clocks (complaint_id, target, cycle, policy_id, calendar_id,"
+    " target_seconds, elapsed_seconds, running_since, due_at, met_at, breached, breach_raised_at,"
+    " warnings, next_alert_at) VALUES ($1::bigint, $2::text, $3::int, $4::bigint, $5::bigint,"
+    " $6::bigint, $7::bigint, " TS(8) ", " TS(9) ", " TS(10) ", $11::boolean, " TS(12) ","
+    " $13::jsonb, " TS(14) ") ON CONFLICT (complaint_id, target, cycle) DO UPDATE SET"
+    " policy_id = EXCLUDED.policy_id,"
     " calendar_id = EXCLUDED.calendar_id, target_seconds = EXCLUDED.target_seconds,"
     " elapsed_seconds = EXCLUDED.elapsed_seconds, running_since = EXCLUDED.running_since,"
     " due_at = EXCLUDED.due_at, met_at = EXCLUDED.met_at, breached = EXCLUDED.breached,"
     " breach_raised_at = EXCLUDED.breach_raised_at, warnings = EXCLUDED.warnings,"
-    " next_alert_at = EXCLUDED.next_alert_at, updated_at = now()");
+    " next_alert_at = EXCLUDED.next_alert_at, updated_at = now())"
+    " UPDATE complaints SET"
+    " fr_clock = CASE WHEN $2::text = 'first_response' THEN $15::text ELSE fr_clock END,"
+    " rs_clock = CASE WHEN $2::text = 'resolution' THEN $15::text ELSE rs_clock END"
+    " WHERE id = $1::bigint AND ($2::text = 'first_response' AND $3::int = 1"
+    " OR $2::text = 'resolution' AND $3::int = resolution_cycle)");
 /* clang-format on */
 
 enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint_id,
                                       const struct ombud_sla_clock *k, struct ombud_err *err)
 {
-    char v[12][24], wj[OMBUD_DB_WARNINGS_BUFLEN];
-    if (!ombud_db_clock_warnings_text(k, wj, sizeof wj))
+    char v[12][24], wj[OMBUD_DB_WARNINGS_BUFLEN], copy[OMBUD_DB_CLOCK_COPY_BUFLEN];
+    if (!ombud_db_clock_warnings_text(k, wj, sizeof wj) ||
+        !ombud_db_clock_copy_text(k, copy, sizeof copy))
         return ombud_err_internal(err, "warning ladder too long");
     ombud_db_param_i64(v[0], 24, complaint_id);
     snprintf(v[1], 24, "%d", k->cycle);
@@ -261,10 +309,10 @@ enum ombud_rc ombud_db_sla_save_clock(struct ombud_db_conn *c, int64_t complaint
     ombud_db_param_i64(v[9], 24, k->breach_raised_at);
     ombud_db_param_i64(v[10], 24, k->next_alert_at);
     const char *p[] = {
-        v[0], ombud_sla_target_name(k->target), v[1], v[2], v[3], v[4], v[5], v[6], v[7],
-        v[8], k->breached ? "true" : "false",   v[9], wj,   v[10]};
+        v[0], ombud_sla_target_name(k->target), v[1], v[2], v[3],  v[4], v[5], v[6], v[7],
+        v[8], k->breached ? "true" : "false",   v[9], wj,   v[10], copy};
     PGresult *r;
-    enum ombud_rc qrc = ombud_db_exec(c, &q_save, 14, p, &r, err);
+    enum ombud_rc qrc = ombud_db_exec(c, &q_save, 15, p, &r, err);
     if (qrc != OMBUD_OK)
         return qrc;
     PQclear(r);
@@ -298,9 +346,12 @@ enum ombud_rc ombud_db_sla_calendar(struct ombud_db_conn *c, int64_t id,
  * (no planning per pass). bench/worker_lag.sh shows both plans. */
 /* clang-format off */
 static struct ombud_db_stmt q_due = OMBUD_STMT(
-    "SELECT complaint_id, " CLOCK_COLS ", ombud_usec(updated_at) AS changed_at_us"
-    " FROM sla_clocks WHERE next_alert_at <= (SELECT to_timestamp($1::bigint))"
-    " ORDER BY next_alert_at LIMIT $2::int FOR UPDATE SKIP LOCKED");
+    "SELECT k.complaint_id, " OMBUD_DB_CLOCK_COLS("k.", "") ","
+    " ombud_usec(k.updated_at) AS changed_at_us"
+    " FROM sla_clocks k JOIN complaints c ON c.id = k.complaint_id"
+    " WHERE k.next_alert_at <= (SELECT to_timestamp($1::bigint))"
+    " ORDER BY k.next_alert_at LIMIT $2::int"
+    " FOR UPDATE OF k SKIP LOCKED FOR NO KEY UPDATE OF c SKIP LOCKED");
 /* clang-format on */
 
 enum ombud_rc ombud_db_sla_claim_due(struct ombud_db_conn *c, int64_t now, int limit,

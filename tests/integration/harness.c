@@ -291,6 +291,44 @@ int h_exit_status(void)
     return stop_failures ? 1 : 0;
 }
 
+/* Complaints whose copies of their current clocks (fr_clock, rs_clock,
+ * migration 0018) differ from sla_clocks, the record: every write of a
+ * clock must write the copy in the same statement. Checked on every
+ * test database before it is dropped, so each test's writes are. */
+static void expect_clock_copies(const struct h_server *s)
+{
+    PGconn *pg = PQconnectdb(s->db_url);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        PQfinish(pg);
+        return; /* the test dropped or never made its database */
+    }
+    PGresult *r = PQexec(
+        pg, "SELECT id, resolution_cycle, t, copy, rec FROM (SELECT c.id, c.resolution_cycle,"
+            " x.t, x.copy, x.rec FROM complaints c, LATERAL (VALUES"
+            " ('fr', c.fr_clock, (SELECT ombud_clock_text(k) FROM sla_clocks k"
+            "  WHERE k.complaint_id = c.id AND k.target = 'first_response' AND k.cycle = 1)),"
+            " ('rs', c.rs_clock, (SELECT ombud_clock_text(k) FROM sla_clocks k"
+            "  WHERE k.complaint_id = c.id AND k.target = 'resolution'"
+            "  AND k.cycle = c.resolution_cycle))) AS x(t, copy, rec)) d"
+            " WHERE NOT ombud_clock_text_same(copy, rec) ORDER BY id, t");
+    int bad = 0;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+        bad = PQntuples(r);
+        for (int i = 0; i < bad && i < 5; i++)
+            fprintf(stderr, "complaint %s (cycle %s), %s: copy\n  %s\nbut the clock is\n  %s\n",
+                    PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+                    PQgetisnull(r, i, 3) ? "(none)" : PQgetvalue(r, i, 3),
+                    PQgetisnull(r, i, 4) ? "(none)" : PQgetvalue(r, i, 4));
+    } else if (!strstr(PQerrorMessage(pg), "does not exist")) {
+        fprintf(stderr, "clock copies: %s", PQerrorMessage(pg));
+        bad = 1;
+    }
+    PQclear(r);
+    PQfinish(pg);
+    if (bad)
+        fail_msg("%d clock copies differ from their clocks", bad);
+}
+
 void h_server_stop(struct h_server *s, bool drop)
 {
     int st = 0;
@@ -305,6 +343,8 @@ void h_server_stop(struct h_server *s, bool drop)
             stop_failures++;
         }
     }
+    if (drop && clean)
+        expect_clock_copies(s);
     if (drop) {
         char sql[128];
         snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", s->dbname);

@@ -98,20 +98,25 @@ static void killed_mid_pass(void **state)
     assert_int_equal(h_sql_int(&a, "SELECT count(*) FROM alerts"), 0);
 
     /* The claim takes clocks in next_alert_at order, BATCH at a time: one
-     * worker gets the first BATCH, the other the next. Lock the complaint
-     * of the clock half-way through each batch, so that both passes stop
-     * there, with the alerts of the clocks before it written. */
+     * worker gets the first BATCH, the other the next. Hold the alerts of
+     * the clock half-way through each batch (inserted, not committed), so
+     * that both passes stop there, waiting on the alerts' unique index,
+     * with the alerts of the clocks before it written. (Not a lock on the
+     * complaint: the claim skips a locked complaint.) */
     PGconn *lock = PQconnectdb(a.db_url);
     assert_int_equal(PQstatus(lock), CONNECTION_OK);
     PQclear(exec_ok(lock, "BEGIN"));
-    char sql[512];
+    char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT c.id FROM complaints c WHERE c.id IN (SELECT complaint_id FROM"
-             " (SELECT complaint_id, row_number() OVER (ORDER BY next_alert_at) AS n"
-             " FROM sla_clocks) k WHERE n IN (%d, %d)) FOR UPDATE",
+             "INSERT INTO alerts (kind, level, complaint_id, target, cycle, scheduled_at)"
+             " SELECT a.kind, a.level, k.complaint_id, k.target, k.cycle, now()"
+             " FROM (SELECT complaint_id, target, cycle,"
+             " row_number() OVER (ORDER BY next_alert_at) AS n FROM sla_clocks) k,"
+             " (VALUES ('sla_warning', 1), ('sla_breach', 0)) AS a(kind, level)"
+             " WHERE k.n IN (%d, %d) RETURNING complaint_id",
              BATCH / 2, BATCH + BATCH / 2);
     PGresult *r = exec_ok(lock, sql);
-    assert_int_equal(PQntuples(r), 2);
+    assert_int_equal(PQntuples(r), 4);
     PQclear(r);
 
     /* Everything falls due at once; wake both workers. */
@@ -138,13 +143,13 @@ static void killed_mid_pass(void **state)
     long long committed_before = h_sql_int(&a, "SELECT count(*) FROM alerts");
     long long by_a = alerts_raised(&a);
 
-    /* A dies mid-pass; the lock goes, B's pass goes on. */
+    /* A dies mid-pass; the held alerts go, B's pass goes on. */
     pid_t pid = a.pid;
     kill(pid, SIGKILL);
     int st;
     waitpid(pid, &st, 0);
     a.pid = 0;
-    PQclear(exec_ok(lock, "COMMIT"));
+    PQclear(exec_ok(lock, "ROLLBACK"));
     PQfinish(lock);
 
     /* B finishes the work, A's share included, once A's session is gone. */
