@@ -236,28 +236,50 @@ bench_smoke() {
 }
 
 # The text of one of the SLA worker's statements in src/db/sla_clocks.c
-# (q_due, q_next): its string literals joined, with CLOCK_COLS expanded, for
-# the plan and lag scripts to EXPLAIN and PREPARE exactly what the server does.
+# (q_due, q_next): its string literals joined, with OMBUD_DB_CLOCK_COLS(t, p)
+# (src/db/clock_cols.h; CLOCK_COLS is it with "" and "") expanded, for the
+# plan and lag scripts to EXPLAIN and PREPARE exactly what the server does.
 bench_worker_sql() {
     awk -v name="$1" '
-        function lits(line,    out, t) {
+        BEGIN { T = sprintf("%c", 1); P = sprintf("%c", 2) }
+        # every occurrence of a in s replaced by b
+        function repl(s, a, b,    out, i) {
             out = ""
-            while (match(line, /"[^"]*"|CLOCK_COLS/)) {
+            while ((i = index(s, a)) > 0) { out = out substr(s, 1, i - 1) b; s = substr(s, i + length(a)) }
+            return out s
+        }
+        function clockcols(t, p) { return repl(repl(cols, T, t), P, p) }
+        function lits(line,    out, t, a) {
+            out = ""
+            while (match(line, /"[^"]*"|OMBUD_DB_CLOCK_COLS\("[^"]*", *"[^"]*"\)|CLOCK_COLS/)) {
                 t = substr(line, RSTART, RLENGTH)
-                out = out (t == "CLOCK_COLS" ? cols : substr(t, 2, length(t) - 2))
                 line = substr(line, RSTART + RLENGTH)
+                if (t == "CLOCK_COLS") out = out clockcols("", "")
+                else if (substr(t, 1, 1) == "\"") out = out substr(t, 2, length(t) - 2)
+                else { split(t, a, "\""); out = out clockcols(a[2], a[4]) }
             }
             return out
         }
-        # CLOCK_COLS is OMBUD_DB_CLOCK_COLS("", "") (src/db/clock_cols.h):
-        # its literals joined; the alias and prefix arguments are empty.
+        # The macro body: its literals, with markers for the arguments t
+        # (the table alias) and p (the column prefix).
+        function body(line,    out, t) {
+            out = ""
+            while (match(line, /"[^"]*"|[A-Za-z_][A-Za-z_0-9]*/)) {
+                t = substr(line, RSTART, RLENGTH)
+                line = substr(line, RSTART + RLENGTH)
+                if (t == "t") out = out T
+                else if (t == "p") out = out P
+                else if (substr(t, 1, 1) == "\"") out = out substr(t, 2, length(t) - 2)
+            }
+            return out
+        }
         FILENAME ~ /clock_cols\.h$/ {
-            if ($0 ~ /^#define OMBUD_DB_CLOCK_COLS\(/) { incols = 1; next }
-            if (incols) { cols = cols lits($0); if ($0 !~ /\\$/) incols = 0 }
+            if ($0 ~ /^#define OMBUD_DB_CLOCK_COLS\(t, p\)/) { incols = 1; next }
+            if (incols) { cols = cols body($0); if ($0 !~ /\\$/) incols = 0 }
             next
         }
         /^#define CLOCK_COLS/ { next }
         $0 ~ ("^static struct ombud_db_stmt " name " = OMBUD_STMT\\(") { instmt = 1 }
         instmt { sql = sql lits($0); if ($0 ~ /\);[[:space:]]*$/) { print sql; exit } }
-    ' "$OMBUD_ROOT/src/db/clock_cols.h" "$OMBUD_ROOT/src/db/sla_clocks.c"
+' "$OMBUD_ROOT/src/db/clock_cols.h" "$OMBUD_ROOT/src/db/sla_clocks.c"
 }

@@ -2,9 +2,9 @@
 -- outside the timed part: puts the block of complaints the run will
 -- acknowledge back to 'new' as if just created at their created_at
 -- (version 1, which transition.sql's change expects), with their SLA
--- clocks rebuilt to match (sql/clocks.sql): without them, acknowledging
--- would find the first response met already and write no clock (less
--- work than Ombud's). Restarts the sequence transition.sql takes ids from.
+-- clocks and the complaints' copies of them rebuilt to match
+-- (sql/clocks.sql): without them, acknowledging would find the first
+-- response met already and write no clock (less work than Ombud's). Restarts the sequence transition.sql takes ids from.
 \set ON_ERROR_STOP on
 BEGIN;
 CREATE TEMP TABLE bench_ids (id bigint PRIMARY KEY) ON COMMIT DROP;

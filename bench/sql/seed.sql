@@ -123,6 +123,40 @@ BEGIN
 END
 $$;
 
+-- The complaint's copies of the same clocks (complaints.fr_clock and
+-- rs_clock, migrations/0018), as Ombud passes them with the clocks it
+-- writes (src/db/sla_clocks.c ombud_db_clock_copy_text): one line each,
+--   target cycle policy_id calendar_id target_seconds elapsed_seconds
+--   running_since due_at met_at breached breach_raised_at next_alert_at
+--   warnings
+-- instants in epoch seconds (0: none), breached 1 or 0, the warnings as
+-- the JSON above. bench_new_clock_copy(target): that clock of
+-- bench_new_clocks(); bench_fr_met_copy(i): the clock of bench_fr_met(i).
+CREATE FUNCTION bench_new_clock_copy(target text) RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    t bigint := extract(epoch FROM now())::bigint;
+    secs bigint := CASE target WHEN 'first_response' THEN 14400 ELSE 172800 END;
+    warn bigint := secs * 80 / 100;
+BEGIN
+    RETURN format('%s 1 1 1 %s 0 %s %s 0 0 0 %s [{"level":1,"threshold":%s,"at":%s,'
+                  '"raised_at":0},{"history":[0,0,0,0,0]}]',
+                  target, secs, t, t + secs, t + warn, warn, t + warn);
+END
+$$;
+CREATE FUNCTION bench_fr_met_copy(i bigint) RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    t bigint := extract(epoch FROM now())::bigint;
+    s bigint := bench_created(i);
+    warned bigint := CASE WHEN s + 11520 <= t THEN s + 11520 ELSE 0 END;
+    breach bigint := CASE WHEN s + 14400 < t THEN s + 14400 ELSE 0 END;
+BEGIN
+    RETURN format('first_response 1 1 1 14400 %s 0 %s %s %s %s 0 [{"level":1,"threshold":11520,'
+                  '"at":%s,"raised_at":%s},{"history":[%s,0,0,0,0]}]',
+                  t - s, s + 14400, t, CASE WHEN breach <> 0 THEN 1 ELSE 0 END, breach,
+                  s + 11520, warned, warned);
+END
+$$;
+
 INSERT INTO complaints (id, title, description, customer_name, customer_external_id,
                         customer_email, customer_phone, customer_tier, channel, category, grade,
                         priority, status, resolution_summary, customer_agreed, created_by_key_id,
