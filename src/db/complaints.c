@@ -22,31 +22,17 @@
  * through ombud_usec(), a SQL function the planner does not inline. */
 #define USEC(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
 
-/* Every alias is the name complaint_cols looks for; converted instants
- * carry their unit so ORDER BY created_at still means the column. */
-#define COMPLAINT_COLS                                                                                                                       \
-    "id, title, description, customer_name, customer_external_id, customer_email,"                                                           \
-    " customer_phone, customer_tier, channel, category, grade, priority, demand, demand_detail,"                                             \
-    " to_json(tags)::text AS tags_json, team_id, assignee_id, external_ref, status,"                                                         \
-    " escalation_level, reopen_count, resolution_summary,"                                                                                   \
-    " compensation_amount::text AS compensation_amount, compensation_currency, customer_agreed,"                                             \
-    " satisfaction_score, satisfaction_comment,"                                                                                             \
-    " " USEC(                                                                                                                                \
-        "satisfaction_at") " AS satisfaction_at_us,"                                                                                         \
-                           " created_by_key_id, " USEC(                                                                                      \
-                               "created_at") " AS created_at_us,"                                                                            \
-                                             " " USEC(                                                                                       \
-                                                 "updated_at") " AS updated_at_us,"                                                          \
-                                                               " " USEC(                                                                     \
-                                                                   "first_response_at") " AS "                                               \
-                                                                                        "first_"                                             \
-                                                                                        "response"                                           \
-                                                                                        "_at_us,"                                            \
-                                                                                        " " USEC("resolved_at") " AS resolved_at_us, " USEC( \
-                                                                                            "clos"                                           \
-                                                                                            "ed_"                                            \
-                                                                                            "at") " AS closed_at_us, version,"               \
-                                                                                                  " sla_policy_id, resolution_cycle, fr_clock, rs_clock"
+/* Every alias is the name complaint_cols looks for; instants come as
+ * timestamptz text (OMBUD_COL_TSTZ), their conversion left to the server. */
+#define COMPLAINT_COLS                                                                             \
+    "id, title, description, customer_name, customer_external_id, customer_email,"                 \
+    " customer_phone, customer_tier, channel, category, grade, priority, demand, demand_detail,"   \
+    " to_json(tags)::text AS tags_json, team_id, assignee_id, external_ref, status,"               \
+    " escalation_level, reopen_count, resolution_summary,"                                         \
+    " compensation_amount::text AS compensation_amount, compensation_currency, customer_agreed,"   \
+    " satisfaction_score, satisfaction_comment, satisfaction_at, created_by_key_id, created_at,"   \
+    " updated_at, first_response_at, resolved_at, closed_at, version, sla_policy_id,"              \
+    " resolution_cycle, fr_clock, rs_clock"
 
 /* The same for the statements of one complaint, under table alias t
  * ("c."): every alias is a name complaint_cols looks for. */
@@ -65,11 +51,10 @@
     t "compensation_currency AS compensation_currency, " t "customer_agreed AS customer_agreed, " \
     t "satisfaction_score AS satisfaction_score, "                                                \
     t "satisfaction_comment AS satisfaction_comment, "                                            \
-    USEC(t "satisfaction_at") " AS satisfaction_at_us, "                                          \
-    t "created_by_key_id AS created_by_key_id, " USEC(t "created_at") " AS created_at_us, "       \
-    USEC(t "updated_at") " AS updated_at_us, "                                                    \
-    USEC(t "first_response_at") " AS first_response_at_us, "                                      \
-    USEC(t "resolved_at") " AS resolved_at_us, " USEC(t "closed_at") " AS closed_at_us, "         \
+    t "satisfaction_at AS satisfaction_at, "                                                      \
+    t "created_by_key_id AS created_by_key_id, " t "created_at AS created_at, "                   \
+    t "updated_at AS updated_at, " t "first_response_at AS first_response_at, "                   \
+    t "resolved_at AS resolved_at, " t "closed_at AS closed_at, "                                 \
     t "version AS version, " t "sla_policy_id AS sla_policy_id, "                                 \
     t "resolution_cycle AS resolution_cycle, " t "fr_clock AS fr_clock, "                          \
     t "rs_clock AS rs_clock"
@@ -131,13 +116,13 @@ static const struct ombud_db_col complaint_cols[] = {
     OMBUD_COL_FN("customer_agreed", read_agreed),
     C(INT, satisfaction_score, "satisfaction_score"),
     C(STR, satisfaction_comment, "satisfaction_comment"),
-    C(USEC, satisfaction_at, "satisfaction_at_us"),
+    C(TSTZ, satisfaction_at, "satisfaction_at"),
     C(I64, created_by_key_id, "created_by_key_id"),
-    C(USEC, created_at, "created_at_us"),
-    C(USEC, updated_at, "updated_at_us"),
-    C(USEC, first_response_at, "first_response_at_us"),
-    C(USEC, resolved_at, "resolved_at_us"),
-    C(USEC, closed_at, "closed_at_us"),
+    C(TSTZ, created_at, "created_at"),
+    C(TSTZ, updated_at, "updated_at"),
+    C(TSTZ, first_response_at, "first_response_at"),
+    C(TSTZ, resolved_at, "resolved_at"),
+    C(TSTZ, closed_at, "closed_at"),
     C(INT, version, "version"),
     C(I64, sla_policy_id, "sla_policy_id"),
     C(INT, resolution_cycle, "resolution_cycle"),
@@ -854,8 +839,8 @@ static void add_order(struct sqlbuf *b, const struct ombud_complaint_filter *f, 
         add(b, outer ? " ORDER BY coalesce(p.sla_due, 9223372036854775807), p.id"
                      : " ORDER BY coalesce(s.sla_due, 9223372036854775807), id");
     else if (outer)
-        add(b, f->ascending ? " ORDER BY p.created_at_us, p.id"
-                            : " ORDER BY p.created_at_us DESC, p.id DESC");
+        add(b, f->ascending ? " ORDER BY p.created_at, p.id"
+                            : " ORDER BY p.created_at DESC, p.id DESC");
     else
         add(b, f->ascending ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC");
 }

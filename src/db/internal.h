@@ -182,6 +182,7 @@ enum ombud_db_col_kind {
     OMBUD_DB_COL_TEXT, /* char[size], truncated; "" for NULL */
     OMBUD_DB_COL_STR,  /* char *, a new heap copy; NULL for NULL */
     OMBUD_DB_COL_FN,   /* fn(value or NULL, record): anything else */
+    OMBUD_DB_COL_TSTZ, /* int64_t microseconds since the epoch from a timestamptz; 0 for NULL */
 };
 
 struct ombud_db_col {
@@ -204,6 +205,11 @@ struct ombud_db_col {
 /* Instants: the SQL converts (ombud_usec(x) AS x_us, extract(epoch FROM x)::bigint AS x_s); the
  * macro names the unit the field holds. */
 #define OMBUD_COL_USEC(type, field, name) OMBUD_COL_I64(type, field, name)
+/* A timestamptz column as PostgreSQL writes it (the pool's sessions run
+ * with DateStyle ISO and TimeZone UTC), read into microseconds: cheaper
+ * for the server than converting in SQL, where extract() is numeric. */
+#define OMBUD_COL_TSTZ(type, field, name)                                                          \
+    OMBUD_COL_TYPED_(type, field, name, OMBUD_DB_COL_TSTZ, int64_t)
 #define OMBUD_COL_EPOCH(type, field, name) OMBUD_COL_I64(type, field, name)
 /* A char array: a char * field selects (void *)0, which no size_t takes. */
 #define OMBUD_COL_TEXT(type, field, name)                                                          \
@@ -217,6 +223,11 @@ struct ombud_db_col {
 #define OMBUD_COL_FN(name, fn) {(name), OMBUD_DB_COL_FN, 0, 0, (fn)}
 #define OMBUD_COL_END {NULL, OMBUD_DB_COL_I64, 0, 0, NULL}
 /* clang-format on */
+
+/* PostgreSQL's ISO text of a timestamptz ("2026-12-01 09:30:00.25+00",
+ * any offset, years of four or more digits) as microseconds since the
+ * epoch; false for anything else ("infinity", BC dates). */
+bool ombud_db_tstz_usec(const char *v, int64_t *out);
 
 #define OMBUD_DB_MAX_COLS 48
 

@@ -83,7 +83,7 @@ PGconn *ombud_db_connect_as(const char *url, unsigned statement_timeout_ms, cons
                             char *errbuf, size_t errlen)
 {
     char options[128];
-    snprintf(options, sizeof options, "-c statement_timeout=%u -c TimeZone=UTC",
+    snprintf(options, sizeof options, "-c statement_timeout=%u -c TimeZone=UTC -c DateStyle=ISO",
              statement_timeout_ms);
     const char *const keys[] = {"dbname",           "connect_timeout", "options",
                                 "application_name", "client_encoding", NULL};

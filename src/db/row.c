@@ -67,6 +67,65 @@ static int64_t int_text(const char *v)
     return *v == '-' ? -(int64_t)u : (int64_t)u;
 }
 
+static bool two_digits(const char **p, int *out)
+{
+    const char *q = *p;
+    if (q[0] < '0' || q[0] > '9' || q[1] < '0' || q[1] > '9')
+        return false;
+    *out = (q[0] - '0') * 10 + (q[1] - '0');
+    *p = q + 2;
+    return true;
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+bool ombud_db_tstz_usec(const char *v, int64_t *out)
+{
+    const char *p = v;
+    int64_t y = 0;
+    int nd = 0, mo, d, h, mi, s, oh, om = 0, os = 0;
+    for (; *p >= '0' && *p <= '9' && nd < 7; p++, nd++)
+        y = y * 10 + (*p - '0');
+    if (nd < 4 || *p++ != '-' || !two_digits(&p, &mo) || *p++ != '-' || !two_digits(&p, &d) ||
+        *p++ != ' ' || !two_digits(&p, &h) || *p++ != ':' || !two_digits(&p, &mi) || *p++ != ':' ||
+        !two_digits(&p, &s))
+        return false;
+    int64_t us = 0;
+    if (*p == '.') {
+        int n = 0;
+        for (p++; *p >= '0' && *p <= '9' && n < 6; p++, n++)
+            us = us * 10 + (*p - '0');
+        if (n == 0 || (*p >= '0' && *p <= '9'))
+            return false;
+        for (; n < 6; n++)
+            us *= 10;
+    }
+    if (*p != '+' && *p != '-')
+        return false;
+    int sign = *p++ == '-' ? -1 : 1;
+    if (!two_digits(&p, &oh))
+        return false;
+    if (*p == ':' && (p++, !two_digits(&p, &om)))
+        return false;
+    if (*p == ':' && (p++, !two_digits(&p, &os)))
+        return false;
+    if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59)
+        return false;
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s -
+                   sign * (oh * 3600 + om * 60 + os);
+    *out = secs * 1000000 + us;
+    return true;
+}
+
 void ombud_db_read_row(const struct ombud_db_colmap *map, int row, void *out)
 {
     const PGresult *r = map->res;
@@ -96,6 +155,15 @@ void ombud_db_read_row(const struct ombud_db_colmap *map, int row, void *out)
             break;
         case OMBUD_DB_COL_FN:
             col->fn(v, out);
+            break;
+        case OMBUD_DB_COL_TSTZ:
+            if (!v)
+                *(int64_t *)field = 0;
+            else if (!ombud_db_tstz_usec(v, (int64_t *)field)) {
+                *(int64_t *)field = 0;
+                ombud_log(OMBUD_LOG_ERROR, "db_error", "column %s: not a timestamp: %.40s",
+                          col->name, v);
+            }
             break;
         }
     }
