@@ -672,6 +672,39 @@ enum ombud_rc ombud_db_complaint_search_put(struct ombud_db_conn *c, int64_t com
     return rc;
 }
 
+/* ---- several by id ---- */
+
+/* clang-format off */
+static struct ombud_db_stmt q_by_id = OMBUD_STMT(
+    "SELECT " COMPLAINT_COLS_OF("c.") " FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, i)"
+    " JOIN complaints c ON c.id = u.id ORDER BY u.i");
+/* clang-format on */
+
+enum ombud_rc ombud_db_complaints_by_id(struct ombud_db_conn *c, const int64_t *ids, size_t n,
+                                        struct ombud_complaint **out, size_t *n_out,
+                                        struct ombud_err *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    /* "{id,id,...}": at most 20 characters an id */
+    char *arr = malloc(n * 21 + 3);
+    if (!arr)
+        return ombud_err_internal(err, "out of memory");
+    size_t len = 0;
+    arr[len++] = '{';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(arr + len, 22, "%s%lld", i ? "," : "", (long long)ids[i]);
+    arr[len++] = '}';
+    arr[len] = '\0';
+    const char *p[] = {arr};
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_by_id, 1, p, &r, err);
+    free(arr);
+    if (rc != OMBUD_OK)
+        return rc;
+    return ombud_db_read_rows(r, complaint_cols, sizeof **out, (void **)out, n_out, err);
+}
+
 /* ---- list ----
  *
  * DESIGN. The statement is assembled from fixed fragments by the filter's

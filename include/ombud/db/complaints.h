@@ -82,6 +82,14 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_change(
     const struct ombud_change_sla *sla, const struct ombud_effects *e, char *const *texts,
     const struct ombud_actor *a, struct ombud_note *note, struct ombud_err *err);
 
+/* The complaints with the n ids, in the order of ids (an id with no
+ * complaint is left out; *n_out says how many were read), each with its
+ * current clocks, in one statement. *out is a new array; the caller frees
+ * it with ombud_complaints_free(*out, *n_out). */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaints_by_id(struct ombud_db_conn *c, const int64_t *ids,
+                                                        size_t n, struct ombud_complaint **out,
+                                                        size_t *n_out, struct ombud_err *err);
+
 /* The complaints f selects, in its order, at most f->limit + 1 (the extra
  * one tells whether more follow). *out is a new array; the caller frees
  * it with ombud_complaints_free(*out, *n). */
