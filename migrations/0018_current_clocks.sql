@@ -58,16 +58,9 @@ LANGUAGE sql AS $$
         rs_clock = (SELECT ombud_clock_text(k) FROM sla_clocks k
                     WHERE k.complaint_id = c.id AND k.target = 'resolution'
                       AND k.cycle = c.resolution_cycle)
-    WHERE ids IS NULL;
-    -- a join, not c.id = ANY (ids): that scans the array for every row
-    UPDATE complaints c
-    SET fr_clock = (SELECT ombud_clock_text(k) FROM sla_clocks k
-                    WHERE k.complaint_id = c.id AND k.target = 'first_response' AND k.cycle = 1),
-        rs_clock = (SELECT ombud_clock_text(k) FROM sla_clocks k
-                    WHERE k.complaint_id = c.id AND k.target = 'resolution'
-                      AND k.cycle = c.resolution_cycle)
-    FROM (SELECT DISTINCT u FROM unnest(ids) AS u) AS i
-    WHERE ids IS NOT NULL AND c.id = i.u
+    -- IN (a subquery), hashed once, not c.id = ANY (ids), which searched
+    -- the whole array for every row
+    WHERE ids IS NULL OR c.id IN (SELECT unnest(ids))
 $$;
 
 SELECT ombud_clock_copy_refresh(NULL);
