@@ -16,8 +16,6 @@
 #include "ombud/db/calendars.h"
 #include "ombud/db/sla.h"
 
-#define CLOCK_COLS OMBUD_DB_CLOCK_COLS("", "")
-
 static void read_target(const char *v, void *rec)
 {
     struct ombud_sla_clock *k = rec;

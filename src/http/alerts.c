@@ -146,12 +146,7 @@ void ombud_h_sla_at_risk(struct ombud_req *req)
     ombud_err_clear(&err);
     ombud_query_int(req, "within_minutes", 0, OMBUD_SLA_MAX_MINUTES, 60, &within, &err);
     /* The complaint list's filters (API.md "SLA"). */
-    x.f.priority = ombud_query_enum_list(req, "priority", ombud_priority_names, &err);
-    x.f.grade = ombud_query_enum_list(req, "grade", ombud_grade_names, &err);
-    x.f.channel = ombud_query_enum_list(req, "channel", ombud_channel_names, &err);
-    x.f.category = ombud_query_enum_list(req, "category", NULL, &err);
-    ombud_query_id(req, "team_id", &x.f.team_id, &err);
-    ombud_query_id(req, "assignee_id", &x.f.assignee_id, &err);
+    ombud_complaint_filter_query(req, &x.f, &err);
     /* Keyset paging over (due time, id), the list's order. */
     ombud_query_page(req, &x.limit, x.after, 2, &x.has_cursor, &err);
     if (x.has_cursor && x.after[1] < 1)

@@ -24,6 +24,12 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_complaint_load(struct ombud_db_conn *c,
                                                    bool lock, struct ombud_complaint *out,
                                                    struct ombud_err *err);
 
+/* The filters the complaint list and the at-risk view share (priority,
+ * grade, channel, category, team_id, assignee_id) from the query into f;
+ * bad values go to err, naming their parameter. */
+void ombud_complaint_filter_query(struct ombud_req *req, struct ombud_complaint_filter *f,
+                                  struct ombud_err *err);
+
 /* The versions If-Match accepts, parsed into buf; NULL without the
  * header (no precondition). Tags that name no version match nothing. */
 const struct ombud_expect *ombud_req_if_match(struct ombud_req *req, struct ombud_expect *buf);

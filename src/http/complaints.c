@@ -37,6 +37,17 @@ enum ombud_rc ombud_complaint_load(struct ombud_db_conn *c, const struct ombud_r
     return ombud_svc_complaint_load(c, &actor, id, lock, out, err);
 }
 
+void ombud_complaint_filter_query(struct ombud_req *req, struct ombud_complaint_filter *f,
+                                  struct ombud_err *err)
+{
+    f->priority = ombud_query_enum_list(req, "priority", ombud_priority_names, err);
+    f->grade = ombud_query_enum_list(req, "grade", ombud_grade_names, err);
+    f->channel = ombud_query_enum_list(req, "channel", ombud_channel_names, err);
+    f->category = ombud_query_enum_list(req, "category", NULL, err);
+    ombud_query_id(req, "team_id", &f->team_id, err);
+    ombud_query_id(req, "assignee_id", &f->assignee_id, err);
+}
+
 /* Whether [p, p + len) is the ETag of some version (*version). */
 static bool etag_version(const char *p, size_t len, int *version)
 {
@@ -568,12 +579,7 @@ void ombud_h_complaints_list(struct ombud_req *req)
 
     ombud_err_clear(&err);
     x.f.status = ombud_query_enum_list(req, "status", ombud_status_names, &err);
-    x.f.priority = ombud_query_enum_list(req, "priority", ombud_priority_names, &err);
-    x.f.grade = ombud_query_enum_list(req, "grade", ombud_grade_names, &err);
-    x.f.channel = ombud_query_enum_list(req, "channel", ombud_channel_names, &err);
-    x.f.category = ombud_query_enum_list(req, "category", NULL, &err);
-    ombud_query_id(req, "team_id", &x.f.team_id, &err);
-    ombud_query_id(req, "assignee_id", &x.f.assignee_id, &err);
+    ombud_complaint_filter_query(req, &x.f, &err);
     x.f.customer_external_id = ombud_req_query(req, "customer_external_id");
     x.f.has_created_after = ombud_query_time(req, "created_after", false, &x.f.created_after, &err);
     x.f.has_created_before =
