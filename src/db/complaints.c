@@ -265,9 +265,10 @@ enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool l
     "::bigint * interval '1 microsecond' END"
 
 /* Clocks to store, from $n: a JSON array of clock records (clocks_json);
- * instants are epoch seconds, 0 for none. */
+ * instants are epoch seconds, 0 for none. from: what the records join in
+ * FROM ("" or "c, " when id is a column of CTE c). */
 /* clang-format off */
-#define CLOCKS_UPSERT(id, n)                                                                       \
+#define CLOCKS_INSERT(id, from, n)                                                                 \
     "INSERT INTO sla_clocks (complaint_id, target, cycle, policy_id, calendar_id, target_seconds," \
     " elapsed_seconds, running_since, due_at, met_at, breached, breach_raised_at, warnings,"       \
     " next_alert_at) SELECT " id ", k.target, k.cycle, k.policy_id, k.calendar_id,"               \
@@ -275,10 +276,14 @@ enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool l
     " to_timestamp(nullif(k.due_at, 0)), to_timestamp(nullif(k.met_at, 0)), k.breached,"          \
     " to_timestamp(nullif(k.breach_raised_at, 0)), k.warnings,"                                   \
     " to_timestamp(nullif(k.next_alert_at, 0))"                                                    \
-    " FROM json_to_recordset($" #n "::json) AS k(target text, cycle int, policy_id bigint,"        \
-    " calendar_id bigint, target_seconds bigint, elapsed_seconds bigint, running_since bigint,"   \
-    " due_at bigint, met_at bigint, breached boolean, breach_raised_at bigint, warnings jsonb,"   \
-    " next_alert_at bigint)"                                                                       \
+    " FROM " from "json_to_recordset($" #n "::json) AS k(target text, cycle int,"                 \
+    " policy_id bigint, calendar_id bigint, target_seconds bigint, elapsed_seconds bigint,"       \
+    " running_since bigint, due_at bigint, met_at bigint, breached boolean,"                      \
+    " breach_raised_at bigint, warnings jsonb, next_alert_at bigint)"
+
+/* The same for a complaint that may have them: they are replaced. */
+#define CLOCKS_UPSERT(id, n)                                                                       \
+    CLOCKS_INSERT(id, "", n)                                                                       \
     " ON CONFLICT (complaint_id, target, cycle) DO UPDATE SET policy_id = EXCLUDED.policy_id,"     \
     " calendar_id = EXCLUDED.calendar_id, target_seconds = EXCLUDED.target_seconds,"              \
     " elapsed_seconds = EXCLUDED.elapsed_seconds, running_since = EXCLUDED.running_since,"        \
@@ -287,10 +292,10 @@ enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool l
     " next_alert_at = EXCLUDED.next_alert_at, updated_at = now()"
 
 /* Timeline events from $n: a JSON array of {kind, data, ref, note}
- * (events_json), in order. ref: the data gets the complaint's reference
- * (known once the row is inserted); note: the id of the note stored by
- * the same statement. */
-#define EVENTS_INSERT(id, n, key, role, agent, rule_col, rule, note_id)                            \
+ * (events_json), in order; from as in CLOCKS_INSERT. ref: the data gets
+ * the complaint's reference (known once the row is inserted); note: the
+ * id of the note stored by the same statement. */
+#define EVENTS_INSERT(id, from, n, key, role, agent, rule_col, rule, note_id)                      \
     "INSERT INTO complaint_events (complaint_id, kind, actor_key_id, actor_role, actor_agent_id,"  \
     rule_col " data) SELECT " id ", e.v->>'kind', " key ", " role ", " agent ", " rule             \
     "(e.v->'data')::jsonb"                                                                         \
@@ -299,14 +304,15 @@ enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool l
     " ELSE '{}' END"                                                                               \
     " || CASE WHEN (e.v->>'note')::boolean THEN jsonb_build_object('note_id', " note_id ")"       \
     " ELSE '{}' END"                                                                               \
-    " FROM json_array_elements($" #n "::json) WITH ORDINALITY AS e(v, i)"
+    " FROM " from "json_array_elements($" #n "::json) WITH ORDINALITY AS e(v, i)"
 
 /* The changes of the events a CTE e (EVENTS_INSERT ... RETURNING id,
- * kind) wrote, in their order, with the complaint's state after them. */
-#define EVENTS_CHANGES(id, status, priority, team, assignee, version)                              \
+ * kind) wrote, in their order, with the complaint's state after them;
+ * from: e, or e with what the state is read from. */
+#define EVENTS_CHANGES(from, id, status, priority, team, assignee, version)                        \
     "INSERT INTO " OMBUD_CHG_COLS " SELECT b.base + row_number() OVER (ORDER BY e.id),"            \
     " 'complaint.' || e.kind, " id ", e.id, NULL, " status ", " priority ", " team ", " assignee    \
-    ", " version " FROM e, (SELECT " OMBUD_CHG_BASE " AS base) b"
+    ", " version " FROM " from ", (SELECT " OMBUD_CHG_BASE " AS base) b"
 /* clang-format on */
 
 /* A growing string for the JSON parameters. */
@@ -394,12 +400,13 @@ static struct ombud_db_stmt q_create = OMBUD_STMT(
     " $9::text, $10::text, $11::text, $12::text, $13::text,"
     " ARRAY(SELECT json_array_elements_text($14::json)), $15::bigint, $16::bigint, $17::text,"
     " $18::bigint, $19::bigint, $25::text, $26::text) RETURNING *),"
-    " k AS (" CLOCKS_UPSERT("(SELECT id FROM c)", 20) "),"
-    " e AS (" EVENTS_INSERT("(SELECT id FROM c)", 21, "$18::bigint", "$22::text", "$23::bigint", "", "",
+    /* The new row joined once in each (not a subquery per value); a new
+     * complaint has no clocks to replace. */
+    " k AS (" CLOCKS_INSERT("c.id", "c, ", 20) "),"
+    " e AS (" EVENTS_INSERT("c.id", "c, ", 21, "$18::bigint", "$22::text", "$23::bigint", "", "",
                             "NULL::bigint") " ORDER BY e.i RETURNING id, kind),"
-    " ch AS (" EVENTS_CHANGES("(SELECT id FROM c)", "(SELECT status FROM c)",
-                              "(SELECT priority FROM c)", "(SELECT team_id FROM c)",
-                              "(SELECT assignee_id FROM c)", "1") ")"
+    " ch AS (" EVENTS_CHANGES("e, c", "c.id", "c.status", "c.priority", "c.team_id",
+                              "c.assignee_id", "1") ")"
     /* The search grams, computed in C (domain/search.c). */
     ", s AS (INSERT INTO complaint_search (complaint_id, grams) SELECT id, $24::text[] FROM c)"
     " SELECT " COMPLAINT_COLS_OF("c.") " FROM c");
@@ -524,10 +531,10 @@ static struct ombud_db_stmt q_change = OMBUD_STMT(
     " cc AS (UPDATE complaints SET " CLOCK_COPIES " WHERE id = $1::bigint"
     " AND ($38::text IS NOT NULL OR $39::text IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM u)),"
     " k AS (" CLOCKS_UPSERT("$1::bigint", 30) "),"
-    " e AS (" EVENTS_INSERT("$1::bigint", 31, "$32::bigint", "$33::text", "$34::bigint",
+    " e AS (" EVENTS_INSERT("$1::bigint", "", 31, "$32::bigint", "$33::text", "$34::bigint",
                             " actor_rule_id,", "$37::bigint, ",
                             "(SELECT id FROM n)") " ORDER BY e.i RETURNING id, kind),"
-    " ch AS (" EVENTS_CHANGES("$1::bigint", "$12::text", "$6::text", "$10::bigint", "$11::bigint",
+    " ch AS (" EVENTS_CHANGES("e", "$1::bigint", "$12::text", "$6::text", "$10::bigint", "$11::bigint",
                               "$25::int + $27::boolean::int") ")"
     " SELECT $26::boolean AND u.id IS NULL AS lost, " COMPLAINT_COLS_OF("u.") ", "
     NOTE_COLS_OF("n.", "note_")
