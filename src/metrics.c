@@ -15,6 +15,7 @@
 #include "ombud/db/pool.h"
 #include "ombud/http.h"
 #include "ombud/outbound.h"
+#include "ombud/service/complaint.h"
 #include "ombud/sla_worker.h"
 
 static const int statuses[] = {0,   200, 201, 204, 304, 400, 401, 403, 404, 405,
@@ -191,6 +192,18 @@ char *ombud_metrics_render(struct ombud_db_pool *pool, size_t *len)
         "# TYPE ombud_http_connections_over_cap_total counter\n"
         "ombud_http_connections_over_cap_total %lu\n",
         cs.open, cs.slow_closed, cs.over_cap);
+    unsigned long long unlocked, relocked;
+    ombud_svc_complaint_change_stats(&unlocked, &relocked);
+    put(&b,
+        "# HELP ombud_complaint_actions_unlocked_total Actions written without a lock (the"
+        " complaint read with its row version, the change written if the row was still it).\n"
+        "# TYPE ombud_complaint_actions_unlocked_total counter\n"
+        "ombud_complaint_actions_unlocked_total %llu\n"
+        "# HELP ombud_complaint_actions_relocked_total Actions run again with the complaint"
+        " locked: the row changed in between, or the action had more to do than its write.\n"
+        "# TYPE ombud_complaint_actions_relocked_total counter\n"
+        "ombud_complaint_actions_relocked_total %llu\n",
+        unlocked, relocked);
     struct ombud_sla_worker_status w;
     ombud_sla_worker_status(&w);
     put(&b,

@@ -186,6 +186,14 @@ static const struct ombud_db_col note_cols[] = {
 static struct ombud_db_stmt q_get = OMBUD_STMT(
     "SELECT " COMPLAINT_COLS_OF("c.") " FROM complaints c WHERE c.id = $1::bigint");
 
+/* The same with the row version's transaction (xmin), for a change that
+ * writes only if the row is still that version (ombud_db_complaint_change
+ * with a guard): every writer of a complaint or of its clocks writes the
+ * complaint's row (the clocks' copies), so a new xmin means a write. */
+static struct ombud_db_stmt q_get_row = OMBUD_STMT(
+    "SELECT " COMPLAINT_COLS_OF("c.") ", c.xmin::text AS row_xmin FROM complaints c"
+    " WHERE c.id = $1::bigint");
+
 /*
  * The same, locked for a change. The complaint is locked FOR NO KEY
  * UPDATE (a change never alters its key, and inserts of events or alerts
@@ -259,6 +267,27 @@ enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool l
     }
 }
 
+enum ombud_rc ombud_db_complaint_get_row(struct ombud_db_conn *c, int64_t id,
+                                         struct ombud_complaint *out, bool *found,
+                                         char row[OMBUD_DB_ROW_BUFLEN], struct ombud_err *err)
+{
+    char ids[OMBUD_DB_I64_BUFLEN];
+    ombud_db_param_i64(ids, sizeof ids, id);
+    const char *p[] = {ids};
+    PGresult *r;
+    enum ombud_rc rc = ombud_db_exec(c, &q_get_row, 1, p, &r, err);
+    if (rc != OMBUD_OK)
+        return rc;
+    *found = PQntuples(r) == 1;
+    row[0] = '\0';
+    if (*found) {
+        rc = read_complaint(r, out, err);
+        snprintf(row, OMBUD_DB_ROW_BUFLEN, "%s", PQgetvalue(r, 0, PQfnumber(r, "row_xmin")));
+    }
+    PQclear(r);
+    return rc;
+}
+
 #define TS_PARAM(n)                                                                                \
     "CASE WHEN $" #n "::bigint = 0 THEN NULL WHEN $" #n "::bigint = "                              \
     "-9223372036854775808 THEN now() ELSE 'epoch'::timestamptz + $" #n                             \
@@ -282,8 +311,8 @@ enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, int64_t id, bool l
     " breach_raised_at bigint, warnings jsonb, next_alert_at bigint)"
 
 /* The same for a complaint that may have them: they are replaced. */
-#define CLOCKS_UPSERT(id, n)                                                                       \
-    CLOCKS_INSERT(id, "", n)                                                                       \
+#define CLOCKS_UPSERT(id, from, n)                                                                 \
+    CLOCKS_INSERT(id, from, n)                                                                     \
     " ON CONFLICT (complaint_id, target, cycle) DO UPDATE SET policy_id = EXCLUDED.policy_id,"     \
     " calendar_id = EXCLUDED.calendar_id, target_seconds = EXCLUDED.target_seconds,"              \
     " elapsed_seconds = EXCLUDED.elapsed_seconds, running_since = EXCLUDED.running_since,"        \
@@ -503,16 +532,17 @@ out:
  * $38 and $39 the complaint's copies of the clocks it stores (NULL: that
  * clock is not stored; a new resolution cycle without a clock has none).
  * The copies go with the row when it is written (u), and on their own
- * otherwise (cc). */
+ * otherwise (cc). $40: the row version the change was computed from
+ * (ombud_db_complaint_get_row), or NULL when the caller holds the row's
+ * lock: with one, the row is written only if it is still that version,
+ * and when it is not (lost) nothing is (w gates the note, the clocks and
+ * the events on u). */
 #define CLOCK_COPIES                                                                               \
     "fr_clock = coalesce($38::text, fr_clock), rs_clock = CASE WHEN $39::text IS NOT NULL"         \
     " THEN $39::text WHEN $29::int IS NOT NULL THEN NULL ELSE rs_clock END"
 /* clang-format off */
 static struct ombud_db_stmt q_change = OMBUD_STMT(
-    "WITH n AS (INSERT INTO complaint_notes (complaint_id, body, visibility, author_key_id,"
-    " author_role, author_agent_id) SELECT $1::bigint, $35::text, $36::text, $32::bigint,"
-    " $33::text, $34::bigint WHERE $35::text IS NOT NULL RETURNING *),"
-    " u AS (UPDATE complaints SET title = $2::text, description = $3::text, category = $4::text,"
+    "WITH u AS (UPDATE complaints SET title = $2::text, description = $3::text, category = $4::text,"
     " grade = $5::text, priority = $6::text, demand = $7::text, demand_detail = $8::text,"
     " tags = ARRAY(SELECT json_array_elements_text($9::json)), team_id = $10::bigint,"
     " assignee_id = $11::bigint, status = $12::text, escalation_level = $13::int,"
@@ -527,11 +557,16 @@ static struct ombud_db_stmt q_change = OMBUD_STMT(
     " " CLOCK_COPIES ","
     " updated_at = CASE WHEN $27::boolean THEN now() ELSE updated_at END,"
     " version = version + $27::boolean::int"
-    " WHERE id = $1::bigint AND version = $25::int AND $26::boolean RETURNING *),"
+    " WHERE id = $1::bigint AND version = $25::int AND $26::boolean"
+    " AND ($40::text IS NULL OR xmin::text = $40::text) RETURNING *),"
     " cc AS (UPDATE complaints SET " CLOCK_COPIES " WHERE id = $1::bigint"
-    " AND ($38::text IS NOT NULL OR $39::text IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM u)),"
-    " k AS (" CLOCKS_UPSERT("$1::bigint", 30) "),"
-    " e AS (" EVENTS_INSERT("$1::bigint", "", 31, "$32::bigint", "$33::text", "$34::bigint",
+    " AND ($38::text IS NOT NULL OR $39::text IS NOT NULL) AND NOT $26::boolean),"
+    " w AS (SELECT 1 AS go WHERE NOT $26::boolean OR EXISTS (SELECT 1 FROM u)),"
+    " n AS (INSERT INTO complaint_notes (complaint_id, body, visibility, author_key_id,"
+    " author_role, author_agent_id) SELECT $1::bigint, $35::text, $36::text, $32::bigint,"
+    " $33::text, $34::bigint FROM w WHERE $35::text IS NOT NULL RETURNING *),"
+    " k AS (" CLOCKS_UPSERT("$1::bigint", "w, ", 30) "),"
+    " e AS (" EVENTS_INSERT("$1::bigint", "w, ", 31, "$32::bigint", "$33::text", "$34::bigint",
                             " actor_rule_id,", "$37::bigint, ",
                             "(SELECT id FROM n)") " ORDER BY e.i RETURNING id, kind),"
     " ch AS (" EVENTS_CHANGES("e", "$1::bigint", "$12::text", "$6::text", "$10::bigint", "$11::bigint",
@@ -545,8 +580,8 @@ enum ombud_rc ombud_db_complaint_change(struct ombud_db_conn *c, struct ombud_co
                                         bool write, bool new_version,
                                         const struct ombud_change_sla *sla,
                                         const struct ombud_effects *e, char *const *texts,
-                                        const struct ombud_actor *a, struct ombud_note *note,
-                                        struct ombud_err *err)
+                                        const struct ombud_actor *a, const char *row_version,
+                                        bool *lost, struct ombud_note *note, struct ombud_err *err)
 {
     char id[24], team[24], agent[24], lvl[16], reopen[16], score[16], sat[24], fr[24], res[24],
         closed[24], ver[16], pol[24], cyc[16], key[24], actor_agent[24], actor_rule[24];
@@ -617,12 +652,17 @@ enum ombud_rc ombud_db_complaint_change(struct ombud_db_conn *c, struct ombud_co
                        e->note_visibility,
                        a->rule_id ? actor_rule : NULL,
                        sla->changed[0] ? copy[0] : NULL,
-                       sla->changed[1] ? copy[1] : NULL};
+                       sla->changed[1] ? copy[1] : NULL,
+                       row_version};
     PGresult *r;
-    if ((rc = ombud_db_exec_last(c, &q_change, 39, p, &r, err)) != OMBUD_OK)
+    if (lost)
+        *lost = false;
+    if ((rc = ombud_db_exec_last(c, &q_change, 40, p, &r, err)) != OMBUD_OK)
         goto out;
     if (ombud_db_bool(r, 0, PQfnumber(r, "lost"))) {
         PQclear(r);
+        if (lost)
+            *lost = true;
         rc = ombud_err_set(err, OMBUD_E_CONFLICT, NULL,
                            "the complaint changed meanwhile; read it again");
         goto out;

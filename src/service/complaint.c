@@ -23,6 +23,7 @@
  */
 #include "ombud/service/complaint.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,25 @@ enum ombud_rc ombud_svc_complaint_load(struct ombud_db_conn *c, const struct omb
     if (rc != OMBUD_OK)
         return rc;
     /* A service key sees only what it created; the others do not exist for it. */
+    if (found && actor_role(actor) == OMBUD_ROLE_SERVICE &&
+        out->created_by_key_id != actor->key_id) {
+        ombud_complaint_clear(out);
+        found = false;
+    }
+    if (!found)
+        return refuse_not_found(err);
+    return OMBUD_OK;
+}
+
+/* ombud_svc_complaint_load unlocked, with the row's version in row. */
+static enum ombud_rc load_row(struct ombud_db_conn *c, const struct ombud_actor *actor, int64_t id,
+                              struct ombud_complaint *out, char row[OMBUD_DB_ROW_BUFLEN],
+                              struct ombud_err *err)
+{
+    bool found = false;
+    enum ombud_rc rc = ombud_db_complaint_get_row(c, id, out, &found, row, err);
+    if (rc != OMBUD_OK)
+        return rc;
     if (found && actor_role(actor) == OMBUD_ROLE_SERVICE &&
         out->created_by_key_id != actor->key_id) {
         ombud_complaint_clear(out);
@@ -206,12 +226,32 @@ static enum ombud_rc route_change(struct ombud_db_conn *c, const struct ombud_co
     return OMBUD_OK;
 }
 
-enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
-                                            const struct ombud_actor *actor, int64_t id,
-                                            const struct ombud_expect *expect,
-                                            const struct ombud_transition *t,
-                                            struct ombud_complaint *out, struct ombud_note *note,
-                                            struct ombud_err *err)
+/*
+ * A change without a lock: read the complaint and its row version
+ * unlocked, and write the change in one statement of its own that writes
+ * only if the row is still that version (ombud_db_complaint_change). One
+ * statement fewer than the locked change (no BEGIN, no read FOR UPDATE of
+ * the complaint and its clocks) for the changes that need nothing else:
+ * an action (acknowledge, start, resolve, ...) that stores the row, routes
+ * no one, names no assignee and that no rule acts on. Anything else, and
+ * a change that lost its race, *redo: the caller runs the locked change
+ * (nothing was written).
+ */
+static bool unlocked_may_write(const struct ombud_transition *t, const struct ombud_effects *eff)
+{
+    int64_t team;
+    if (t->kind != OMBUD_CHANGE_ACTION || !eff->save)
+        return false;
+    if (t->action == OMBUD_ACT_REOPEN && ombud_svc_rules_may_act(OMBUD_TRIG_REOPENED))
+        return false;
+    return !ombud_lifecycle_handover(t, eff, &team) && !ombud_effects_new_assignee(eff);
+}
+
+/* The change: locked (redo NULL; the caller's transaction) or unlocked. */
+static enum ombud_rc change_run(struct ombud_db_conn *c, const struct ombud_actor *actor,
+                                int64_t id, const struct ombud_expect *expect,
+                                const struct ombud_transition *t, struct ombud_complaint *out,
+                                struct ombud_note *note, bool *redo, struct ombud_err *err)
 {
     struct ombud_complaint cp = {0};
     struct ombud_transition tt = *t;
@@ -219,19 +259,28 @@ enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
     struct ombud_note stored = {0};
     struct ombud_change_sla sla = {.policy_id = 0};
     char *texts[OMBUD_EFFECTS_MAX_EVENTS] = {NULL};
+    char row[OMBUD_DB_ROW_BUFLEN] = "";
+    bool lost = false;
     enum ombud_rc rc = OMBUD_ERROR;
 
     tt.role = actor_role(actor);
     /* Every failure keeps its code: OMBUD_RETRY must reach the runner. */
-    if ((rc = ombud_svc_complaint_load(c, actor, id, true, &cp, err)) != OMBUD_OK)
+    if ((rc = redo ? load_row(c, actor, id, &cp, row, err)
+                   : ombud_svc_complaint_load(c, actor, id, true, &cp, err)) != OMBUD_OK)
         goto out;
     if (!ombud_svc_expect_holds(expect, cp.version)) {
         rc = refuse_stale(err, cp.version);
         goto out;
     }
     if ((rc = gather_facts(c, &cp, &tt, err)) != OMBUD_OK ||
-        (rc = ombud_lifecycle_apply(&cp, &tt, &eff, err)) != OMBUD_OK ||
-        (rc = route_change(c, &cp, &tt, &eff, err)) != OMBUD_OK)
+        (rc = ombud_lifecycle_apply(&cp, &tt, &eff, err)) != OMBUD_OK)
+        goto out;
+    if (redo && !unlocked_may_write(&tt, &eff)) {
+        *redo = true;
+        rc = OMBUD_ERROR;
+        goto out;
+    }
+    if ((rc = route_change(c, &cp, &tt, &eff, err)) != OMBUD_OK)
         goto out;
     /* Timestamps are the transaction's now(), as the database sees it. */
     if ((rc = render_texts(&eff, texts, err)) != OMBUD_OK)
@@ -258,8 +307,11 @@ enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
                                             err)) != OMBUD_OK)
         goto out;
     if ((rc = ombud_db_complaint_change(c, &cp, eff.save, eff.save, &sla, &eff, texts, actor,
-                                        &stored, err)) != OMBUD_OK)
+                                        redo ? row : NULL, &lost, &stored, err)) != OMBUD_OK) {
+        if (redo && lost)
+            *redo = true;
         goto out;
+    }
     /* Rules on reopen act in this transaction: the answer shows them. */
     if (tt.kind == OMBUD_CHANGE_ACTION && tt.action == OMBUD_ACT_REOPEN &&
         ombud_svc_rules_may_act(OMBUD_TRIG_REOPENED) &&
@@ -280,6 +332,16 @@ out:
     free(stored.body);
     ombud_complaint_clear(&cp);
     return rc;
+}
+
+enum ombud_rc ombud_svc_complaint_change_tx(struct ombud_db_conn *c,
+                                            const struct ombud_actor *actor, int64_t id,
+                                            const struct ombud_expect *expect,
+                                            const struct ombud_transition *t,
+                                            struct ombud_complaint *out, struct ombud_note *note,
+                                            struct ombud_err *err)
+{
+    return change_run(c, actor, id, expect, t, out, note, NULL, err);
 }
 
 /* Whether the create names whom it is for: routing or an assignee's stamp. */
@@ -378,6 +440,8 @@ struct change_ctx {
     const struct ombud_transition *t;
     struct ombud_complaint *out;
     struct ombud_note *note;
+    bool unlocked; /* this run is the unlocked change */
+    bool redo;     /* it could not be: run the locked one */
 };
 
 static void reset_outputs(struct change_ctx *x)
@@ -390,12 +454,21 @@ static void reset_outputs(struct change_ctx *x)
     }
 }
 
+static atomic_ullong changes_unlocked, changes_relocked;
+
+void ombud_svc_complaint_change_stats(unsigned long long *unlocked, unsigned long long *relocked)
+{
+    *unlocked = atomic_load(&changes_unlocked);
+    *relocked = atomic_load(&changes_relocked);
+}
+
 static enum ombud_rc change_fn(struct ombud_db_conn *c, void *arg, struct ombud_err *err)
 {
     struct change_ctx *x = arg;
     /* A retried transaction starts again: drop what a failed run filled. */
     reset_outputs(x);
-    return ombud_svc_complaint_change_tx(c, x->actor, x->id, x->expect, x->t, x->out, x->note, err);
+    return change_run(c, x->actor, x->id, x->expect, x->t, x->out, x->note,
+                      x->unlocked ? &x->redo : NULL, err);
 }
 
 enum ombud_rc ombud_svc_complaint_change(struct ombud_db_pool *pool,
@@ -405,8 +478,22 @@ enum ombud_rc ombud_svc_complaint_change(struct ombud_db_pool *pool,
                                          struct ombud_complaint *out, struct ombud_note *note,
                                          struct ombud_err *err)
 {
-    struct change_ctx x = {actor, id, expect, t, out, note};
-    enum ombud_rc rc = ombud_tx_run(pool, change_fn, &x, err);
+    struct change_ctx x = {actor, id, expect, t, out, note, false, false};
+    enum ombud_rc rc;
+    /* An action first tries the unlocked change, outside a transaction. */
+    if (t->kind == OMBUD_CHANGE_ACTION) {
+        x.unlocked = true;
+        rc = ombud_db_run(pool, change_fn, &x, err);
+        if (rc == OMBUD_OK)
+            atomic_fetch_add(&changes_unlocked, 1);
+        if (rc == OMBUD_OK || !x.redo)
+            goto out;
+        atomic_fetch_add(&changes_relocked, 1);
+        x.unlocked = false;
+        reset_outputs(&x);
+    }
+    rc = ombud_tx_run(pool, change_fn, &x, err);
+out:
     if (rc != OMBUD_OK)
         reset_outputs(&x);
     return rc;

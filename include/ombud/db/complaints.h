@@ -66,21 +66,38 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_get(struct ombud_db_conn *c, in
                                                      struct ombud_complaint *out, bool *found,
                                                      struct ombud_err *err);
 
+/* Room for a row version of ombud_db_complaint_get_row. */
+#define OMBUD_DB_ROW_BUFLEN 24
+
+/* Reads one complaint with its current clocks into out, unlocked, and in
+ * row the version of its row: ombud_db_complaint_change given it writes
+ * only if no one has written the complaint (or its clocks) since. */
+OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_get_row(struct ombud_db_conn *c, int64_t id,
+                                                         struct ombud_complaint *out, bool *found,
+                                                         char row[OMBUD_DB_ROW_BUFLEN],
+                                                         struct ombud_err *err);
+
 /* Timestamps in ombud_db_complaint_change: this value means "now()". */
 #define OMBUD_DB_NOW INT64_MIN
 
-/* Stores a change of the locked complaint cp in one statement, the last
- * of the transaction (ombud_db_exec_last: it carries the COMMIT): e's
- * note (when e->note), the row (when write; every mutable field of cp,
- * and a new version when new_version; cp->version is the version read),
- * sla's policy, cycle and changed clocks, and e's events (texts[i] for
- * event i; the note's id goes into the events about it). cp becomes the
- * row as stored, with its clocks; note (when not NULL and e has one)
- * receives the stored note, whose body the caller frees. */
-OMBUD_MUSTCHECK enum ombud_rc ombud_db_complaint_change(
-    struct ombud_db_conn *c, struct ombud_complaint *cp, bool write, bool new_version,
-    const struct ombud_change_sla *sla, const struct ombud_effects *e, char *const *texts,
-    const struct ombud_actor *a, struct ombud_note *note, struct ombud_err *err);
+/* Stores a change of the complaint cp in one statement, the last of the
+ * transaction (ombud_db_exec_last: it carries the COMMIT), or one of its
+ * own outside one: e's note (when e->note), the row (when write; every
+ * mutable field of cp, and a new version when new_version; cp->version is
+ * the version read), sla's policy, cycle and changed clocks, and e's
+ * events (texts[i] for event i; the note's id goes into the events about
+ * it). cp becomes the row as stored, with its clocks; note (when not NULL
+ * and e has one) receives the stored note, whose body the caller frees.
+ * row: NULL when the caller holds the complaint's lock; else the row
+ * version cp was read at (ombud_db_complaint_get_row, with write), and
+ * when the row is no longer that version nothing is written: OMBUD_E_CONFLICT
+ * with *lost (when lost is not NULL) set. */
+OMBUD_MUSTCHECK enum ombud_rc
+ombud_db_complaint_change(struct ombud_db_conn *c, struct ombud_complaint *cp, bool write,
+                          bool new_version, const struct ombud_change_sla *sla,
+                          const struct ombud_effects *e, char *const *texts,
+                          const struct ombud_actor *a, const char *row, bool *lost,
+                          struct ombud_note *note, struct ombud_err *err);
 
 /* The complaints with the n ids, in the order of ids (an id with no
  * complaint is left out; *n_out says how many were read), each with its

@@ -93,12 +93,21 @@ OMBUD_MUSTCHECK enum ombud_rc ombud_svc_complaint_create_tx(struct ombud_db_conn
  * rules on `created` may act. */
 bool ombud_svc_complaint_create_needs_tx(const struct ombud_complaint_new *in);
 
-/* The same in a transaction of its own on pool (retried on serialization
- * failure and deadlock). */
+/* The same on pool: an action that needs nothing but its one write
+ * (routes no one, names no assignee, no rule acts on it) first without a
+ * lock, outside a transaction (the complaint read with its row version,
+ * the change written only if the row is still that version); anything
+ * else, and an action that lost that race, in a transaction of its own
+ * with the complaint locked (retried on serialization failure and
+ * deadlock). */
 OMBUD_MUSTCHECK enum ombud_rc
 ombud_svc_complaint_change(struct ombud_db_pool *pool, const struct ombud_actor *actor, int64_t id,
                            const struct ombud_expect *expect, const struct ombud_transition *t,
                            struct ombud_complaint *out, struct ombud_note *note,
                            struct ombud_err *err);
+
+/* Actions this process wrote without a lock, and actions it ran again
+ * locked after trying (a lost race, or more to do than the one write). */
+void ombud_svc_complaint_change_stats(unsigned long long *unlocked, unsigned long long *relocked);
 
 #endif
