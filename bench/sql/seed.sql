@@ -157,12 +157,6 @@ BEGIN
 END
 $$;
 
--- The version of complaint i's row as Ombud reads it with the complaint
--- (src/db/complaints.c q_get_row) and passes it to the change ($40).
-CREATE FUNCTION bench_row_version(i bigint) RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT xmin::text FROM complaints WHERE id = i
-$$;
-
 INSERT INTO complaints (id, title, description, customer_name, customer_external_id,
                         customer_email, customer_phone, customer_tier, channel, category, grade,
                         priority, status, resolution_summary, customer_agreed, created_by_key_id,
