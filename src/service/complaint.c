@@ -75,23 +75,26 @@ bool ombud_svc_expect_holds(const struct ombud_expect *e, int version)
     return false;
 }
 
+/* A read complaint as actor may see it: a service key sees only what it
+ * created; the others do not exist for it. */
+static enum ombud_rc seen_by(const struct ombud_actor *actor, bool found,
+                             struct ombud_complaint *out, struct ombud_err *err)
+{
+    if (found && actor_role(actor) == OMBUD_ROLE_SERVICE &&
+        out->created_by_key_id != actor->key_id) {
+        ombud_complaint_clear(out);
+        found = false;
+    }
+    return found ? OMBUD_OK : refuse_not_found(err);
+}
+
 enum ombud_rc ombud_svc_complaint_load(struct ombud_db_conn *c, const struct ombud_actor *actor,
                                        int64_t id, bool lock, struct ombud_complaint *out,
                                        struct ombud_err *err)
 {
     bool found = false;
     enum ombud_rc rc = ombud_db_complaint_get(c, id, lock, out, &found, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    /* A service key sees only what it created; the others do not exist for it. */
-    if (found && actor_role(actor) == OMBUD_ROLE_SERVICE &&
-        out->created_by_key_id != actor->key_id) {
-        ombud_complaint_clear(out);
-        found = false;
-    }
-    if (!found)
-        return refuse_not_found(err);
-    return OMBUD_OK;
+    return rc != OMBUD_OK ? rc : seen_by(actor, found, out, err);
 }
 
 /* ombud_svc_complaint_load unlocked, with the row's version in row. */
@@ -101,16 +104,7 @@ static enum ombud_rc load_row(struct ombud_db_conn *c, const struct ombud_actor 
 {
     bool found = false;
     enum ombud_rc rc = ombud_db_complaint_get_row(c, id, out, &found, row, err);
-    if (rc != OMBUD_OK)
-        return rc;
-    if (found && actor_role(actor) == OMBUD_ROLE_SERVICE &&
-        out->created_by_key_id != actor->key_id) {
-        ombud_complaint_clear(out);
-        found = false;
-    }
-    if (!found)
-        return refuse_not_found(err);
-    return OMBUD_OK;
+    return rc != OMBUD_OK ? rc : seen_by(actor, found, out, err);
 }
 
 enum ombud_rc ombud_svc_refs_report(struct ombud_db_conn *c, const char *category, int64_t team_id,

@@ -1050,3 +1050,26 @@ void h_clock_advance_to(struct h_server *s, int64_t at_s, int64_t lead_ms)
     if (ahead_ms >= 1000)
         h_clock_advance(s, ahead_ms / 1000);
 }
+
+PGresult *h_pg_ok(PGconn *pg, const char *sql)
+{
+    PGresult *r = PQexec(pg, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(pg));
+    return r;
+}
+
+long long h_metric(struct h_server *s, const char *name)
+{
+    char key[160];
+    struct h_resp *r = h_req(s, "GET", "/metrics", NULL);
+    h_expect_status(r, 200);
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *at = strstr(r->body, key);
+    if (!at)
+        fail_msg("no %s in /metrics", name);
+    long long v = strtoll(at + strlen(key), NULL, 10);
+    h_resp_free(r);
+    return v;
+}

@@ -9,6 +9,7 @@
 #define OMBUD_TEST_HARNESS_H
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -83,6 +84,11 @@ int h_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 json_t *h_sql(const struct h_server *s, const char *sql);
 /* Creates an API key with role through the API; returns the secret in out. */
 void h_make_key(struct h_server *s, const char *role, char *out, size_t len);
+/* Runs sql on pg (a side session of a test's own); fails the test unless
+ * it succeeds. The caller PQclear()s the result. */
+PGresult *h_pg_ok(PGconn *pg, const char *sql);
+/* The value of the unlabelled metric name in s's GET /metrics. */
+long long h_metric(struct h_server *s, const char *name);
 /* Sleeps ms milliseconds. */
 void h_sleep_ms(long ms);
 /* OMBUD_TEST_TIME_FACTOR (default 1): how many times longer the harness

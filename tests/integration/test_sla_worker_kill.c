@@ -62,27 +62,6 @@ static void *creator(void *arg)
     return NULL;
 }
 
-/* ombud_sla_alerts_raised_total of s. */
-static long long alerts_raised(struct h_server *s)
-{
-    struct h_resp *r = h_req(s, "GET", "/metrics", NULL);
-    h_expect_status(r, 200);
-    const char *m = strstr(r->body, "\nombud_sla_alerts_raised_total ");
-    assert_non_null(m);
-    long long n = strtoll(m + strlen("\nombud_sla_alerts_raised_total "), NULL, 10);
-    h_resp_free(r);
-    return n;
-}
-
-static PGresult *exec_ok(PGconn *pg, const char *sql)
-{
-    PGresult *r = PQexec(pg, sql);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(pg));
-    return r;
-}
-
 static void killed_mid_pass(void **state)
 {
     /* 1-minute first response, 2-minute resolution, a warning at half of
@@ -105,7 +84,7 @@ static void killed_mid_pass(void **state)
      * complaint: the claim skips a locked complaint.) */
     PGconn *lock = PQconnectdb(a.db_url);
     assert_int_equal(PQstatus(lock), CONNECTION_OK);
-    PQclear(exec_ok(lock, "BEGIN"));
+    PQclear(h_pg_ok(lock, "BEGIN"));
     char sql[1024];
     snprintf(sql, sizeof sql,
              "INSERT INTO alerts (kind, level, complaint_id, target, cycle, scheduled_at)"
@@ -115,7 +94,7 @@ static void killed_mid_pass(void **state)
              " (VALUES ('sla_warning', 1), ('sla_breach', 0)) AS a(kind, level)"
              " WHERE k.n IN (%d, %d) RETURNING complaint_id",
              BATCH / 2, BATCH + BATCH / 2);
-    PGresult *r = exec_ok(lock, sql);
+    PGresult *r = h_pg_ok(lock, sql);
     assert_int_equal(PQntuples(r), 4);
     PQclear(r);
 
@@ -141,7 +120,7 @@ static void killed_mid_pass(void **state)
      * stops. What A committed is counted, so the survivor must raise the
      * rest. */
     long long committed_before = h_sql_int(&a, "SELECT count(*) FROM alerts");
-    long long by_a = alerts_raised(&a);
+    long long by_a = h_metric(&a, "ombud_sla_alerts_raised_total");
 
     /* A dies mid-pass; the held alerts go, B's pass goes on. */
     pid_t pid = a.pid;
@@ -149,7 +128,7 @@ static void killed_mid_pass(void **state)
     int st;
     waitpid(pid, &st, 0);
     a.pid = 0;
-    PQclear(exec_ok(lock, "ROLLBACK"));
+    PQclear(h_pg_ok(lock, "ROLLBACK"));
     PQfinish(lock);
 
     /* B finishes the work, A's share included, once A's session is gone. */
@@ -182,7 +161,7 @@ static void killed_mid_pass(void **state)
     long long events = h_sql_int(&b, "SELECT count(*) FROM complaint_events"
                                      " WHERE kind IN ('sla_warning', 'sla_breached')");
     long long changes = h_sql_int(&b, "SELECT count(*) FROM changes WHERE type = 'alert.raised'");
-    long long by_b = alerts_raised(&b);
+    long long by_b = h_metric(&b, "ombud_sla_alerts_raised_total");
     /* What A's pass had written when it died: inserts that were rolled
      * back. The statistics count them, but each session sends its counts
      * when it goes idle, at most once a second: the figure is read once

@@ -189,17 +189,6 @@ static bool sse_wait_events(struct sse *e, size_t n, int ms)
     return true;
 }
 
-static long long open_streams(struct h_server *s)
-{
-    struct h_resp *r = h_req(s, "GET", "/metrics", &(struct h_opts){0});
-    assert_int_equal(r->status, 200);
-    const char *m = strstr(r->body, "\nombud_streams_open ");
-    assert_non_null(m);
-    long long v = strtoll(m + 20, NULL, 10);
-    h_resp_free(r);
-    return v;
-}
-
 static void note(struct h_server *s, int64_t id, const char *text)
 {
     char path[64];
@@ -216,7 +205,7 @@ static void expect_open_streams(struct h_server *s, long long n, int ms)
 {
     int64_t until = mono_ms() + (int64_t)ms * h_time_factor();
     long long v;
-    while ((v = open_streams(s)) != n && mono_ms() < until)
+    while ((v = h_metric(s, "ombud_streams_open")) != n && mono_ms() < until)
         h_sleep_ms(50);
     if (v != n)
         fail_msg("%lld streams open, expected %lld", v, n);
@@ -383,7 +372,7 @@ static void keep_alive_and_metrics(void **state)
         sse_open(&e[i], &srv, agent_key, "/v1/stream", NULL, 0);
     for (int i = 0; i < 3; i++)
         assert_true(sse_wait(&e[i], ": stream open", 2000));
-    assert_int_equal(open_streams(&srv), 3);
+    assert_int_equal(h_metric(&srv, "ombud_streams_open"), 3);
     /* Nothing happens: a comment every KEEPALIVE_MS, not sooner. */
     assert_null(strstr(e[0].buf, ": keep-alive"));
     assert_true(sse_wait(&e[0], ": keep-alive\n\n", KEEPALIVE_MS + 1000));

@@ -24,28 +24,6 @@
 static struct h_server srv;
 static char svc_key[96], agent_key[96];
 
-static PGresult *exec_ok(PGconn *pg, const char *sql)
-{
-    PGresult *r = PQexec(pg, sql);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(pg));
-    return r;
-}
-
-static long long metric(const char *name)
-{
-    struct h_resp *r = h_req(&srv, "GET", "/metrics", &(struct h_opts){0});
-    h_expect_status(r, 200);
-    char key[128];
-    snprintf(key, sizeof key, "\n%s ", name);
-    const char *at = strstr(r->body, key);
-    assert_non_null(at);
-    long long v = strtoll(at + strlen(key), NULL, 10);
-    h_resp_free(r);
-    return v;
-}
-
 static int64_t new_complaint(const char *title)
 {
     return h_make_complaint(&srv, svc_key,
@@ -77,13 +55,13 @@ static struct h_resp *acknowledge_under(int64_t id, bool change)
     char sql[160];
     PGconn *side = PQconnectdb(srv.db_url);
     assert_int_equal(PQstatus(side), CONNECTION_OK);
-    PQclear(exec_ok(side, "BEGIN"));
+    PQclear(h_pg_ok(side, "BEGIN"));
     snprintf(sql, sizeof sql, "SELECT 1 FROM complaints WHERE id = %lld FOR UPDATE", (long long)id);
-    PQclear(exec_ok(side, sql));
+    PQclear(h_pg_ok(side, sql));
     if (change) {
         snprintf(sql, sizeof sql, "UPDATE complaints SET priority = 'urgent' WHERE id = %lld",
                  (long long)id);
-        PQclear(exec_ok(side, sql));
+        PQclear(h_pg_ok(side, sql));
     }
     struct call x = {.id = id, .action = "acknowledge"};
     pthread_t th;
@@ -91,7 +69,7 @@ static struct h_resp *acknowledge_under(int64_t id, bool change)
     /* The action has read the row (a plain read waits for no lock) and
      * its write waits on the side session's. */
     h_sleep_ms(400L * h_time_factor());
-    PQclear(exec_ok(side, "COMMIT"));
+    PQclear(h_pg_ok(side, "COMMIT"));
     PQfinish(side);
     assert_int_equal(pthread_join(th, NULL), 0);
     assert_non_null(x.resp);
@@ -127,8 +105,8 @@ static void a_lost_race_runs_again_locked(void **state)
 {
     (void)state;
     int64_t id = new_complaint("raced");
-    long long unlocked = metric("ombud_complaint_actions_unlocked_total");
-    long long relocked = metric("ombud_complaint_actions_relocked_total");
+    long long unlocked = h_metric(&srv, "ombud_complaint_actions_unlocked_total");
+    long long relocked = h_metric(&srv, "ombud_complaint_actions_relocked_total");
     struct h_resp *r = acknowledge_under(id, true);
     expect_acknowledged_once(id, r);
     /* The side session's write survives: the action was computed again
@@ -139,8 +117,8 @@ static void a_lost_race_runs_again_locked(void **state)
                                " AND priority = 'urgent' AND status = 'acknowledged'",
                                (long long)id),
                      1);
-    assert_int_equal(metric("ombud_complaint_actions_relocked_total") - relocked, 1);
-    assert_int_equal(metric("ombud_complaint_actions_unlocked_total") - unlocked, 0);
+    assert_int_equal(h_metric(&srv, "ombud_complaint_actions_relocked_total") - relocked, 1);
+    assert_int_equal(h_metric(&srv, "ombud_complaint_actions_unlocked_total") - unlocked, 0);
     h_resp_free(r);
 }
 
@@ -148,13 +126,13 @@ static void a_held_row_without_a_write_lets_it_through(void **state)
 {
     (void)state;
     int64_t id = new_complaint("held");
-    long long unlocked = metric("ombud_complaint_actions_unlocked_total");
-    long long relocked = metric("ombud_complaint_actions_relocked_total");
+    long long unlocked = h_metric(&srv, "ombud_complaint_actions_unlocked_total");
+    long long relocked = h_metric(&srv, "ombud_complaint_actions_relocked_total");
     struct h_resp *r = acknowledge_under(id, false);
     expect_acknowledged_once(id, r);
     assert_string_equal(h_jstr_must(r->json, "priority"), "normal");
-    assert_int_equal(metric("ombud_complaint_actions_unlocked_total") - unlocked, 1);
-    assert_int_equal(metric("ombud_complaint_actions_relocked_total") - relocked, 0);
+    assert_int_equal(h_metric(&srv, "ombud_complaint_actions_unlocked_total") - unlocked, 1);
+    assert_int_equal(h_metric(&srv, "ombud_complaint_actions_relocked_total") - relocked, 0);
     h_resp_free(r);
 }
 
@@ -162,7 +140,7 @@ static void actions_in_a_row(void **state)
 {
     (void)state;
     int64_t id = new_complaint("row");
-    long long unlocked = metric("ombud_complaint_actions_unlocked_total");
+    long long unlocked = h_metric(&srv, "ombud_complaint_actions_unlocked_total");
     static const char *const steps[] = {"acknowledge", "start", NULL};
     for (size_t i = 0; steps[i]; i++) {
         struct call x = {.id = id, .action = steps[i]};
@@ -171,7 +149,7 @@ static void actions_in_a_row(void **state)
         assert_int_equal(h_jint(x.resp->json, "version"), (long long)i + 2);
         h_resp_free(x.resp);
     }
-    assert_int_equal(metric("ombud_complaint_actions_unlocked_total") - unlocked, 2);
+    assert_int_equal(h_metric(&srv, "ombud_complaint_actions_unlocked_total") - unlocked, 2);
     /* A refused action writes nothing, unlocked or not. */
     struct call x = {.id = id, .action = "acknowledge"};
     act(&x);
