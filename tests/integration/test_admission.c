@@ -135,21 +135,6 @@ static void served_within(struct h_server *s, int64_t ms)
     h_resp_free(r);
 }
 
-/* A metric's value from s's /metrics (fails when absent). */
-static double metric(struct h_server *s, const char *name)
-{
-    char pat[128];
-    struct h_resp *r = h_req(s, "GET", "/metrics", NULL);
-    h_expect_status(r, 200);
-    snprintf(pat, sizeof pat, "\n%s ", name);
-    const char *at = strstr(r->body, pat);
-    if (!at)
-        fail_msg("no %s in /metrics", name);
-    double v = strtod(at + strlen(pat), NULL);
-    h_resp_free(r);
-    return v;
-}
-
 /* ---- slowloris ---- */
 
 #define NSLOW 40
@@ -229,8 +214,8 @@ static void slow_clients_are_closed(void **state)
     /* Nothing the slow body was sending got in. */
     assert_int_equal(h_sql_int(&slow, "SELECT count(*) FROM categories WHERE key = 'x'"), 0);
     served_within(&slow, 1000);
-    assert_true(metric(&slow, "ombud_http_connections_slow_closed_total") >= NSLOW + 2);
-    assert_true(metric(&slow, "ombud_http_connections_over_cap_total") == 0);
+    assert_true(h_metric(&slow, "ombud_http_connections_slow_closed_total") >= NSLOW + 2);
+    assert_true(h_metric(&slow, "ombud_http_connections_over_cap_total") == 0);
 }
 
 /* ---- per address ---- */
@@ -332,7 +317,7 @@ static void full_server_answers(void **state)
     assert_true(served);
     /* The 503, the probe, the silent one, and perhaps a newcomer or two
      * that came before the freed slot was seen. */
-    assert_true(metric(&capped, "ombud_http_connections_over_cap_total") >= 3);
+    assert_true(h_metric(&capped, "ombud_http_connections_over_cap_total") >= 3);
     for (int i = 1; i < 4; i++)
         close(fds[i]);
 }
