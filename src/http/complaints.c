@@ -507,14 +507,21 @@ void ombud_h_complaints_create(struct ombud_req *req)
         goto fail;
     }
 
-    json_t *body = json_loads(x.body, 0, NULL);
+    /* The body is the complaint's text as written (or as stored with the
+     * key): sent as it is, not parsed and written again. A replay's
+     * version is read from it, for the ETag. */
     char location[OMBUD_LOCATION_BUFLEN], etag[32];
     ombud_location(location, "/v1/complaints", x.id);
-    int version = x.replay ? (int)json_integer_value(json_object_get(body, "version")) : x.version;
+    int version = x.version;
+    if (x.replay) {
+        json_t *stored = json_loads(x.body, 0, NULL);
+        version = (int)json_integer_value(json_object_get(stored, "version"));
+        json_decref(stored);
+    }
     ombud_repr_etag(version, etag, sizeof etag);
-    ombud_reply_json_h_steal(req, x.replay ? x.replay_status : 201, body, "Location", location,
-                             "ETag", etag, "Idempotent-Replayed", x.replay ? "true" : NULL, NULL);
-    free(x.body);
+    ombud_reply_text_h_steal(req, x.replay ? x.replay_status : 201, x.body,
+                             x.body ? strlen(x.body) : 0, "Location", location, "ETag", etag,
+                             "Idempotent-Replayed", x.replay ? "true" : NULL, NULL);
     free(tj);
     return;
 fail:
