@@ -576,6 +576,41 @@ static struct ombud_db_stmt q_change = OMBUD_STMT(
     " FROM (SELECT 1) one LEFT JOIN u ON true LEFT JOIN n ON true");
 /* clang-format on */
 
+/* The change of an action that moves the status and its timestamps and
+ * nothing else (no other field, no note, no new policy or cycle): the
+ * same writes as q_change with such parameters, without the SET of every
+ * other column, the note and the copies-only update, whose start-up was
+ * a fifth of the executor's time in a transition. $1 id, $2 status,
+ * $3...$6 first_response_at, resolved_at, closed_at, satisfaction_at,
+ * $7 the version read, $8 and $9 the clock copies ($38, $39 of q_change),
+ * $10 the row version (q_change's $40), $11 the clocks, $12 the events,
+ * $13...$16 the actor and rule, $17...$19 priority, team and assignee
+ * for the log. */
+/* clang-format off */
+static struct ombud_db_stmt q_action = OMBUD_STMT(
+    "WITH u AS (UPDATE complaints SET status = $2::text, first_response_at = " TS_PARAM(3) ","
+    " resolved_at = " TS_PARAM(4) ", closed_at = " TS_PARAM(5) ","
+    " satisfaction_at = " TS_PARAM(6) ", fr_clock = coalesce($8::text, fr_clock),"
+    " rs_clock = coalesce($9::text, rs_clock), updated_at = now(), version = version + 1"
+    " WHERE id = $1::bigint AND version = $7::int"
+    " AND ($10::text IS NULL OR xmin::text = $10::text) RETURNING *),"
+    " k AS (" CLOCKS_UPSERT("$1::bigint", "u, ", 11) "),"
+    " e AS (" EVENTS_INSERT("$1::bigint", "u, ", 12, "$13::bigint", "$14::text", "$15::bigint",
+                            " actor_rule_id,", "$16::bigint, ", "NULL::bigint")
+    " ORDER BY e.i RETURNING id, kind),"
+    " ch AS (" EVENTS_CHANGES("e", "$1::bigint", "$2::text", "$17::text", "$18::bigint",
+                              "$19::bigint", "$7::int + 1") ")"
+    " SELECT u.id IS NULL AS lost, " COMPLAINT_COLS_OF("u.")
+    " FROM (SELECT 1) one LEFT JOIN u ON true");
+/* clang-format on */
+
+/* Whether a change is an action's move of status and timestamps only. */
+static bool action_only(bool write, bool new_version, const struct ombud_change_sla *sla,
+                        const struct ombud_effects *e)
+{
+    return write && new_version && e->nassign == 0 && !e->note && !sla->policy_id && !sla->cycle;
+}
+
 enum ombud_rc ombud_db_complaint_change(struct ombud_db_conn *c, struct ombud_complaint *cp,
                                         bool write, bool new_version,
                                         const struct ombud_change_sla *sla,
@@ -654,10 +689,32 @@ enum ombud_rc ombud_db_complaint_change(struct ombud_db_conn *c, struct ombud_co
                        sla->changed[0] ? copy[0] : NULL,
                        sla->changed[1] ? copy[1] : NULL,
                        row_version};
+    const char *pa[] = {id,
+                        ombud_status_name(cp->status),
+                        fr,
+                        res,
+                        closed,
+                        sat,
+                        ver,
+                        sla->changed[0] ? copy[0] : NULL,
+                        sla->changed[1] ? copy[1] : NULL,
+                        row_version,
+                        clocks.s,
+                        events.s,
+                        a->key_id ? key : NULL,
+                        a->role,
+                        a->agent_id ? actor_agent : NULL,
+                        a->rule_id ? actor_rule : NULL,
+                        cp->priority,
+                        cp->team_id ? team : NULL,
+                        cp->assignee_id ? agent : NULL};
     PGresult *r;
     if (lost)
         *lost = false;
-    if ((rc = ombud_db_exec_last(c, &q_change, 40, p, &r, err)) != OMBUD_OK)
+    rc = action_only(write, new_version, sla, e)
+             ? ombud_db_exec_last(c, &q_action, (int)(sizeof pa / sizeof pa[0]), pa, &r, err)
+             : ombud_db_exec_last(c, &q_change, 40, p, &r, err);
+    if (rc != OMBUD_OK)
         goto out;
     if (ombud_db_bool(r, 0, PQfnumber(r, "lost"))) {
         PQclear(r);
