@@ -16,7 +16,13 @@
 # and client count:
 #
 #   BENCH {"op":"get","conns":16,"rps":...,"p50_ms":...,"p99_ms":...,
-#          "rss_peak_kib":...,"pgbench_tps":...,"ratio":...,...}
+#          "rss_peak_kib":...,"core_us_per_req":...,"pgbench_tps":...,
+#          "pgbench_core_us_per_tx":...,"ratio":...,...}
+#
+# core_us_per_req (and pgbench's per transaction): the server core's busy
+# microseconds per answer, from measure.sh's busy % of that core over the
+# run. It leaves out the time the core waited idle on the disk, so on a
+# machine whose fsync latency wanders it moves less than the rates do.
 #
 # Raw output (wrk, pgbench, the SQL check's statement lists, server and
 # PostgreSQL logs, results.tsv, bench.jsonl) stays in RESULTS_DIR.
@@ -161,29 +167,41 @@ hwm=$(sed -n 's/.*peak (VmHWM) \([0-9.]*\) MiB.*/\1/p' "$RESULTS_DIR/table.txt" 
 {
     echo
     echo "ombud $git_rev: $SEED_N complaints, server + PostgreSQL on core $SERVER_CPU, wrk/pgbench on core $LOADGEN_CPU, ${DURATION}s runs, pgbench -M prepared"
-    printf '%-10s %5s | %9s %8s %8s %9s | %9s %6s %4s\n' operation conns "req/s" "p50 ms" "p99 ms" "RSS MiB" "pgb tps" ratio same
-    printf '%s\n' "-----------------+------------------------------------+------------------"
+    printf '%-10s %5s | %9s %8s %8s %9s %8s | %9s %8s %6s %4s\n' operation conns "req/s" "p50 ms" \
+        "p99 ms" "RSS MiB" "core us" "pgb tps" "core us" ratio same
+    printf '%s\n' "-----------------+---------------------------------------------+-----------------------------"
 } | tee "$RESULTS_DIR/summary.txt"
-while IFS=$'\t' read -r op c _rps okrps p50 p99 non2xx sockerr _ws _wg tps pp50 pp99 failed _ps _pg ratio same; do
+# The server core's busy time per answer (wrk) and per transaction
+# (pgbench), in microseconds: measure.sh's busy % of that core over the
+# run, over the rate. Unlike the rates it leaves out the time the core
+# sat idle waiting for the disk, so it is the steadier figure to compare
+# builds by on a machine whose fsync latency wanders.
+per_op_us() { # busy% rate
+    awk -v b="$1" -v r="$2" 'BEGIN { if (b == "" || b == "NA" || r == "" || r == "NA" || r + 0 <= 0) print "NA"; else printf "%.0f", b * 10000 / r }'
+}
+while IFS=$'\t' read -r op c _rps okrps p50 p99 non2xx sockerr ws _wg tps pp50 pp99 failed ps _pg ratio same; do
     rss=$(rss_peak "$op" "$c")
     rss_mib=$(awk -v k="$rss" 'BEGIN { if (k == "NA") print "NA"; else printf "%.1f", k / 1024 }')
-    printf '%-10s %5s | %9s %8s %8s %9s | %9s %6s %4s\n' "$op" "$c" "$okrps" "$p50" "$p99" "$rss_mib" \
-        "$tps" "$ratio" "$same" | tee -a "$RESULTS_DIR/summary.txt"
+    core_us=$(per_op_us "$ws" "$okrps")
+    pgb_core_us=$(per_op_us "$ps" "$tps")
+    printf '%-10s %5s | %9s %8s %8s %9s %8s | %9s %8s %6s %4s\n' "$op" "$c" "$okrps" "$p50" "$p99" \
+        "$rss_mib" "$core_us" "$tps" "$pgb_core_us" "$ratio" "$same" | tee -a "$RESULTS_DIR/summary.txt"
     # NA becomes null; numbers stay numbers.
     jq -cn --arg op "$op" --arg c "$c" --arg rps "$okrps" --arg p50 "$p50" --arg p99 "$p99" \
         --arg rss "$rss" --arg tps "$tps" --arg pp50 "$pp50" --arg pp99 "$pp99" \
         --arg ratio "$ratio" --arg non2xx "$non2xx" --arg sockerr "$sockerr" \
         --arg failed "$failed" --arg same "$same" --arg rev "$git_rev" --arg seed "$SEED_N" \
-        --arg dur "$DURATION" '
+        --arg dur "$DURATION" --arg cus "$core_us" --arg pcus "$pgb_core_us" '
         def n: if . == "NA" or . == "" then null else tonumber end;
         {op: $op, conns: ($c | n), rps: ($rps | n), p50_ms: ($p50 | n), p99_ms: ($p99 | n),
-         rss_peak_kib: ($rss | n), pgbench_tps: ($tps | n), pgbench_p50_ms: ($pp50 | n),
-         pgbench_p99_ms: ($pp99 | n), ratio: ($ratio | n), non2xx: ($non2xx | n),
+         rss_peak_kib: ($rss | n), core_us_per_req: ($cus | n), pgbench_tps: ($tps | n),
+         pgbench_p50_ms: ($pp50 | n), pgbench_p99_ms: ($pp99 | n),
+         pgbench_core_us_per_tx: ($pcus | n), ratio: ($ratio | n), non2xx: ($non2xx | n),
          socket_errors: ($sockerr | n), pgbench_failed: ($failed | n), same_sql: $same,
          duration_s: ($dur | n), seed: ($seed | n), worker_permyriad: null, rev: $rev}' \
         >>"$RESULTS_DIR/bench.jsonl"
 done < <(tail -n +2 "$RESULTS_DIR/results.tsv")
-echo "req/s: 2xx answers per second; RSS: ombud's peak VmRSS during the wrk run (whole-run VmHWM ${hwm:-NA} MiB); ratio = req/s / pgbench tps of the same SQL" |
+echo "req/s: 2xx answers per second; RSS: ombud's peak VmRSS during the wrk run (whole-run VmHWM ${hwm:-NA} MiB); core us: the server core's busy microseconds per answer / per pgbench transaction; ratio = req/s / pgbench tps of the same SQL" |
     tee -a "$RESULTS_DIR/summary.txt"
 echo
 sed 's/^/BENCH /' "$RESULTS_DIR/bench.jsonl"
